@@ -1,0 +1,34 @@
+// @samlkit/core public API. Every export is named; types are exported separately.
+
+export type {
+  DigestAlgorithm,
+  HashName,
+  KeyType,
+  SignatureAlgorithm,
+  SignatureAlgorithmName,
+} from './crypto/algorithms.js';
+export {
+  DIGEST_ALGORITHMS,
+  SIGNATURE_ALGORITHMS,
+} from './crypto/algorithms.js';
+export type {
+  CertificateInfo,
+  KeyUse,
+  NamedCurve,
+  PemBlock,
+  PrivateKey,
+  PublicKey,
+} from './crypto/keys.js';
+export {
+  fingerprint,
+  loadPrivateKey,
+  loadPublicKey,
+  loadPublicKeys,
+  parseCertificate,
+  parsePem,
+} from './crypto/keys.js';
+export type { CryptoProvider } from './crypto/provider.js';
+export type { SamlErrorCode, SamlErrorDetails, SamlErrorOptions } from './errors.js';
+export { isSamlError, SAML_ERROR_CODES, SamlError } from './errors.js';
+export type { XmlLimits } from './lib/xml.js';
+export { DEFAULT_XML_LIMITS } from './lib/xml.js';

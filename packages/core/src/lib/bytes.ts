@@ -1,0 +1,119 @@
+import { describeValue, SamlError } from '../errors.js';
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/** UTF-8 encodes a string. @internal */
+export function utf8(value: string): Uint8Array<ArrayBuffer> {
+  return encoder.encode(value);
+}
+
+/**
+ * Decodes UTF-8, refusing invalid sequences.
+ * @throws SamlError `XML_PARSE_ERROR` when the bytes are not UTF-8
+ * @internal
+ */
+export function fromUtf8(bytes: Uint8Array): string {
+  try {
+    return decoder.decode(bytes);
+  } catch (cause) {
+    throw new SamlError('XML_PARSE_ERROR', 'The message is not valid UTF-8.', {
+      expected: 'UTF-8 text (SAML bindings §3.4.4, §3.5.4)',
+      found: `${bytes.length} bytes that do not decode as UTF-8`,
+      hint: 'check that the value was base64-decoded once and not re-encoded',
+      cause,
+    });
+  }
+}
+
+const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+const B64_INDEX = new Int16Array(128).fill(-1);
+for (let i = 0; i < B64.length; i++) B64_INDEX[B64.charCodeAt(i)] = i;
+
+/** Standard base64 (RFC 4648 §4) with padding, no line breaks. @internal */
+export function toBase64(bytes: Uint8Array): string {
+  let out = '';
+  let i = 0;
+  for (; i + 2 < bytes.length; i += 3) {
+    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
+    out += B64[n >> 18]! + B64[(n >> 12) & 63]! + B64[(n >> 6) & 63]! + B64[n & 63]!;
+  }
+  const rest = bytes.length - i;
+  if (rest === 1) {
+    const n = bytes[i]! << 16;
+    out += `${B64[n >> 18]}${B64[(n >> 12) & 63]}==`;
+  } else if (rest === 2) {
+    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8);
+    out += `${B64[n >> 18]}${B64[(n >> 12) & 63]}${B64[(n >> 6) & 63]}=`;
+  }
+  return out;
+}
+
+/**
+ * Decodes standard base64, tolerating whitespace (IdPs wrap lines) and missing padding, refusing
+ * any other character.
+ *
+ * @param value - the base64 text
+ * @param what - what the value is, for the error message
+ * @throws SamlError `BASE64_INVALID`
+ * @internal
+ */
+export function fromBase64(value: string, what = 'The value'): Uint8Array<ArrayBuffer> {
+  const clean = value.replace(/[\s]+/g, '');
+  const body = clean.replace(/={1,2}$/, '');
+  const bad = body.length % 4 === 1 || clean.length - body.length > 2;
+  const out = new Uint8Array(Math.floor((body.length * 3) / 4));
+  let o = 0;
+  let acc = 0;
+  let bits = 0;
+  for (let i = 0; i < body.length; i++) {
+    const code = body.charCodeAt(i);
+    const v = code < 128 ? B64_INDEX[code]! : -1;
+    if (v < 0 || bad) {
+      throw new SamlError('BASE64_INVALID', `${what} is not valid base64.`, {
+        expected: 'base64 (A–Z, a–z, 0–9, +, /, optional = padding)',
+        found: bad
+          ? `a length of ${body.length} characters, which no base64 encoding has`
+          : `the character ${JSON.stringify(body[i])} at position ${i}`,
+        hint: 'a value taken from a URL must be URL-decoded first (+ and %2B); one taken from a form must not be',
+      });
+    }
+    acc = (acc << 6) | v;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out[o++] = (acc >> bits) & 0xff;
+    }
+  }
+  if (body.length === 0 && value.trim() !== '') {
+    throw new SamlError('BASE64_INVALID', `${what} is not valid base64.`, {
+      expected: 'base64 data',
+      found: describeValue(value),
+    });
+  }
+  return out.subarray(0, o) as Uint8Array<ArrayBuffer>;
+}
+
+/** Lower-case hex of bytes. @internal */
+export function toHex(bytes: Uint8Array, separator = ''): string {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join(separator);
+}
+
+/** Constant-time comparison of two byte arrays of possibly different length. @internal */
+export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  let diff = a.length ^ b.length;
+  const n = Math.max(a.length, b.length);
+  for (let i = 0; i < n; i++) diff |= (a[i] ?? 0) ^ (b[i] ?? 0);
+  return diff === 0;
+}
+
+/** Concatenates byte arrays. @internal */
+export function concatBytes(...parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}

@@ -1,0 +1,326 @@
+import { DOMParser, XMLSerializer } from '@xmldom/xmldom';
+import xpath from 'xpath';
+import { describeValue, SamlError } from '../errors.js';
+
+/** Namespace URIs used across SAML 2.0, XML-DSig and XML-Enc. @internal */
+export const NS = {
+  samlp: 'urn:oasis:names:tc:SAML:2.0:protocol',
+  saml: 'urn:oasis:names:tc:SAML:2.0:assertion',
+  md: 'urn:oasis:names:tc:SAML:2.0:metadata',
+  ds: 'http://www.w3.org/2000/09/xmldsig#',
+  dsig11: 'http://www.w3.org/2009/xmldsig11#',
+  xenc: 'http://www.w3.org/2001/04/xmlenc#',
+  xenc11: 'http://www.w3.org/2009/xmlenc11#',
+  soap: 'http://schemas.xmlsoap.org/soap/envelope/',
+  xs: 'http://www.w3.org/2001/XMLSchema',
+  xsi: 'http://www.w3.org/2001/XMLSchema-instance',
+  ec: 'http://www.w3.org/2001/10/xml-exc-c14n#',
+  mdrpi: 'urn:oasis:names:tc:SAML:metadata:rpi',
+  idpdisc: 'urn:oasis:names:tc:SAML:profiles:SSO:idp-discovery-protocol',
+} as const;
+
+/** Limits applied to every XML document samlkit parses. */
+export interface XmlLimits {
+  /** Maximum input length in characters. Default 1 MiB (1,048,576). */
+  readonly maxSize?: number;
+  /** Maximum element nesting depth. Default 64. */
+  readonly maxDepth?: number;
+}
+
+/** The defaults: generous for real IdP responses (the largest seen are ~200 KB), small for attacks. */
+export const DEFAULT_XML_LIMITS: Required<XmlLimits> = Object.freeze({
+  maxSize: 1024 * 1024,
+  maxDepth: 64,
+});
+
+const ELEMENT_NODE = 1;
+const TEXT_NODE = 3;
+const CDATA_SECTION_NODE = 4;
+const COMMENT_NODE = 8;
+
+/**
+ * Parses untrusted XML safely: refuses DTDs (so no entity expansion on any parser), enforces size
+ * and depth limits, and turns every parser warning or error into a {@link SamlError}.
+ *
+ * @param input - the XML text
+ * @param limits - size and depth limits (defaults in {@link DEFAULT_XML_LIMITS})
+ * @returns the parsed document
+ * @throws SamlError `XML_TOO_LARGE`, `XML_DOCTYPE_FORBIDDEN`, `XML_PARSE_ERROR`, `XML_TOO_DEEP`
+ * @internal
+ */
+export function parseXml(input: string, limits: XmlLimits = {}): Document {
+  if (typeof input !== 'string') throw new TypeError('parseXml: input must be a string');
+  const maxSize = limits.maxSize ?? DEFAULT_XML_LIMITS.maxSize;
+  const maxDepth = limits.maxDepth ?? DEFAULT_XML_LIMITS.maxDepth;
+  if (input.length > maxSize) {
+    throw new SamlError('XML_TOO_LARGE', 'The XML document is larger than the configured limit.', {
+      expected: `at most ${maxSize} characters`,
+      found: `${input.length} characters`,
+      hint: 'raise limits.maxSize only if a legitimate IdP sends documents this large',
+    });
+  }
+  // SAML messages never carry a DTD (SAML core §1.3: schemas only). Any DOCTYPE or markup
+  // declaration is refused before parsing, so no parser anywhere can expand an entity (XXE,
+  // billion laughs) – Chromium's native parser would.
+  const dtd = /<!(DOCTYPE|ENTITY|ELEMENT|ATTLIST|NOTATION)/i.exec(input);
+  if (dtd) {
+    throw new SamlError('XML_DOCTYPE_FORBIDDEN', 'The XML document contains a DTD declaration.', {
+      expected: 'no <!DOCTYPE> or other markup declaration',
+      found: `<!${dtd[1]} at offset ${dtd.index}`,
+      hint: 'SAML messages never need a DTD; this input was crafted or corrupted',
+      raw: input,
+    });
+  }
+  let firstError: string | undefined;
+  const parser = new DOMParser({
+    onError: (level, message) => {
+      firstError ??= `${level}: ${message}`;
+      // Stop at the first problem of any level: a warning in a security token is not benign.
+      throw new Error(message);
+    },
+  });
+  let doc: Document;
+  try {
+    doc = parser.parseFromString(input, 'text/xml') as unknown as Document;
+  } catch (cause) {
+    throw new SamlError('XML_PARSE_ERROR', 'The input is not well-formed XML.', {
+      expected: 'a well-formed XML document',
+      found: describeValue(firstError ?? (cause instanceof Error ? cause.message : String(cause))),
+      hint: 'if the value came from a URL or form, check that it was decoded exactly once',
+      cause,
+      raw: input,
+    });
+  }
+  if (!doc?.documentElement) {
+    throw new SamlError('XML_PARSE_ERROR', 'The input has no root element.', {
+      expected: 'a well-formed XML document',
+      found: describeValue(input.slice(0, 60)),
+      raw: input,
+    });
+  }
+  checkDepth(doc.documentElement, maxDepth, input);
+  return doc;
+}
+
+function checkDepth(root: Element, maxDepth: number, raw: string): void {
+  // Iterative walk: recursion on hostile input is itself a denial-of-service vector.
+  const stack: Array<[Element, number]> = [[root, 1]];
+  while (stack.length > 0) {
+    const [el, depth] = stack.pop()!;
+    if (depth > maxDepth) {
+      throw new SamlError('XML_TOO_DEEP', 'The XML document is nested too deeply.', {
+        expected: `at most ${maxDepth} levels of elements`,
+        found: `more than ${maxDepth} levels (at <${el.nodeName}>)`,
+        hint: 'raise limits.maxDepth only if a legitimate IdP nests this deeply',
+        raw,
+      });
+    }
+    for (let c = el.firstChild; c; c = c.nextSibling) {
+      if (c.nodeType === ELEMENT_NODE) stack.push([c as Element, depth + 1]);
+    }
+  }
+}
+
+const serializer = new XMLSerializer();
+
+/** Serializes a node, refusing to produce anything that is not well-formed. @internal */
+export function serializeXml(node: Node): string {
+  return serializer.serializeToString(node as never, { requireWellFormed: true });
+}
+
+/** Whether `node` is an element with this namespace URI and local name. @internal */
+export function isElement(node: Node | null | undefined, ns: string, localName: string): boolean {
+  return (
+    !!node &&
+    node.nodeType === ELEMENT_NODE &&
+    (node as Element).namespaceURI === ns &&
+    (node as Element).localName === localName
+  );
+}
+
+/** Direct element children, optionally filtered by namespace URI and local name. @internal */
+export function childElements(parent: Node, ns?: string, localName?: string): Element[] {
+  const out: Element[] = [];
+  for (let c = parent.firstChild; c; c = c.nextSibling) {
+    if (c.nodeType !== ELEMENT_NODE) continue;
+    const el = c as Element;
+    if (ns !== undefined && el.namespaceURI !== ns) continue;
+    if (localName !== undefined && el.localName !== localName) continue;
+    out.push(el);
+  }
+  return out;
+}
+
+/**
+ * The single direct child with this name, or undefined when absent.
+ * @throws SamlError `XML_UNEXPECTED_ELEMENT` when there are several
+ * @internal
+ */
+export function optionalChild(parent: Element, ns: string, localName: string): Element | undefined {
+  const found = childElements(parent, ns, localName);
+  if (found.length > 1) {
+    throw new SamlError(
+      'XML_UNEXPECTED_ELEMENT',
+      `<${parent.localName}> has several <${localName}>.`,
+      {
+        expected: `at most one <${localName}> in <${parent.localName}>`,
+        found: `${found.length}`,
+      },
+    );
+  }
+  return found[0];
+}
+
+/**
+ * The single direct child with this name.
+ * @throws SamlError `XML_MISSING_ELEMENT` when absent, `XML_UNEXPECTED_ELEMENT` when repeated
+ * @internal
+ */
+export function requiredChild(parent: Element, ns: string, localName: string): Element {
+  const el = optionalChild(parent, ns, localName);
+  if (!el) {
+    throw new SamlError('XML_MISSING_ELEMENT', `<${parent.localName}> lacks <${localName}>.`, {
+      expected: `one <${localName}> (namespace ${ns}) inside <${parent.localName}>`,
+      found: 'none',
+    });
+  }
+  return el;
+}
+
+/**
+ * The text of a simple-content element: every text and CDATA child joined. Comments are skipped
+ * (so `admin@evil.com<!---->.victim.com` reads as the whole string, which is what a signature
+ * computed without comments covers); child elements are refused.
+ *
+ * @throws SamlError `XML_UNEXPECTED_ELEMENT` when the element has element children
+ * @internal
+ */
+export function textOf(el: Element): string {
+  let text = '';
+  for (let c = el.firstChild; c; c = c.nextSibling) {
+    if (c.nodeType === TEXT_NODE || c.nodeType === CDATA_SECTION_NODE) {
+      text += (c as CharacterData).data;
+    } else if (c.nodeType === ELEMENT_NODE) {
+      throw new SamlError('XML_UNEXPECTED_ELEMENT', `<${el.localName}> must hold only text.`, {
+        expected: `text inside <${el.localName}>`,
+        found: `element <${c.nodeName}>`,
+      });
+    } else if (c.nodeType !== COMMENT_NODE) {
+      // processing instructions and anything else have no place in SAML simple content
+      throw new SamlError('XML_UNEXPECTED_ELEMENT', `<${el.localName}> holds unexpected markup.`, {
+        expected: `text inside <${el.localName}>`,
+        found: `node of type ${c.nodeType}`,
+      });
+    }
+  }
+  return text;
+}
+
+/** Trimmed text of a child element, or undefined when the child is absent. @internal */
+export function childText(parent: Element, ns: string, localName: string): string | undefined {
+  const el = optionalChild(parent, ns, localName);
+  return el ? textOf(el).trim() : undefined;
+}
+
+/** An attribute without namespace, or undefined when absent. @internal */
+export function attr(el: Element, name: string): string | undefined {
+  return el.hasAttribute(name) ? (el.getAttribute(name) ?? undefined) : undefined;
+}
+
+/**
+ * A required unqualified attribute.
+ * @throws SamlError `XML_MISSING_ELEMENT` when absent or empty
+ * @internal
+ */
+export function requiredAttr(el: Element, name: string): string {
+  const v = attr(el, name);
+  if (v === undefined || v === '') {
+    throw new SamlError('XML_MISSING_ELEMENT', `<${el.localName}> lacks the ${name} attribute.`, {
+      expected: `a non-empty ${name} attribute on <${el.localName}>`,
+      found: v === undefined ? 'none' : 'an empty value',
+    });
+  }
+  return v;
+}
+
+/** Parses an xs:dateTime attribute value to epoch milliseconds. @internal */
+export function parseDateTime(value: string, what: string): number {
+  // SAML core §1.3.3: xs:dateTime in UTC, no time zone offset other than Z.
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/.test(value)) {
+    throw new SamlError('XML_INVALID_VALUE', `${what} is not a UTC xs:dateTime.`, {
+      expected: 'a UTC time such as 2024-01-31T12:00:00Z (SAML core §1.3.3)',
+      found: describeValue(value),
+    });
+  }
+  const t = Date.parse(value);
+  if (Number.isNaN(t)) {
+    throw new SamlError('XML_INVALID_VALUE', `${what} is not a valid time.`, {
+      expected: 'a real calendar time',
+      found: describeValue(value),
+    });
+  }
+  return t;
+}
+
+/** Formats epoch milliseconds as the xs:dateTime SAML uses (UTC, millisecond precision). @internal */
+export function formatDateTime(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+/** Escapes text for element content or a double-quoted attribute value. @internal */
+export function escapeXml(value: string): string {
+  return value.replace(/[&<>"'\r\n\t]/g, (c) => XML_ESCAPES[c]!);
+}
+
+const XML_ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&apos;',
+  '\r': '&#xD;',
+  '\n': '&#xA;',
+  '\t': '&#x9;',
+};
+
+const selectNs = xpath.useNamespaces(NS);
+
+/**
+ * Namespace-aware XPath with the fixed {@link NS} prefixes. Values must be passed as variables,
+ * never interpolated. Not for hot paths (xpath on xmldom is super-linear on large documents).
+ * @internal
+ */
+export function selectElements(
+  expression: string,
+  context: Node,
+  variables?: Record<string, string>,
+): Element[] {
+  // xpath's runtime exports parse() (for variables) but its typings omit it.
+  const api = xpath as unknown as {
+    parse(e: string): {
+      select(o: { node: unknown; namespaces: object; variables: object }): unknown;
+    };
+  };
+  const result = variables
+    ? api.parse(expression).select({ node: context, namespaces: NS, variables })
+    : selectNs(expression, context as never);
+  if (!Array.isArray(result)) return [];
+  return (result as unknown as Node[]).filter((n) => n.nodeType === ELEMENT_NODE) as Element[];
+}
+
+/**
+ * Walks the whole document once, depth first in document order, without recursion.
+ * @internal
+ */
+export function* walkElements(root: Element): Generator<Element> {
+  const stack: Element[] = [root];
+  while (stack.length > 0) {
+    const el = stack.pop()!;
+    yield el;
+    const kids: Element[] = [];
+    for (let c = el.firstChild; c; c = c.nextSibling) {
+      if (c.nodeType === ELEMENT_NODE) kids.push(c as Element);
+    }
+    for (let i = kids.length - 1; i >= 0; i--) stack.push(kids[i]!);
+  }
+}

@@ -1,0 +1,86 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { importPrivateKey, importPublicKey } from '../src/crypto/keys.js';
+import {
+  fingerprint,
+  loadPrivateKey,
+  loadPublicKey,
+  loadPublicKeys,
+  SamlError,
+} from '../src/index.js';
+
+const certs = new URL('../../../../shared/interop/certs/', import.meta.url);
+const haveShared = existsSync(certs);
+if (!haveShared)
+  console.warn('\n!!! ../shared/interop is absent: interop key tests are SKIPPED !!!\n');
+
+describe.skipIf(!haveShared)('keys from real IdP certificates', () => {
+  const files = haveShared ? readdirSync(certs).filter((f) => f.endsWith('.pem')) : [];
+  it.each(files)('%s loads', async (file) => {
+    const pem = readFileSync(new URL(file, certs), 'utf8');
+    if (pem.includes('PRIVATE KEY')) {
+      const key = loadPrivateKey(pem);
+      expect(['RSA', 'EC']).toContain(key.keyType);
+      return;
+    }
+    const [key] = loadPublicKeys(pem);
+    expect(key!.certificate?.subject).toBeTruthy();
+    expect(key!.certificate!.notAfter.getTime()).toBeGreaterThan(
+      key!.certificate!.notBefore.getTime(),
+    );
+    const hash = /-([0-9a-f]{12})\.pem$/.exec(file)?.[1];
+    if (hash) {
+      const fp = await fingerprint(key!.certificate!.der);
+      expect(fp.replaceAll(':', '').toLowerCase().startsWith(hash)).toBe(true);
+    }
+    await importPublicKey(
+      key!,
+      key!.keyType === 'RSA'
+        ? { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }
+        : { name: 'ECDSA', hash: 'SHA-256' },
+    );
+  });
+});
+
+describe('key refusals', () => {
+  it('refuses a private key where a certificate is expected', () => {
+    expect(() =>
+      loadPublicKey('-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----'),
+    ).toThrow(SamlError);
+  });
+  it('refuses garbage DER with CERT_INVALID', () => {
+    try {
+      loadPublicKey('MIIBAAAA');
+      expect.unreachable();
+    } catch (e) {
+      expect((e as SamlError).code).toBe('CERT_INVALID');
+    }
+  });
+  it('round-trips a generated EC key through PKCS#8 and SPKI', async () => {
+    const pair = (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, [
+      'sign',
+      'verify',
+    ])) as CryptoKeyPair;
+    const pkcs8 = new Uint8Array(await crypto.subtle.exportKey('pkcs8', pair.privateKey));
+    const spki = new Uint8Array(await crypto.subtle.exportKey('spki', pair.publicKey));
+    const pem = (label: string, d: Uint8Array) =>
+      `-----BEGIN ${label}-----\n${btoa(String.fromCharCode(...d))}\n-----END ${label}-----\n`;
+    const priv = loadPrivateKey(pem('PRIVATE KEY', pkcs8));
+    const pub = loadPublicKey(pem('PUBLIC KEY', spki));
+    expect(pub.namedCurve).toBe('P-256');
+    const data = new TextEncoder().encode('x');
+    const sig = await crypto.subtle.sign(
+      { name: 'ECDSA', hash: 'SHA-256' },
+      await importPrivateKey(priv, { name: 'ECDSA', hash: 'SHA-256' }),
+      data,
+    );
+    expect(
+      await crypto.subtle.verify(
+        { name: 'ECDSA', hash: 'SHA-256' },
+        await importPublicKey(pub, { name: 'ECDSA', hash: 'SHA-256' }),
+        sig,
+        data,
+      ),
+    ).toBe(true);
+  });
+});

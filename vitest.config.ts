@@ -1,0 +1,29 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+const pkg = (name: string) =>
+  fileURLToPath(new URL(`./packages/${name}/src/index.ts`, import.meta.url));
+
+export default defineConfig({
+  resolve: {
+    alias: {
+      '@samlkit/core': pkg('core'),
+      '@samlkit/testkit': pkg('testkit'),
+      '@samlkit/redis': pkg('redis'),
+      '@samlkit/express': pkg('express'),
+      '@samlkit/koa': pkg('koa'),
+      '@samlkit/fastify': pkg('fastify'),
+      '@samlkit/fetch': pkg('fetch'),
+      '@samlkit/cli': pkg('cli'),
+    },
+  },
+  test: {
+    include: ['packages/*/test/**/*.test.ts', 'benchmarks/test/**/*.test.ts'],
+    globalSetup: ['./test/global-setup.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    reporters: process.env.CI ? ['default', 'json'] : ['default'],
+    outputFile: { json: './test-results.json' },
+    pool: 'forks',
+  },
+});
