@@ -1,6 +1,18 @@
 // @samlkit/core public API. Every export is named; types are exported separately.
 
 export type {
+  BindingName,
+  Endpoint,
+  IdentityProviderConfig,
+  ServiceProviderConfig,
+  SpKeyPair,
+} from './config.js';
+export {
+  BINDINGS,
+  defineIdentityProvider,
+  defineServiceProvider,
+} from './config.js';
+export type {
   DigestAlgorithm,
   HashName,
   KeyType,
