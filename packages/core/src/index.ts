@@ -42,5 +42,6 @@ export {
 export type { CryptoProvider } from './crypto/provider.js';
 export type { SamlErrorCode, SamlErrorDetails, SamlErrorOptions } from './errors.js';
 export { isSamlError, SAML_ERROR_CODES, SamlError } from './errors.js';
+export { generateId } from './lib/id.js';
 export type { XmlLimits } from './lib/xml.js';
 export { DEFAULT_XML_LIMITS } from './lib/xml.js';
