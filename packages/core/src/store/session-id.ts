@@ -1,0 +1,26 @@
+import { type CryptoProvider, resolveCrypto } from '../crypto/provider.js';
+import { toBase64 } from '../lib/bytes.js';
+
+/** Random bytes in a session ID: 256 bits, well above the 128 bits OWASP asks for. */
+const SESSION_ID_BYTES = 32;
+
+/**
+ * Creates an opaque, unguessable session ID: 256 bits from `getRandomValues`, base64url without
+ * padding (43 characters, safe in cookies, URLs and store keys).
+ *
+ * @param crypto - the random source (defaults to the runtime's WebCrypto)
+ * @returns a new session ID
+ * @throws TypeError when no WebCrypto is available and none is given
+ *
+ * @example Creating a session after a successful login
+ * ```ts
+ * const id = createSessionId();
+ * await store.putSession({ id, issuer, nameId, attributes, createdAt: now, expiresAt: now + 8 * 3600_000 });
+ * ```
+ * @see SAML 2.0 core §1.3.4 (identifiers must be unguessable)
+ */
+export function createSessionId(crypto?: CryptoProvider): string {
+  const bytes = new Uint8Array(SESSION_ID_BYTES);
+  resolveCrypto(crypto).getRandomValues(bytes);
+  return toBase64(bytes).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}

@@ -1,0 +1,253 @@
+/**
+ * The store interface: every piece of login and logout state samlkit keeps lives behind it, so
+ * that any node of a cluster can finish what another node began.
+ *
+ * All methods are async and all times are epoch milliseconds on the application's clock. Records
+ * are plain JSON values (strings, finite numbers, booleans, arrays, plain objects): a store may
+ * serialise them, and what it returns must be equal (deeply) to what was put.
+ *
+ * Four kinds of state, each in its own key space (the same string used as a pending-request ID, a
+ * `rememberOnce` key, a session ID and a value key names four unrelated entries):
+ *
+ * | state | operations | guarantee |
+ * | --- | --- | --- |
+ * | pending requests | `putPendingRequest`, `takePendingRequest` | a request ID is taken at most once across all nodes, even when nodes race |
+ * | replay cache | `rememberOnce` | a key is accepted (`true`) at most once until it expires, even when nodes race |
+ * | sessions + SLO index | `putSession`, `getSession`, `touchSession`, `deleteSession`, `findSessions` | lookups by (issuer, NameID[, SessionIndex]) see exactly the live sessions |
+ * | small shared values | `getValue`, `setValue` | last write wins; expired values are never returned |
+ *
+ * Common rules for every implementation:
+ * - An entry whose `expiresAt` is at or before the store's current time is never returned, and
+ *   putting one with such an `expiresAt` stores nothing observable.
+ * - A backend that cannot be reached, or does not answer within the store's timeout, makes the
+ *   operation reject with `SamlError('STORE_UNAVAILABLE')`; no operation hangs, and the store
+ *   recovers by itself once the backend is back.
+ * - Arguments of the wrong type (a non-string ID, a non-finite `expiresAt`) are a `TypeError`.
+ *
+ * `@samlkit/testkit` exports `runStoreConformance`, which checks all of this (races included)
+ * against any implementation.
+ *
+ * @see SAML 2.0 profiles §4.1.4.5 (one-time use of bearer assertions), §4.4 (Single Logout)
+ */
+
+import type { BindingName } from '../config.js';
+
+/** Which request a {@link PendingRequest} stands for. */
+export type PendingRequestKind = 'authn' | 'logout';
+
+/**
+ * `<samlp:RequestedAuthnContext>` as it was sent, so the response can be checked against it.
+ * @see SAML 2.0 core §3.3.2.2.1
+ */
+export interface RequestedAuthnContextRecord {
+  /** `Comparison` attribute; SAML's default is `exact`. */
+  readonly comparison?: 'exact' | 'minimum' | 'maximum' | 'better';
+  /** `AuthnContextClassRef` values, in order of preference. */
+  readonly classRefs: readonly string[];
+}
+
+/**
+ * What the SP remembers about a request it sent (an AuthnRequest or a LogoutRequest) until the
+ * answer comes back, keyed by the request's `ID`; the answer's `InResponseTo` takes it.
+ *
+ * It carries everything the node that receives the answer needs, so the answer may land on any
+ * node, and no cookie is needed to correlate it (the browser may not send one on the IdP's
+ * cross-site POST).
+ *
+ * @see SAML 2.0 core §3.2.2 (`InResponseTo`), §3.4 (AuthnRequest), §3.7 (LogoutRequest)
+ */
+export interface PendingRequest {
+  /** The request's `ID` attribute (the value the answer's `InResponseTo` must carry). */
+  readonly id: string;
+  /** `authn` for an AuthnRequest, `logout` for a LogoutRequest. */
+  readonly kind: PendingRequestKind;
+  /** When the request was created (epoch ms). */
+  readonly createdAt: number;
+  /** Entity ID of the IdP the request was sent to; the answer's Issuer must equal it. */
+  readonly idpEntityId: string;
+  /** The RelayState sent with the request, if any. */
+  readonly relayState?: string;
+  /** The same-site URL (path) to send the browser to once the answer is processed. */
+  readonly returnTo?: string;
+  /**
+   * The existing session this request belongs to: for step-up re-authentication, the session to
+   * keep (and upgrade) rather than replace; for a logout, the session being ended.
+   */
+  readonly sessionId?: string;
+  /** Whether `ForceAuthn="true"` was sent. */
+  readonly forceAuthn?: boolean;
+  /** Whether `IsPassive="true"` was sent. */
+  readonly isPassive?: boolean;
+  /** The `<samlp:RequestedAuthnContext>` that was sent, if any. */
+  readonly requestedAuthnContext?: RequestedAuthnContextRecord;
+  /** The binding the request was sent with. */
+  readonly binding?: BindingName;
+  /** The `AssertionConsumerServiceURL` (authn) or SLO endpoint (logout) the answer must target. */
+  readonly destination?: string;
+  /** For a logout: the NameID that was sent. */
+  readonly nameId?: string;
+  /** For a logout: the SessionIndex values that were sent. */
+  readonly sessionIndexes?: readonly string[];
+  /** Anything else the application wants back with the answer (JSON values only). */
+  readonly data?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * A signed-in user's session: who they are (as the IdP said), and until when.
+ *
+ * The `id` is opaque and unguessable (see {@link createSessionId}); it is what the session cookie
+ * carries. The SLO index finds sessions by (`issuer`, `nameId`) and by (`issuer`, `nameId`,
+ * `sessionIndex`).
+ *
+ * @see SAML 2.0 core §2.2.3 (NameID), §2.7.2 (AuthnStatement, SessionIndex)
+ */
+export interface SessionRecord {
+  /** Opaque, unguessable session ID (≥ 128 random bits). */
+  readonly id: string;
+  /** Entity ID of the IdP that authenticated the user (the assertion's Issuer). */
+  readonly issuer: string;
+  /** The `<saml:NameID>` value. */
+  readonly nameId: string;
+  /** The NameID `Format` attribute. */
+  readonly nameIdFormat?: string;
+  /** The NameID `NameQualifier` attribute. */
+  readonly nameQualifier?: string;
+  /** The NameID `SPNameQualifier` attribute. */
+  readonly spNameQualifier?: string;
+  /** The AuthnStatement's `SessionIndex`, needed to log this session out at the IdP. */
+  readonly sessionIndex?: string;
+  /** Attributes by name, each with all its values. */
+  readonly attributes: Readonly<Record<string, readonly string[]>>;
+  /** The AuthnStatement's `AuthnInstant` (epoch ms). */
+  readonly authnInstant?: number;
+  /** When the session was created (epoch ms). */
+  readonly createdAt: number;
+  /** When the session ends (epoch ms); the store forgets it then. */
+  readonly expiresAt: number;
+  /** The application's own data (JSON values only). */
+  readonly data?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * A query on the SLO index. Without `sessionIndex` it finds every session of that NameID at that
+ * IdP; with it, only the sessions with that SessionIndex.
+ * @see SAML 2.0 core §3.7.1 (LogoutRequest: NameID and optional SessionIndex)
+ */
+export interface SessionQuery {
+  /** The IdP's entity ID (the LogoutRequest's Issuer). */
+  readonly issuer: string;
+  /** The NameID value. */
+  readonly nameId: string;
+  /** Restrict to sessions with this SessionIndex. */
+  readonly sessionIndex?: string;
+}
+
+/**
+ * Shared state for login, logout and replay protection. Implement it to keep samlkit's state
+ * anywhere; `MemoryStore` (one process) and `RedisStore` from `@samlkit/redis` (clusters) are
+ * provided. Prove an implementation with `runStoreConformance` from `@samlkit/testkit`.
+ *
+ * Every method rejects with `SamlError('STORE_UNAVAILABLE')` when the backend cannot be reached
+ * in time, and with a `TypeError` on an argument of the wrong type.
+ *
+ * @example Keeping login state in a store
+ * ```ts
+ * const store: SamlStore = new MemoryStore();
+ * await store.putPendingRequest(request.id, record, now + 10 * 60_000);
+ * // … later, on any node, when the Response arrives:
+ * const pending = await store.takePendingRequest(response.inResponseTo); // once only
+ * ```
+ */
+export interface SamlStore {
+  /**
+   * Stores a pending request under its ID until `expiresAt`, replacing any entry with that ID.
+   * @param id - the request's `ID`
+   * @param record - what to hand back to {@link SamlStore.takePendingRequest}
+   * @param expiresAt - epoch ms after which the request is forgotten
+   * @throws SamlError `STORE_UNAVAILABLE`
+   */
+  putPendingRequest(id: string, record: PendingRequest, expiresAt: number): Promise<void>;
+
+  /**
+   * Atomically gets and deletes a pending request: of any number of concurrent calls with the
+   * same ID, on any nodes, exactly one gets the record; the others (and every later call) get
+   * `undefined`. Expired requests are `undefined`.
+   * @param id - the answer's `InResponseTo`
+   * @returns the record, or `undefined` when absent, expired or already taken
+   * @throws SamlError `STORE_UNAVAILABLE`
+   */
+  takePendingRequest(id: string): Promise<PendingRequest | undefined>;
+
+  /**
+   * Set-if-absent with expiry: returns `true` the first time a key is seen and remembers it until
+   * `expiresAt`; returns `false` while it is remembered (the expiry is not extended). Of any
+   * number of concurrent calls with the same key, on any nodes, exactly one gets `true`.
+   * Replay checks use `assertion:<issuer>:<ID>`; single-flight locks use `lock:<name>`.
+   * @param key - what to remember
+   * @param expiresAt - epoch ms until which the key is remembered
+   * @returns `true` when the key was absent (and is now remembered), `false` otherwise
+   * @throws SamlError `STORE_UNAVAILABLE`
+   */
+  rememberOnce(key: string, expiresAt: number): Promise<boolean>;
+
+  /**
+   * Creates or replaces a session (keyed by `session.id`) until `session.expiresAt`, and updates
+   * the SLO index: after it resolves, {@link SamlStore.findSessions} finds the session under its
+   * (new) issuer/NameID/SessionIndex and no longer under the ones it replaced.
+   * @param session - the session record
+   * @throws SamlError `STORE_UNAVAILABLE`
+   */
+  putSession(session: SessionRecord): Promise<void>;
+
+  /**
+   * Reads a live session.
+   * @param id - the session ID
+   * @returns the record, or `undefined` when absent, deleted or expired
+   * @throws SamlError `STORE_UNAVAILABLE`
+   */
+  getSession(id: string): Promise<SessionRecord | undefined>;
+
+  /**
+   * Moves a live session's expiry to `expiresAt` (the returned records then carry it).
+   * @param id - the session ID
+   * @param expiresAt - the new expiry (epoch ms)
+   * @returns `true` when the session was live and is updated, `false` when absent or expired
+   * @throws SamlError `STORE_UNAVAILABLE`
+   */
+  touchSession(id: string, expiresAt: number): Promise<boolean>;
+
+  /**
+   * Deletes a session and its SLO index entries.
+   * @param id - the session ID
+   * @returns `true` when a live session was deleted, `false` when there was none
+   * @throws SamlError `STORE_UNAVAILABLE`
+   */
+  deleteSession(id: string): Promise<boolean>;
+
+  /**
+   * The SLO index: every live session of a NameID at an IdP, optionally only those with a given
+   * SessionIndex. Deleted, replaced and expired sessions are never returned. Ordered by
+   * `createdAt`, then `id`.
+   * @param query - issuer, NameID and optional SessionIndex (all compared exactly)
+   * @returns the matching sessions (possibly none)
+   * @throws SamlError `STORE_UNAVAILABLE`
+   */
+  findSessions(query: SessionQuery): Promise<SessionRecord[]>;
+
+  /**
+   * Reads a small shared value (for example cached IdP metadata).
+   * @param key - the value's key
+   * @returns the value, or `undefined` when absent or expired
+   * @throws SamlError `STORE_UNAVAILABLE`
+   */
+  getValue(key: string): Promise<string | undefined>;
+
+  /**
+   * Writes a small shared value until `expiresAt` (last write wins).
+   * @param key - the value's key
+   * @param value - the value
+   * @param expiresAt - epoch ms after which the value is forgotten
+   * @throws SamlError `STORE_UNAVAILABLE`
+   */
+  setValue(key: string, value: string, expiresAt: number): Promise<void>;
+}
