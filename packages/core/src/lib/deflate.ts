@@ -1,0 +1,131 @@
+import { SamlError } from '../errors.js';
+
+/** Default cap on inflated output: 256 KiB, far above any real AuthnRequest or logout message. */
+export const DEFAULT_MAX_INFLATED_BYTES = 256 * 1024;
+
+/**
+ * Size of the compressed slices fed to the decompressor. DEFLATE expands at most ~1032:1, so a
+ * slice can produce at most ~1 MiB before the reader sees it and stops: a deflate bomb is refused
+ * long before it can grow memory to its full size.
+ */
+const INPUT_SLICE = 1024;
+
+async function readAll(readable: ReadableStream<Uint8Array>, cap: number): Promise<Uint8Array> {
+  const reader = readable.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > cap) {
+      // Stop reading at once; cancelling also aborts the decompressor.
+      await reader.cancel().catch(() => {});
+      throw new SamlError(
+        'INFLATE_TOO_LARGE',
+        'The compressed message inflates beyond the limit.',
+        {
+          expected: `at most ${cap} bytes once inflated`,
+          found: `more than ${cap} bytes`,
+          hint: 'this is typical of a deflate bomb; raise maxInflatedBytes only for a legitimate, huge message',
+        },
+      );
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(total);
+  let o = 0;
+  for (const c of chunks) {
+    out.set(c, o);
+    o += c.byteLength;
+  }
+  return out;
+}
+
+/**
+ * Feeds `input` to a transform in small slices, honouring backpressure, and stops as soon as
+ * `stopped()` says the reader gave up.
+ */
+async function feed(
+  writable: WritableStream<Uint8Array>,
+  input: Uint8Array,
+  stopped: () => boolean,
+): Promise<void> {
+  const writer = writable.getWriter();
+  try {
+    for (let i = 0; i < input.length && !stopped(); i += INPUT_SLICE) {
+      await writer.ready;
+      await writer.write(input.slice(i, i + INPUT_SLICE));
+    }
+    if (!stopped()) await writer.close();
+  } catch {
+    // The reader reports the error (corrupt data, or cancelled on purpose).
+  }
+}
+
+/**
+ * Compresses bytes with raw DEFLATE (RFC 1951, no zlib header), as the HTTP-Redirect binding's
+ * `urn:oasis:names:tc:SAML:2.0:bindings:URL-Encoding:DEFLATE` encoding requires.
+ *
+ * @param data - the bytes to compress
+ * @returns the compressed bytes
+ * @see SAML 2.0 bindings §3.4.4.1
+ * @internal
+ */
+export async function deflateRaw(data: Uint8Array): Promise<Uint8Array> {
+  const stream = new CompressionStream('deflate-raw');
+  let failed = false;
+  const writing = feed(stream.writable, data, () => failed);
+  try {
+    return await readAll(stream.readable, Number.POSITIVE_INFINITY);
+  } catch (e) {
+    failed = true;
+    throw e;
+  } finally {
+    await writing;
+  }
+}
+
+/**
+ * Inflates raw DEFLATE data with a hard cap on the output size. The output is read chunk by
+ * chunk and decompression is aborted the moment the cap is passed.
+ *
+ * @param data - raw DEFLATE bytes
+ * @param maxBytes - the most inflated bytes accepted (default {@link DEFAULT_MAX_INFLATED_BYTES})
+ * @returns the inflated bytes
+ * @throws SamlError `INFLATE_TOO_LARGE` when the output would exceed `maxBytes`;
+ *   `INFLATE_FAILED` when the data is not valid raw DEFLATE (corrupt, truncated, zlib-wrapped)
+ * @see SAML 2.0 bindings §3.4.4.1
+ * @internal
+ */
+export async function inflateRaw(
+  data: Uint8Array,
+  maxBytes: number = DEFAULT_MAX_INFLATED_BYTES,
+): Promise<Uint8Array> {
+  if (!(Number.isSafeInteger(maxBytes) && maxBytes > 0)) {
+    throw new TypeError('inflateRaw: maxBytes must be a positive integer');
+  }
+  if (data.length === 0) {
+    throw new SamlError('INFLATE_FAILED', 'The compressed message is empty.', {
+      expected: 'raw DEFLATE data',
+      found: '0 bytes',
+    });
+  }
+  const stream = new DecompressionStream('deflate-raw');
+  let stopped = false;
+  const writing = feed(stream.writable, data, () => stopped);
+  try {
+    return await readAll(stream.readable, maxBytes);
+  } catch (cause) {
+    stopped = true;
+    if (cause instanceof SamlError) throw cause;
+    throw new SamlError('INFLATE_FAILED', 'The message could not be inflated.', {
+      expected: 'raw DEFLATE data (RFC 1951, no zlib or gzip header)',
+      found: `${data.length} bytes that are not valid raw DEFLATE`,
+      hint: 'a HTTP-POST value is not deflated; a value from a URL must be URL-decoded, then base64-decoded',
+      cause,
+    });
+  } finally {
+    await writing;
+  }
+}
