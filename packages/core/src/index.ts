@@ -45,6 +45,12 @@ export { isSamlError, SAML_ERROR_CODES, SamlError } from './errors.js';
 export { generateId } from './lib/id.js';
 export type { XmlLimits } from './lib/xml.js';
 export { DEFAULT_XML_LIMITS } from './lib/xml.js';
+export type {
+  MemoryStoreEntryKind,
+  MemoryStoreEvictionEvent,
+  MemoryStoreOptions,
+} from './store/memory.js';
+export { MemoryStore } from './store/memory.js';
 export { createSessionId } from './store/session-id.js';
 export type {
   PendingRequest,
