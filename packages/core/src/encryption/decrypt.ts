@@ -3,6 +3,7 @@ import { importPrivateKey } from '../crypto/keys.js';
 import { type CryptoProvider, resolveCrypto } from '../crypto/provider.js';
 import { describeValue, SamlError } from '../errors.js';
 import { concatBytes, fromBase64, fromUtf8 } from '../lib/bytes.js';
+import { declareNamespaces, inScopeDeclarations } from '../lib/namespaces.js';
 import {
   attr,
   childElements,
@@ -31,7 +32,6 @@ export interface DecryptOptions {
   readonly limits?: XmlLimits;
 }
 
-const XMLNS_NS = 'http://www.w3.org/2000/xmlns/';
 const XENC_ELEMENT_TYPE = 'http://www.w3.org/2001/04/xmlenc#Element';
 const XENC_ENCRYPTED_KEY_TYPE = 'http://www.w3.org/2001/04/xmlenc#EncryptedKey';
 const ELEMENT_NODE = 1;
@@ -94,7 +94,7 @@ export async function decryptElement(
   keys: readonly PrivateKey[],
   options: DecryptOptions = {},
 ): Promise<Element> {
-  if (!container || container.nodeType !== ELEMENT_NODE) {
+  if (container?.nodeType !== ELEMENT_NODE) {
     throw new TypeError('decryptElement: container must be a DOM Element');
   }
   if (!Array.isArray(keys) || keys.length === 0) {
@@ -340,27 +340,6 @@ async function decryptContent(
   return plain.subarray(0, plain.length - pad);
 }
 
-/** Namespace declarations in scope at `el` (nearest wins), prefix '' for the default. */
-function inScopeDeclarations(el: Element): Map<string, string> {
-  const decls = new Map<string, string>();
-  for (let n: Node | null = el; n && n.nodeType === ELEMENT_NODE; n = n.parentNode) {
-    const e = n as Element;
-    for (let i = 0; i < e.attributes.length; i++) {
-      const a = e.attributes.item(i)!;
-      if (a.name === 'xmlns') {
-        if (!decls.has('')) decls.set('', a.value);
-      } else if (a.name.startsWith('xmlns:')) {
-        const prefix = a.name.slice(6);
-        if (!decls.has(prefix)) decls.set(prefix, a.value);
-      }
-    }
-    // Elements built with createElementNS may lack the attribute; their own binding still holds.
-    const prefix = e.prefix ?? '';
-    if (!decls.has(prefix) && e.namespaceURI) decls.set(prefix, e.namespaceURI);
-  }
-  return decls;
-}
-
 /**
  * Parses the decrypted octets as an element in the context of `container` (XML-Enc §4.3.3:
  * the plaintext is a fragment that relies on the namespaces in scope where it was).
@@ -384,8 +363,6 @@ function parseDecrypted(
   const decls = inScopeDeclarations(container);
   let open = '<w';
   for (const [prefix, uri] of decls) {
-    if (prefix === 'xml' || prefix === 'xmlns') continue;
-    if (prefix === '' && uri === '') continue;
     open += ` ${prefix === '' ? 'xmlns' : `xmlns:${prefix}`}="${escapeXml(uri)}"`;
   }
   // The wrapper adds one level, so the element itself gets the configured depth.
@@ -425,11 +402,7 @@ function parseDecrypted(
     );
   }
   // Make the element the root of its own document, keeping the declarations it relied on.
-  for (const [prefix, uri] of decls) {
-    if (prefix === 'xml' || prefix === 'xmlns' || (prefix === '' && uri === '')) continue;
-    const name = prefix === '' ? 'xmlns' : `xmlns:${prefix}`;
-    if (!element.hasAttribute(name)) element.setAttributeNS(XMLNS_NS, name, uri);
-  }
+  declareNamespaces(element, decls);
   wrapper.removeChild(element);
   doc.replaceChild(element, wrapper);
   return element;
