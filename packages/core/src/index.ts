@@ -40,6 +40,22 @@ export {
   parsePem,
 } from './crypto/keys.js';
 export type { CryptoProvider } from './crypto/provider.js';
+export type {
+  DataEncryptionAlgorithm,
+  DataEncryptionAlgorithmName,
+  KeyTransportAlgorithmName,
+  MgfName,
+  OaepDigestName,
+} from './encryption/algorithms.js';
+export {
+  DATA_ENCRYPTION_ALGORITHMS,
+  KEY_TRANSPORT_ALGORITHMS,
+  REFUSED_ENCRYPTION_ALGORITHMS,
+} from './encryption/algorithms.js';
+export type { DecryptOptions } from './encryption/decrypt.js';
+export { decryptElement } from './encryption/decrypt.js';
+export type { EncryptedKeyPlacement, EncryptOptions } from './encryption/encrypt.js';
+export { encryptElement } from './encryption/encrypt.js';
 export type { SamlErrorCode, SamlErrorDetails, SamlErrorOptions } from './errors.js';
 export { isSamlError, SAML_ERROR_CODES, SamlError } from './errors.js';
 export { generateId } from './lib/id.js';
