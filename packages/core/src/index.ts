@@ -59,6 +59,40 @@ export { encryptElement } from './encryption/encrypt.js';
 export type { SamlErrorCode, SamlErrorDetails, SamlErrorOptions } from './errors.js';
 export { isSamlError, SAML_ERROR_CODES, SamlError } from './errors.js';
 export { generateId } from './lib/id.js';
+export type {
+  DecodePostOptions,
+  PostFormMessage,
+  RenderPostFormOptions,
+} from './bindings/post.js';
+export {
+  decodePostBinding,
+  POST_FORM_SCRIPT,
+  POST_FORM_SCRIPT_HASH,
+  renderPostForm,
+} from './bindings/post.js';
+export type {
+  DecodedRedirect,
+  DecodeRedirectOptions,
+  EncodeRedirectOptions,
+  SamlMessageType,
+  VerifyRedirectOptions,
+} from './bindings/redirect.js';
+export {
+  decodeRedirect,
+  encodeRedirect,
+  RELAY_STATE_MAX_BYTES,
+  verifyRedirectSignature,
+} from './bindings/redirect.js';
+export type {
+  AssertionConsumerServiceChoice,
+  AuthnContextComparison,
+  AuthnRequest,
+  AuthnRequestOptions,
+  CreatedAuthnRequest,
+  NameIdPolicy,
+  RequestedAuthnContext,
+} from './messages/authn-request.js';
+export { createAuthnRequest, parseAuthnRequest } from './messages/authn-request.js';
 export type { XmlLimits } from './lib/xml.js';
 export { DEFAULT_XML_LIMITS } from './lib/xml.js';
 export type {

@@ -47,7 +47,7 @@ async function readAll(readable: ReadableStream<Uint8Array>, cap: number): Promi
  * `stopped()` says the reader gave up.
  */
 async function feed(
-  writable: WritableStream<Uint8Array>,
+  writable: WritableStream<BufferSource>,
   input: Uint8Array,
   stopped: () => boolean,
 ): Promise<void> {

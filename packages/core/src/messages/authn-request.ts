@@ -1,0 +1,534 @@
+import { BINDINGS, type BindingName } from '../config.js';
+import type { CryptoProvider } from '../crypto/provider.js';
+import { describeValue, SamlError } from '../errors.js';
+import { generateId } from '../lib/id.js';
+import {
+  attr,
+  childElements,
+  escapeXml,
+  formatDateTime,
+  isElement,
+  NS,
+  optionalChild,
+  parseDateTime,
+  parseXml,
+  requiredAttr,
+  requiredChild,
+  serializeXml,
+  textOf,
+  type XmlLimits,
+} from '../lib/xml.js';
+
+/** How the IdP should match the requested authentication contexts (SAML core §3.3.2.2.1). */
+export type AuthnContextComparison = 'exact' | 'minimum' | 'maximum' | 'better';
+
+/** `<samlp:NameIDPolicy>`: the identifier the SP wants for the user (SAML core §3.4.1.1). */
+export interface NameIdPolicy {
+  /** A NameID format URI, e.g. `urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress`. */
+  readonly format?: string;
+  /** Whether the IdP may create a new identifier for the user at this SP. */
+  readonly allowCreate?: boolean;
+  /** The name qualifier for an affiliation, when the SP is part of one. */
+  readonly spNameQualifier?: string;
+}
+
+/** `<samlp:RequestedAuthnContext>` with one or more `<saml:AuthnContextClassRef>` (SAML core §3.3.2.2.1). */
+export interface RequestedAuthnContext {
+  /** Default `exact` (SAML core §3.3.2.2.1). */
+  readonly comparison?: AuthnContextComparison;
+  /** AuthnContextClassRef URIs, in order of preference. */
+  readonly classRefs: readonly [string, ...string[]];
+}
+
+/**
+ * Where the IdP sends the Response. `assertionConsumerServiceIndex` is mutually exclusive with
+ * `assertionConsumerServiceUrl` and `protocolBinding` (SAML core §3.4.1), so the three shapes are
+ * a discriminated union; give neither to let the IdP use the SP's default endpoint from metadata.
+ */
+export type AssertionConsumerServiceChoice =
+  | {
+      /** The ACS URL, which the IdP checks against the SP's metadata. */
+      readonly assertionConsumerServiceUrl: string;
+      /** The binding for the Response: a short name (`post`) or a binding URI. */
+      readonly protocolBinding?: BindingName | string;
+      readonly assertionConsumerServiceIndex?: never;
+    }
+  | {
+      /** The index of an AssertionConsumerService in the SP's metadata. */
+      readonly assertionConsumerServiceIndex: number;
+      readonly assertionConsumerServiceUrl?: never;
+      readonly protocolBinding?: never;
+    }
+  | {
+      readonly assertionConsumerServiceUrl?: never;
+      readonly assertionConsumerServiceIndex?: never;
+      /** The binding for the Response: a short name (`post`) or a binding URI. */
+      readonly protocolBinding?: BindingName | string;
+    };
+
+/** Fields shared by {@link AuthnRequestOptions} and the parsed {@link AuthnRequest}. */
+interface AuthnRequestFields {
+  /** The SP entity ID (`<saml:Issuer>`, SAML profiles §4.1.4.1). */
+  readonly issuer: string;
+  /** The IdP SingleSignOnService URL the request is sent to (`Destination`). */
+  readonly destination?: string;
+  /** Ask the IdP to authenticate the user again even with a session (step-up). */
+  readonly forceAuthn?: boolean;
+  /** Ask the IdP not to interact with the user (fails with NoPassive when it would have to). */
+  readonly isPassive?: boolean;
+  readonly nameIdPolicy?: NameIdPolicy;
+  readonly requestedAuthnContext?: RequestedAuthnContext;
+  /**
+   * `<samlp:Extensions>` content as an XML fragment: one or more elements, each qualified with a
+   * namespace that is not a SAML-defined one (SAML core §3.2.1), declared in the fragment.
+   */
+  readonly extensions?: string;
+  /** Human-readable SP name some IdPs show on their login page. */
+  readonly providerName?: string;
+}
+
+/** Options for {@link createAuthnRequest}. */
+export type AuthnRequestOptions = AuthnRequestFields &
+  AssertionConsumerServiceChoice & {
+    /** The current time (a `Date` or epoch milliseconds): becomes `IssueInstant`. */
+    readonly now: Date | number;
+    /** The random source for the ID (default: the runtime's WebCrypto). */
+    readonly crypto?: CryptoProvider;
+    /** A fixed ID instead of a random one (tests, replays of a stored request). */
+    readonly id?: string;
+  };
+
+/** An `<samlp:AuthnRequest>` as data: what {@link parseAuthnRequest} returns. */
+export type AuthnRequest = AuthnRequestFields & {
+  readonly id: string;
+  /** `IssueInstant` in epoch milliseconds. */
+  readonly issueInstant: number;
+  readonly assertionConsumerServiceUrl?: string;
+  readonly assertionConsumerServiceIndex?: number;
+  /** The binding URI for the Response. */
+  readonly protocolBinding?: string;
+};
+
+/** What {@link createAuthnRequest} returns. */
+export interface CreatedAuthnRequest {
+  /** The request ID: store it to check the Response's `InResponseTo`. */
+  readonly id: string;
+  /** The serialized `<samlp:AuthnRequest>` (unsigned). */
+  readonly xml: string;
+  /** `IssueInstant` in epoch milliseconds. */
+  readonly issueInstant: number;
+  /** The request as data, exactly what {@link parseAuthnRequest} reads back from `xml`. */
+  readonly request: AuthnRequest;
+}
+
+const COMPARISONS: readonly AuthnContextComparison[] = ['exact', 'minimum', 'maximum', 'better'];
+const SAML_NAMESPACES = new Set<string>([NS.samlp, NS.saml]);
+
+// XML 1.0 §2.2 Char: anything else cannot appear in a document, even escaped.
+const NON_XML_CHAR =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: naming the allowed control characters is the point
+  /[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\u{10000}-\u{10ffff}]|[\ud800-\udfff]/u;
+
+/**
+ * escapeXml plus character references for U+0085 and U+2028, which the XML parser would otherwise
+ * normalise to a line feed (text) or a space (attributes), changing the value.
+ */
+function esc(value: string): string {
+  return escapeXml(value).replace(/[\u0085\u2028]/g, (c) => `&#x${c.charCodeAt(0).toString(16)};`);
+}
+
+function checkString(
+  value: unknown,
+  name: string,
+  opts: { optional?: boolean; trimmed?: boolean } = {},
+): void {
+  if (value === undefined && opts.optional) return;
+  if (typeof value !== 'string' || value === '') {
+    throw new TypeError(`createAuthnRequest: ${name} must be a non-empty string`);
+  }
+  if (opts.trimmed && value.trim() !== value) {
+    // Element content is read back trimmed; an entity ID or URI never has outer whitespace.
+    throw new TypeError(`createAuthnRequest: ${name} must not start or end with whitespace`);
+  }
+  if (NON_XML_CHAR.test(value)) {
+    throw new TypeError(`createAuthnRequest: ${name} contains a character XML cannot carry`);
+  }
+}
+
+function checkUrl(value: unknown, name: string): void {
+  checkString(value, name);
+  try {
+    new URL(value as string);
+  } catch {
+    throw new TypeError(`createAuthnRequest: ${name} must be an absolute URL`);
+  }
+}
+
+function bindingUri(value: string): string {
+  return value in BINDINGS ? BINDINGS[value as BindingName] : value;
+}
+
+function isNcName(value: string): boolean {
+  // xs:ID is an NCName (SAML core §1.3.4); this ASCII subset is what samlkit generates and accepts.
+  return /^[A-Za-z_][A-Za-z0-9._-]*$/.test(value);
+}
+
+function normalizeNow(now: unknown): number {
+  const ms = now instanceof Date ? now.getTime() : now;
+  if (typeof ms !== 'number' || !Number.isFinite(ms)) {
+    throw new TypeError('createAuthnRequest: now must be a valid Date or epoch milliseconds');
+  }
+  return ms;
+}
+
+/**
+ * Parses and checks a caller-supplied `<samlp:Extensions>` fragment and returns it serialized.
+ * @throws SamlError XML_* codes when it is not well-formed or not namespace-qualified
+ */
+function normalizeExtensions(fragment: string, limits?: XmlLimits): string {
+  const doc = parseXml(
+    `<samlp:Extensions xmlns:samlp="${NS.samlp}">${fragment}</samlp:Extensions>`,
+    limits,
+  );
+  return checkedExtensions(doc.documentElement);
+}
+
+function checkedExtensions(container: Element): string {
+  let out = '';
+  for (let c = container.firstChild; c; c = c.nextSibling) {
+    if (c.nodeType === 1) {
+      const el = c as Element;
+      // SAML core §3.2.1: extension elements MUST be namespace-qualified in a non-SAML namespace.
+      if (!el.namespaceURI || SAML_NAMESPACES.has(el.namespaceURI)) {
+        throw new SamlError(
+          'XML_UNEXPECTED_ELEMENT',
+          'An Extensions element is not namespace-qualified.',
+          {
+            expected:
+              'elements in a namespace of their own (not SAML protocol or assertion; SAML core §3.2.1)',
+            found: `<${el.nodeName}> in ${el.namespaceURI ? `namespace ${el.namespaceURI}` : 'no namespace'}`,
+            hint: 'declare a namespace for each extension element, e.g. <ext:Hint xmlns:ext="urn:example">',
+          },
+        );
+      }
+      out += serializeXml(el);
+    } else if (c.nodeType === 3 || c.nodeType === 4) {
+      if ((c as CharacterData).data.trim() !== '') {
+        throw new SamlError('XML_UNEXPECTED_ELEMENT', 'Extensions holds bare text.', {
+          expected: 'only elements inside <samlp:Extensions>',
+          found: describeValue((c as CharacterData).data),
+        });
+      }
+    } else if (c.nodeType !== 8) {
+      throw new SamlError('XML_UNEXPECTED_ELEMENT', 'Extensions holds unexpected markup.', {
+        expected: 'only elements inside <samlp:Extensions>',
+        found: `node of type ${c.nodeType}`,
+      });
+    }
+  }
+  if (out === '') {
+    throw new SamlError('XML_MISSING_ELEMENT', 'Extensions is empty.', {
+      expected: 'at least one extension element (SAML core §3.2.1)',
+      found: 'none',
+    });
+  }
+  return out;
+}
+
+/**
+ * Builds an `<samlp:AuthnRequest>`: the message an SP sends to start SP-initiated login.
+ *
+ * Pure given `now` and the random source: the same options and random bytes give the same XML.
+ * The result is unsigned; for the HTTP-Redirect binding the signature goes over the query string
+ * ({@link encodeRedirect} with `sign`), for HTTP-POST sign the XML with `signXml` before
+ * {@link renderPostForm}.
+ *
+ * @param options - the request fields, `now` and optionally the random source
+ * @returns the ID (keep it for `InResponseTo`), the XML, the IssueInstant and the request as data
+ * @throws TypeError when an option has the wrong type or an impossible value
+ * @throws SamlError `XML_PARSE_ERROR`, `XML_DOCTYPE_FORBIDDEN`, `XML_UNEXPECTED_ELEMENT`,
+ *   `XML_MISSING_ELEMENT` when `extensions` is not a well-formed, namespace-qualified fragment
+ *
+ * @example SP-initiated login with a step-up
+ * ```ts
+ * const { id, xml } = createAuthnRequest({
+ *   issuer: 'https://app.example.com/saml/metadata',
+ *   destination: 'https://idp.example.org/sso',
+ *   assertionConsumerServiceUrl: 'https://app.example.com/saml/acs',
+ *   protocolBinding: 'post',
+ *   forceAuthn: true,
+ *   now: new Date(),
+ * });
+ * ```
+ *
+ * @see SAML 2.0 core §3.4.1 (AuthnRequest), profiles §4.1.4.1
+ */
+export function createAuthnRequest(options: AuthnRequestOptions): CreatedAuthnRequest {
+  if (!options || typeof options !== 'object') {
+    throw new TypeError('createAuthnRequest: options must be an object');
+  }
+  const o = options;
+  const issueInstant = normalizeNow(o.now);
+  const id = o.id ?? generateId(o.crypto);
+  if (typeof id !== 'string' || !isNcName(id)) {
+    throw new TypeError('createAuthnRequest: id must be an xs:ID (start with a letter or _)');
+  }
+  checkString(o.issuer, 'issuer', { trimmed: true });
+  if (o.destination !== undefined) checkUrl(o.destination, 'destination');
+  if (
+    o.assertionConsumerServiceUrl !== undefined &&
+    o.assertionConsumerServiceIndex !== undefined
+  ) {
+    throw new TypeError(
+      'createAuthnRequest: assertionConsumerServiceUrl and assertionConsumerServiceIndex are exclusive',
+    );
+  }
+  if (o.assertionConsumerServiceUrl !== undefined) {
+    checkUrl(o.assertionConsumerServiceUrl, 'assertionConsumerServiceUrl');
+  }
+  if (o.assertionConsumerServiceIndex !== undefined) {
+    const i = o.assertionConsumerServiceIndex;
+    if (!Number.isInteger(i) || i < 0 || i > 65535) {
+      throw new TypeError('createAuthnRequest: assertionConsumerServiceIndex must be 0..65535');
+    }
+    if (o.protocolBinding !== undefined) {
+      throw new TypeError(
+        'createAuthnRequest: protocolBinding cannot be combined with assertionConsumerServiceIndex',
+      );
+    }
+  }
+  const protocolBinding =
+    o.protocolBinding === undefined ? undefined : bindingUri(o.protocolBinding);
+  if (protocolBinding !== undefined) checkString(protocolBinding, 'protocolBinding');
+  for (const key of ['forceAuthn', 'isPassive'] as const) {
+    if (o[key] !== undefined && typeof o[key] !== 'boolean') {
+      throw new TypeError(`createAuthnRequest: ${key} must be a boolean`);
+    }
+  }
+  checkString(o.providerName, 'providerName', { optional: true });
+  const policy = o.nameIdPolicy;
+  if (policy !== undefined) {
+    checkString(policy.format, 'nameIdPolicy.format', { optional: true });
+    checkString(policy.spNameQualifier, 'nameIdPolicy.spNameQualifier', { optional: true });
+    if (policy.allowCreate !== undefined && typeof policy.allowCreate !== 'boolean') {
+      throw new TypeError('createAuthnRequest: nameIdPolicy.allowCreate must be a boolean');
+    }
+  }
+  const rac = o.requestedAuthnContext;
+  if (rac !== undefined) {
+    if (!Array.isArray(rac.classRefs) || rac.classRefs.length === 0) {
+      throw new TypeError(
+        'createAuthnRequest: requestedAuthnContext.classRefs needs at least one URI',
+      );
+    }
+    rac.classRefs.forEach((ref, i) => {
+      checkString(ref, `requestedAuthnContext.classRefs[${i}]`, { trimmed: true });
+    });
+    if (rac.comparison !== undefined && !COMPARISONS.includes(rac.comparison)) {
+      throw new TypeError(
+        `createAuthnRequest: comparison must be one of ${COMPARISONS.join(', ')}`,
+      );
+    }
+  }
+  let extensions: string | undefined;
+  if (o.extensions !== undefined) {
+    if (typeof o.extensions !== 'string') {
+      throw new TypeError('createAuthnRequest: extensions must be an XML string');
+    }
+    extensions = normalizeExtensions(o.extensions);
+  }
+
+  const a = (name: string, value: string | number | boolean | undefined) =>
+    value === undefined ? '' : ` ${name}="${esc(String(value))}"`;
+  // Attribute and child order follow the schema of SAML core §3.2.1 and §3.4.1.
+  let xml =
+    `<samlp:AuthnRequest xmlns:samlp="${NS.samlp}" xmlns:saml="${NS.saml}"` +
+    a('ID', id) +
+    a('Version', '2.0') +
+    a('IssueInstant', formatDateTime(issueInstant)) +
+    a('Destination', o.destination) +
+    a('ForceAuthn', o.forceAuthn) +
+    a('IsPassive', o.isPassive) +
+    a('ProtocolBinding', protocolBinding) +
+    a('AssertionConsumerServiceIndex', o.assertionConsumerServiceIndex) +
+    a('AssertionConsumerServiceURL', o.assertionConsumerServiceUrl) +
+    a('ProviderName', o.providerName) +
+    '>' +
+    `<saml:Issuer>${esc(o.issuer)}</saml:Issuer>`;
+  if (extensions !== undefined) xml += `<samlp:Extensions>${extensions}</samlp:Extensions>`;
+  if (policy !== undefined) {
+    xml +=
+      '<samlp:NameIDPolicy' +
+      a('Format', policy.format) +
+      a('SPNameQualifier', policy.spNameQualifier) +
+      a('AllowCreate', policy.allowCreate) +
+      '/>';
+  }
+  if (rac !== undefined) {
+    xml += `<samlp:RequestedAuthnContext${a('Comparison', rac.comparison)}>`;
+    for (const ref of rac.classRefs) {
+      xml += `<saml:AuthnContextClassRef>${esc(ref)}</saml:AuthnContextClassRef>`;
+    }
+    xml += '</samlp:RequestedAuthnContext>';
+  }
+  xml += '</samlp:AuthnRequest>';
+
+  const request: AuthnRequest = stripUndefined({
+    id,
+    issueInstant,
+    issuer: o.issuer,
+    destination: o.destination,
+    assertionConsumerServiceUrl: o.assertionConsumerServiceUrl,
+    assertionConsumerServiceIndex: o.assertionConsumerServiceIndex,
+    protocolBinding,
+    forceAuthn: o.forceAuthn,
+    isPassive: o.isPassive,
+    providerName: o.providerName,
+    nameIdPolicy: policy && stripUndefined({ ...policy }),
+    requestedAuthnContext:
+      rac && stripUndefined({ comparison: rac.comparison, classRefs: [...rac.classRefs] }),
+    extensions,
+  } as AuthnRequest);
+  return { id, xml, issueInstant, request };
+}
+
+function stripUndefined<T extends object>(value: T): T {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = v;
+  return out as T;
+}
+
+function parseBoolean(el: Element, name: string): boolean | undefined {
+  const v = attr(el, name);
+  if (v === undefined) return undefined;
+  // xs:boolean lexical space (XML Schema part 2 §3.2.2.1)
+  if (v === 'true' || v === '1') return true;
+  if (v === 'false' || v === '0') return false;
+  throw new SamlError('XML_INVALID_VALUE', `${name} is not a boolean.`, {
+    expected: 'true, false, 1 or 0',
+    found: describeValue(v),
+  });
+}
+
+/**
+ * Reads an `<samlp:AuthnRequest>` into data: the inverse of {@link createAuthnRequest}. It checks
+ * structure only (root element, Version, ID, IssueInstant, Issuer); it does not verify a
+ * signature — for the Redirect binding use {@link verifyRedirectSignature} on the decoded query.
+ *
+ * @param xml - the request XML (already decoded from its binding)
+ * @param limits - XML size and depth limits
+ * @returns the request as data
+ * @throws SamlError `XML_PARSE_ERROR`, `XML_DOCTYPE_FORBIDDEN`, `XML_TOO_LARGE`, `XML_TOO_DEEP`,
+ *   `XML_UNEXPECTED_ELEMENT` (wrong root), `XML_MISSING_ELEMENT`, `XML_INVALID_VALUE`,
+ *   `MESSAGE_VERSION_UNSUPPORTED`
+ *
+ * @example Reading a request taken from a browser trace
+ * ```ts
+ * const { xml } = await decodeRedirect(url);
+ * const request = parseAuthnRequest(xml);
+ * console.log(request.id, request.assertionConsumerServiceUrl);
+ * ```
+ *
+ * @see SAML 2.0 core §3.4.1
+ */
+export function parseAuthnRequest(xml: string, limits?: XmlLimits): AuthnRequest {
+  if (typeof xml !== 'string') throw new TypeError('parseAuthnRequest: xml must be a string');
+  const root = parseXml(xml, limits).documentElement;
+  if (!isElement(root, NS.samlp, 'AuthnRequest')) {
+    throw new SamlError('XML_UNEXPECTED_ELEMENT', 'The message is not an AuthnRequest.', {
+      expected: `<samlp:AuthnRequest> (namespace ${NS.samlp})`,
+      found: `<${root.nodeName}> in ${root.namespaceURI ?? 'no namespace'}`,
+    });
+  }
+  const version = requiredAttr(root, 'Version');
+  if (version !== '2.0') {
+    // SAML core §3.2.2.1 / §4.1.2: a 2.0 responder refuses other versions.
+    throw new SamlError('MESSAGE_VERSION_UNSUPPORTED', 'The AuthnRequest is not SAML 2.0.', {
+      expected: 'Version="2.0"',
+      found: describeValue(version),
+    });
+  }
+  const id = requiredAttr(root, 'ID');
+  const issueInstant = parseDateTime(requiredAttr(root, 'IssueInstant'), 'IssueInstant');
+  const issuer = textOf(requiredChild(root, NS.saml, 'Issuer')).trim();
+  if (issuer === '') {
+    throw new SamlError('XML_MISSING_ELEMENT', 'The AuthnRequest Issuer is empty.', {
+      expected: 'the SP entity ID in <saml:Issuer> (SAML profiles §4.1.4.1)',
+      found: 'an empty element',
+    });
+  }
+  const acsIndexText = attr(root, 'AssertionConsumerServiceIndex');
+  let acsIndex: number | undefined;
+  if (acsIndexText !== undefined) {
+    if (!/^\d{1,5}$/.test(acsIndexText) || Number(acsIndexText) > 65535) {
+      throw new SamlError('XML_INVALID_VALUE', 'AssertionConsumerServiceIndex is not an index.', {
+        expected: 'an xs:unsignedShort',
+        found: describeValue(acsIndexText),
+      });
+    }
+    acsIndex = Number(acsIndexText);
+  }
+  const acsUrl = attr(root, 'AssertionConsumerServiceURL');
+  const protocolBinding = attr(root, 'ProtocolBinding');
+  if (acsIndex !== undefined && (acsUrl !== undefined || protocolBinding !== undefined)) {
+    // SAML core §3.4.1: the index is mutually exclusive with the URL and ProtocolBinding.
+    throw new SamlError('XML_INVALID_VALUE', 'The AuthnRequest names its ACS twice.', {
+      expected: 'AssertionConsumerServiceIndex, or AssertionConsumerServiceURL/ProtocolBinding',
+      found: 'both',
+    });
+  }
+
+  let extensions: string | undefined;
+  const ext = optionalChild(root, NS.samlp, 'Extensions');
+  if (ext) extensions = checkedExtensions(ext);
+
+  let nameIdPolicy: NameIdPolicy | undefined;
+  const nip = optionalChild(root, NS.samlp, 'NameIDPolicy');
+  if (nip) {
+    nameIdPolicy = stripUndefined({
+      format: attr(nip, 'Format'),
+      spNameQualifier: attr(nip, 'SPNameQualifier'),
+      allowCreate: parseBoolean(nip, 'AllowCreate'),
+    });
+  }
+
+  let requestedAuthnContext: RequestedAuthnContext | undefined;
+  const racEl = optionalChild(root, NS.samlp, 'RequestedAuthnContext');
+  if (racEl) {
+    const comparison = attr(racEl, 'Comparison');
+    if (comparison !== undefined && !COMPARISONS.includes(comparison as AuthnContextComparison)) {
+      throw new SamlError('XML_INVALID_VALUE', 'RequestedAuthnContext Comparison is unknown.', {
+        expected: COMPARISONS.join(', '),
+        found: describeValue(comparison),
+      });
+    }
+    const refs = childElements(racEl, NS.saml, 'AuthnContextClassRef').map((e) => textOf(e).trim());
+    if (refs.length === 0) {
+      throw new SamlError('XML_MISSING_ELEMENT', 'RequestedAuthnContext has no class reference.', {
+        expected:
+          'one or more <saml:AuthnContextClassRef> (this library does not request DeclRefs)',
+        found: 'none',
+      });
+    }
+    requestedAuthnContext = stripUndefined({
+      comparison: comparison as AuthnContextComparison | undefined,
+      classRefs: refs as [string, ...string[]],
+    });
+  }
+
+  return stripUndefined({
+    id,
+    issueInstant,
+    issuer,
+    destination: attr(root, 'Destination'),
+    assertionConsumerServiceUrl: acsUrl,
+    assertionConsumerServiceIndex: acsIndex,
+    protocolBinding,
+    forceAuthn: parseBoolean(root, 'ForceAuthn'),
+    isPassive: parseBoolean(root, 'IsPassive'),
+    providerName: attr(root, 'ProviderName'),
+    nameIdPolicy,
+    requestedAuthnContext,
+    extensions,
+  } as AuthnRequest);
+}
