@@ -110,3 +110,18 @@ export type {
   SessionQuery,
   SessionRecord,
 } from './store/types.js';
+export { validateResponse } from './messages/response.js';
+export type {
+  ResponseSignatureInfo,
+  ResponseValidationIdp,
+  ResponseValidationSp,
+  ValidatedResponse,
+  ValidateResponseOptions,
+} from './messages/response.js';
+export type {
+  AuthnStatementInfo,
+  ConditionsInfo,
+  NameId,
+  SamlAttribute,
+  SubjectConfirmationInfo,
+} from './lib/assertion.js';

@@ -10,3 +10,19 @@ export {
   STORE_RACE_CALLERS,
   storeConformanceCases,
 } from './store-conformance.js';
+export type { GenerateTestKeysOptions, TestKeyAlgorithm, TestKeys } from './keys.js';
+export { generateTestKeys } from './keys.js';
+export type {
+  BuildResponseOptions,
+  SignTarget,
+  TestAttribute,
+  TestNameId,
+  TestSigningKey,
+} from './response.js';
+export {
+  buildAssertion,
+  buildResponse,
+  CM_BEARER,
+  STATUS_SUCCESS,
+  toPostBinding,
+} from './response.js';
