@@ -169,7 +169,7 @@ export function storeConformanceCases(): StoreConformanceCase[] {
         forceAuthn: true,
         isPassive: false,
         requestedAuthnContext: { comparison: 'minimum', classRefs: ['urn:a', 'urn:b'] },
-        binding: 'HTTP-POST',
+        binding: 'post',
         destination: 'https://sp.example.com/saml/acs',
         data: { nested: { list: [1, 'two', null, true], empty: [] }, unicode: 'Zoë ☃ 𝄞' },
       });

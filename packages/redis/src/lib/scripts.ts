@@ -1,0 +1,73 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * The Lua scripts of the Redis store. Each touches exactly ONE key (KEYS[1]), so each runs
+ * atomically on whichever Redis Cluster node owns that key's slot; no script needs keys in the
+ * same slot. Times are passed in from the application's clock; Redis only sees relative TTLs.
+ *
+ * @internal
+ */
+export interface LuaScript {
+  readonly name: string;
+  readonly source: string;
+  readonly sha1: string;
+}
+
+function script(name: string, source: string): LuaScript {
+  return { name, source, sha1: createHash('sha1').update(source).digest('hex') };
+}
+
+/**
+ * SLO index add/update. KEYS[1] = index sorted set; ARGV = session ID, expiresAt, now.
+ * Drops members whose score (expiresAt) has passed, sets this member's score, and keeps the key's
+ * TTL at the latest score, so the index outlives every session it lists and then expires itself.
+ */
+export const INDEX_ADD = script(
+  'indexAdd',
+  `redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[3])
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+local top = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+local ttl = math.ceil(tonumber(top[2]) - tonumber(ARGV[3]))
+if ttl > 0 then
+  redis.call('PEXPIRE', KEYS[1], ttl)
+else
+  redis.call('DEL', KEYS[1])
+end
+return 1`,
+);
+
+/**
+ * Session create/replace. KEYS[1] = session hash; ARGV = record JSON, expiresAt, TTL ms.
+ * Returns the record JSON it replaced (or nil) so the caller can leave the old SLO index.
+ */
+export const SESSION_PUT = script(
+  'sessionPut',
+  `local old = redis.call('HGET', KEYS[1], 'r')
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'r', ARGV[1], 'e', ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return old`,
+);
+
+/**
+ * Session delete. KEYS[1] = session hash. Returns `[record JSON, expiresAt]` of what it deleted
+ * (both nil when there was nothing).
+ */
+export const SESSION_TAKE = script(
+  'sessionTake',
+  `local old = redis.call('HMGET', KEYS[1], 'r', 'e')
+redis.call('DEL', KEYS[1])
+return old`,
+);
+
+/**
+ * Session touch. KEYS[1] = session hash; ARGV = expiresAt, TTL ms. Returns 1 when the session
+ * existed (and now carries the new expiry), 0 otherwise.
+ */
+export const SESSION_TOUCH = script(
+  'sessionTouch',
+  `if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'e', ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1`,
+);
