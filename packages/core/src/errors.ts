@@ -63,6 +63,7 @@ export const SAML_ERROR_CODES = [
   'METADATA_EXPIRED',
   'METADATA_ENTITY_NOT_FOUND',
   'METADATA_FETCH_FAILED',
+  'IDP_UNKNOWN',
   // State, transport, application
   'STORE_UNAVAILABLE',
   'SESSION_NOT_FOUND',

@@ -125,3 +125,24 @@ export type {
   SamlAttribute,
   SubjectConfirmationInfo,
 } from './lib/assertion.js';
+export type { XsDuration } from './metadata/duration.js';
+export { addDuration, parseDuration } from './metadata/duration.js';
+export type { IdpMetadata, ParseIdpMetadataOptions } from './metadata/idp.js';
+export { parseIdpMetadata } from './metadata/idp.js';
+export type { SpContactPerson, SpMetadataOptions, SpOrganization } from './metadata/sp.js';
+export { createSpMetadata, DEFAULT_SP_ENCRYPTION_METHODS } from './metadata/sp.js';
+export type {
+  MetadataEvent,
+  MetadataRefreshBounds,
+  MetadataRefreshReason,
+  MetadataSource,
+  MetadataSourceOptions,
+  MetadataSourceStatus,
+} from './metadata/source.js';
+export { createMetadataSource } from './metadata/source.js';
+export type { IdpHint, IdpRegistry, IdpRegistryEntry, ResolvedIdp } from './metadata/registry.js';
+export { createIdpRegistry } from './metadata/registry.js';
+export type { DiscoveryRedirectOptions } from './metadata/discovery.js';
+export { createDiscoveryRedirect, parseDiscoveryResponse } from './metadata/discovery.js';
+export type { ExpiryWarning, FindExpiryWarningsInput } from './metadata/expiry.js';
+export { findExpiryWarnings } from './metadata/expiry.js';
