@@ -26,3 +26,6 @@ export {
   STATUS_SUCCESS,
   toPostBinding,
 } from './response.js';
+export type { XswVariant } from './attacks.js';
+export { editXml, setNameId, XSW_VARIANTS, xswWrap } from './attacks.js';
+export { encryptAssertionTo } from './encrypt.js';

@@ -1,0 +1,645 @@
+import {
+  isSamlError,
+  MemoryStore,
+  type SamlErrorCode,
+  type ValidateResponseOptions,
+  validateResponse,
+} from '@samlkit/core';
+import {
+  type BuildResponseOptions,
+  buildResponse,
+  editXml,
+  encryptAssertionTo,
+  generateTestKeys,
+  setNameId,
+  type TestKeys,
+  toPostBinding,
+  XSW_VARIANTS,
+  xswWrap,
+} from '@samlkit/testkit';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+// Every attack class the validator must refuse, each with the code its defence produces.
+
+const SAML = 'urn:oasis:names:tc:SAML:2.0:assertion';
+const SAMLP = 'urn:oasis:names:tc:SAML:2.0:protocol';
+const DS = 'http://www.w3.org/2000/09/xmldsig#';
+const IDP = 'https://idp.example.org/saml';
+const SP = 'https://sp.example.com/saml/metadata';
+const ACS = 'https://sp.example.com/saml/acs';
+const NOW = Date.UTC(2031, 4, 6, 12, 0, 0);
+const REQ = '_request-1';
+
+let idp: TestKeys;
+let attacker: TestKeys;
+let ecIdp: TestKeys;
+let spKeys: TestKeys;
+
+beforeAll(async () => {
+  [idp, attacker, ecIdp, spKeys] = await Promise.all([
+    generateTestKeys({ subject: 'idp' }),
+    generateTestKeys({ subject: 'attacker' }),
+    generateTestKeys({ subject: 'idp-ec', alg: 'p256' }),
+    generateTestKeys({ subject: 'sp' }),
+  ]);
+});
+
+function base(extra: Partial<BuildResponseOptions> = {}): BuildResponseOptions {
+  return {
+    idpEntityId: IDP,
+    spEntityId: SP,
+    acsUrl: ACS,
+    now: NOW,
+    inResponseTo: REQ,
+    nameId: { value: 'alice@example.com' },
+    signingKey: idp,
+    sign: 'assertion',
+    ...extra,
+  };
+}
+
+function options(extra: Partial<ValidateResponseOptions> = {}): ValidateResponseOptions {
+  return {
+    sp: { entityId: SP, acsUrl: ACS },
+    idp: { entityId: IDP, signingKeys: [idp.publicKey] },
+    now: NOW,
+    inResponseTo: REQ,
+    ...extra,
+  };
+}
+
+async function refused(
+  xml: string,
+  code: SamlErrorCode,
+  opts: Partial<ValidateResponseOptions> = {},
+): Promise<void> {
+  let caught: unknown;
+  try {
+    await validateResponse(xml, options(opts));
+  } catch (err) {
+    caught = err;
+  }
+  expect(caught, 'the response was accepted').toBeDefined();
+  expect(isSamlError(caught) ? caught.code : caught).toBe(code);
+}
+
+function first(doc: Document, ns: string, local: string): Element {
+  const el = doc.getElementsByTagNameNS(ns, local)[0];
+  if (!el) throw new Error(`no ${local}`);
+  return el;
+}
+
+describe('the baseline is accepted', () => {
+  it.each(['assertion', 'response', 'both'] as const)('signed %s', async (sign) => {
+    const r = await validateResponse(await buildResponse(base({ sign })), options());
+    expect(r.userId).toBe('alice@example.com');
+    expect(r.signature.response).toBe(sign !== 'assertion');
+    expect(r.signature.assertion).toBe(sign !== 'response');
+  });
+});
+
+describe('XML signature wrapping', () => {
+  it.each(XSW_VARIANTS.filter((v) => v <= 2))(
+    'XSW%i: a forged Response around the signed one is refused',
+    async (variant) => {
+      const signed = await buildResponse(base({ sign: 'response' }));
+      const attack = xswWrap(signed, variant, (r) => setNameId(r, 'admin@example.com'));
+      // The copied signature references the original's ID, not the root it now sits in.
+      await refused(attack, 'SIGNATURE_REFERENCE_INVALID');
+    },
+  );
+
+  it.each(XSW_VARIANTS.filter((v) => v > 2))(
+    'XSW%i: a forged Assertion next to the signed one is refused',
+    async (variant) => {
+      const signed = await buildResponse(base({ sign: 'assertion' }));
+      const attack = xswWrap(signed, variant, (a) => setNameId(a, 'admin@example.com'));
+      await refused(attack, 'ASSERTION_MULTIPLE');
+    },
+  );
+
+  it.each(XSW_VARIANTS.filter((v) => v > 2))(
+    'XSW%i inside a signed Response is refused too',
+    async (variant) => {
+      const signed = await buildResponse(base({ sign: 'both' }));
+      const attack = xswWrap(signed, variant, (a) => setNameId(a, 'admin@example.com'));
+      await expect(validateResponse(attack, options())).rejects.toSatisfy((e) => isSamlError(e));
+    },
+  );
+
+  it('a forged Assertion that replaces the signed one, with its ID and signature, fails the digest', async () => {
+    const signed = await buildResponse(base({ sign: 'assertion' }));
+    const attack = editXml(signed, (doc) => setNameId(first(doc, SAML, 'Assertion'), 'admin@x'));
+    await refused(attack, 'SIGNATURE_DIGEST_MISMATCH');
+  });
+
+  it('the only assertion nested in Extensions (none directly in the Response) is not read', async () => {
+    const signed = await buildResponse(base({ sign: 'assertion' }));
+    const attack = editXml(signed, (doc) => {
+      const root = doc.documentElement;
+      const a = first(doc, SAML, 'Assertion');
+      const ext = doc.createElementNS(SAMLP, 'samlp:Extensions');
+      root.insertBefore(ext, first(doc, SAMLP, 'Status'));
+      ext.appendChild(a);
+    });
+    await refused(attack, 'ASSERTION_MISSING');
+  });
+});
+
+describe('comment injection in NameID', () => {
+  it('reads the whole signed NameID, not the text before the comment', async () => {
+    const signed = await buildResponse(base({ nameId: { value: 'admin@example.com.evil.org' } }));
+    const attack = signed.replace(
+      'admin@example.com.evil.org',
+      'admin@example.com<!---->.evil.org',
+    );
+    expect(attack).not.toBe(signed);
+    // Comments are outside the canonical form, so the signature still holds …
+    const r = await validateResponse(attack, options());
+    // … and the identity is the one that was signed.
+    expect(r.nameId?.value).toBe('admin@example.com.evil.org');
+    expect(r.userId).toBe('admin@example.com.evil.org');
+  });
+
+  it('in an attribute value too', async () => {
+    const signed = await buildResponse(
+      base({ attributes: [{ name: 'email', values: ['admin@example.com.evil.org'] }] }),
+    );
+    const attack = signed.replace(
+      'admin@example.com.evil.org',
+      'admin@example.com<!---->.evil.org',
+    );
+    const r = await validateResponse(attack, options());
+    expect(r.attributes['email']).toEqual(['admin@example.com.evil.org']);
+  });
+});
+
+describe('signature presence and coverage', () => {
+  it('signature stripped from a signed assertion', async () => {
+    const signed = await buildResponse(base({ sign: 'assertion' }));
+    const attack = editXml(signed, (doc) => {
+      const a = first(doc, SAML, 'Assertion');
+      a.removeChild(first(doc, DS, 'Signature'));
+    });
+    await refused(attack, 'SIGNATURE_MISSING');
+  });
+
+  it('signature stripped from a signed response', async () => {
+    const signed = await buildResponse(base({ sign: 'response' }));
+    const attack = editXml(signed, (doc) => {
+      doc.documentElement.removeChild(first(doc, DS, 'Signature'));
+    });
+    await refused(attack, 'SIGNATURE_MISSING');
+  });
+
+  it('unsigned assertion in a signed response is refused with requireAssertionSignature', async () => {
+    const signed = await buildResponse(base({ sign: 'response' }));
+    await refused(signed, 'SIGNATURE_MISSING', { requireAssertionSignature: true });
+  });
+
+  it('unsigned response is refused with requireResponseSignature', async () => {
+    const signed = await buildResponse(base({ sign: 'assertion' }));
+    await refused(signed, 'SIGNATURE_MISSING', { requireResponseSignature: true });
+  });
+
+  it('a signature over a different element (taken from another response) is refused', async () => {
+    const other = await buildResponse(base({ sign: 'assertion', assertionId: '_other' }));
+    const mine = await buildResponse(base({ sign: 'none', assertionId: '_mine' }));
+    const otherSig = editXml(other, () => {}).match(/<ds:Signature[\s\S]*<\/ds:Signature>/)![0];
+    const attack = mine.replace(
+      /(<saml:Assertion[^>]*>\s*<saml:Issuer>[^<]*<\/saml:Issuer>)/,
+      `$1${otherSig}`,
+    );
+    expect(attack).toContain('URI="#_other"');
+    await refused(attack, 'SIGNATURE_REFERENCE_INVALID');
+  });
+
+  it('a Reference pointing at the Response from the assertion signature is refused', async () => {
+    const signed = await buildResponse(base({ sign: 'assertion', responseId: '_resp' }));
+    const attack = editXml(signed, (doc) => {
+      first(doc, DS, 'Reference').setAttribute('URI', '#_resp');
+    });
+    await refused(attack, 'SIGNATURE_REFERENCE_INVALID');
+  });
+
+  it('two assertions, both validly signed, are refused', async () => {
+    const signed = await buildResponse(base({ sign: 'assertion', assertionId: '_a1' }));
+    const second = await buildResponse(base({ sign: 'assertion', assertionId: '_a2' }));
+    const secondAssertion = second.match(/<saml:Assertion[\s\S]*<\/saml:Assertion>/)![0];
+    const attack = signed.replace('</samlp:Response>', `${secondAssertion}</samlp:Response>`);
+    await refused(attack, 'ASSERTION_MULTIPLE');
+  });
+});
+
+describe('keys', () => {
+  it('KeyInfo key substitution: signed by the attacker with the attacker certificate in KeyInfo', async () => {
+    const attack = await buildResponse(base({ signingKey: attacker, includeCertificate: true }));
+    expect(attack).toContain('X509Certificate');
+    await refused(attack, 'SIGNATURE_INVALID');
+  });
+
+  it('KeyInfo carrying the trusted certificate does not make an attacker signature valid', async () => {
+    const attack = await buildResponse(
+      base({
+        signingKey: { privateKey: attacker.privateKey, certificatePem: idp.certificatePem },
+      }),
+    );
+    await refused(attack, 'SIGNATURE_INVALID');
+  });
+
+  it('untrusted certificate (no KeyInfo)', async () => {
+    const attack = await buildResponse(base({ signingKey: attacker, includeCertificate: false }));
+    await refused(attack, 'SIGNATURE_INVALID');
+  });
+
+  it('an ECDSA signature when only RSA keys are trusted', async () => {
+    const attack = await buildResponse(base({ signingKey: ecIdp }));
+    await refused(attack, 'SIGNATURE_KEY_UNTRUSTED');
+  });
+
+  it('any of several configured keys (rollover) verifies', async () => {
+    const xml = await buildResponse(base({ signingKey: ecIdp, sign: 'both' }));
+    const r = await validateResponse(
+      xml,
+      options({ idp: { entityId: IDP, signingKeys: [idp.publicKey, ecIdp.publicKey] } }),
+    );
+    expect(r.signature.key).toBe(ecIdp.publicKey);
+  });
+});
+
+describe('algorithms', () => {
+  it('rsa-sha1 is refused unless allowSha1', async () => {
+    const xml = await buildResponse(base({ algorithm: 'rsa-sha1' }));
+    await refused(xml, 'SIGNATURE_ALGORITHM_FORBIDDEN');
+    expect((await validateResponse(xml, options({ allowSha1: true }))).userId).toBe(
+      'alice@example.com',
+    );
+  });
+
+  it('a SHA-1 digest is refused unless allowSha1', async () => {
+    const xml = await buildResponse(base({ digest: 'sha1' }));
+    await refused(xml, 'SIGNATURE_ALGORITHM_FORBIDDEN');
+    await expect(validateResponse(xml, options({ allowSha1: true }))).resolves.toBeDefined();
+  });
+
+  it('ecdsa-sha1 is refused unless allowSha1', async () => {
+    const xml = await buildResponse(base({ signingKey: ecIdp, algorithm: 'ecdsa-sha1' }));
+    await refused(xml, 'SIGNATURE_ALGORITHM_FORBIDDEN', {
+      idp: { entityId: IDP, signingKeys: [ecIdp.publicKey] },
+    });
+  });
+
+  it('an unknown signature algorithm (rsa-md5) is refused', async () => {
+    const xml = editXml(await buildResponse(base()), (doc) => {
+      first(doc, DS, 'SignatureMethod').setAttribute(
+        'Algorithm',
+        'http://www.w3.org/2001/04/xmldsig-more#rsa-md5',
+      );
+    });
+    await refused(xml, 'SIGNATURE_ALGORITHM_UNSUPPORTED');
+  });
+
+  it('an unknown digest (md5) is refused', async () => {
+    const xml = editXml(await buildResponse(base()), (doc) => {
+      first(doc, DS, 'DigestMethod').setAttribute(
+        'Algorithm',
+        'http://www.w3.org/2001/04/xmldsig-more#md5',
+      );
+    });
+    await refused(xml, 'SIGNATURE_ALGORITHM_UNSUPPORTED');
+  });
+
+  it('an HMAC signature is refused', async () => {
+    const xml = editXml(await buildResponse(base()), (doc) => {
+      first(doc, DS, 'SignatureMethod').setAttribute(
+        'Algorithm',
+        'http://www.w3.org/2000/09/xmldsig#hmac-sha1',
+      );
+    });
+    await refused(xml, 'SIGNATURE_ALGORITHM_FORBIDDEN', { allowSha1: true });
+  });
+
+  it.each([
+    ['XPath', 'http://www.w3.org/TR/1999/REC-xpath-19991116'],
+    ['XPath Filter 2', 'http://www.w3.org/2002/06/xmldsig-filter2'],
+    ['XSLT', 'http://www.w3.org/TR/1999/REC-xslt-19991116'],
+  ])('an unexpected %s transform is refused', async (_name, uri) => {
+    const xml = editXml(await buildResponse(base()), (doc) => {
+      const transforms = first(doc, DS, 'Transforms');
+      const t = doc.createElementNS(DS, 'ds:Transform');
+      t.setAttribute('Algorithm', uri);
+      transforms.appendChild(t);
+    });
+    await refused(xml, 'SIGNATURE_TRANSFORM_FORBIDDEN');
+  });
+
+  it.each([
+    ['empty', ''],
+    ['xpointer', "#xpointer(id('ASSERTION'))"],
+    ['bare xpointer', '#xpointer(/)'],
+  ])('an %s Reference URI is refused', async (_name, uri) => {
+    const xml = editXml(await buildResponse(base({ assertionId: 'ASSERTION' })), (doc) => {
+      first(doc, DS, 'Reference').setAttribute('URI', uri);
+    });
+    await refused(xml, 'SIGNATURE_REFERENCE_INVALID');
+  });
+
+  it('a duplicate of the signed ID elsewhere in the document is refused', async () => {
+    const xml = editXml(await buildResponse(base({ assertionId: '_dup' })), (doc) => {
+      const ext = doc.createElementNS(SAMLP, 'samlp:Extensions');
+      const x = doc.createElementNS('urn:example:ext', 'x:Thing');
+      x.setAttribute('ID', '_dup');
+      ext.appendChild(x);
+      doc.documentElement.insertBefore(ext, first(doc, SAMLP, 'Status'));
+    });
+    await refused(xml, 'SIGNATURE_DUPLICATE_ID');
+  });
+});
+
+describe('parsing', () => {
+  it('a DOCTYPE with entities is refused', async () => {
+    const signed = await buildResponse(base());
+    const attack = `<?xml version="1.0"?><!DOCTYPE r [<!ENTITY e "admin">]>${signed}`;
+    await refused(attack, 'XML_DOCTYPE_FORBIDDEN');
+    await refused(toPostBinding(attack), 'XML_DOCTYPE_FORBIDDEN');
+  });
+
+  it('oversize input is refused', async () => {
+    const signed = await buildResponse(base());
+    await refused(signed, 'XML_TOO_LARGE', { limits: { maxSize: 1000 } });
+    await refused(toPostBinding(signed), 'XML_TOO_LARGE', { limits: { maxSize: 1000 } });
+    const huge = `<samlp:Response xmlns:samlp="${SAMLP}">${' '.repeat(1024 * 1024)}</samlp:Response>`;
+    await refused(huge, 'XML_TOO_LARGE');
+  });
+
+  it('deeply nested input is refused', async () => {
+    const deep = `<samlp:Response xmlns:samlp="${SAMLP}">${'<a>'.repeat(5000)}${'</a>'.repeat(5000)}</samlp:Response>`;
+    await refused(deep, 'XML_TOO_DEEP');
+  });
+
+  it('not base64 and not XML', async () => {
+    await refused('%%%not-base64%%%', 'BASE64_INVALID');
+  });
+
+  it('a message that is not a Response', async () => {
+    await refused(`<samlp:LogoutRequest xmlns:samlp="${SAMLP}"/>`, 'XML_UNEXPECTED_ELEMENT');
+  });
+});
+
+describe('content checks', () => {
+  const EXPIRED: [string, Partial<BuildResponseOptions>][] = [
+    ['Conditions NotOnOrAfter', { notOnOrAfter: NOW - 4 * 60_000 }],
+    [
+      'SubjectConfirmationData NotOnOrAfter',
+      { subjectConfirmation: { notOnOrAfter: NOW - 4 * 60_000 } },
+    ],
+    ['SessionNotOnOrAfter', { sessionNotOnOrAfter: NOW - 4 * 60_000 }],
+  ];
+  it.each(EXPIRED)('expired (%s)', async (_n, extra) => {
+    await refused(await buildResponse(base(extra)), 'EXPIRED');
+  });
+
+  it('expired within the clock skew is accepted; skew is configurable', async () => {
+    const xml = await buildResponse(base({ notOnOrAfter: NOW - 60_000 }));
+    await expect(validateResponse(xml, options())).resolves.toBeDefined();
+    await refused(xml, 'EXPIRED', { clockSkewMs: 30_000 });
+  });
+
+  it('not yet valid', async () => {
+    const xml = await buildResponse(base({ notBefore: NOW + 4 * 60_000 }));
+    await refused(xml, 'NOT_YET_VALID');
+    await expect(
+      validateResponse(xml, options({ clockSkewMs: 5 * 60_000 })),
+    ).resolves.toBeDefined();
+  });
+
+  it('wrong audience', async () => {
+    await refused(
+      await buildResponse(base({ audiences: [['https://other.example']] })),
+      'AUDIENCE_MISMATCH',
+    );
+  });
+
+  it('every AudienceRestriction must name the SP', async () => {
+    const xml = await buildResponse(base({ audiences: [[SP], ['https://other.example']] }));
+    await refused(xml, 'AUDIENCE_MISMATCH');
+    const ok = await buildResponse(
+      base({
+        audiences: [
+          [SP, 'https://x'],
+          ['https://y', SP],
+        ],
+      }),
+    );
+    expect((await validateResponse(ok, options())).conditions.audienceRestrictions).toHaveLength(2);
+  });
+
+  it('no AudienceRestriction at all', async () => {
+    await refused(await buildResponse(base({ omitConditions: true })), 'AUDIENCE_MISMATCH');
+  });
+
+  it('OneTimeUse and ProxyRestriction are understood; unknown conditions are refused', async () => {
+    const xml = await buildResponse(
+      base({ oneTimeUse: true, proxyRestriction: { count: 0, audiences: ['https://p'] } }),
+    );
+    const r = await validateResponse(xml, options());
+    expect(r.conditions.oneTimeUse).toBe(true);
+    expect(r.conditions.proxyRestriction).toEqual({ count: 0, audiences: ['https://p'] });
+    const unknown = await buildResponse(base({ sign: 'none' }));
+    const withCondition = unknown.replace(
+      '</saml:Conditions>',
+      '<saml:Condition xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="x:Odd"/></saml:Conditions>',
+    );
+    await refused(await signAssertion(withCondition), 'XML_UNEXPECTED_ELEMENT');
+  });
+
+  it('wrong destination', async () => {
+    await refused(
+      await buildResponse(base({ destination: 'https://evil.example/acs' })),
+      'DESTINATION_MISMATCH',
+    );
+  });
+
+  it('absent destination is accepted (it is optional on an unsigned Response)', async () => {
+    await expect(
+      validateResponse(await buildResponse(base({ destination: null })), options()),
+    ).resolves.toBeDefined();
+  });
+
+  it('wrong recipient', async () => {
+    await refused(
+      await buildResponse(base({ subjectConfirmation: { recipient: 'https://evil.example/acs' } })),
+      'RECIPIENT_MISMATCH',
+    );
+  });
+
+  it('wrong issuer (assertion)', async () => {
+    await refused(
+      await buildResponse(base({ assertionIssuer: 'https://evil.example' })),
+      'ISSUER_MISMATCH',
+    );
+  });
+
+  it('wrong issuer (response)', async () => {
+    await refused(
+      await buildResponse(base({ responseIssuer: 'https://evil.example' })),
+      'ISSUER_MISMATCH',
+    );
+  });
+
+  it('response and assertion issuers must agree when no entity ID is configured', async () => {
+    const xml = await buildResponse(base({ responseIssuer: 'https://evil.example' }));
+    await refused(xml, 'ISSUER_MISMATCH', { idp: { signingKeys: [idp.publicKey] } });
+  });
+
+  it('wrong InResponseTo', async () => {
+    await refused(
+      await buildResponse(base({ inResponseTo: '_other-request' })),
+      'IN_RESPONSE_TO_MISMATCH',
+    );
+  });
+
+  it('InResponseTo of the confirmation disagrees with the Response', async () => {
+    const xml = await buildResponse(base({ subjectConfirmation: { inResponseTo: '_other' } }));
+    await refused(xml, 'IN_RESPONSE_TO_MISMATCH');
+  });
+
+  it('a solicited response when no request is outstanding', async () => {
+    await refused(await buildResponse(base()), 'IN_RESPONSE_TO_MISMATCH', { inResponseTo: [] });
+  });
+
+  it('one of several outstanding requests is accepted', async () => {
+    const r = await validateResponse(
+      await buildResponse(base()),
+      options({ inResponseTo: ['_x', REQ] }),
+    );
+    expect(r.inResponseTo).toBe(REQ);
+  });
+
+  it('unsolicited when disallowed; accepted with allowUnsolicited', async () => {
+    const { inResponseTo: _drop, ...rest } = base();
+    const xml = await buildResponse(rest);
+    await refused(xml, 'UNSOLICITED_RESPONSE');
+    await expect(validateResponse(xml, options({ allowUnsolicited: true }))).resolves.toBeDefined();
+  });
+
+  it('non-bearer confirmation', async () => {
+    const xml = await buildResponse(
+      base({ subjectConfirmation: { method: 'urn:oasis:names:tc:SAML:2.0:cm:holder-of-key' } }),
+    );
+    await refused(xml, 'SUBJECT_CONFIRMATION_INVALID');
+  });
+
+  it('bearer confirmation without NotOnOrAfter', async () => {
+    await refused(
+      await buildResponse(base({ subjectConfirmation: { notOnOrAfter: null } })),
+      'SUBJECT_CONFIRMATION_INVALID',
+    );
+  });
+
+  it('failed status carries the IdP status codes and message', async () => {
+    const xml = await buildResponse(
+      base({
+        sign: 'none',
+        status: {
+          code: 'urn:oasis:names:tc:SAML:2.0:status:Responder',
+          subCode: 'urn:oasis:names:tc:SAML:2.0:status:AuthnFailed',
+          message: 'User is not assigned to this application',
+        },
+      }),
+    );
+    const err = await validateResponse(xml, options()).catch((e: unknown) => e);
+    expect(isSamlError(err, 'STATUS_NOT_SUCCESS')).toBe(true);
+    const details = (err as { details: Record<string, unknown> }).details;
+    expect(details['statusCodes']).toEqual([
+      'urn:oasis:names:tc:SAML:2.0:status:Responder',
+      'urn:oasis:names:tc:SAML:2.0:status:AuthnFailed',
+    ]);
+    expect(details['statusMessage']).toBe('User is not assigned to this application');
+    expect((err as Error).message).toContain('AuthnFailed');
+  });
+
+  it('wrong Version', async () => {
+    await refused(await buildResponse(base({ version: '1.1' })), 'MESSAGE_VERSION_UNSUPPORTED');
+  });
+
+  it('user id from a missing attribute', async () => {
+    await refused(await buildResponse(base()), 'USER_ID_MISSING', { userIdAttribute: 'uid' });
+  });
+
+  it('missing NameID without userIdAttribute', async () => {
+    await refused(await buildResponse(base({ nameId: null })), 'NAMEID_MISSING');
+  });
+
+  it('authn context other than expected', async () => {
+    await refused(await buildResponse(base()), 'AUTHN_CONTEXT_MISMATCH', {
+      expectedAuthnContext: ['urn:oasis:names:tc:SAML:2.0:ac:classes:MobileTwoFactorContract'],
+    });
+  });
+
+  it('plaintext assertion when encryption is required', async () => {
+    await refused(await buildResponse(base()), 'ENCRYPTION_REQUIRED', { requireEncryption: true });
+  });
+
+  it('encrypted assertion without a decryption key', async () => {
+    const xml = await buildResponse(base({ encrypt: encryptAssertionTo(spKeys.publicKey) }));
+    await refused(xml, 'DECRYPTION_FAILED');
+  });
+
+  it('encrypted assertion with the wrong decryption key', async () => {
+    const xml = await buildResponse(base({ encrypt: encryptAssertionTo(spKeys.publicKey) }));
+    await refused(xml, 'DECRYPTION_FAILED', { decryptionKeys: [attacker.privateKey] });
+  });
+
+  it('encrypted, signed assertion is decrypted and verified', async () => {
+    const xml = await buildResponse(base({ encrypt: encryptAssertionTo(spKeys.publicKey) }));
+    const r = await validateResponse(
+      xml,
+      options({
+        decryptionKeys: [attacker.privateKey, spKeys.privateKey],
+        requireEncryption: true,
+      }),
+    );
+    expect(r.encrypted).toBe(true);
+    expect(r.signature.assertion).toBe(true);
+    expect(r.userId).toBe('alice@example.com');
+  });
+
+  it('encrypted, unsigned assertion in an unsigned Response is refused', async () => {
+    const xml = await buildResponse(
+      base({ sign: 'none', encrypt: encryptAssertionTo(spKeys.publicKey) }),
+    );
+    await refused(xml, 'SIGNATURE_MISSING', { decryptionKeys: [spKeys.privateKey] });
+  });
+});
+
+describe('replay', () => {
+  it('a second use of the same assertion is refused', async () => {
+    const store = new MemoryStore({ now: () => NOW });
+    const xml = await buildResponse(base());
+    const r = await validateResponse(xml, options({ replayCache: store }));
+    expect(r.replay.key).toBe(`assertion:${IDP}:${r.assertionId}`);
+    expect(r.replay.expiresAt).toBeGreaterThan(NOW);
+    await refused(xml, 'REPLAY_DETECTED', { replayCache: store });
+  });
+
+  it('the cache is consulted only after every other check passed', async () => {
+    const keys: string[] = [];
+    const cache = {
+      rememberOnce: async (key: string) => {
+        keys.push(key);
+        return true;
+      },
+    };
+    await refused(await buildResponse(base({ audiences: [['https://x']] })), 'AUDIENCE_MISMATCH', {
+      replayCache: cache,
+    });
+    expect(keys).toEqual([]);
+  });
+});
+
+async function signAssertion(unsignedResponse: string): Promise<string> {
+  const { signXml } = await import('@samlkit/core');
+  const id = /<saml:Assertion[^>]* ID="([^"]+)"/.exec(unsignedResponse)![1]!;
+  return signXml(unsignedResponse, { key: idp.privateKey, id });
+}
