@@ -107,7 +107,7 @@ function enc(value: string): string {
 }
 
 function extraPairs(
-  extra: EncodeRedirectOptions["extraParams"],
+  extra: EncodeRedirectOptions['extraParams'],
 ): ReadonlyArray<readonly [string, string]> {
   if (extra === undefined) return [];
   const pairs = Array.isArray(extra)

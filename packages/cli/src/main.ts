@@ -1,0 +1,136 @@
+import { realpathSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { isSamlError } from '@samlkit/core';
+import { type CliIo, type Command, type CommandArgs, UsageError } from './command.js';
+
+/**
+ * The subcommands. Register a new one with one line: its name and a lazy import of the module
+ * in `src/commands/` whose default export is a {@link Command}.
+ */
+export const COMMANDS: Readonly<Record<string, () => Promise<{ default: Command }>>> = {
+  decode: () => import('./commands/decode.js'),
+  'authn-request': () => import('./commands/authn-request.js'),
+};
+
+/** Standard streams, the file system and the global fetch. */
+export const nodeIo: CliIo = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+  readStdin: async () => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks).toString('utf8');
+  },
+  readFile: (path) => readFile(path, 'utf8'),
+  writeFile: async (path, content, mode) => {
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, content, mode === undefined ? 'utf8' : { encoding: 'utf8', mode });
+  },
+  fetch: (...args) => fetch(...args),
+  now: () => new Date(),
+};
+
+function topUsage(): string {
+  return [
+    'Usage: samlkit <command> [options]',
+    '',
+    'Commands:',
+    ...Object.keys(COMMANDS).map((name) => `  ${name}`),
+    '',
+    'Run `samlkit <command> --help` for the options of a command.',
+    'Exit codes: 0 success, 1 failure (JSON {code, message} on stdout), 2 usage error.',
+    '',
+  ].join('\n');
+}
+
+/** The failure object printed on stdout with exit code 1. */
+function failure(err: unknown): Record<string, unknown> {
+  if (isSamlError(err)) {
+    return { code: err.code, message: err.message, details: err.details };
+  }
+  const e = err as { code?: unknown; message?: unknown };
+  return {
+    code: typeof e?.code === 'string' ? e.code : 'ERROR',
+    message: typeof e?.message === 'string' ? e.message : String(err),
+  };
+}
+
+/**
+ * Runs `samlkit` with the given arguments (without `node` and the script path).
+ *
+ * @param argv - the arguments, e.g. `['decode', '-']`
+ * @param io - streams and file access (defaults to the process's)
+ * @returns the exit code: 0 success, 1 failure (one JSON object on stdout), 2 usage error
+ */
+export async function main(argv: readonly string[], io: CliIo = nodeIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    (name === undefined ? io.stderr : io.stdout)(topUsage());
+    return name === undefined ? 2 : 0;
+  }
+  if (name === '--version') {
+    io.stdout('samlkit 0.1.0\n');
+    return 0;
+  }
+  const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!load) {
+    io.stderr(`samlkit: unknown command ${JSON.stringify(name)}\n\n${topUsage()}`);
+    return 2;
+  }
+  const command = (await load()).default;
+  let args: CommandArgs;
+  try {
+    const parsed = parseArgs({
+      args: [...rest],
+      options: { ...command.options, help: { type: 'boolean', short: 'h' } },
+      allowPositionals: true,
+      strict: true,
+    });
+    if (parsed.values.help) {
+      io.stdout(command.usage);
+      return 0;
+    }
+    if (parsed.positionals.length > (command.maxPositionals ?? 0)) {
+      throw new UsageError(`too many arguments: ${parsed.positionals.join(' ')}`);
+    }
+    args = { values: parsed.values, positionals: parsed.positionals };
+  } catch (err) {
+    io.stderr(`samlkit ${name}: ${(err as Error).message}\n\n${command.usage}`);
+    return 2;
+  }
+  try {
+    return await command.run(args, io);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.stderr(`samlkit ${name}: ${err.message}\n\n${command.usage}`);
+      return 2;
+    }
+    io.stdout(`${JSON.stringify(failure(err))}\n`);
+    return 1;
+  }
+}
+
+function invokedDirectly(): boolean {
+  const script = process.argv[1];
+  if (!script) return false;
+  try {
+    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (invokedDirectly()) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`samlkit: ${(err as Error)?.stack ?? String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}
