@@ -174,6 +174,9 @@ export class RedisStore implements SamlStore {
   readonly #target: string;
   readonly #onConnectionError: (error: Error) => void;
   readonly #onError = (error: Error) => this.#connectionError(error);
+  readonly #onClose = () => {
+    if (this.#wasReady && !this.#closed) this.#connectionError(new Error('connection lost'));
+  };
   readonly #onReady = () => {
     this.#wasReady = true;
     this.#outageReported = false;
@@ -254,6 +257,7 @@ export class RedisStore implements SamlStore {
     if (this.#client.status === 'ready') this.#wasReady = true;
     this.#client.on('error', this.#onError);
     this.#client.on('ready', this.#onReady);
+    this.#client.on('close', this.#onClose);
   }
 
   /**
@@ -272,6 +276,7 @@ export class RedisStore implements SamlStore {
     if (this.#closed) return;
     this.#closed = true;
     this.#client.off('ready', this.#onReady);
+    this.#client.off('close', this.#onClose);
     if (!this.#owned) {
       this.#client.off('error', this.#onError);
       return;
@@ -281,8 +286,8 @@ export class RedisStore implements SamlStore {
     } catch {
       // Not connected or not answering: drop the socket instead.
     }
+    // The error listener stays: late socket errors of a closed connection are swallowed.
     this.#client.disconnect();
-    this.#client.off('error', this.#onError);
   }
 
   /** {@inheritDoc @samlkit/core#SamlStore.putPendingRequest} */
@@ -477,7 +482,7 @@ export class RedisStore implements SamlStore {
     } catch (err) {
       if (err instanceof SamlError) throw err;
       const found =
-        err instanceof TimeoutError
+        err instanceof TimeoutError || (err instanceof Error && err.message === 'Command timed out')
           ? `no answer within ${this.#commandTimeoutMs} ms`
           : err instanceof SyntaxError
             ? `a stored record that is not JSON (${err.message})`
@@ -523,7 +528,7 @@ export class RedisStore implements SamlStore {
 
   #connectionError(error: Error): void {
     this.#lastError = error;
-    if (this.#outageReported) return;
+    if (this.#outageReported || this.#closed) return;
     this.#outageReported = true;
     try {
       this.#onConnectionError(error);
