@@ -13,6 +13,7 @@ import { type CliIo, type Command, type CommandArgs, UsageError } from './comman
 export const COMMANDS: Readonly<Record<string, () => Promise<{ default: Command }>>> = {
   decode: () => import('./commands/decode.js'),
   'authn-request': () => import('./commands/authn-request.js'),
+  verify: () => import('./commands/verify.js'),
 };
 
 /** Standard streams, the file system and the global fetch. */

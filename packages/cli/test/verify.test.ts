@@ -1,0 +1,240 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { type CliIo, main } from '@samlkit/cli';
+import { buildResponse, generateTestKeys, type TestKeys, toPostBinding } from '@samlkit/testkit';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { run } from './helpers.js';
+
+const interop = new URL('../../../../shared/interop/', import.meta.url);
+const haveShared = existsSync(interop);
+if (!haveShared) {
+  console.warn(
+    '\n!!! ../shared/interop is absent: `samlkit verify` real-IdP tests are SKIPPED !!!\n',
+  );
+}
+
+interface Entry {
+  file: string;
+  signatures?: { xmlsec1: string }[];
+  expected: {
+    issuer: string;
+    nameId: string;
+    nameIdFormat: string | null;
+    sessionIndex: string | null;
+    attributes: Record<string, string[]>;
+  };
+  samlkit_verify_args?: string[];
+}
+const manifest: { responses: Entry[]; local_simplesamlphp?: Entry[] } = haveShared
+  ? JSON.parse(readFileSync(new URL('manifest.json', interop), 'utf8'))
+  : { responses: [] };
+const entries = [...manifest.responses, ...(manifest.local_simplesamlphp ?? [])].filter(
+  (e) =>
+    e.samlkit_verify_args !== undefined &&
+    (e.signatures ?? []).length > 0 &&
+    e.signatures!.every((s) => s.xmlsec1 === 'OK'),
+);
+
+/** Runs `samlkit` reading real files relative to the interop folder, as the manifest's paths are. */
+async function runInInterop(
+  argv: string[],
+  stdin = '',
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const io: CliIo = {
+    stdout: (t) => {
+      stdout += t;
+    },
+    stderr: (t) => {
+      stderr += t;
+    },
+    readStdin: async () => stdin,
+    readFile: async (path) => readFileSync(new URL(path, interop), 'utf8'),
+    writeFile: async () => {
+      throw new Error('verify writes no files');
+    },
+    fetch: () => Promise.reject(new Error('no network in tests')),
+    now: () => new Date('2026-11-23T18:00:00Z'),
+  };
+  const code = await main(argv, io);
+  return { code, stdout, stderr };
+}
+
+describe.skipIf(!haveShared)('samlkit verify on real IdP responses', () => {
+  it.each(entries.map((e) => [e.file, e] as const))('%s', async (_n, e) => {
+    const r = await runInInterop(['verify', e.file, ...e.samlkit_verify_args!]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.issuer).toBe(e.expected.issuer);
+    expect(out.nameId).toBe(e.expected.nameId);
+    expect(out.nameIdFormat).toBe(e.expected.nameIdFormat);
+    expect(out.sessionIndex).toBe(e.expected.sessionIndex);
+    expect(Object.keys(out.attributes).sort()).toEqual(Object.keys(e.expected.attributes).sort());
+  });
+
+  it('reads the base64 SAMLResponse value from stdin, URL-encoded as in a form body', async () => {
+    const e = entries[0]!;
+    const xml = readFileSync(new URL(e.file, interop), 'utf8');
+    const form = `RelayState=x&SAMLResponse=${encodeURIComponent(Buffer.from(xml).toString('base64'))}`;
+    const r = await runInInterop(['verify', '-', ...e.samlkit_verify_args!], form);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).nameId).toBe(e.expected.nameId);
+  });
+
+  it('explains a refusal: exit 1 and {code, message} on stdout', async () => {
+    const e = entries[0]!;
+    const args = [...e.samlkit_verify_args!];
+    args[args.indexOf('--acs') + 1] = 'https://wrong.example/acs';
+    const r = await runInInterop(['verify', e.file, ...args]);
+    expect(r.code).toBe(1);
+    const out = JSON.parse(r.stdout);
+    expect(out.code).toBe('DESTINATION_MISMATCH');
+    expect(out.message).toContain('https://wrong.example/acs');
+    expect(out.message).toContain('Check:');
+  });
+
+  it('a time outside the window is refused', async () => {
+    const e = entries[0]!;
+    const args = [...e.samlkit_verify_args!];
+    args[args.indexOf('--now') + 1] = '2030-01-01T00:00:00Z';
+    const r = await runInInterop(['verify', e.file, ...args]);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout).code).toBe('EXPIRED');
+  });
+});
+
+describe('samlkit verify with testkit responses', () => {
+  const IDP = 'https://idp.example.org';
+  const SP = 'https://sp.example.com/metadata';
+  const ACS = 'https://sp.example.com/acs';
+  const NOW = '2030-03-04T05:06:07Z';
+  let keys: TestKeys;
+  let solicited: string;
+  let unsolicited: string;
+  beforeAll(async () => {
+    keys = await generateTestKeys();
+    const base = {
+      idpEntityId: IDP,
+      spEntityId: SP,
+      acsUrl: ACS,
+      now: Date.parse(NOW),
+      signingKey: keys,
+      attributes: [{ name: 'groups', values: ['a', 'b'] }],
+    };
+    solicited = await buildResponse({ ...base, inResponseTo: '_req1' });
+    unsolicited = await buildResponse(base);
+  });
+  const common = () => ['--idp-cert', 'idp.pem', '--sp-entity-id', SP, '--acs', ACS, '--now', NOW];
+  const files = () => ({
+    'idp.pem': keys.certificatePem,
+    'r.xml': solicited,
+    'u.xml': unsolicited,
+  });
+
+  it('accepts and prints attributes', async () => {
+    const r = await run(
+      ['verify', 'r.xml', ...common(), '--in-response-to', '_req1', '--idp-entity-id', IDP],
+      {
+        files: files(),
+      },
+    );
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      nameId: 'user@example.com',
+      issuer: IDP,
+      attributes: { groups: ['a', 'b'] },
+      inResponseTo: '_req1',
+    });
+  });
+
+  it('refuses a response to another request', async () => {
+    const r = await run(['verify', 'r.xml', ...common(), '--in-response-to', '_other'], {
+      files: files(),
+    });
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout).code).toBe('IN_RESPONSE_TO_MISMATCH');
+  });
+
+  it('refuses an unsolicited response with --in-response-to unless --allow-unsolicited', async () => {
+    const refused = await run(['verify', 'u.xml', ...common(), '--in-response-to', '_req1'], {
+      files: files(),
+    });
+    expect(JSON.parse(refused.stdout).code).toBe('UNSOLICITED_RESPONSE');
+    const ok = await run(
+      ['verify', 'u.xml', ...common(), '--in-response-to', '_req1', '--allow-unsolicited'],
+      {
+        files: files(),
+      },
+    );
+    expect(ok.code).toBe(0);
+  });
+
+  it('without --in-response-to, InResponseTo is reported but not checked', async () => {
+    const r = await run(['verify', 'r.xml', ...common()], { files: files() });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).inResponseTo).toBe('_req1');
+  });
+
+  it('takes the base64 value as the input too', async () => {
+    const r = await run(['verify', '-', ...common()], {
+      files: files(),
+      stdin: toPostBinding(solicited),
+    });
+    expect(r.code).toBe(0);
+  });
+
+  it('uses the certificates and entityID of --idp-metadata', async () => {
+    const b64 = keys.certificatePem.replace(/-----[^-]+-----|\s/g, '');
+    const metadata = `<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" xmlns:ds="http://www.w3.org/2000/09/xmldsig#" entityID="${IDP}"><md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol"><md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>${b64}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor><md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="${IDP}/sso"/></md:IDPSSODescriptor></md:EntityDescriptor>`;
+    const args = ['--idp-metadata', 'md.xml', '--sp-entity-id', SP, '--acs', ACS, '--now', NOW];
+    const r = await run(['verify', 'r.xml', ...args], {
+      files: { ...files(), 'md.xml': metadata },
+    });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).issuer).toBe(IDP);
+  });
+
+  it('refuses a response signed by another key', async () => {
+    const other = await generateTestKeys();
+    const r = await run(['verify', 'r.xml', ...common()], {
+      files: { ...files(), 'idp.pem': other.certificatePem },
+    });
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout).code).toBe('SIGNATURE_INVALID');
+  });
+
+  it.each([
+    [['verify', 'r.xml', '--acs', ACS, '--idp-cert', 'idp.pem'], '--sp-entity-id is required'],
+    [['verify', 'r.xml', '--sp-entity-id', SP, '--acs', ACS], '--idp-cert'],
+    [['verify', '--sp-entity-id', SP, '--acs', ACS, '--idp-cert', 'idp.pem'], 'Response file'],
+    [
+      [
+        'verify',
+        'r.xml',
+        ...['--idp-cert', 'idp.pem', '--sp-entity-id', SP, '--acs', ACS],
+        '--now',
+        'yesterday',
+      ],
+      '--now',
+    ],
+    [
+      [
+        'verify',
+        'r.xml',
+        ...['--idp-cert', 'idp.pem', '--sp-entity-id', SP, '--acs', ACS],
+        '--clock-skew',
+        'x',
+      ],
+      '--clock-skew',
+    ],
+    [
+      ['verify', 'missing.xml', ...['--idp-cert', 'idp.pem', '--sp-entity-id', SP, '--acs', ACS]],
+      'cannot read',
+    ],
+  ])('usage error %#: exit 2', async (argv, message) => {
+    const r = await run(argv, { files: files() });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(message);
+  });
+});
