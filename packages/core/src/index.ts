@@ -146,3 +146,83 @@ export type { DiscoveryRedirectOptions } from './metadata/discovery.js';
 export { createDiscoveryRedirect, parseDiscoveryResponse } from './metadata/discovery.js';
 export type { ExpiryWarning, FindExpiryWarningsInput } from './metadata/expiry.js';
 export { findExpiryWarnings } from './metadata/expiry.js';
+export type { IncomingSamlMessage, MessageSignatureInfo } from './bindings/incoming.js';
+export type {
+  DecodedSimpleSign,
+  EncodeSimpleSignOptions,
+  SimpleSignFields,
+  VerifySimpleSignOptions,
+} from './bindings/simple-sign.js';
+export {
+  decodeSimpleSign,
+  encodeSimpleSign,
+  verifySimpleSignSignature,
+} from './bindings/simple-sign.js';
+export type {
+  ParsedSoapEnvelope,
+  PostSoapOptions,
+  SoapFaultCode,
+  SoapFaultOptions,
+} from './bindings/soap.js';
+export {
+  createSoapEnvelope,
+  createSoapFault,
+  parseSoapEnvelope,
+  postSoapMessage,
+  SOAP_ACTION,
+  SOAP_CONTENT_TYPE,
+} from './bindings/soap.js';
+export type {
+  CreatedLogoutRequest,
+  EncryptNameIdOptions,
+  LogoutRequest,
+  LogoutRequestOptions,
+  LogoutValidationIdp,
+  LogoutValidationOptions,
+  LogoutValidationSp,
+  ValidatedLogoutRequest,
+  ValidateLogoutRequestOptions,
+} from './messages/logout-request.js';
+export {
+  createLogoutRequest,
+  LOGOUT_REASONS,
+  parseLogoutRequest,
+  validateLogoutRequest,
+} from './messages/logout-request.js';
+export type {
+  CreatedLogoutResponse,
+  LogoutResponse,
+  LogoutResponseEndpoint,
+  LogoutResponseOptions,
+  LogoutStatusInfo,
+  LogoutStatusOptions,
+  TopLevelStatus,
+  ValidatedLogoutResponse,
+  ValidateLogoutResponseOptions,
+} from './messages/logout-response.js';
+export {
+  chooseLogoutResponseEndpoint,
+  createLogoutResponse,
+  parseLogoutResponse,
+  validateLogoutResponse,
+} from './messages/logout-response.js';
+export { createServiceProvider } from './sp/service-provider.js';
+export { safeReturnTo } from './sp/return-to.js';
+export type {
+  AcsResult,
+  AuthnContextLevels,
+  HookContext,
+  LoginDecision,
+  LoginOptions,
+  LogoutOptions,
+  LogoutPages,
+  LogoutReason,
+  RequireSessionOptions,
+  RequireSessionResult,
+  SamlProfile,
+  ServiceProvider,
+  ServiceProviderLogger,
+  ServiceProviderOptions,
+  ServiceProviderPaths,
+  SessionCookieOptions,
+} from './sp/types.js';
