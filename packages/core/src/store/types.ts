@@ -120,6 +120,8 @@ export interface SessionRecord {
   readonly attributes: Readonly<Record<string, readonly string[]>>;
   /** The AuthnStatement's `AuthnInstant` (epoch ms). */
   readonly authnInstant?: number;
+  /** The AuthnStatement's `AuthnContextClassRef` (how the user authenticated, e.g. with MFA). */
+  readonly authnContextClassRef?: string;
   /** When the session was created (epoch ms). */
   readonly createdAt: number;
   /** When the session ends (epoch ms); the store forgets it then. */

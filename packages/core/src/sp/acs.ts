@@ -1,0 +1,262 @@
+import { decodePostBinding } from '../bindings/post.js';
+import {
+  type DecodedRedirect,
+  decodeRedirect,
+  verifyRedirectSignature,
+} from '../bindings/redirect.js';
+import { describeValue, SamlError } from '../errors.js';
+import { attr, childElements, isElement, NS, parseXml, textOf } from '../lib/xml.js';
+import { validateResponse } from '../messages/response.js';
+import { createSessionId } from '../store/session-id.js';
+import type { PendingRequest, SessionRecord } from '../store/types.js';
+import { readForm } from './http.js';
+import { findIdp, type Settings } from './settings.js';
+import type { AcsResult, LogoutReason, SamlProfile } from './types.js';
+
+/** What the ACS received, before any check. */
+interface Received {
+  readonly xml: string;
+  readonly relayState: string | undefined;
+  readonly redirect?: DecodedRedirect;
+}
+
+async function receive(request: Request): Promise<Received> {
+  if (request.method === 'POST') {
+    const form = await readForm(request);
+    const value = form.get('SAMLResponse');
+    if (value === null) {
+      throw new SamlError('BINDING_INVALID', 'The POST carries no SAMLResponse.', {
+        expected: 'a SAMLResponse form field (SAML bindings §3.5.4)',
+        found: form.has('SAMLRequest')
+          ? 'a SAMLRequest (send requests to the SLO endpoint)'
+          : 'none',
+      });
+    }
+    const relay = form.get('RelayState');
+    return { xml: decodePostBinding(value), relayState: relay ?? undefined };
+  }
+  // SAML bindings §3.4: a Response on the HTTP-Redirect binding.
+  const redirect = await decodeRedirect(request.url);
+  if (redirect.type !== 'SAMLResponse') {
+    throw new SamlError('BINDING_INVALID', 'The query carries no SAMLResponse.', {
+      expected: 'a SAMLResponse query parameter (SAML bindings §3.4.4)',
+      found: redirect.type,
+    });
+  }
+  return { xml: redirect.xml, relayState: redirect.relayState, redirect };
+}
+
+/**
+ * Reads, without trusting them, the two values needed to find the right request and IdP:
+ * InResponseTo and the Issuer. Every claim is checked afterwards by validateResponse.
+ */
+function peek(xml: string): { inResponseTo: string | undefined; issuer: string | undefined } {
+  const root = parseXml(xml).documentElement;
+  if (!isElement(root, NS.samlp, 'Response')) {
+    throw new SamlError('XML_UNEXPECTED_ELEMENT', 'The message is not a SAML Response.', {
+      expected: `<samlp:Response> (namespace ${NS.samlp})`,
+      found: `<${root.nodeName}>`,
+      hint: 'logout messages go to the SLO endpoint, not the ACS',
+    });
+  }
+  const issuerEl =
+    childElements(root, NS.saml, 'Issuer')[0] ??
+    childElements(childElements(root, NS.saml, 'Assertion')[0] ?? root, NS.saml, 'Issuer')[0];
+  return {
+    inResponseTo: attr(root, 'InResponseTo'),
+    issuer: issuerEl ? textOf(issuerEl).trim() : undefined,
+  };
+}
+
+/** Runs `onLogout` for a session that ended, logging (never throwing) its failures. @internal */
+export async function notifyLogout(
+  s: Settings,
+  session: SessionRecord,
+  request: Request,
+  reason: LogoutReason,
+): Promise<void> {
+  if (!s.options.onLogout) return;
+  try {
+    await s.options.onLogout(session, { request, now: s.now(), reason });
+  } catch (err) {
+    s.logger.error('onLogout failed', { error: String(err), sessionId: session.id.slice(0, 6) });
+  }
+}
+
+/**
+ * The ACS steps, without cookies: find and take the pending request named by InResponseTo (the
+ * store, not a cookie, carries it — the IdP's cross-site POST brings no Lax cookie), validate the
+ * Response against it, ask `onLogin`, then create a session (new ID: no fixation) or, for a
+ * step-up by the same user, upgrade the session the request was started from.
+ * @internal
+ */
+export async function processAcs(
+  s: Settings,
+  request: Request,
+  cookieSession: SessionRecord | undefined,
+): Promise<AcsResult> {
+  const received = await receive(request);
+  const { inResponseTo, issuer: claimedIssuer } = peek(received.xml);
+
+  let pending: PendingRequest | undefined;
+  if (inResponseTo !== undefined) {
+    // Take-once: a second Response for the same request finds nothing.
+    pending = await s.store.takePendingRequest(inResponseTo);
+    if (pending?.kind !== 'authn') {
+      throw new SamlError('IN_RESPONSE_TO_MISMATCH', 'The Response answers no pending login.', {
+        expected: 'InResponseTo naming a login this SP started and has not yet completed',
+        found: `InResponseTo ${describeValue(inResponseTo)}`,
+        hint: 'the login expired (requestTtlMs), was already completed (back button, double submit), or was started on a node that does not share this store',
+      });
+    }
+    // RelayState is opaque: it must come back exactly as sent, and is never followed.
+    if (received.relayState !== undefined && received.relayState !== pending.relayState) {
+      throw new SamlError('RELAY_STATE_INVALID', 'The RelayState does not match the login.', {
+        expected: 'the RelayState sent with the AuthnRequest',
+        found: describeValue(received.relayState),
+        hint: 'the IdP must return RelayState unchanged (SAML bindings §3.4.3, §3.5.3)',
+      });
+    }
+  } else if (!s.options.allowUnsolicited) {
+    throw new SamlError(
+      'UNSOLICITED_RESPONSE',
+      'The Response answers no request (IdP-initiated).',
+      {
+        expected: 'a response to a login this SP started',
+        found: 'no InResponseTo',
+        hint: 'start the login at the SP; to accept IdP-initiated logins set allowUnsolicited (gives up the binding between request and response)',
+      },
+    );
+  }
+
+  const { key: idpKey, idp } = findIdp(s, pending?.idpEntityId ?? claimedIssuer ?? '');
+  if (received.redirect?.signature) {
+    // A signed query must verify too (SAML bindings §3.4.4.1), besides the XML signature.
+    await verifyRedirectSignature(received.redirect, {
+      keys: idp.signingKeys,
+      allowSha1: s.options.allowSha1 ?? false,
+      ...(s.crypto ? { crypto: s.crypto } : {}),
+    });
+  }
+  const requested = pending?.requestedAuthnContext;
+  // An exact comparison (SAML's default) means the class used must be one requested; for
+  // minimum/better/maximum the ordering is the IdP's, so the application checks the class itself.
+  const expectedAuthnContext =
+    requested && (requested.comparison ?? 'exact') === 'exact' ? requested.classRefs : undefined;
+  const now = s.now();
+  const result = await validateResponse(received.xml, {
+    sp: { entityId: s.sp.entityId, acsUrl: s.acsUrls },
+    idp: { entityId: idp.entityId, signingKeys: idp.signingKeys },
+    now,
+    clockSkewMs: s.clockSkewMs,
+    inResponseTo: pending ? [pending.id] : [],
+    allowUnsolicited: s.options.allowUnsolicited ?? false,
+    allowSha1: s.options.allowSha1 ?? false,
+    ...(s.options.userIdAttribute ? { userIdAttribute: s.options.userIdAttribute } : {}),
+    ...(expectedAuthnContext ? { expectedAuthnContext } : {}),
+    decryptionKeys: (s.sp.decryptionKeys ?? []).map((k) => k.privateKey),
+    requireEncryption: s.options.requireEncryption ?? false,
+    replayCache: s.store,
+    ...(s.crypto ? { crypto: s.crypto } : {}),
+  });
+
+  const profile: SamlProfile = {
+    issuer: result.issuer,
+    idpKey,
+    userId: result.userId,
+    ...(result.nameId ? { nameId: result.nameId } : {}),
+    ...(result.sessionIndex !== undefined ? { sessionIndex: result.sessionIndex } : {}),
+    ...(result.authn ? { authnInstant: result.authn.authnInstant } : {}),
+    ...(result.authn?.authnContextClassRef
+      ? { authnContextClassRef: result.authn.authnContextClassRef }
+      : {}),
+    ...(result.authn?.sessionNotOnOrAfter !== undefined
+      ? { sessionNotOnOrAfter: result.authn.sessionNotOnOrAfter }
+      : {}),
+    attributes: result.attributes,
+    attributeList: result.attributeList,
+    assertionId: result.assertionId,
+    ...(result.inResponseTo !== undefined ? { inResponseTo: result.inResponseTo } : {}),
+  };
+
+  // The session the login was started from (recorded in the store: the cookie does not come with
+  // the IdP's cross-site POST), else the one whose cookie did come (Redirect binding, same site).
+  const fromPending = pending?.sessionId ? await s.store.getSession(pending.sessionId) : undefined;
+  const previous = fromPending ?? cookieSession;
+  const nameIdValue = profile.nameId?.value ?? profile.userId;
+  const sameUser =
+    previous !== undefined && previous.issuer === profile.issuer && previous.nameId === nameIdValue;
+
+  const decision = s.options.onLogin
+    ? await s.options.onLogin(profile, {
+        request,
+        now,
+        ...(sameUser && previous ? { previousSession: previous } : {}),
+      })
+    : undefined;
+  if (decision && typeof decision === 'object' && typeof decision.refuse === 'string') {
+    throw new SamlError('LOGIN_REFUSED', 'The application refused the login.', {
+      expected: 'onLogin to accept the user',
+      found: `refused: ${describeValue(decision.refuse)}`,
+      hint: 'the onLogin hook refused this user; see its message',
+      userMessage: decision.refuse,
+      userId: profile.userId,
+      issuer: profile.issuer,
+    });
+  }
+  const appData = decision && typeof decision === 'object' ? decision.data : undefined;
+
+  const expiresAt = Math.min(
+    now + s.sessionMaxAgeMs,
+    profile.sessionNotOnOrAfter ?? Number.POSITIVE_INFINITY,
+  );
+  const fields = {
+    issuer: profile.issuer,
+    nameId: nameIdValue,
+    ...(profile.nameId?.format ? { nameIdFormat: profile.nameId.format } : {}),
+    ...(profile.nameId?.nameQualifier ? { nameQualifier: profile.nameId.nameQualifier } : {}),
+    ...(profile.nameId?.spNameQualifier ? { spNameQualifier: profile.nameId.spNameQualifier } : {}),
+    ...(profile.sessionIndex !== undefined ? { sessionIndex: profile.sessionIndex } : {}),
+    attributes: profile.attributes,
+    ...(profile.authnInstant !== undefined ? { authnInstant: profile.authnInstant } : {}),
+    ...(profile.authnContextClassRef ? { authnContextClassRef: profile.authnContextClassRef } : {}),
+    expiresAt,
+  };
+  let session: SessionRecord;
+  let replacedSessionId: string | undefined;
+  if (sameUser && previous) {
+    // Step-up (or a repeated login) by the same user: keep the session and its data, take the
+    // new authentication facts.
+    const data = { ...(previous.data ?? {}), ...(appData ?? {}) };
+    session = {
+      id: previous.id,
+      createdAt: previous.createdAt,
+      ...fields,
+      ...(Object.keys(data).length ? { data } : {}),
+    };
+  } else {
+    // A new login gets a new, unguessable ID (no session fixation); a session of another user
+    // that this browser held is ended.
+    session = {
+      id: createSessionId(s.crypto),
+      createdAt: now,
+      ...fields,
+      ...(appData ? { data: { ...appData } } : {}),
+    };
+    if (previous) replacedSessionId = previous.id;
+  }
+  await s.store.putSession(session);
+  for (const old of new Set([previous, cookieSession])) {
+    if (old && old.id !== session.id && (await s.store.deleteSession(old.id))) {
+      await notifyLogout(s, old, request, 'replaced');
+    }
+  }
+  s.logger.info?.('login', { issuer: profile.issuer, userId: profile.userId, steppedUp: sameUser });
+  return {
+    profile,
+    session,
+    redirectTo: pending?.returnTo ?? s.defaultReturnTo,
+    steppedUp: sameUser,
+    ...(replacedSessionId ? { replacedSessionId } : {}),
+  };
+}

@@ -1,0 +1,219 @@
+import { isSamlError, SamlError, type SamlErrorCode } from '../errors.js';
+
+/** Security headers for every page samlkit renders. @internal */
+export const PAGE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'cache-control': 'no-store',
+  pragma: 'no-cache',
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+});
+
+const HTML_ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
+
+/** Escapes text for HTML content and attribute values. @internal */
+export function escapeHtml(value: string): string {
+  return value.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
+}
+
+/** Codes that mean the request itself was malformed (HTTP 400). */
+const BAD_INPUT = new Set<SamlErrorCode>([
+  'BASE64_INVALID',
+  'INFLATE_FAILED',
+  'INFLATE_TOO_LARGE',
+  'BINDING_INVALID',
+  'RELAY_STATE_INVALID',
+  'XML_PARSE_ERROR',
+  'XML_DOCTYPE_FORBIDDEN',
+  'XML_TOO_LARGE',
+  'XML_TOO_DEEP',
+  'XML_UNEXPECTED_ELEMENT',
+  'XML_MISSING_ELEMENT',
+  'XML_INVALID_VALUE',
+  'XML_COMMENT_IN_TEXT',
+  'MESSAGE_VERSION_UNSUPPORTED',
+  'RETURN_TO_UNSAFE',
+]);
+
+/** Codes that are the server's own fault (HTTP 500): configuration, keys, outgoing calls. */
+const SERVER_SIDE = new Set<SamlErrorCode>([
+  'CONFIG_INVALID',
+  'KEY_INVALID',
+  'CERT_INVALID',
+  'KEY_ALGORITHM_UNSUPPORTED',
+  'METADATA_INVALID',
+  'METADATA_EXPIRED',
+  'METADATA_ENTITY_NOT_FOUND',
+  'METADATA_FETCH_FAILED',
+  'HTTP_REQUEST_FAILED',
+  'ARTIFACT_RESOLUTION_FAILED',
+  'SOAP_FAULT',
+]);
+
+/**
+ * The HTTP status for an error: 400 malformed input, 401 no session, 403 a message or login that
+ * was refused, 503 store unreachable, 500 anything else.
+ * @internal
+ */
+export function statusForError(error: unknown): number {
+  if (!isSamlError(error)) return 500;
+  if (error.code === 'STORE_UNAVAILABLE') return 503;
+  if (error.code === 'SESSION_NOT_FOUND') return 401;
+  if (BAD_INPUT.has(error.code)) return 400;
+  if (SERVER_SIDE.has(error.code)) return 500;
+  return 403;
+}
+
+/** The short text users see per class of failure; operators read the logs. */
+function userMessage(error: SamlError | undefined, status: number): string {
+  if (!error) return 'Something went wrong on our side. Please try again later.';
+  if (error.code === 'LOGIN_REFUSED') {
+    const shown = error.details.userMessage;
+    return typeof shown === 'string' && shown !== '' ? shown : 'Sign-in was refused.';
+  }
+  if (status === 503) return 'Sign-in is temporarily unavailable. Please try again in a moment.';
+  if (status === 400) return 'The sign-in message could not be read.';
+  if (status === 401) return 'You are not signed in.';
+  if (status === 500) return 'Sign-in is not set up correctly. Please contact the administrator.';
+  return 'Sign-in failed. Please try again.';
+}
+
+/** Whether the client prefers JSON (an API call) over HTML. @internal */
+export function wantsJson(request: Request): boolean {
+  const accept = request.headers.get('accept') ?? '';
+  const json = accept.indexOf('application/json');
+  if (json === -1) return false;
+  const html = accept.indexOf('text/html');
+  return html === -1 || json < html;
+}
+
+/**
+ * The default error response: a minimal escaped HTML page (or JSON) with the code and a generic
+ * message; never the details, which go to the operator log.
+ * @internal
+ */
+export function defaultErrorResponse(error: unknown, request: Request, status: number): Response {
+  const saml = isSamlError(error) ? error : undefined;
+  const message = userMessage(saml, status);
+  const code = saml?.code ?? 'INTERNAL_ERROR';
+  if (wantsJson(request)) {
+    return new Response(JSON.stringify({ error: { code, message } }), {
+      status,
+      headers: { ...PAGE_HEADERS, 'content-type': 'application/json; charset=utf-8' },
+    });
+  }
+  const title = status === 403 && code === 'LOGIN_REFUSED' ? 'Sign-in refused' : 'Sign-in problem';
+  const body =
+    '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">' +
+    '<meta name="viewport" content="width=device-width, initial-scale=1">' +
+    `<title>${escapeHtml(title)}</title></head><body>\n` +
+    `<h1>${escapeHtml(title)}</h1>\n<p>${escapeHtml(message)}</p>\n` +
+    `<p>Error code: <code>${escapeHtml(code)}</code></p>\n</body></html>\n`;
+  return htmlResponse(body, status, { 'content-security-policy': "default-src 'none'" });
+}
+
+/** An HTML response with the page headers. @internal */
+export function htmlResponse(
+  body: string,
+  status = 200,
+  headers: Record<string, string> = {},
+): Response {
+  return new Response(body, {
+    status,
+    headers: { ...PAGE_HEADERS, 'content-type': 'text/html; charset=utf-8', ...headers },
+  });
+}
+
+/** A redirect (303 See Other by default) with optional Set-Cookie values. @internal */
+export function redirectResponse(
+  location: string,
+  setCookies: readonly string[] = [],
+  status = 303,
+): Response {
+  const headers = new Headers(PAGE_HEADERS);
+  headers.set('location', location);
+  for (const c of setCookies) headers.append('set-cookie', c);
+  return new Response(null, { status, headers });
+}
+
+/** 405 with an Allow header. @internal */
+export function methodNotAllowed(allow: readonly string[]): Response {
+  return new Response('Method Not Allowed\n', {
+    status: 405,
+    headers: {
+      ...PAGE_HEADERS,
+      allow: allow.join(', '),
+      'content-type': 'text/plain; charset=utf-8',
+    },
+  });
+}
+
+/** The most bytes a form or SOAP body may have (a large encrypted Response fits in 1 MiB of XML). */
+export const MAX_BODY_BYTES = 2 * 1024 * 1024;
+
+/**
+ * Reads a request body as text with a size cap, refusing before buffering when Content-Length
+ * already says too much.
+ * @throws SamlError `XML_TOO_LARGE`
+ * @internal
+ */
+export async function readBody(request: Request, maxBytes = MAX_BODY_BYTES): Promise<string> {
+  const declared = Number(request.headers.get('content-length') ?? '0');
+  const tooLarge = (found: string) =>
+    new SamlError('XML_TOO_LARGE', 'The request body is larger than the limit.', {
+      expected: `at most ${maxBytes} bytes`,
+      found,
+    });
+  if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge(`${declared} bytes`);
+  if (!request.body) return '';
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > maxBytes) {
+      await reader.cancel();
+      throw tooLarge(`more than ${maxBytes} bytes`);
+    }
+    chunks.push(value);
+  }
+  const all = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    all.set(c, at);
+    at += c.byteLength;
+  }
+  return new TextDecoder('utf-8', { fatal: false }).decode(all);
+}
+
+/**
+ * Reads an `application/x-www-form-urlencoded` body, refusing repeated SAML parameters.
+ * @throws SamlError `BINDING_INVALID`, `XML_TOO_LARGE`
+ * @internal
+ */
+export async function readForm(request: Request): Promise<URLSearchParams> {
+  const type = (request.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type !== 'application/x-www-form-urlencoded') {
+    throw new SamlError('BINDING_INVALID', 'The POST is not an HTML form submission.', {
+      expected: 'Content-Type application/x-www-form-urlencoded (SAML bindings §3.5.4)',
+      found: type === '' ? 'no Content-Type' : type,
+    });
+  }
+  const form = new URLSearchParams(await readBody(request));
+  for (const name of ['SAMLRequest', 'SAMLResponse', 'RelayState']) {
+    if (form.getAll(name).length > 1) {
+      throw new SamlError('BINDING_INVALID', `The form carries ${name} more than once.`, {
+        expected: `at most one ${name} field`,
+        found: `${form.getAll(name).length}`,
+      });
+    }
+  }
+  return form;
+}

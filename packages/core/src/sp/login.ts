@@ -1,0 +1,205 @@
+import { POST_FORM_SCRIPT_HASH, renderPostForm } from '../bindings/post.js';
+import { encodeRedirect } from '../bindings/redirect.js';
+import { type Endpoint, pickEndpoint } from '../config.js';
+import { SamlError } from '../errors.js';
+import { createAuthnRequest, type RequestedAuthnContext } from '../messages/authn-request.js';
+import { signXml } from '../signature/sign.js';
+import type { PendingRequest, SessionRecord } from '../store/types.js';
+import { htmlResponse, redirectResponse } from './http.js';
+import { findIdp, publicOrigin, returnPath, type Settings } from './settings.js';
+import type { LoginOptions } from './types.js';
+
+/**
+ * Sends a SAML message with the POST binding: the auto-submitting form, with a CSP that allows only
+ * its script (by hash) and a form submission to the peer's origin.
+ * @internal
+ */
+export function postFormResponse(
+  action: string,
+  type: 'SAMLRequest' | 'SAMLResponse',
+  xml: string,
+  relayState: string | undefined,
+  setCookies: readonly string[] = [],
+): Response {
+  const html = renderPostForm({
+    action,
+    type,
+    xml,
+    ...(relayState !== undefined ? { relayState } : {}),
+  });
+  const response = htmlResponse(html, 200, {
+    'content-security-policy': `default-src 'none'; script-src '${POST_FORM_SCRIPT_HASH}'; form-action ${new URL(action).origin}; base-uri 'none'; frame-ancestors 'none'`,
+  });
+  for (const c of setCookies) response.headers.append('set-cookie', c);
+  return response;
+}
+
+/** The ACS the IdP should answer: one on the request's public origin if configured, else the default. */
+function chooseAcs(s: Settings, request: Request): Endpoint {
+  const usable = s.sp.assertionConsumerServices.filter(
+    (e) => e.binding === 'post' || e.binding === 'redirect',
+  );
+  const origin = publicOrigin(s, request);
+  const sameOrigin = usable.filter((e) => new URL(e.location).origin === origin);
+  const chosen = pickEndpoint(sameOrigin.length ? sameOrigin : usable);
+  if (!chosen) {
+    throw new SamlError('CONFIG_INVALID', 'The SP has no usable AssertionConsumerService.', {
+      expected: 'an AssertionConsumerService with the post (or redirect) binding',
+      found: s.sp.assertionConsumerServices.map((e) => e.binding).join(', '),
+      hint: 'add { binding: "post", location: "https://…/saml/acs" } to sp.assertionConsumerServices',
+    });
+  }
+  return chosen;
+}
+
+/**
+ * Starts SP-initiated login: creates the AuthnRequest, records it in the store (with the return
+ * path and the current session for step-up) and sends the browser to the IdP.
+ *
+ * RelayState carries only the request ID, an opaque value: the return path stays in the store,
+ * so nothing the IdP or the browser sends back is ever followed as a URL.
+ * @internal
+ */
+export async function beginLogin(
+  s: Settings,
+  request: Request,
+  options: LoginOptions,
+  current: SessionRecord | undefined,
+): Promise<Response> {
+  const { key, idp } = findIdp(s, options.idp);
+  const now = s.now();
+  let returnTo = s.defaultReturnTo;
+  if (options.returnTo !== undefined) {
+    const safe = returnPath(s, options.returnTo);
+    if (safe === undefined) {
+      s.logger.warn('login: unsafe returnTo replaced by the default', {
+        code: 'RETURN_TO_UNSAFE',
+        found: options.returnTo.slice(0, 200),
+      });
+    } else {
+      returnTo = safe;
+    }
+  }
+  const preferred = s.options.authnRequestBinding ?? 'redirect';
+  const sso =
+    pickEndpoint(idp.singleSignOnServices, preferred) ??
+    pickEndpoint(idp.singleSignOnServices, preferred === 'redirect' ? 'post' : 'redirect');
+  if (!sso) {
+    throw new SamlError('CONFIG_INVALID', 'The IdP has no usable SingleSignOnService.', {
+      expected: 'a SingleSignOnService with the redirect or post binding',
+      found: idp.singleSignOnServices.map((e) => e.binding).join(', '),
+      hint: `check the SSO endpoints of IdP ${idp.entityId} (its metadata)`,
+    });
+  }
+  const acs = chooseAcs(s, request);
+  const rac = options.requestedAuthnContext;
+  if (rac && (!Array.isArray(rac.classRefs) || rac.classRefs.length === 0)) {
+    throw new TypeError('login: requestedAuthnContext.classRefs must be a non-empty list');
+  }
+  const nameIdFormat = s.sp.nameIdFormats?.[0];
+  const created = createAuthnRequest({
+    issuer: s.sp.entityId,
+    destination: sso.location,
+    assertionConsumerServiceUrl: acs.location,
+    protocolBinding: acs.binding,
+    ...(options.forceAuthn ? { forceAuthn: true } : {}),
+    ...(options.isPassive ? { isPassive: true } : {}),
+    ...(nameIdFormat ? { nameIdPolicy: { format: nameIdFormat, allowCreate: true } } : {}),
+    ...(rac
+      ? {
+          requestedAuthnContext: {
+            ...(rac.comparison ? { comparison: rac.comparison } : {}),
+            classRefs: rac.classRefs as unknown as RequestedAuthnContext['classRefs'],
+          },
+        }
+      : {}),
+    now,
+    ...(s.crypto ? { crypto: s.crypto } : {}),
+  });
+  const relayState = created.id;
+  const pending: PendingRequest = {
+    id: created.id,
+    kind: 'authn',
+    createdAt: now,
+    idpEntityId: idp.entityId,
+    relayState,
+    returnTo,
+    ...(current ? { sessionId: current.id } : {}),
+    ...(options.forceAuthn ? { forceAuthn: true } : {}),
+    ...(options.isPassive ? { isPassive: true } : {}),
+    ...(rac ? { requestedAuthnContext: rac } : {}),
+    binding: sso.binding,
+    destination: acs.location,
+    ...(options.data ? { data: { ...options.data, idpKey: key } } : { data: { idpKey: key } }),
+  };
+  await s.store.putPendingRequest(created.id, pending, now + s.requestTtlMs);
+
+  const sign =
+    s.sp.signAuthnRequests ?? (s.signingKey !== undefined || idp.wantAuthnRequestsSigned);
+  if (sign && !s.signingKey) {
+    throw new SamlError('CONFIG_INVALID', 'AuthnRequests must be signed but no key is set.', {
+      expected: 'sp.signingKeys with a private key and certificate',
+      found: 'none',
+      hint: 'add an SP signing key, or set sp.signAuthnRequests to false if the IdP allows it',
+    });
+  }
+  const algorithm = s.sp.signatureAlgorithm;
+  if (sso.binding === 'redirect') {
+    const url = await encodeRedirect({
+      destination: sso.location,
+      type: 'SAMLRequest',
+      xml: created.xml,
+      relayState,
+      ...(sign && s.signingKey
+        ? { sign: { key: s.signingKey.privateKey, ...(algorithm ? { algorithm } : {}) } }
+        : {}),
+      ...(s.crypto ? { crypto: s.crypto } : {}),
+    });
+    return redirectResponse(url, [], 303);
+  }
+  const xml =
+    sign && s.signingKey
+      ? await signXml(created.xml, {
+          key: s.signingKey.privateKey,
+          certificate: s.signingKey.certificate,
+          ...(algorithm ? { algorithm } : {}),
+          ...(s.crypto ? { crypto: s.crypto } : {}),
+        })
+      : created.xml;
+  return postFormResponse(sso.location, 'SAMLRequest', xml, relayState);
+}
+
+/**
+ * Reads login options from the login endpoint's query string. `authnContext` names one of the
+ * configured `authnContexts` levels; free-form context URIs are not taken from the browser.
+ * @internal
+ */
+export function loginOptionsFromQuery(s: Settings, url: URL): LoginOptions {
+  const q = url.searchParams;
+  const flag = (name: string) => {
+    const v = q.get(name);
+    return v === 'true' || v === '1';
+  };
+  const level = q.get('authnContext');
+  let requestedAuthnContext: LoginOptions['requestedAuthnContext'];
+  if (level !== null) {
+    const levels = s.options.authnContexts ?? {};
+    requestedAuthnContext = Object.hasOwn(levels, level) ? levels[level] : undefined;
+    if (!requestedAuthnContext) {
+      throw new SamlError('BINDING_INVALID', 'The requested authentication level is unknown.', {
+        expected: `one of ${Object.keys(levels).join(', ') || '(none configured)'}`,
+        found: level.slice(0, 60),
+        hint: 'use a level named in the authnContexts option',
+      });
+    }
+  }
+  const returnTo = q.get('returnTo');
+  const idp = q.get('idp');
+  return {
+    ...(returnTo !== null ? { returnTo } : {}),
+    ...(idp !== null ? { idp } : {}),
+    ...(flag('forceAuthn') ? { forceAuthn: true } : {}),
+    ...(flag('isPassive') ? { isPassive: true } : {}),
+    ...(requestedAuthnContext ? { requestedAuthnContext } : {}),
+  };
+}

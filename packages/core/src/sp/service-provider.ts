@@ -1,0 +1,285 @@
+import { isSamlError, SamlError } from '../errors.js';
+import { createSpMetadata } from '../metadata/sp.js';
+import type { SessionRecord } from '../store/types.js';
+import { notifyLogout, processAcs } from './acs.js';
+import { readCookies, serializeCookie } from './cookie.js';
+import {
+  defaultErrorResponse,
+  methodNotAllowed,
+  PAGE_HEADERS,
+  redirectResponse,
+  statusForError,
+  wantsJson,
+} from './http.js';
+import { beginLogin, loginOptionsFromQuery } from './login.js';
+import { beginLogout, handleSlo } from './logout.js';
+import { resolveSettings, returnPath, type Settings } from './settings.js';
+import type {
+  AcsResult,
+  LoginOptions,
+  LogoutOptions,
+  RequireSessionOptions,
+  RequireSessionResult,
+  ServiceProvider,
+  ServiceProviderOptions,
+} from './types.js';
+
+async function sessionFromCookie(
+  s: Settings,
+  request: Request,
+): Promise<SessionRecord | undefined> {
+  const now = s.now();
+  for (const id of readCookies(request.headers.get('cookie'), s.cookie.name)) {
+    // Session IDs are base64url (createSessionId); anything else is not worth a store lookup.
+    if (!/^[A-Za-z0-9_-]{16,128}$/.test(id)) continue;
+    const session = await s.store.getSession(id);
+    if (session && session.expiresAt > now) return session;
+  }
+  return undefined;
+}
+
+function logError(s: Settings, error: unknown, request: Request, status: number): void {
+  const path = new URL(request.url).pathname;
+  if (isSamlError(error)) {
+    const details = { path, ...(error.toJSON() as unknown as Record<string, unknown>) };
+    if (status >= 500) s.logger.error(error.message, details);
+    else s.logger.warn(error.message, details);
+  } else {
+    s.logger.error('unexpected failure', {
+      path,
+      error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+    });
+  }
+}
+
+/**
+ * Creates a SAML service provider with web-standard handlers, `(request: Request) =>
+ * Promise<Response>`, that any framework adapter (or a Fetch-API runtime directly) can serve.
+ *
+ * - `login`: SP-initiated login over HTTP-Redirect or HTTP-POST; `returnTo` must be a same-origin
+ *   path (anything else is replaced by `defaultReturnTo`); `forceAuthn` and a named
+ *   `authnContext` give step-up re-authentication that keeps the current session.
+ * - `acs`: the Assertion Consumer Service (POST, and Redirect). It reads **no cookie**: the
+ *   pending request is taken from the store by the Response's InResponseTo, so it works when the
+ *   browser withholds the SameSite=Lax session cookie on the IdP's cross-site POST. After
+ *   validation it creates (or, for step-up, upgrades) the session, sets the cookie and answers
+ *   303 to the same-site return path, where the Lax cookie flows again.
+ * - `logout`: SP-initiated Single Logout; `slo`: LogoutRequest/LogoutResponse on Redirect, POST
+ *   and SOAP, ending every session of the user in the store (any node, any device).
+ * - `metadata`: the SP metadata document.
+ *
+ * Errors become a minimal page (or JSON) with the SamlError code and a proper status (400 bad
+ * input, 401 no session, 403 refused, 503 store unreachable, 500 otherwise); the details go to
+ * `logger`.
+ *
+ * @param options - SP and IdP configuration, store, base URL, paths, cookie, hooks and policy
+ * @returns the service provider
+ * @throws SamlError `CONFIG_INVALID` for an unusable configuration; TypeError for malformed
+ *   options (cookie attributes, `secure: false` outside localhost)
+ * @example Serving it from any Fetch-API runtime
+ * ```ts
+ * const saml = createServiceProvider({
+ *   sp: defineServiceProvider({ entityId: 'https://app.example.com/saml/metadata',
+ *     assertionConsumerServices: [{ binding: 'post', location: 'https://app.example.com/saml/acs' }] }),
+ *   idps: defineIdentityProvider({ entityId: 'https://idp.example.org', signingKeys: [idpCert],
+ *     singleSignOnServices: [{ binding: 'redirect', location: 'https://idp.example.org/sso' }] }),
+ *   baseUrl: 'https://app.example.com',
+ *   store: new MemoryStore(),
+ * });
+ * export default { fetch: async (req: Request) => (await saml.handle(req)) ?? new Response('Not found', { status: 404 }) };
+ * ```
+ * @see SAML 2.0 profiles §4.1 (Web Browser SSO), §4.4 (Single Logout); bindings §3.2, §3.4, §3.5
+ */
+export function createServiceProvider(options: ServiceProviderOptions): ServiceProvider {
+  const s = resolveSettings(options);
+  let metadataXml: Promise<string> | undefined;
+
+  async function errorResponse(error: unknown, request: Request): Promise<Response> {
+    const status = statusForError(error);
+    logError(s, error, request, status);
+    if (options.renderError && isSamlError(error)) {
+      return options.renderError(error, request, status);
+    }
+    return defaultErrorResponse(error, request, status);
+  }
+
+  async function guard(request: Request, body: () => Promise<Response>): Promise<Response> {
+    try {
+      return await body();
+    } catch (error) {
+      return errorResponse(error, request);
+    }
+  }
+
+  const sp: ServiceProvider = {
+    paths: {
+      login: s.paths.login,
+      acs: s.paths.acs,
+      logout: s.paths.logout,
+      slo: s.paths.slo,
+      metadata: s.paths.metadata,
+    },
+
+    async handle(request) {
+      const { pathname } = new URL(request.url);
+      switch (pathname) {
+        case s.paths.login:
+          return sp.login(request);
+        case s.paths.acs:
+          return sp.acs(request);
+        case s.paths.logout:
+          return sp.logout(request);
+        case s.paths.slo:
+          return sp.slo(request);
+        case s.paths.metadata:
+          return sp.metadata(request);
+        default:
+          return undefined;
+      }
+    },
+
+    login(request, loginOptions?: LoginOptions) {
+      return guard(request, async () => {
+        if (request.method !== 'GET' && request.method !== 'HEAD') return methodNotAllowed(['GET']);
+        const fromQuery = loginOptions ?? loginOptionsFromQuery(s, new URL(request.url));
+        const current = await sessionFromCookie(s, request);
+        return beginLogin(s, request, fromQuery, current);
+      });
+    },
+
+    acs(request) {
+      return guard(request, async () => {
+        if (request.method !== 'POST' && request.method !== 'GET') {
+          return methodNotAllowed(['POST', 'GET']);
+        }
+        const result = await sp.handleAcs(request);
+        return redirectResponse(result.redirectTo, [serializeCookie(s.cookie, result.session.id)]);
+      });
+    },
+
+    async handleAcs(request): Promise<AcsResult> {
+      // The cookie is only a hint for replacing a session this browser held; the ACS never
+      // needs it (it is usually absent here: the IdP's POST is cross-site).
+      const cookieSession = await sessionFromCookie(s, request);
+      return processAcs(s, request, cookieSession);
+    },
+
+    logout(request, logoutOptions?: LogoutOptions) {
+      return guard(request, async () => {
+        if (request.method !== 'GET' && request.method !== 'POST') {
+          return methodNotAllowed(['GET', 'POST']);
+        }
+        const query = new URL(request.url).searchParams;
+        const resolved: LogoutOptions = logoutOptions ?? {
+          ...(query.has('returnTo') ? { returnTo: query.get('returnTo')! } : {}),
+          ...(query.get('localOnly') === 'true' ? { localOnly: true } : {}),
+        };
+        return beginLogout(s, request, await sessionFromCookie(s, request), resolved);
+      });
+    },
+
+    slo(request) {
+      return guard(request, async () => {
+        if (request.method !== 'GET' && request.method !== 'POST') {
+          return methodNotAllowed(['GET', 'POST']);
+        }
+        const cookieIds = readCookies(request.headers.get('cookie'), s.cookie.name);
+        return handleSlo(s, request, cookieIds[0]);
+      });
+    },
+
+    metadata(request) {
+      return guard(request, async () => {
+        if (request.method !== 'GET' && request.method !== 'HEAD') return methodNotAllowed(['GET']);
+        metadataXml ??= createSpMetadata(s.sp, s.crypto ? { crypto: s.crypto } : {});
+        let xml: string;
+        try {
+          xml = await metadataXml;
+        } catch (err) {
+          metadataXml = undefined;
+          throw err;
+        }
+        return new Response(request.method === 'HEAD' ? null : xml, {
+          status: 200,
+          headers: {
+            'content-type': 'application/samlmetadata+xml; charset=utf-8',
+            'cache-control': 'public, max-age=3600',
+            'x-content-type-options': 'nosniff',
+          },
+        });
+      });
+    },
+
+    getSession(request) {
+      return sessionFromCookie(s, request);
+    },
+
+    async requireSession(
+      request,
+      requireOptions?: RequireSessionOptions,
+    ): Promise<RequireSessionResult> {
+      const session = await sessionFromCookie(s, request);
+      const url = new URL(request.url);
+      const here = returnPath(s, `${url.pathname}${url.search}`) ?? s.defaultReturnTo;
+      const now = s.now();
+      if (session) {
+        const tooOld =
+          requireOptions?.maxAuthnAgeMs !== undefined &&
+          (session.authnInstant === undefined ||
+            now - session.authnInstant > requireOptions.maxAuthnAgeMs);
+        const wanted = requireOptions?.authnContext;
+        const wrongContext =
+          wanted !== undefined &&
+          (session.authnContextClassRef === undefined ||
+            !wanted.classRefs.includes(session.authnContextClassRef));
+        if (!tooOld && !wrongContext) return { session };
+        if (requireOptions?.redirect === false || wantsJson(request)) {
+          return { response: unauthorized('The session needs a fresh or stronger sign-in.') };
+        }
+        // Step-up: straight to the IdP, keeping this session (the pending request names it).
+        const response = await sp.login(request, {
+          returnTo: here,
+          forceAuthn: true,
+          ...(wanted ? { requestedAuthnContext: wanted } : {}),
+        });
+        return { response };
+      }
+      if (requireOptions?.redirect === false || wantsJson(request)) {
+        return { response: unauthorized('You are not signed in.') };
+      }
+      const login = `${s.paths.login}?returnTo=${encodeURIComponent(here)}`;
+      return { response: redirectResponse(login, [], 303) };
+    },
+
+    getSessionById(id) {
+      if (typeof id !== 'string' || id === '') return Promise.resolve(undefined);
+      return s.store.getSession(id);
+    },
+
+    async endSession(id, request) {
+      const session = await s.store.getSession(id);
+      if (!session) return false;
+      const deleted = await s.store.deleteSession(id);
+      if (deleted) await notifyLogout(s, session, request, 'sp-initiated');
+      return deleted;
+    },
+
+    sessionCookie(sessionId) {
+      return serializeCookie(s.cookie, sessionId);
+    },
+
+    errorResponse,
+  };
+  return Object.freeze(sp);
+}
+
+function unauthorized(message: string): Response {
+  const error = new SamlError('SESSION_NOT_FOUND', message, {
+    expected: 'a live samlkit session cookie',
+    found: 'none, or one that does not meet the requirement',
+  });
+  return new Response(JSON.stringify({ error: { code: error.code, message } }), {
+    status: 401,
+    headers: { ...PAGE_HEADERS, 'content-type': 'application/json; charset=utf-8' },
+  });
+}

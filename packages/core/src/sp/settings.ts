@@ -1,0 +1,255 @@
+import {
+  defineIdentityProvider,
+  defineServiceProvider,
+  type Endpoint,
+  type IdentityProviderConfig,
+  pickEndpoint,
+  type ServiceProviderConfig,
+  type SpKeyPair,
+} from '../config.js';
+import type { CryptoProvider } from '../crypto/provider.js';
+import { describeValue, SamlError } from '../errors.js';
+import { DEFAULT_CLOCK_SKEW_MS } from '../lib/checks.js';
+import { MemoryStore } from '../store/memory.js';
+import type { SamlStore } from '../store/types.js';
+import { type CookieSettings, resolveCookie } from './cookie.js';
+import { safeReturnTo } from './return-to.js';
+import type { ServiceProviderLogger, ServiceProviderOptions } from './types.js';
+
+/** Everything the handlers need, resolved and checked once. @internal */
+export interface Settings {
+  readonly options: ServiceProviderOptions;
+  readonly sp: ServiceProviderConfig;
+  /** IdPs by application key, in configuration order. */
+  readonly idps: ReadonlyMap<string, IdentityProviderConfig>;
+  readonly store: SamlStore;
+  readonly base: URL;
+  readonly paths: {
+    readonly prefix: string;
+    readonly login: string;
+    readonly acs: string;
+    readonly logout: string;
+    readonly slo: string;
+    readonly metadata: string;
+  };
+  readonly cookie: CookieSettings;
+  readonly sessionMaxAgeMs: number;
+  readonly requestTtlMs: number;
+  readonly now: () => number;
+  readonly clockSkewMs: number;
+  readonly crypto: CryptoProvider | undefined;
+  readonly logger: ServiceProviderLogger;
+  /** Every ACS location (Destination and Recipient must be one of them). */
+  readonly acsUrls: readonly string[];
+  /** Where LogoutRequests and LogoutResponses to us must be addressed. */
+  readonly sloUrls: readonly string[];
+  /** The key that signs AuthnRequests and logout messages. */
+  readonly signingKey: SpKeyPair | undefined;
+  readonly defaultReturnTo: string;
+  readonly logoutComplete: string;
+  readonly logoutPartial: string;
+}
+
+const defaultLogger: ServiceProviderLogger = {
+  warn: (message, details) => console.warn(`samlkit: ${message}`, details ?? ''),
+  error: (message, details) => console.error(`samlkit: ${message}`, details ?? ''),
+};
+
+function configError(what: string, expected: string, found: string): SamlError {
+  return new SamlError('CONFIG_INVALID', `The service provider has an invalid ${what}.`, {
+    expected,
+    found,
+    hint: `fix ${what} in the createServiceProvider options`,
+  });
+}
+
+function normalizePath(value: string | undefined, fallback: string, what: string): string {
+  const path = value ?? fallback;
+  if (typeof path !== 'string' || !/^\/[A-Za-z0-9._~!$&'()*+,;=:@/%-]*$/.test(path)) {
+    throw configError(what, 'a path starting with /', describeValue(String(path)));
+  }
+  return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
+}
+
+function positive(value: number | undefined, fallback: number, what: string): number {
+  const v = value ?? fallback;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
+    throw configError(what, 'a positive number of milliseconds', describeValue(String(v)));
+  }
+  return v;
+}
+
+function collectIdps(idps: ServiceProviderOptions['idps']): Map<string, IdentityProviderConfig> {
+  const map = new Map<string, IdentityProviderConfig>();
+  if (!idps || typeof idps !== 'object') {
+    throw configError(
+      'idps',
+      'an IdP configuration, a list of them, or a record of them',
+      typeof idps,
+    );
+  }
+  if (Array.isArray(idps)) {
+    for (const idp of idps as readonly IdentityProviderConfig[]) {
+      map.set(idp.entityId, defineIdentityProvider(idp));
+    }
+  } else if ('entityId' in idps && typeof idps.entityId === 'string') {
+    const idp = idps as IdentityProviderConfig;
+    map.set(idp.entityId, defineIdentityProvider(idp));
+  } else {
+    for (const [key, idp] of Object.entries(idps as Record<string, IdentityProviderConfig>)) {
+      map.set(key, defineIdentityProvider(idp));
+    }
+  }
+  if (map.size === 0) throw configError('idps', 'at least one IdP', 'none');
+  const seen = new Set<string>();
+  for (const idp of map.values()) {
+    if (seen.has(idp.entityId)) {
+      throw configError('idps', 'each IdP entity ID once', describeValue(idp.entityId));
+    }
+    seen.add(idp.entityId);
+  }
+  return map;
+}
+
+function activeKey(keys: readonly SpKeyPair[] | undefined): SpKeyPair | undefined {
+  return keys?.find((k) => k.active) ?? keys?.[0];
+}
+
+/**
+ * Checks and resolves {@link ServiceProviderOptions}.
+ * @throws SamlError `CONFIG_INVALID`; TypeError for malformed cookie options
+ * @internal
+ */
+export function resolveSettings(options: ServiceProviderOptions): Settings {
+  if (!options || typeof options !== 'object') {
+    throw new TypeError('createServiceProvider: options must be an object');
+  }
+  const sp = defineServiceProvider(options.sp);
+  const idps = collectIdps(options.idps);
+  const defaultAcs = pickEndpoint(sp.assertionConsumerServices) as Endpoint;
+  let base: URL;
+  try {
+    base = new URL(options.baseUrl ?? new URL(defaultAcs.location).origin);
+  } catch {
+    throw configError('baseUrl', 'an absolute http(s) URL', describeValue(String(options.baseUrl)));
+  }
+  if (base.protocol !== 'https:' && base.protocol !== 'http:') {
+    throw configError('baseUrl', 'an http: or https: URL', describeValue(base.href));
+  }
+  const prefix = normalizePath(options.paths?.prefix, '/saml', 'paths.prefix');
+  const under = (name: string) => (prefix === '/' ? `/${name}` : `${prefix}/${name}`);
+  const paths = {
+    prefix,
+    login: normalizePath(options.paths?.login, under('login'), 'paths.login'),
+    acs: normalizePath(options.paths?.acs, under('acs'), 'paths.acs'),
+    logout: normalizePath(options.paths?.logout, under('logout'), 'paths.logout'),
+    slo: normalizePath(options.paths?.slo, under('slo'), 'paths.slo'),
+    metadata: normalizePath(options.paths?.metadata, under('metadata'), 'paths.metadata'),
+  };
+  const acsUrls = sp.assertionConsumerServices.map((e) => e.location);
+  if (!acsUrls.some((u) => new URL(u).pathname === paths.acs)) {
+    throw configError(
+      'paths.acs',
+      `the path of one of the SP's AssertionConsumerService URLs (${acsUrls.join(', ')})`,
+      describeValue(paths.acs),
+    );
+  }
+  const sloUrls = (sp.singleLogoutServices ?? []).map((e) => e.location);
+  const origin = base.origin;
+  const page = (value: string | undefined, fallback: string, what: string): string => {
+    const p = value === undefined ? fallback : safeReturnTo(value, origin);
+    if (p === undefined)
+      throw configError(what, 'a same-origin path such as /', describeValue(value));
+    return p;
+  };
+  const defaultReturnTo = page(options.defaultReturnTo, '/', 'defaultReturnTo');
+  const logoutComplete = page(options.logoutPages?.complete, '/', 'logoutPages.complete');
+  const logoutPartial = page(options.logoutPages?.partial, logoutComplete, 'logoutPages.partial');
+  const signingKey = activeKey(sp.signingKeys);
+  for (const idp of idps.values()) {
+    if (idp.wantAuthnRequestsSigned && !signingKey) {
+      throw configError(
+        'sp.signingKeys',
+        `a signing key: IdP ${idp.entityId} wants signed AuthnRequests`,
+        'none',
+      );
+    }
+  }
+  if (options.now !== undefined && typeof options.now !== 'function') {
+    throw new TypeError('createServiceProvider: now must be a function returning epoch ms');
+  }
+  return {
+    options,
+    sp,
+    idps,
+    store: options.store ?? new MemoryStore(),
+    base,
+    paths,
+    cookie: resolveCookie(options.cookie, base),
+    sessionMaxAgeMs: positive(options.sessionMaxAgeMs, 8 * 3600_000, 'sessionMaxAgeMs'),
+    requestTtlMs: positive(options.requestTtlMs, 15 * 60_000, 'requestTtlMs'),
+    now: options.now ?? Date.now,
+    clockSkewMs: options.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS,
+    crypto: options.crypto,
+    logger: options.logger ?? defaultLogger,
+    acsUrls,
+    sloUrls,
+    signingKey,
+    defaultReturnTo,
+    logoutComplete,
+    logoutPartial,
+  };
+}
+
+/**
+ * Finds an IdP by application key or entity ID.
+ * @throws SamlError `CONFIG_INVALID` when `key` names no configured IdP
+ * @internal
+ */
+export function findIdp(
+  s: Settings,
+  key: string | undefined,
+): { key: string; idp: IdentityProviderConfig } {
+  if (key === undefined) {
+    const [first] = s.idps.entries();
+    return { key: first![0], idp: first![1] };
+  }
+  const direct = s.idps.get(key);
+  if (direct) return { key, idp: direct };
+  for (const [k, idp] of s.idps) if (idp.entityId === key) return { key: k, idp };
+  throw new SamlError('ISSUER_MISMATCH', 'The identity provider is not configured.', {
+    expected: `one of ${[...s.idps.keys()].map((k) => describeValue(k)).join(', ')}`,
+    found: describeValue(key),
+    hint: 'add the IdP to the idps option, or fix the idp parameter / the message Issuer',
+  });
+}
+
+/**
+ * The public origin of a request: the configured base URL, or with `trustProxy` the one the proxy
+ * forwarded.
+ * @internal
+ */
+export function publicOrigin(s: Settings, request: Request): string {
+  if (!s.options.trustProxy) return s.base.origin;
+  const first = (name: string) => request.headers.get(name)?.split(',')[0]?.trim() || undefined;
+  const proto = first('x-forwarded-proto') ?? new URL(request.url).protocol.replace(':', '');
+  const host = first('x-forwarded-host') ?? first('host');
+  if (!host || (proto !== 'http' && proto !== 'https')) return s.base.origin;
+  try {
+    return new URL(`${proto}://${host}`).origin;
+  } catch {
+    return s.base.origin;
+  }
+}
+
+/**
+ * A same-origin return path that is not one of the SAML endpoints (which would loop), or undefined.
+ * @internal
+ */
+export function returnPath(s: Settings, value: unknown): string | undefined {
+  const path = safeReturnTo(value, s.base.origin);
+  if (path === undefined) return undefined;
+  const pathname = path.replace(/[?#].*$/, '');
+  const saml = [s.paths.login, s.paths.acs, s.paths.logout, s.paths.slo];
+  return saml.includes(pathname) ? undefined : path;
+}

@@ -1,0 +1,309 @@
+import type { IdentityProviderConfig, ServiceProviderConfig } from '../config.js';
+import type { CryptoProvider } from '../crypto/provider.js';
+import type { SamlError } from '../errors.js';
+import type { NameId, SamlAttribute } from '../lib/assertion.js';
+import type { RequestedAuthnContextRecord, SamlStore, SessionRecord } from '../store/types.js';
+
+/**
+ * Where the service provider's endpoints live, as URL paths. Each defaults to the prefix followed
+ * by its name: `/saml/login`, `/saml/acs`, `/saml/logout`, `/saml/slo`, `/saml/metadata`.
+ */
+export interface ServiceProviderPaths {
+  /** Common prefix of the defaults below. Default `/saml`. */
+  readonly prefix?: string;
+  /** Starts SP-initiated login (GET). */
+  readonly login?: string;
+  /** Assertion Consumer Service: receives the IdP's Response (POST, or GET for HTTP-Redirect). */
+  readonly acs?: string;
+  /** Starts SP-initiated logout (GET or POST). */
+  readonly logout?: string;
+  /** Single Logout Service: LogoutRequest / LogoutResponse over Redirect, POST and SOAP. */
+  readonly slo?: string;
+  /** Serves the SP metadata (GET). */
+  readonly metadata?: string;
+}
+
+/** The session cookie samlkit sets. It carries only an opaque session ID. */
+export interface SessionCookieOptions {
+  /** Cookie name. Default `samlkit_session`. */
+  readonly name?: string;
+  /** `Domain` attribute. Default none (host-only cookie, the safest). */
+  readonly domain?: string;
+  /** `Path` attribute. Default `/`. */
+  readonly path?: string;
+  /**
+   * `Max-Age` in seconds. Default: none (a browser-session cookie); the session itself still ends
+   * at its `expiresAt` in the store.
+   */
+  readonly maxAge?: number;
+  /**
+   * `SameSite` attribute. Default `lax`, which is all samlkit needs: the ACS never reads the
+   * cookie, and the 303 redirect after it is a top-level GET on which Lax cookies flow.
+   * `none` is accepted (with `Secure`) but not needed; see docs/samesite.md for what it costs.
+   */
+  readonly sameSite?: 'lax' | 'strict' | 'none';
+  /**
+   * `Secure` attribute. Default true. `false` is accepted only when the public base URL is
+   * `http://localhost` (or a loopback address), for local development.
+   */
+  readonly secure?: boolean;
+}
+
+/** Named `RequestedAuthnContext` levels the login endpoint may be asked for (`?authnContext=mfa`). */
+export type AuthnContextLevels = Readonly<Record<string, RequestedAuthnContextRecord>>;
+
+/** Where the browser lands after logout. */
+export interface LogoutPages {
+  /** Every session ended (locally and, when asked, at the IdP). Default `/`. */
+  readonly complete?: string;
+  /** The local session ended but the IdP reported a partial or failed logout. Default `complete`. */
+  readonly partial?: string;
+}
+
+/** A logger for operator details. Users only ever see a short page with the error code. */
+export interface ServiceProviderLogger {
+  /** Refused messages and unsafe input (a SamlError's JSON is passed as `details`). */
+  warn(message: string, details?: Record<string, unknown>): void;
+  /** Unexpected failures (store down, configuration, bugs). */
+  error(message: string, details?: Record<string, unknown>): void;
+  /** Successful logins and logouts (optional). */
+  info?(message: string, details?: Record<string, unknown>): void;
+}
+
+/**
+ * Who signed in, as the IdP asserted it (after every check of `validateResponse`). This is what
+ * `onLogin` sees and what the session keeps.
+ */
+export interface SamlProfile {
+  /** The IdP's entity ID (the assertion's Issuer). */
+  readonly issuer: string;
+  /** The key of the IdP in `options.idps` (its entity ID when configured as a list). */
+  readonly idpKey: string;
+  /** The user id: the NameID value, or the `userIdAttribute` value when configured. */
+  readonly userId: string;
+  /** The Subject's NameID, when present. */
+  readonly nameId?: NameId;
+  /** The AuthnStatement's SessionIndex (needed for Single Logout). */
+  readonly sessionIndex?: string;
+  /** When the user authenticated at the IdP (epoch ms). */
+  readonly authnInstant?: number;
+  /** The AuthnContextClassRef the IdP used (e.g. MFA). */
+  readonly authnContextClassRef?: string;
+  /** When the IdP wants the SP session to end (epoch ms), if it said. */
+  readonly sessionNotOnOrAfter?: number;
+  /** Attribute values by Name. */
+  readonly attributes: Readonly<Record<string, readonly string[]>>;
+  /** Every attribute with its Name, NameFormat and FriendlyName. */
+  readonly attributeList: readonly SamlAttribute[];
+  /** The assertion ID (already remembered in the replay cache). */
+  readonly assertionId: string;
+  /** The request this login answered; absent for an unsolicited (IdP-initiated) login. */
+  readonly inResponseTo?: string;
+}
+
+/** What `onLogin` and `onLogout` are told besides the profile or session. */
+export interface HookContext {
+  /** The incoming request (the IdP's POST to the ACS, or the logout/SLO request). */
+  readonly request: Request;
+  /** For a step-up login: the session that is being upgraded (same user). */
+  readonly previousSession?: SessionRecord;
+  /** The clock reading samlkit used (epoch ms). */
+  readonly now: number;
+}
+
+/**
+ * What `onLogin` may answer: nothing (accept), `{ refuse }` with a message shown to the user
+ * (code `LOGIN_REFUSED`, HTTP 403, no session), or `{ data }` stored with the session.
+ */
+export type LoginDecision =
+  | undefined
+  | { readonly refuse: string; readonly data?: never }
+  | { readonly data: Readonly<Record<string, unknown>>; readonly refuse?: never };
+
+/** Why a session ended, as told to `onLogout`. */
+export type LogoutReason = 'sp-initiated' | 'idp-initiated' | 'replaced';
+
+/** Options for {@link createServiceProvider}. Never mutated. */
+export interface ServiceProviderOptions {
+  /** The SP's own configuration (entity ID, ACS and SLO endpoints, keys). */
+  readonly sp: ServiceProviderConfig;
+  /**
+   * The IdP(s) the SP trusts. One configuration, a list (each keyed by its entity ID), or a record
+   * keyed by an application key (e.g. a tenant name). The login endpoint picks one with
+   * `?idp=<key or entity ID>`; without it, the first.
+   */
+  readonly idps:
+    | IdentityProviderConfig
+    | readonly IdentityProviderConfig[]
+    | Readonly<Record<string, IdentityProviderConfig>>;
+  /** Where all login and logout state lives. Default: a new `MemoryStore` (one process only). */
+  readonly store?: SamlStore;
+  /**
+   * The public base URL of the application, e.g. `https://app.example.com`. Default: the origin of
+   * the SP's default AssertionConsumerService. Request `Host` and `X-Forwarded-*` headers are
+   * ignored unless `trustProxy` is true.
+   */
+  readonly baseUrl?: string;
+  /**
+   * Take the public origin of each request from `X-Forwarded-Proto` / `X-Forwarded-Host` (or
+   * `Host`). Only behind a proxy that sets these headers itself; used to choose among several
+   * configured ACS URLs. Default false.
+   */
+  readonly trustProxy?: boolean;
+  /** Endpoint paths. */
+  readonly paths?: ServiceProviderPaths;
+  /** The session cookie. */
+  readonly cookie?: SessionCookieOptions;
+  /** How long a session lasts at most (ms). Default 8 hours; shortened to the IdP's SessionNotOnOrAfter. */
+  readonly sessionMaxAgeMs?: number;
+  /** How long a login or logout request may stay unanswered (ms). Default 15 minutes. */
+  readonly requestTtlMs?: number;
+  /** The clock (epoch ms). Default `Date.now`. */
+  readonly now?: () => number;
+  /** Tolerated clock difference with the IdP (ms). Default 3 minutes. */
+  readonly clockSkewMs?: number;
+  /** The WebCrypto provider (default `globalThis.crypto`). */
+  readonly crypto?: CryptoProvider;
+  /**
+   * **Security relaxation.** Accept IdP-initiated (unsolicited) Responses. They are bound to no
+   * request, which makes login CSRF possible. Default false.
+   */
+  readonly allowUnsolicited?: boolean;
+  /**
+   * **Security relaxation.** Accept SHA-1 signatures and digests (practical collisions exist).
+   * Default false.
+   */
+  readonly allowSha1?: boolean;
+  /**
+   * **Security relaxation.** Accept unsigned LogoutRequests and LogoutResponses. Anyone could then
+   * log any user out. Default false.
+   */
+  readonly allowUnsignedLogout?: boolean;
+  /** Take the user id from this attribute instead of the NameID. */
+  readonly userIdAttribute?: string;
+  /** Refuse plaintext assertions. Default false. */
+  readonly requireEncryption?: boolean;
+  /** Binding for AuthnRequests when the IdP offers both. Default `redirect`. */
+  readonly authnRequestBinding?: 'redirect' | 'post';
+  /** Named step-up levels for `?authnContext=<name>` on the login endpoint. */
+  readonly authnContexts?: AuthnContextLevels;
+  /** Where to go after login when no (safe) `returnTo` was given. Default `/`. */
+  readonly defaultReturnTo?: string;
+  /** Where to go after logout. */
+  readonly logoutPages?: LogoutPages;
+  /**
+   * Called after a Response passed every check, before the session is created. Return
+   * `{ refuse: 'message' }` to refuse the login (the user sees the message, code LOGIN_REFUSED),
+   * or `{ data }` to store application data with the session.
+   */
+  readonly onLogin?: (
+    profile: SamlProfile,
+    context: HookContext,
+    // biome-ignore lint/suspicious/noConfusingVoidType: a hook that returns nothing accepts the login
+  ) => LoginDecision | void | Promise<LoginDecision | void>;
+  /** Called for every session that ends through logout (SP- or IdP-initiated). Errors are logged, not thrown. */
+  readonly onLogout?: (
+    session: SessionRecord,
+    context: HookContext & { readonly reason: LogoutReason },
+  ) => void | Promise<void>;
+  /** Operator logger. Default: `console.warn` / `console.error`. */
+  readonly logger?: ServiceProviderLogger;
+  /**
+   * Renders the error page yourself. Default: a minimal escaped HTML page with the error code, or
+   * JSON when the request's `Accept` prefers `application/json`.
+   */
+  readonly renderError?: (
+    error: SamlError,
+    request: Request,
+    status: number,
+  ) => Response | Promise<Response>;
+}
+
+/** Options for a programmatic {@link ServiceProvider.login} call (the query string offers the same). */
+export interface LoginOptions {
+  /** Same-origin path to return to after login. Unsafe values are replaced by `defaultReturnTo`. */
+  readonly returnTo?: string;
+  /** Which IdP: its key in `options.idps` or its entity ID. Default the first. */
+  readonly idp?: string;
+  /** Ask the IdP to authenticate again (step-up). The current session is kept and upgraded. */
+  readonly forceAuthn?: boolean;
+  /** Ask for no user interaction. */
+  readonly isPassive?: boolean;
+  /** The authentication context to request (and then require in the Response). */
+  readonly requestedAuthnContext?: RequestedAuthnContextRecord;
+  /** Application data carried with the pending request (JSON values), returned in the profile hook context. */
+  readonly data?: Readonly<Record<string, unknown>>;
+}
+
+/** Options for {@link ServiceProvider.logout}. */
+export interface LogoutOptions {
+  /** Same-origin path to land on afterwards (instead of `logoutPages.complete`). */
+  readonly returnTo?: string;
+  /** End only the local session, without telling the IdP. Default false. */
+  readonly localOnly?: boolean;
+}
+
+/** The outcome of {@link ServiceProvider.handleAcs}: nothing has been sent or set yet. */
+export interface AcsResult {
+  /** Who signed in. */
+  readonly profile: SamlProfile;
+  /** The session samlkit stored (its `id` is what the default cookie carries). */
+  readonly session: SessionRecord;
+  /** The same-origin path to send the browser to (303). */
+  readonly redirectTo: string;
+  /** Whether an existing session was upgraded (step-up) rather than a new one created. */
+  readonly steppedUp: boolean;
+  /** The session this login replaced (deleted from the store), if any. */
+  readonly replacedSessionId?: string;
+}
+
+/** What {@link ServiceProvider.requireSession} answers. */
+export type RequireSessionResult =
+  | { readonly session: SessionRecord; readonly response?: never }
+  | { readonly session?: never; readonly response: Response };
+
+/** Options for {@link ServiceProvider.requireSession}. */
+export interface RequireSessionOptions {
+  /** Require an authentication no older than this (ms); older sessions are sent to a step-up login. */
+  readonly maxAuthnAgeMs?: number;
+  /** Require one of these AuthnContextClassRefs; otherwise step up with this context requested. */
+  readonly authnContext?: RequestedAuthnContextRecord;
+  /** Answer 401 JSON instead of redirecting (for API routes). Default: redirect unless `Accept` asks for JSON. */
+  readonly redirect?: boolean;
+}
+
+/** A service provider: web-standard handlers plus the lower-level pieces they are built from. */
+export interface ServiceProvider {
+  /** The resolved endpoint paths. */
+  readonly paths: Readonly<Required<Omit<ServiceProviderPaths, 'prefix'>>>;
+  /** Routes a request to the SAML endpoint its path names; `undefined` for any other path. */
+  handle(request: Request): Promise<Response | undefined>;
+  /** GET: starts SP-initiated login (query: `returnTo`, `idp`, `forceAuthn`, `isPassive`, `authnContext`). */
+  login(request: Request, options?: LoginOptions): Promise<Response>;
+  /** The ACS: validates the Response, creates or upgrades the session, sets the cookie, 303s. */
+  acs(request: Request): Promise<Response>;
+  /** SP-initiated logout: ends the local session and sends a LogoutRequest to the IdP. */
+  logout(request: Request, options?: LogoutOptions): Promise<Response>;
+  /** The SLO endpoint: incoming LogoutRequest/LogoutResponse over Redirect, POST or SOAP. */
+  slo(request: Request): Promise<Response>;
+  /** The SP metadata document. */
+  metadata(request: Request): Promise<Response>;
+  /** The live session named by the request's cookie, if any. */
+  getSession(request: Request): Promise<SessionRecord | undefined>;
+  /** The session, or a response that sends the browser to login (with `returnTo` = this page). */
+  requireSession(request: Request, options?: RequireSessionOptions): Promise<RequireSessionResult>;
+  /**
+   * The ACS without cookies or redirects, for applications with their own session library:
+   * validates the Response and stores the session (so SLO can find it), and returns it.
+   * @throws SamlError as `validateResponse`, plus `IN_RESPONSE_TO_MISMATCH`, `LOGIN_REFUSED`, `STORE_UNAVAILABLE`
+   */
+  handleAcs(request: Request): Promise<AcsResult>;
+  /** Reads a session by ID (for applications that keep the ID in their own session). */
+  getSessionById(id: string): Promise<SessionRecord | undefined>;
+  /** Ends a session by ID locally (no message to the IdP), calling `onLogout`. */
+  endSession(id: string, request: Request): Promise<boolean>;
+  /** The `Set-Cookie` value that stores `sessionId`, or clears the cookie when `null`. */
+  sessionCookie(sessionId: string | null): string;
+  /** Renders a SamlError as the configured error response. */
+  errorResponse(error: unknown, request: Request): Promise<Response>;
+}
