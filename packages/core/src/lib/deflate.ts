@@ -50,12 +50,13 @@ async function feed(
   writable: WritableStream<BufferSource>,
   input: Uint8Array,
   stopped: () => boolean,
+  slice: number,
 ): Promise<void> {
   const writer = writable.getWriter();
   try {
-    for (let i = 0; i < input.length && !stopped(); i += INPUT_SLICE) {
+    for (let i = 0; i < input.length && !stopped(); i += slice) {
       await writer.ready;
-      await writer.write(input.slice(i, i + INPUT_SLICE));
+      await writer.write(input.slice(i, i + slice));
     }
     if (!stopped()) await writer.close();
   } catch {
@@ -75,7 +76,8 @@ async function feed(
 export async function deflateRaw(data: Uint8Array): Promise<Uint8Array> {
   const stream = new CompressionStream('deflate-raw');
   let failed = false;
-  const writing = feed(stream.writable, data, () => failed);
+  // Compression only shrinks data, so large slices are safe here.
+  const writing = feed(stream.writable, data, () => failed, 64 * 1024);
   try {
     return await readAll(stream.readable, Number.POSITIVE_INFINITY);
   } catch (e) {
@@ -113,7 +115,7 @@ export async function inflateRaw(
   }
   const stream = new DecompressionStream('deflate-raw');
   let stopped = false;
-  const writing = feed(stream.writable, data, () => stopped);
+  const writing = feed(stream.writable, data, () => stopped, INPUT_SLICE);
   try {
     return await readAll(stream.readable, maxBytes);
   } catch (cause) {
