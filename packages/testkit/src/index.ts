@@ -29,3 +29,16 @@ export {
 export type { XswVariant } from './attacks.js';
 export { editXml, setNameId, XSW_VARIANTS, xswWrap } from './attacks.js';
 export { encryptAssertionTo } from './encrypt.js';
+export type { TestDelivery, TestIdp, TestIdpOptions, TestLoginAnswer } from './idp.js';
+export { createTestIdp } from './idp.js';
+export type {
+  AdapterApp,
+  AdapterConformanceCase,
+  AdapterConformanceOptions,
+  AdapterHarness,
+} from './adapter-conformance.js';
+export {
+  adapterConformanceCases,
+  CONFORMANCE_SP_BASE,
+  runAdapterConformance,
+} from './adapter-conformance.js';
