@@ -383,7 +383,8 @@ export async function validateResponse(
   // SAML core §3.2.2.2: anything but Success carries no usable assertion.
   assertSuccessStatus(root, 'Response');
   const responseIssuer = checkIssuer(root, idp.entityId, false);
-  const destination = checkDestination(root, acsUrls);
+  // Bindings §3.5.5.2: a signed message must carry the Destination it was meant for.
+  const destination = checkDestination(root, acsUrls, responseSig !== null);
   const responseIrt = attr(root, 'InResponseTo');
   checkInResponseTo(responseIrt, irtPolicy, 'The Response');
 

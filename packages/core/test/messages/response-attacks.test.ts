@@ -333,6 +333,25 @@ describe('algorithms', () => {
     await refused(xml, 'SIGNATURE_TRANSFORM_FORBIDDEN');
   });
 
+  it('two References in one signature are refused', async () => {
+    const xml = editXml(await buildResponse(base()), (doc) => {
+      const ref = first(doc, DS, 'Reference');
+      ref.parentNode!.appendChild(ref.cloneNode(true));
+    });
+    await refused(xml, 'SIGNATURE_REFERENCE_INVALID');
+  });
+
+  it('canonicalization with comments is refused', async () => {
+    const xml = editXml(await buildResponse(base()), (doc) => {
+      const transforms = doc.getElementsByTagNameNS(DS, 'Transform');
+      transforms[transforms.length - 1]!.setAttribute(
+        'Algorithm',
+        'http://www.w3.org/2001/10/xml-exc-c14n#WithComments',
+      );
+    });
+    await refused(xml, 'SIGNATURE_TRANSFORM_FORBIDDEN');
+  });
+
   it.each([
     ['empty', ''],
     ['xpointer', "#xpointer(id('ASSERTION'))"],
@@ -464,6 +483,13 @@ describe('content checks', () => {
     await expect(
       validateResponse(await buildResponse(base({ destination: null })), options()),
     ).resolves.toBeDefined();
+  });
+
+  it('a signed Response without Destination is refused (bindings §3.5.5.2)', async () => {
+    await refused(
+      await buildResponse(base({ sign: 'response', destination: null })),
+      'DESTINATION_MISMATCH',
+    );
   });
 
   it('wrong recipient', async () => {
