@@ -226,3 +226,17 @@ export type {
   ServiceProviderPaths,
   SessionCookieOptions,
 } from './sp/types.js';
+export type {
+  CreateArtifactOptions,
+  ParsedArtifact,
+  ResolveArtifactOptions,
+  ResolvedArtifact,
+} from './bindings/artifact.js';
+export {
+  ARTIFACT_TYPE_CODE,
+  createArtifact,
+  parseArtifact,
+  resolveArtifact,
+} from './bindings/artifact.js';
+export type { ArtifactResolve, ArtifactResolveOptions } from './messages/artifact-resolve.js';
+export { createArtifactResolve, parseArtifactResolve } from './messages/artifact-resolve.js';
