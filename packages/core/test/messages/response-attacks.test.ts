@@ -639,6 +639,37 @@ describe('content checks', () => {
   });
 });
 
+describe('encrypted identifiers and attributes', () => {
+  it('EncryptedID and EncryptedAttribute are decrypted inside a signed assertion', async () => {
+    const { encryptElement, signXml } = await import('@samlkit/core');
+    const { DOMParser, XMLSerializer } = await import('@xmldom/xmldom');
+    const unsigned = await buildResponse(
+      base({
+        sign: 'none',
+        assertionId: '_enc',
+        attributes: [
+          { name: 'secret', values: ['s1', 's2'] },
+          { name: 'plain', values: ['p'] },
+        ],
+      }),
+    );
+    const doc = new DOMParser().parseFromString(unsigned, 'text/xml') as unknown as Document;
+    const opts = { dataAlgorithm: 'aes128-cbc', keyTransport: 'rsa-oaep-mgf1p' } as const;
+    await encryptElement(first(doc, SAML, 'NameID'), spKeys.publicKey, opts);
+    await encryptElement(first(doc, SAML, 'Attribute'), spKeys.publicKey, opts);
+    const xml = await signXml(new XMLSerializer().serializeToString(doc as never), {
+      key: idp.privateKey,
+      id: '_enc',
+    });
+    expect(xml).toContain('EncryptedID');
+    expect(xml).toContain('EncryptedAttribute');
+    await refused(xml, 'DECRYPTION_FAILED');
+    const r = await validateResponse(xml, options({ decryptionKeys: [spKeys.privateKey] }));
+    expect(r.nameId?.value).toBe('alice@example.com');
+    expect({ ...r.attributes }).toEqual({ secret: ['s1', 's2'], plain: ['p'] });
+  });
+});
+
 describe('replay', () => {
   it('a second use of the same assertion is refused', async () => {
     const store = new MemoryStore({ now: () => NOW });
