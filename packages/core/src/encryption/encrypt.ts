@@ -117,7 +117,7 @@ export async function encryptElement(
   // The plaintext: the element with the namespaces it relies on (XML-Enc §4.3.3).
   const copy = element.cloneNode(true) as Element;
   declareNamespaces(copy, inScopeDeclarations(element));
-  const plaintext = utf8(serializeXml(copy));
+  const plaintext = utf8(serializePreservingCr(copy));
 
   const cek = crypto.getRandomValues(new Uint8Array(data.keyLength));
   const iv = crypto.getRandomValues(new Uint8Array(data.ivLength));
@@ -247,4 +247,32 @@ function cipherData(
   const cd = el(NS.xenc, 'xenc:CipherData');
   cd.appendChild(el(NS.xenc, 'xenc:CipherValue', {}, value));
   return cd;
+}
+
+/**
+ * Serializes so that parsing gives back the same characters. The serializer writes a carriage
+ * return in text literally, and a parser turns it into a line feed (XML 1.0 §2.11), which would
+ * change what a signature over the element covers. CDATA sections become text (the same to
+ * c14n), and every literal CR outside comments and processing instructions becomes `&#13;`;
+ * attribute values are already escaped, and `<` is always escaped in text, so a comment or PI
+ * opener in the output is real markup.
+ */
+function serializePreservingCr(el: Element): string {
+  const doc = el.ownerDocument;
+  const stack: Node[] = [el];
+  while (stack.length > 0) {
+    const n = stack.pop()!;
+    for (let c = n.firstChild; c; c = c.nextSibling) {
+      if (c.nodeType === 4) {
+        const text = doc.createTextNode((c as CharacterData).data);
+        n.replaceChild(text, c);
+        c = text;
+      } else if (c.nodeType === 1) {
+        stack.push(c);
+      }
+    }
+  }
+  return serializeXml(el).replace(/<!--[\s\S]*?-->|<\?[\s\S]*?\?>|\r/g, (m) =>
+    m === '\r' ? '&#13;' : m,
+  );
 }

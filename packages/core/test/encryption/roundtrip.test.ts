@@ -87,6 +87,23 @@ describe('encryptElement → decryptElement, every key transport × data algorit
   });
 });
 
+describe('content fidelity', () => {
+  it('carriage returns in text and CDATA sections survive (XML 1.0 §2.11 line-end handling)', async () => {
+    const { publicKey, privateKey } = await spKeyPair('a');
+    const doc = parse(responseXml('<saml:Advice>a&#13;b</saml:Advice>'));
+    first(doc, SAML, 'Advice').appendChild(doc.createCDATASection('c\r<d>'));
+    const assertion = first(doc, SAML, 'Assertion');
+    const expected = canonicalize(assertion, { exclusive: true });
+    expect(expected).toContain('a&#xD;bc&#xD;&lt;d&gt;');
+    const container = await encryptElement(assertion, publicKey, {
+      dataAlgorithm: 'aes256-gcm',
+      keyTransport: 'rsa-oaep-mgf1p',
+    });
+    const out = await decryptElement(container, [privateKey]);
+    expect(canonicalize(out, { exclusive: true })).toBe(expected);
+  });
+});
+
 describe('EncryptedKey placements', () => {
   it.each(['keyinfo', 'retrieval-method', 'key-name'] as const)(
     '%s decrypts and has the documented shape',
