@@ -1,0 +1,212 @@
+import { dirname, resolve } from 'node:path';
+import {
+  type BindingName,
+  defineServiceProvider,
+  type Endpoint,
+  loadPrivateKey,
+  SamlError,
+  type ServiceProviderConfig,
+  type SpKeyPair,
+  type SpMetadataOptions,
+} from '@samlkit/core';
+import type { CliIo } from './command.js';
+
+/**
+ * The SP configuration file read by `samlkit metadata` (JSON). Paths are relative to the file.
+ * See docs/metadata.md for the reference.
+ */
+export interface SpConfigFile {
+  readonly entityId: string;
+  /** ACS URL(s): a string (HTTP-POST, index 0), or a list of strings or endpoint objects. */
+  readonly acs: string | ReadonlyArray<string | EndpointJson>;
+  /** SLO URL(s): a string (HTTP-Redirect and HTTP-POST at that URL), or a list. */
+  readonly slo?: string | ReadonlyArray<string | EndpointJson>;
+  /** Shorthand for one key pair used both to sign and to decrypt. */
+  readonly cert?: string;
+  readonly key?: string;
+  /** Signing key pairs (several during a rollover; mark the one in use `active`). */
+  readonly signing?: readonly KeyPairJson[];
+  /** Decryption key pairs (several during a rollover). */
+  readonly encryption?: readonly KeyPairJson[];
+  readonly nameIdFormats?: readonly string[];
+  readonly authnRequestsSigned?: boolean;
+  readonly wantAssertionsSigned?: boolean;
+  /** Sign the metadata with the active signing key. */
+  readonly signMetadata?: boolean;
+  /** validUntil = now + this many days. */
+  readonly validDays?: number;
+  /** cacheDuration as an xs:duration, e.g. "PT6H". */
+  readonly cacheDuration?: string;
+  readonly organization?: {
+    readonly name: string;
+    readonly displayName?: string;
+    readonly url: string;
+    readonly lang?: string;
+  };
+  readonly contacts?: ReadonlyArray<{
+    readonly type: 'technical' | 'support' | 'administrative' | 'billing' | 'other';
+    readonly company?: string;
+    readonly givenName?: string;
+    readonly surName?: string;
+    readonly email?: string | readonly string[];
+    readonly phone?: string | readonly string[];
+  }>;
+}
+
+interface EndpointJson {
+  readonly url: string;
+  readonly binding?: BindingName;
+  readonly responseUrl?: string;
+  readonly index?: number;
+  readonly default?: boolean;
+}
+
+interface KeyPairJson {
+  readonly cert: string;
+  readonly key: string;
+  readonly active?: boolean;
+}
+
+function bad(field: string, expected: string, found: unknown): SamlError {
+  return new SamlError('CONFIG_INVALID', `The SP configuration file has an invalid ${field}.`, {
+    expected,
+    found: JSON.stringify(found) ?? String(found),
+    hint: 'see docs/metadata.md, "The samlkit metadata configuration file"',
+  });
+}
+
+function endpoints(
+  value: SpConfigFile['acs'] | undefined,
+  field: string,
+  defaults: readonly BindingName[],
+): Endpoint[] {
+  if (value === undefined) return [];
+  const list = typeof value === 'string' ? [value] : value;
+  if (!Array.isArray(list)) throw bad(field, 'a URL or a list of URLs / { url, binding }', value);
+  const out: Endpoint[] = [];
+  for (const item of list) {
+    if (typeof item === 'string') {
+      for (const binding of defaults) out.push({ binding, location: item });
+    } else if (item && typeof item === 'object' && typeof item.url === 'string') {
+      out.push({
+        binding: item.binding ?? defaults[0]!,
+        location: item.url,
+        ...(item.responseUrl !== undefined ? { responseLocation: item.responseUrl } : {}),
+        ...(item.index !== undefined ? { index: item.index } : {}),
+        ...(item.default !== undefined ? { isDefault: item.default } : {}),
+      });
+    } else {
+      throw bad(field, 'a URL or { url, binding }', item);
+    }
+  }
+  return out;
+}
+
+/**
+ * Reads an SP configuration file (JSON) and the key and certificate files it names.
+ * @param path - the file
+ * @param io - file access
+ * @param now - the current time, for `validDays`
+ * @returns the SP configuration and the metadata options it sets
+ * @throws SamlError `CONFIG_INVALID`, `KEY_INVALID`, `CERT_INVALID`
+ */
+export async function loadSpConfigFile(
+  path: string,
+  io: CliIo,
+  now: number,
+): Promise<{ sp: ServiceProviderConfig; metadata: SpMetadataOptions }> {
+  let text: string;
+  try {
+    text = await io.readFile(path);
+  } catch (cause) {
+    throw new SamlError('CONFIG_INVALID', 'The SP configuration file cannot be read.', {
+      expected: `a readable JSON file at ${path}`,
+      found: (cause as Error).message,
+      cause,
+    });
+  }
+  let c: SpConfigFile;
+  try {
+    c = JSON.parse(text) as SpConfigFile;
+  } catch (cause) {
+    throw new SamlError('CONFIG_INVALID', 'The SP configuration file is not JSON.', {
+      expected: 'a JSON object',
+      found: (cause as Error).message,
+      cause,
+    });
+  }
+  if (!c || typeof c !== 'object' || Array.isArray(c)) throw bad('content', 'a JSON object', c);
+  const base = dirname(path);
+  const read = async (p: unknown, field: string) => {
+    if (typeof p !== 'string' || p === '') throw bad(field, 'a file path', p);
+    try {
+      return await io.readFile(resolve(base, p));
+    } catch (cause) {
+      throw new SamlError('CONFIG_INVALID', `The file named by ${field} cannot be read.`, {
+        expected: `a readable PEM file (relative to ${base})`,
+        found: `${p}: ${(cause as Error).message}`,
+        cause,
+      });
+    }
+  };
+  const pairs = async (list: readonly KeyPairJson[] | undefined, field: string) => {
+    if (list === undefined) return [];
+    if (!Array.isArray(list)) throw bad(field, 'a list of { cert, key, active? }', list);
+    const out: SpKeyPair[] = [];
+    for (const [i, k] of list.entries()) {
+      out.push({
+        certificate: await read(k?.cert, `${field}[${i}].cert`),
+        privateKey: loadPrivateKey(await read(k?.key, `${field}[${i}].key`)),
+        ...(k.active !== undefined ? { active: k.active } : {}),
+      });
+    }
+    return out;
+  };
+  let signing = await pairs(c.signing, 'signing');
+  let decryption = await pairs(c.encryption, 'encryption');
+  if (c.cert !== undefined || c.key !== undefined) {
+    const pair: SpKeyPair = {
+      certificate: await read(c.cert, 'cert'),
+      privateKey: loadPrivateKey(await read(c.key, 'key')),
+      active: true,
+    };
+    if (c.signing === undefined) signing = [pair];
+    if (c.encryption === undefined) decryption = [pair];
+  }
+  const sp = defineServiceProvider({
+    entityId: c.entityId,
+    assertionConsumerServices: endpoints(c.acs, 'acs', ['post']),
+    singleLogoutServices: endpoints(c.slo, 'slo', ['redirect', 'post']),
+    signingKeys: signing,
+    decryptionKeys: decryption,
+    ...(c.nameIdFormats ? { nameIdFormats: c.nameIdFormats } : {}),
+    ...(c.authnRequestsSigned !== undefined ? { signAuthnRequests: c.authnRequestsSigned } : {}),
+  });
+  if (c.validDays !== undefined && !(typeof c.validDays === 'number' && c.validDays > 0)) {
+    throw bad('validDays', 'a positive number of days', c.validDays);
+  }
+  const list = (v: string | readonly string[] | undefined) =>
+    v === undefined ? [] : typeof v === 'string' ? [v] : [...v];
+  const metadata: SpMetadataOptions = {
+    ...(c.wantAssertionsSigned !== undefined
+      ? { wantAssertionsSigned: c.wantAssertionsSigned }
+      : {}),
+    ...(c.validDays !== undefined ? { validUntil: now + c.validDays * 86_400_000 } : {}),
+    ...(c.cacheDuration !== undefined ? { cacheDuration: c.cacheDuration } : {}),
+    ...(c.organization ? { organization: c.organization } : {}),
+    ...(c.contacts
+      ? {
+          contacts: c.contacts.map((p) => ({
+            contactType: p.type,
+            ...(p.company ? { company: p.company } : {}),
+            ...(p.givenName ? { givenName: p.givenName } : {}),
+            ...(p.surName ? { surName: p.surName } : {}),
+            emailAddresses: list(p.email),
+            telephoneNumbers: list(p.phone),
+          })),
+        }
+      : {}),
+    ...(c.signMetadata ? { sign: true } : {}),
+  };
+  return { sp, metadata };
+}
