@@ -218,7 +218,13 @@ export function createServiceProvider(options: ServiceProviderOptions): ServiceP
       request,
       requireOptions?: RequireSessionOptions,
     ): Promise<RequireSessionResult> {
-      const session = await sessionFromCookie(s, request);
+      let session: SessionRecord | undefined;
+      try {
+        session = await sessionFromCookie(s, request);
+      } catch (error) {
+        // A store outage is a 503 page, not an exception in the application's route.
+        return { response: await errorResponse(error, request) };
+      }
       const url = new URL(request.url);
       const here = returnPath(s, `${url.pathname}${url.search}`) ?? s.defaultReturnTo;
       const now = s.now();
