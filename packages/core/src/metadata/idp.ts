@@ -274,8 +274,9 @@ function addUnique(list: PublicKey[], key: PublicKey): void {
  * @param options - entity to pick, the current time, optional signature verification and limits
  * @returns the IdP configuration plus what metadata adds
  * @throws SamlError `METADATA_INVALID` (not IdP metadata, no usable SSO endpoint or signing key,
- *   a broken value), `METADATA_EXPIRED`, `METADATA_ENTITY_NOT_FOUND`, `SIGNATURE_MISSING` and any
- *   `SIGNATURE_*` code when `verify` is set, and the `XML_*` codes of the parser
+ *   a broken value; with `verify`, a missing or failing signature — `details.signatureCode` then
+ *   holds `SIGNATURE_MISSING` or the `SIGNATURE_*` code of the check), `METADATA_EXPIRED`,
+ *   `METADATA_ENTITY_NOT_FOUND`, and the `XML_*` codes of the parser
  *
  * @example Trusting an IdP from its metadata file
  * ```ts
@@ -325,16 +326,31 @@ export async function parseIdpMetadata(
 
   let signatureVerified = false;
   if (options.verify) {
-    const verified = await verifyElementSignature(root, {
-      keys: options.verify.keys,
-      allowSha1: options.verify.allowSha1,
-      crypto: options.crypto,
-    });
+    let verified: Awaited<ReturnType<typeof verifyElementSignature>>;
+    try {
+      verified = await verifyElementSignature(root, {
+        keys: options.verify.keys,
+        allowSha1: options.verify.allowSha1,
+        crypto: options.crypto,
+      });
+    } catch (cause) {
+      if (!(cause instanceof SamlError)) throw cause;
+      // Reported as a metadata problem (the operator's fix is about the metadata or the pinned
+      // certificate); the signature check's own code stays in details.signatureCode.
+      throw new SamlError('METADATA_INVALID', 'The metadata signature does not verify.', {
+        expected: 'a valid signature on the metadata by the pinned certificate',
+        found: cause.message,
+        hint: 'check that the pinned certificate is the current metadata-signing certificate of the federation or IdP',
+        signatureCode: cause.code,
+        cause,
+      });
+    }
     if (!verified) {
-      throw new SamlError('SIGNATURE_MISSING', 'The metadata is not signed.', {
+      throw new SamlError('METADATA_INVALID', 'The metadata is not signed.', {
         expected: `a ds:Signature directly inside the root <${root.localName}>`,
         found: 'no signature',
         hint: 'metadata verification is configured (verify.keys): fetch the signed metadata, or remove verify if this source is trusted by other means',
+        signatureCode: 'SIGNATURE_MISSING',
       });
     }
     signatureVerified = true;

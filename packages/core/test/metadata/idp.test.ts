@@ -27,6 +27,9 @@ async function code(p: Promise<unknown>): Promise<string> {
   try {
     await p;
   } catch (e) {
+    // Metadata signature failures are METADATA_INVALID with the check's code in the details.
+    if (e instanceof SamlError && typeof e.details.signatureCode === 'string')
+      return `${e.code}/${e.details.signatureCode}`;
     if (e instanceof SamlError) return e.code;
     throw e;
   }
@@ -358,7 +361,7 @@ describe('metadata signature against a pinned certificate', () => {
       await code(
         parseIdpMetadata(okta(c1.b64), { now: NOW, verify: { keys: [loadPublicKey(c2.pem)] } }),
       ),
-    ).toBe('SIGNATURE_MISSING');
+    ).toBe('METADATA_INVALID/SIGNATURE_MISSING');
   });
 
   it('refuses metadata whose signing certificate was swapped after signing', async () => {
@@ -370,7 +373,7 @@ describe('metadata signature against a pinned certificate', () => {
     const c = await code(
       parseIdpMetadata(swapped, { now: NOW, verify: { keys: [loadPublicKey(c2.pem)] } }),
     );
-    expect(c).toBe('SIGNATURE_DIGEST_MISMATCH');
+    expect(c).toBe('METADATA_INVALID/SIGNATURE_DIGEST_MISMATCH');
   });
 
   it('refuses metadata signed by a key other than the pinned one', async () => {
@@ -381,7 +384,10 @@ describe('metadata signature against a pinned certificate', () => {
     const c = await code(
       parseIdpMetadata(signed, { now: NOW, verify: { keys: [loadPublicKey(c2.pem)] } }),
     );
-    expect(['SIGNATURE_INVALID', 'SIGNATURE_KEY_UNTRUSTED']).toContain(c);
+    expect([
+      'METADATA_INVALID/SIGNATURE_INVALID',
+      'METADATA_INVALID/SIGNATURE_KEY_UNTRUSTED',
+    ]).toContain(c);
   });
 });
 

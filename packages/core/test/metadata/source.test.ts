@@ -389,8 +389,15 @@ describe('metadata source in a cluster (shared store)', () => {
     );
     const codes = events
       .filter((e) => e.type === 'metadata-refresh-failed')
-      .map((e) => (e as { error: SamlError }).error.code);
-    expect(codes).toEqual(['SIGNATURE_MISSING', 'SIGNATURE_MISSING']);
+      .map((e) => {
+        const err = (e as { error: SamlError }).error;
+        return `${err.code}/${err.details.signatureCode}`;
+      });
+    // Neither the planted store copy nor the unsigned download is adopted.
+    expect(codes).toEqual([
+      'METADATA_INVALID/SIGNATURE_MISSING',
+      'METADATA_INVALID/SIGNATURE_MISSING',
+    ]);
   });
 
   it('a store that is down does not stop logins: the node fetches for itself', async () => {
