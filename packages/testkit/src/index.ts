@@ -28,7 +28,8 @@ export {
 } from './response.js';
 export type { XswVariant } from './attacks.js';
 export { editXml, setNameId, XSW_VARIANTS, xswWrap } from './attacks.js';
-export { encryptAssertionTo } from './encrypt.js';
+export type { EncryptionCombination } from './encrypt.js';
+export { ENCRYPTION_COMBINATIONS, encryptAssertionTo, encryptInXml } from './encrypt.js';
 export type { TestDelivery, TestIdp, TestIdpOptions, TestLoginAnswer } from './idp.js';
 export { createTestIdp } from './idp.js';
 export type {

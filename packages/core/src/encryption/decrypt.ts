@@ -117,7 +117,20 @@ export async function decryptElement(
     });
   }
 
-  // SAML core §2.2.4: one xenc:EncryptedData, then zero or more xenc:EncryptedKey.
+  // SAML core §2.2.4: one xenc:EncryptedData, then zero or more xenc:EncryptedKey; nothing else
+  // (a stray element here is only good for hiding something from one reader but not another).
+  for (const child of childElements(container)) {
+    if (!isElement(child, NS.xenc, 'EncryptedData') && !isElement(child, NS.xenc, 'EncryptedKey')) {
+      throw new SamlError(
+        'XML_UNEXPECTED_ELEMENT',
+        `<${container.localName}> holds a stray element.`,
+        {
+          expected: 'one xenc:EncryptedData and any number of xenc:EncryptedKey (SAML core §2.2.4)',
+          found: `<${child.nodeName}> (namespace ${child.namespaceURI ?? 'none'})`,
+        },
+      );
+    }
+  }
   const encryptedData = requiredChild(container, NS.xenc, 'EncryptedData');
   const type = attr(encryptedData, 'Type');
   if (type !== undefined && type !== XENC_ELEMENT_TYPE) {

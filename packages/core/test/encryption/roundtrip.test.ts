@@ -504,6 +504,16 @@ describe('the plaintext is hostile input', () => {
     );
   });
 
+  it('a stray element beside EncryptedData in the container is refused', async () => {
+    const { doc, container } = await encryptedResponse({
+      dataAlgorithm: 'aes256-gcm',
+      keyTransport: 'rsa-oaep-mgf1p',
+    });
+    container.appendChild(doc.createElementNS(SAML, 'saml:Assertion'));
+    const { privateKey } = await spKeyPair('a');
+    await expectCode(decryptElement(container, [privateKey]), 'XML_UNEXPECTED_ELEMENT');
+  });
+
   it('EncryptedData of Type #Content and remote CipherReference are refused', async () => {
     const { container } = await encryptedResponse({
       dataAlgorithm: 'aes256-gcm',
