@@ -47,10 +47,12 @@ export const hasRedisCli = (): boolean => hasCommand('redis-cli');
  */
 export function skipLoudly(suite: string, missing: string): boolean {
   const line = '!'.repeat(78);
-  const message = `${suite}: SKIPPED because ${missing} is not installed (apt-get install redis-server)`;
   if (process.env.CI) {
-    throw new Error(`${message}; CI must not skip it`);
+    throw new Error(
+      `${suite} cannot run: ${missing} is not installed, and CI must not skip it (.ci/run installs redis-server)`,
+    );
   }
+  const message = `${suite}: SKIPPED because ${missing} is not installed (apt-get install redis-server)`;
   console.warn(`\n${line}\n${message}\n${line}\n`);
   return true;
 }
