@@ -14,6 +14,7 @@ export const COMMANDS: Readonly<Record<string, () => Promise<{ default: Command 
   decode: () => import('./commands/decode.js'),
   'authn-request': () => import('./commands/authn-request.js'),
   verify: () => import('./commands/verify.js'),
+  'verify-logout': () => import('./commands/verify-logout.js'),
   metadata: () => import('./commands/metadata.js'),
   'idp-metadata': () => import('./commands/idp-metadata.js'),
   keys: () => import('./commands/keys.js'),

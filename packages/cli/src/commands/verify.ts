@@ -48,7 +48,8 @@ on stdout; exit 1 and {"code", "message", "details"} on stdout when the response
 exit 2 for usage errors. Error codes are explained in docs/errors.md.
 `;
 
-async function readArgumentFile(path: string, what: string, io: CliIo): Promise<string> {
+/** Reads a file named by a flag; a missing file is a usage error. */
+export async function readArgumentFile(path: string, what: string, io: CliIo): Promise<string> {
   try {
     return await io.readFile(path);
   } catch (err) {
@@ -56,7 +57,8 @@ async function readArgumentFile(path: string, what: string, io: CliIo): Promise<
   }
 }
 
-function parseNow(text: string | undefined, io: CliIo): number {
+/** Parses `--now` (ISO 8601 with a zone), defaulting to the current time. */
+export function parseNow(text: string | undefined, io: CliIo): number {
   if (text === undefined) return io.now().getTime();
   // ISO 8601 with a time zone designator, so that the instant is unambiguous.
   const ms =
@@ -72,7 +74,8 @@ function parseNow(text: string | undefined, io: CliIo): number {
   return ms;
 }
 
-function parseSkew(text: string | undefined): number | undefined {
+/** Parses `--clock-skew` seconds into milliseconds. */
+export function parseSkew(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   const s = Number(text);
   if (text.trim() === '' || !Number.isFinite(s) || s < 0) {
@@ -81,7 +84,8 @@ function parseSkew(text: string | undefined): number | undefined {
   return s * 1000;
 }
 
-async function trustedKeys(
+/** The IdP keys from `--idp-cert` and/or `--idp-metadata` (and the metadata entityID). */
+export async function trustedKeys(
   args: CommandArgs,
   io: CliIo,
   now: number,
