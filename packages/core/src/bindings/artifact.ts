@@ -133,7 +133,7 @@ async function sha1(data: Uint8Array, crypto?: CryptoProvider): Promise<Uint8Arr
  * @param samlart - the `SAMLart` query or form parameter, already URL-decoded
  * @returns the parts of the artifact
  * @throws SamlError `BASE64_INVALID`, `BINDING_INVALID` (wrong length or type code)
- * @example
+ * @example Reading the endpoint index of a received artifact
  * ```ts
  * const { endpointIndex } = parseArtifact(url.searchParams.get('SAMLart')!);
  * ```
@@ -172,7 +172,7 @@ export function parseArtifact(samlart: string): ParsedArtifact {
  * @param options - issuer entity ID, endpoint index, message handle
  * @returns the base64 `SAMLart` value
  * @throws TypeError for an endpoint index outside 0..65535 or a handle that is not 20 bytes
- * @example
+ * @example A test IdP issuing an artifact
  * ```ts
  * const samlart = await createArtifact({ issuer: 'https://idp.example.org', endpointIndex: 1 });
  * ```

@@ -194,7 +194,7 @@ export function decodeSimpleSign(
  * @returns the configured key that verified the signature
  * @throws SamlError `SIGNATURE_MISSING` (unsigned), `SIGNATURE_ALGORITHM_UNSUPPORTED`,
  *   `SIGNATURE_ALGORITHM_FORBIDDEN`, `SIGNATURE_KEY_UNTRUSTED`, `SIGNATURE_INVALID`
- * @example
+ * @example Requiring a signed SimpleSign form
  * ```ts
  * const key = await verifySimpleSignSignature(decoded, { keys: idp.signingKeys });
  * ```

@@ -44,7 +44,7 @@ export interface ArtifactResolve {
  * @param options - issuer, destination, artifact, `now`
  * @returns the request ID (the ArtifactResponse's InResponseTo must equal it) and the XML
  * @throws TypeError for malformed options
- * @example
+ * @example Building the request by hand
  * ```ts
  * const { id, xml } = createArtifactResolve({ issuer: sp.entityId, destination: ars, artifact, now: Date.now() });
  * ```
@@ -91,7 +91,7 @@ export function createArtifactResolve(options: ArtifactResolveOptions): {
  * @returns the request as data
  * @throws SamlError `XML_UNEXPECTED_ELEMENT`, `XML_MISSING_ELEMENT`, `XML_INVALID_VALUE`,
  *   `MESSAGE_VERSION_UNSUPPORTED`
- * @example
+ * @example The IdP side: reading the artifact asked for
  * ```ts
  * const { message } = parseSoapEnvelope(body);
  * const { artifact } = parseArtifactResolve(message);

@@ -271,7 +271,7 @@ function readResponse(root: Element): LogoutResponse {
  * @param limits - XML size and depth limits
  * @returns the response as data
  * @throws SamlError `XML_*`, `MESSAGE_VERSION_UNSUPPORTED`
- * @example
+ * @example Reading the status of a captured LogoutResponse
  * ```ts
  * const { status } = parseLogoutResponse(xml);
  * ```
@@ -409,7 +409,7 @@ export interface LogoutResponseEndpoint {
  * @param requestBinding - the binding the LogoutRequest arrived on
  * @param idp - the IdP's SLO endpoints (an `IdentityProviderConfig` fits)
  * @returns the binding and URL, or undefined when the IdP publishes no usable SLO endpoint
- * @example
+ * @example Choosing how to answer
  * ```ts
  * const target = chooseLogoutResponseEndpoint(request.binding, idp);
  * ```
