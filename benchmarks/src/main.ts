@@ -1,0 +1,245 @@
+// `pnpm bench`: builds what is missing, generates the documents, cross-checks them with xmlsec1,
+// then runs one process per document size (samlkit + peers + floor side by side), one process per
+// library and size for peak memory, and one for samlkit's other operations. Writes
+// results/latest.json and the table in README.md.
+//
+// Options: --smoke (tiny run: small documents, few iterations; CI), --sizes small,medium,large,
+// --out <file> (default results/latest.json), --no-readme.
+
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, freemem, tmpdir, totalmem } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { CONTENDER_NAMES, PEER_NAMES } from './contenders/index.js';
+import { SIZES, type SizeName, VARIANT_LABELS, VARIANTS } from './fixtures.js';
+import { type Mode, memoryIterations } from './plans.js';
+import { renderReadmeTable, updateReadme } from './report.js';
+import { evaluateTargets, type Results } from './results.js';
+import { runMain } from './run-main.js';
+import { packageVersion } from './versions.js';
+import type { OpsResult } from './worker-ops.js';
+import type { SizeResult } from './worker-validate.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const benchDir = resolve(here, '..');
+const repoDir = resolve(benchDir, '..');
+
+function log(msg: string): void {
+  process.stderr.write(`${msg}\n`);
+}
+
+/** Builds the workspace packages the benchmarks import when their dist is missing. */
+function ensureBuilt(): void {
+  for (const pkg of ['core', 'testkit', 'redis']) {
+    const dir = join(repoDir, 'packages', pkg);
+    if (!existsSync(join(dir, 'package.json')) || existsSync(join(dir, 'dist', 'index.js')))
+      continue;
+    log(`building @samlkit/${pkg} (dist missing)…`);
+    const r = spawnSync('pnpm', ['-C', dir, 'build'], { stdio: 'inherit' });
+    if (r.status !== 0 && pkg !== 'redis') throw new Error(`building @samlkit/${pkg} failed`);
+  }
+}
+
+/** Runs a TypeScript worker in a fresh Node process; resolves with its stdout. */
+function runWorker(script: string, args: readonly string[]): Promise<string> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(here, script), ...args], {
+      cwd: benchDir,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+    });
+    child.once('error', reject);
+    child.once('exit', (code) =>
+      code === 0
+        ? resolvePromise(out)
+        : reject(new Error(`${script} ${args.join(' ')} exited with ${code}`)),
+    );
+  });
+}
+
+function machine() {
+  const cpuList = cpus();
+  return {
+    cpu: cpuList[0]?.model ?? 'unknown',
+    cores: cpuList.length,
+    memory_gb: Math.round(totalmem() / 2 ** 30),
+    free_memory_gb_at_start: Math.round((freemem() / 2 ** 30) * 10) / 10,
+    os: `${process.platform} ${process.arch}`,
+    node: process.version,
+    loadavg_at_start:
+      (process as unknown as { loadavg?: () => number[] }).loadavg?.() ?? readLoadavg(),
+  };
+}
+
+function readLoadavg(): number[] {
+  try {
+    return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      smoke: { type: 'boolean', default: false },
+      sizes: { type: 'string' },
+      out: { type: 'string' },
+      'no-readme': { type: 'boolean', default: false },
+    },
+  });
+  const mode: Mode = values.smoke ? 'smoke' : 'full';
+  const sizes = (values.sizes?.split(',') ??
+    (mode === 'smoke' ? ['small'] : [...SIZES])) as SizeName[];
+  for (const s of sizes) if (!SIZES.includes(s)) throw new Error(`unknown size ${s}`);
+  const outPath = resolve(values.out ?? join(benchDir, 'results', 'latest.json'));
+  const started = Date.now();
+
+  ensureBuilt();
+  // Imported after the build: generation uses the built @samlkit/core and @samlkit/testkit.
+  const { generateFixtures } = await import('./generate.js');
+  const { writeFixtures } = await import('./fixtures.js');
+  const { xmlsecCheck } = await import('./xmlsec.js');
+
+  const work = mkdtempSync(join(tmpdir(), 'samlkit-bench-'));
+  try {
+    log(`generating documents (${sizes.join(', ')})…`);
+    const fixtures = await generateFixtures(sizes);
+    const fixturesPath = join(work, 'fixtures.json');
+    writeFixtures(fixturesPath, fixtures);
+
+    const xmlsec = xmlsecCheck(fixtures);
+    const bad = xmlsec.checked.filter((c) => !c.valid_verified || !c.tampered_refused);
+    if (bad.length > 0)
+      throw new Error(`xmlsec1 disagrees with the documents: ${JSON.stringify(bad)}`);
+    log(xmlsec.available ? `xmlsec1 verified ${xmlsec.checked.length} documents` : xmlsec.note);
+
+    const sizeResults: Record<string, SizeResult> = {};
+    for (const size of sizes) {
+      log(`validating ${size} documents (one process)…`);
+      const out = join(work, `size-${size}.json`);
+      await runWorker('worker-validate.ts', [fixturesPath, size, mode, out]);
+      sizeResults[size] = JSON.parse(readFileSync(out, 'utf8')) as SizeResult;
+    }
+
+    log('peak memory (one process per library and size)…');
+    // Peak RSS does not depend on what else runs, so two of these processes run at a time.
+    const memory: Record<string, Record<string, number>> = {};
+    const jobs: { size: SizeName; lib: string }[] = [];
+    for (const size of sizes) {
+      memory[size] = {};
+      for (const lib of ['baseline', ...CONTENDER_NAMES]) jobs.push({ size, lib });
+    }
+    const runJob = async ({ size, lib }: { size: SizeName; lib: string }) => {
+      const out = await runWorker('worker-memory.ts', [
+        fixturesPath,
+        size,
+        lib,
+        String(memoryIterations(mode, size)),
+      ]);
+      const parsed = JSON.parse(out.trim().split('\n').pop()!) as { peak_rss_mb: number };
+      memory[size]![lib] = parsed.peak_rss_mb;
+    };
+    const queue = [...jobs];
+    await Promise.all(
+      [0, 1].map(async () => {
+        for (let job = queue.shift(); job; job = queue.shift()) await runJob(job);
+      }),
+    );
+    // Keep the column order stable (baseline, samlkit, peers) whatever order the jobs ended in.
+    for (const size of sizes) {
+      memory[size] = Object.fromEntries(
+        ['baseline', ...CONTENDER_NAMES].map((l) => [l, memory[size]![l]!]),
+      );
+    }
+
+    log('other operations…');
+    const opsOut = join(work, 'ops.json');
+    let ops: OpsResult;
+    try {
+      await runWorker('worker-ops.ts', [fixturesPath, mode, opsOut]);
+      ops = JSON.parse(readFileSync(opsOut, 'utf8')) as OpsResult;
+    } catch (e) {
+      // These are secondary: a failure is recorded, not fatal to the validation results.
+      log(`other operations failed: ${(e as Error).message}`);
+      ops = {
+        operations: {},
+        not_run: { 'other operations': `the worker failed: ${(e as Error).message}` },
+      };
+    }
+
+    const acs: Record<string, { status: string; reason: string }> = {};
+    for (const adapter of ['express', 'koa', 'fastify', 'fetch']) {
+      const exists = existsSync(join(repoDir, 'packages', adapter, 'package.json'));
+      acs[`@samlkit/${adapter}`] = {
+        status: 'not-run',
+        reason: exists
+          ? 'hook only: src/acs-e2e.ts has no driver for this adapter yet'
+          : `the adapter @samlkit/${adapter} does not exist yet`,
+      };
+    }
+
+    const versions: Record<string, string> = {
+      '@samlkit/core': packageVersion('@samlkit/core'),
+      '@samlkit/testkit': packageVersion('@samlkit/testkit'),
+      tinybench: packageVersion('tinybench'),
+      'xml-crypto (floor)': packageVersion('xml-crypto'),
+      '@xmldom/xmldom (floor)': packageVersion('@xmldom/xmldom'),
+    };
+    for (const p of PEER_NAMES) versions[p] = packageVersion(p);
+    const peerChecks: Record<string, string> = {};
+    const { CONTENDER_LOADERS } = await import('./contenders/index.js');
+    for (const n of CONTENDER_NAMES) peerChecks[n] = (await CONTENDER_LOADERS[n]!()).checks;
+
+    const results: Results = {
+      schema: 'samlkit-benchmarks/1',
+      mode,
+      generated_at: new Date().toISOString(),
+      duration_s: Math.round((Date.now() - started) / 1000),
+      machine: machine(),
+      versions,
+      checks: peerChecks,
+      variants: Object.fromEntries(VARIANTS.map((v) => [v, VARIANT_LABELS[v]])),
+      documents: Object.fromEntries(
+        sizes.map((s) => [
+          s,
+          {
+            attribute_values: fixtures.attributeValues[s] ?? 0,
+            bytes: Object.fromEntries(
+              Object.entries(fixtures.documents[s]!).map(([v, p]) => [v, p!.bytes]),
+            ),
+          },
+        ]),
+      ),
+      xmlsec1: xmlsec,
+      sizes: sizeResults,
+      memory_peak_rss_mb: memory,
+      operations: ops.operations,
+      not_run: {
+        ...ops.not_run,
+        ...Object.fromEntries(
+          Object.entries(acs).map(([k, v]) => [`ACS end to end over HTTP (${k})`, v.reason]),
+        ),
+      },
+      targets: { growth: {}, checks: [] },
+    };
+    results.targets = evaluateTargets(results);
+    mkdirSync(dirname(outPath), { recursive: true });
+    writeFileSync(outPath, `${JSON.stringify(results, null, 2)}\n`);
+    log(`wrote ${outPath}`);
+    if (mode === 'full' && !values['no-readme']) {
+      updateReadme(join(benchDir, 'README.md'), renderReadmeTable(results));
+      log('updated README.md');
+    }
+    process.stdout.write(`${renderReadmeTable(results)}\n`);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+runMain('bench', main);

@@ -1,0 +1,123 @@
+// Renders results/latest.json as the Markdown tables in README.md.
+
+import { readFileSync, writeFileSync } from 'node:fs';
+import type { Results } from './results.js';
+
+const START = '<!-- results:start -->';
+const END = '<!-- results:end -->';
+
+function ms(x: number | undefined): string {
+  if (x === undefined || Number.isNaN(x)) return '–';
+  return x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x >= 1 ? x.toFixed(2) : x.toFixed(3);
+}
+
+function ratio(x: number | null | undefined): string {
+  return x === null || x === undefined ? '–' : `${x.toFixed(1)}×`;
+}
+
+function kib(bytes: number): string {
+  return `${(bytes / 1024).toFixed(1)} KiB`;
+}
+
+export function renderReadmeTable(r: Results): string {
+  const lines: string[] = [];
+  const m = r.machine as Record<string, unknown>;
+  lines.push(
+    `Measured ${r.generated_at} (${r.mode} run, ${r.duration_s} s) on ${String(m['cpu'])}, ${String(m['cores'])} cores, ${String(m['memory_gb'])} GB, Node ${String(m['node'])}; load average at start ${JSON.stringify(m['loadavg_at_start'])}. Raw figures: [results/latest.json](results/latest.json).`,
+  );
+  lines.push('');
+  const peers = Object.keys(r.versions).filter(
+    (k) => !k.startsWith('@samlkit/') && !k.includes('(floor)') && k !== 'tinybench',
+  );
+  lines.push(
+    `Versions: samlkit ${r.versions['@samlkit/core']}, ${peers.map((p) => `${p} ${r.versions[p]}`).join(', ')}; timed with tinybench ${r.versions['tinybench']}.`,
+  );
+  for (const [size, sr] of Object.entries(r.sizes)) {
+    lines.push('');
+    lines.push(`### ${size} (${sr.attribute_values} attribute values)`);
+    lines.push('');
+    lines.push(
+      `| variant | size | samlkit p50 / p99 (ms) | samlkit CPU/op | ${peers.map((p) => `${p} p50`).join(' | ')} | fastest peer ÷ samlkit | floor p50 | samlkit ÷ floor | floor (xml-crypto c14n) |`,
+    );
+    lines.push(`|${' --- |'.repeat(8 + peers.length)}`);
+    for (const [variant, v] of Object.entries(sr.variants)) {
+      const peerCells = peers.map((p) => {
+        const x = v.peers[p];
+        if (!x) return '–';
+        if (x.status === 'unsupported') return 'unsupported';
+        if (x.status === 'unsafe') return '**accepted tampered**';
+        return ms(x.p50_ms);
+      });
+      lines.push(
+        `| ${r.variants[variant] ?? variant} | ${kib(v.bytes)} | ${ms(v.samlkit.p50_ms)} / ${ms(v.samlkit.p99_ms)} | ${ms(v.samlkit.cpu_ms_per_op)} | ${peerCells.join(' | ')} | ${ratio(v.ratio_fastest_peer)} | ${ms(v.floor.p50_ms)} | ${ratio(v.ratio_floor)} | ${ms(v.floor_xml_crypto.p50_ms)} |`,
+      );
+    }
+    lines.push('');
+    lines.push(
+      `ops/s (${Object.keys(sr.variants)[0]}): samlkit ${fmtOps(Object.values(sr.variants)[0]?.samlkit.ops_per_s)}, ${peers
+        .map((p) => `${p} ${fmtOps(Object.values(sr.variants)[0]?.peers[p]?.ops_per_s)}`)
+        .join(', ')}.`,
+    );
+  }
+  lines.push('');
+  lines.push(
+    '### Peak RSS (MB, one process per library and size; `baseline` = Node + harness, no SAML library)',
+  );
+  lines.push('');
+  const libs = Object.keys(Object.values(r.memory_peak_rss_mb)[0] ?? {});
+  lines.push(`| size | ${libs.join(' | ')} |`);
+  lines.push(`|${' --- |'.repeat(libs.length + 1)}`);
+  for (const [size, mem] of Object.entries(r.memory_peak_rss_mb)) {
+    lines.push(
+      `| ${size} | ${libs.map((l) => (mem[l] === undefined ? '–' : mem[l]!.toFixed(0))).join(' | ')} |`,
+    );
+  }
+  lines.push('');
+  lines.push('### Growth (assertion signed, RSA-2048): p50 per KiB of document, µs');
+  lines.push('');
+  const sizes = Object.keys(r.sizes);
+  lines.push(`| library | ${sizes.join(' | ')} |`);
+  lines.push(`|${' --- |'.repeat(sizes.length + 1)}`);
+  for (const [name, g] of Object.entries(r.targets.growth)) {
+    lines.push(
+      `| ${name} | ${sizes.map((s) => (g.us_per_kib[s] === undefined ? '–' : g.us_per_kib[s]!.toFixed(0))).join(' | ')} |`,
+    );
+  }
+  lines.push('');
+  lines.push('### Other operations (samlkit)');
+  lines.push('');
+  lines.push('| operation | ops/s | p50 (ms) | p99 (ms) | CPU/op (ms) |');
+  lines.push('| --- | --- | --- | --- | --- |');
+  for (const [name, o] of Object.entries(r.operations)) {
+    lines.push(
+      `| ${name} | ${fmtOps(o.ops_per_s)} | ${ms(o.p50_ms)} | ${ms(o.p99_ms)} | ${ms(o.cpu_ms_per_op)} |`,
+    );
+  }
+  for (const [name, why] of Object.entries(r.not_run))
+    lines.push(`| ${name} | not run: ${why} | | | |`);
+  lines.push('');
+  lines.push('### Targets');
+  lines.push('');
+  lines.push('| target | size | variant | value | threshold | met |');
+  lines.push('| --- | --- | --- | --- | --- | --- |');
+  for (const c of r.targets.checks) {
+    lines.push(
+      `| ${c.target} | ${c.size} | ${c.variant ?? ''} | ${c.value ?? '–'} | ${c.threshold} | ${c.met ? 'yes' : '**no**'} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+function fmtOps(x: number | undefined): string {
+  if (x === undefined) return '–';
+  return x >= 100 ? Math.round(x).toLocaleString('en-US') : x.toFixed(1);
+}
+
+/** Replaces the generated block in the README (between the markers), keeping the prose. */
+export function updateReadme(path: string, table: string): void {
+  const text = readFileSync(path, 'utf8');
+  const a = text.indexOf(START);
+  const b = text.indexOf(END);
+  if (a < 0 || b < a) throw new Error(`${path} lacks the ${START} … ${END} markers`);
+  writeFileSync(path, `${text.slice(0, a + START.length)}\n${table}\n${text.slice(b)}`);
+}

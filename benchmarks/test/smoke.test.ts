@@ -1,0 +1,97 @@
+// Runs the benchmark harness in its tiny mode and checks that it works: every contender was
+// checked against the valid and the tampered document, and latest.json has every field. It never
+// asserts timings.
+
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const benchDir = fileURLToPath(new URL('..', import.meta.url));
+const PEERS = ['@node-saml/node-saml', 'samlify', '@boxyhq/saml20', 'saml2-js'];
+const VARIANTS = [
+  'rsa-assertion',
+  'rsa-response-and-assertion',
+  'ecdsa-assertion',
+  'rsa-encrypted',
+];
+const STATS = ['samples', 'ops_per_s', 'mean_ms', 'p50_ms', 'p99_ms', 'min_ms', 'cpu_ms_per_op'];
+
+describe('benchmark harness (smoke run)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'samlkit-bench-smoke-'));
+  const out = join(dir, 'latest.json');
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('produces latest.json with every field, each contender checked', { timeout: 240_000 }, () => {
+    const run = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', 'src/main.ts', '--smoke', '--out', out],
+      { cwd: benchDir, encoding: 'utf8', timeout: 230_000 },
+    );
+    if (run.status !== 0) console.error(run.stderr);
+    expect(run.status).toBe(0);
+    // biome-ignore lint/suspicious/noExplicitAny: free-form JSON under test
+    const r = JSON.parse(readFileSync(out, 'utf8')) as any;
+    expect(r.schema).toBe('samlkit-benchmarks/1');
+    expect(r.mode).toBe('smoke');
+    for (const key of [
+      'machine',
+      'versions',
+      'checks',
+      'documents',
+      'xmlsec1',
+      'memory_peak_rss_mb',
+      'operations',
+      'not_run',
+      'targets',
+    ]) {
+      expect(r, key).toHaveProperty(key);
+    }
+    for (const p of ['samlkit', ...PEERS]) expect(typeof r.checks[p]).toBe('string');
+    const small = r.sizes.small;
+    expect(Object.keys(small.variants).sort()).toEqual([...VARIANTS].sort());
+    for (const variant of VARIANTS) {
+      const v = small.variants[variant];
+      expect(v.samlkit.status).toBe('timed');
+      expect(v.samlkit.accepts_valid).toBe(true);
+      expect(v.samlkit.refuses_tampered).toBe(true);
+      for (const s of STATS) expect(typeof v.samlkit[s], `${variant} samlkit.${s}`).toBe('number');
+      for (const s of STATS) expect(typeof v.floor[s]).toBe('number');
+      for (const s of STATS) expect(typeof v.floor_xml_crypto[s]).toBe('number');
+      expect(typeof v.ratio_floor).toBe('number');
+      for (const peer of PEERS) {
+        const p = v.peers[peer];
+        // No library may be timed doing less than validating: the tampered copy is refused by all.
+        expect(p.refuses_tampered, `${variant} ${peer} refuses tampered`).toBe(true);
+        expect(['timed', 'unsupported']).toContain(p.status);
+        if (p.status === 'timed') {
+          expect(p.accepts_valid).toBe(true);
+          expect(typeof p.p50_ms).toBe('number');
+          expect(typeof p.samlkit_speedup).toBe('number');
+        }
+      }
+      if (v.fastest_peer !== null) {
+        expect(v.ratio_fastest_peer).toBeCloseTo(
+          v.peers[v.fastest_peer].p50_ms / v.samlkit.p50_ms,
+          1,
+        );
+      }
+    }
+    // Every peer validates the RSA variants; none is skipped there.
+    for (const peer of PEERS)
+      expect(small.variants['rsa-assertion'].peers[peer].status).toBe('timed');
+    for (const lib of ['baseline', 'samlkit', ...PEERS]) {
+      expect(typeof r.memory_peak_rss_mb.small[lib]).toBe('number');
+    }
+    expect(Array.isArray(r.targets.checks)).toBe(true);
+    expect(r.targets.checks.length).toBeGreaterThan(0);
+    if (r.xmlsec1.available) {
+      for (const c of r.xmlsec1.checked) {
+        expect(c.valid_verified).toBe(true);
+        expect(c.tampered_refused).toBe(true);
+      }
+    }
+  });
+});
