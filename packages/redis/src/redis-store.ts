@@ -185,6 +185,7 @@ export class RedisStore implements SamlStore {
   #outageReported = false;
   #lastError: Error | undefined;
   #closed = false;
+  #firstConnection: Promise<void> | undefined;
 
   /**
    * @param options - the connection (`client`, `url` or `clusterNodes`) and the common options
@@ -501,21 +502,27 @@ export class RedisStore implements SamlStore {
       );
     }
     if (c.status === 'wait') c.connect().catch(() => {});
-    let onReady = () => {};
-    const ready = new Promise<void>((resolve) => {
-      onReady = resolve;
+    // One shared wait (and one 'ready' listener), however many operations arrive meanwhile.
+    this.#firstConnection ??= new Promise<void>((resolve, reject) => {
+      const onReady = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        c.off('ready', onReady);
+        reject(
+          new Error(
+            `not connected after ${this.#connectTimeoutMs} ms (${c.status}${
+              this.#lastError ? `; last error: ${this.#lastError.message}` : ''
+            })`,
+          ),
+        );
+      }, this.#connectTimeoutMs);
       c.once('ready', onReady);
+    }).finally(() => {
+      this.#firstConnection = undefined;
     });
-    try {
-      await this.#withTimeout(ready, this.#connectTimeoutMs);
-    } catch {
-      c.off('ready', onReady);
-      throw new Error(
-        `not connected after ${this.#connectTimeoutMs} ms (${c.status}${
-          this.#lastError ? `; last error: ${this.#lastError.message}` : ''
-        })`,
-      );
-    }
+    await this.#firstConnection;
   }
 
   #withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

@@ -173,3 +173,32 @@ describe.skipIf(skip)('RedisStore on a real Redis', () => {
     }
   });
 });
+
+describe.skipIf(skip)('RedisStore start-up', () => {
+  let server: RedisServer;
+  beforeAll(async () => {
+    server = await startRedis();
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  test('operations issued before the first connection wait for it together', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    const store = new RedisStore({ url: server.url, keyPrefix: `startup-${crypto.randomUUID()}:` });
+    try {
+      const key = 'assertion:x:_1';
+      const results = await Promise.all(
+        Array.from({ length: 50 }, () => store.rememberOnce(key, Date.now() + LONG)),
+      );
+      expect(results.filter((r) => r).length).toBe(1);
+      await new Promise((r) => setImmediate(r));
+      expect(warnings.map((w) => w.name)).not.toContain('MaxListenersExceededWarning');
+    } finally {
+      process.off('warning', onWarning);
+      await store.close();
+    }
+  });
+});
