@@ -115,6 +115,15 @@ describe.skipIf(!haveXmlsec)('xmlsec1 --encrypt → decryptElement', () => {
     expect(out).not.toContain('alice@example.com');
     const assertion = await decryptElement(container, [sp.privateKey]);
     expect(canonicalize(assertion, { exclusive: true })).toBe(expected);
+    // xs is declared only on the container: the QName in xsi:type="xs:string" keeps its meaning,
+    // as a signature with InclusiveNamespaces PrefixList="xs" needs.
+    expect(out).not.toMatch(/<saml:Assertion[^>]*xmlns:xs=/);
+    expect(first(assertion, SAML, 'AttributeValue').lookupNamespaceURI('xs')).toBe(
+      'http://www.w3.org/2001/XMLSchema',
+    );
+    expect(canonicalize(assertion, { exclusive: true, inclusivePrefixes: ['xs'] })).toContain(
+      'xmlns:xs="http://www.w3.org/2001/XMLSchema"',
+    );
   });
 
   it('rsa-1_5 from xmlsec1 is refused with ENCRYPTION_ALGORITHM_UNSUPPORTED', async () => {
