@@ -298,7 +298,9 @@ export class RedisStore implements SamlStore {
     if (typeof record !== 'object' || record === null) {
       throw new TypeError('record must be a PendingRequest object');
     }
-    const json = JSON.stringify(record);
+    // The expiry travels with the record: Redis drops the key a moment after expiresAt (its TTL
+    // counts from when the command arrived), and a take in that moment must still miss.
+    const json = JSON.stringify({ e: expiresAt, r: record });
     const key = this.#keys.pending(id);
     await this.#run('putPendingRequest', async (c) => {
       const ttl = Math.ceil(expiresAt - this.#now());
@@ -313,7 +315,9 @@ export class RedisStore implements SamlStore {
     const key = this.#keys.pending(id);
     return this.#run('takePendingRequest', async (c) => {
       const json = await c.getdel(key);
-      return json === null ? undefined : (JSON.parse(json) as PendingRequest);
+      if (json === null) return undefined;
+      const stored = JSON.parse(json) as { e: number; r: PendingRequest };
+      return stored.e > this.#now() ? stored.r : undefined;
     });
   }
 

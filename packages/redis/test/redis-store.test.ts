@@ -147,6 +147,35 @@ describe.skipIf(skip)('RedisStore on a real Redis', () => {
     }
   });
 
+  test('expiry is judged on the application clock, not only by the Redis TTL', async () => {
+    let now = Date.now();
+    const keyPrefix = `clock-${crypto.randomUUID()}:`;
+    const store = new RedisStore({ url: server.url, keyPrefix, now: () => now });
+    try {
+      await store.putPendingRequest(
+        '_r',
+        { id: '_r', kind: 'authn', createdAt: now, idpEntityId: 'i' },
+        now + 60_000,
+      );
+      await store.putSession({
+        id: 's',
+        issuer: 'i',
+        nameId: 'n',
+        attributes: {},
+        createdAt: now,
+        expiresAt: now + 60_000,
+      });
+      now += 60_000; // the application's clock reached expiresAt; Redis still holds the keys
+      expect(await admin.exists(`${keyPrefix}req:_r`, `${keyPrefix}sess:s`)).toBe(2);
+      expect(await store.takePendingRequest('_r')).toBeUndefined();
+      expect(await store.getSession('s')).toBeUndefined();
+      expect(await store.findSessions({ issuer: 'i', nameId: 'n' })).toEqual([]);
+      expect(await store.touchSession('s', now + 60_000)).toBe(false);
+    } finally {
+      await store.close();
+    }
+  });
+
   test('a client passed in is used with the prefix, and scripts load again after SCRIPT FLUSH', async () => {
     const client = new Redis(server.url);
     const store = new RedisStore({ client, keyPrefix: `own-${crypto.randomUUID()}:` });

@@ -5,7 +5,7 @@
  *
  * | key | type | holds | TTL |
  * | --- | --- | --- | --- |
- * | `<prefix>req:<id>` | string | pending request (JSON) | until the request's expiresAt |
+ * | `<prefix>req:<id>` | string | `{ e: expiresAt, r: pending request }` (JSON) | until the request's expiresAt |
  * | `<prefix>once:<key>` | string | `1` (replay cache / lock) | until the given expiresAt |
  * | `<prefix>sess:<id>` | hash | `r` record JSON, `e` expiresAt | until the session's expiresAt |
  * | `<prefix>slo:<issuer>:<nameId>` | sorted set | session IDs scored by expiresAt | until the latest score |
