@@ -177,6 +177,7 @@ export type {
   EncryptNameIdOptions,
   LogoutRequest,
   LogoutRequestOptions,
+  LogoutIdpResolver,
   LogoutValidationIdp,
   LogoutValidationOptions,
   LogoutValidationSp,

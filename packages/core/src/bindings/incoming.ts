@@ -56,7 +56,11 @@ export interface ReceivedMessage {
 /** @internal */
 export interface ReceiveOptions {
   readonly type: SamlMessageType;
-  readonly keys: readonly PublicKey[];
+  /**
+   * The trusted keys, or a function that picks them from the decoded (not yet verified) message
+   * element — for example by its Issuer, among several IdPs.
+   */
+  readonly keys: readonly PublicKey[] | ((root: Element) => Promise<readonly PublicKey[]>);
   readonly allowSha1?: boolean;
   /** Accept an unsigned message on the Redirect binding only. */
   readonly allowUnsignedRedirect?: boolean;
@@ -91,11 +95,18 @@ export async function receiveMessage(
   if (!input || typeof input !== 'object') {
     throw new TypeError('receiveMessage: the incoming message must be an object with a binding');
   }
-  if (!Array.isArray(options.keys)) throw new TypeError('options.idp.signingKeys must be an array');
-  const verifyOpts = {
-    keys: options.keys,
+  if (!Array.isArray(options.keys) && typeof options.keys !== 'function') {
+    throw new TypeError('options.idp.signingKeys must be an array');
+  }
+  const common = {
     allowSha1: options.allowSha1 ?? false,
     ...(options.crypto ? { crypto: options.crypto } : {}),
+  };
+  let verifyOpts: typeof common & { keys: readonly PublicKey[] } = { ...common, keys: [] };
+  const keysFor = async (root: Element): Promise<void> => {
+    const keys = typeof options.keys === 'function' ? await options.keys(root) : options.keys;
+    if (!Array.isArray(keys)) throw new TypeError('the IdP signingKeys must be an array');
+    verifyOpts = { ...common, keys };
   };
   let binding: ReceivedMessage['binding'] = input.binding;
   let root: Element;
@@ -107,6 +118,7 @@ export async function receiveMessage(
     if (decoded.type !== options.type) throw wrongType(options.type, decoded.type);
     root = parseXml(decoded.xml, options.limits).documentElement;
     relayState = decoded.relayState;
+    await keysFor(root);
     if (decoded.signature) {
       // SAML bindings §3.4.4.1: the signature is over the query octets as received.
       const key = await verifyRedirectSignature(decoded, verifyOpts);
@@ -125,6 +137,7 @@ export async function receiveMessage(
       if (decoded.type !== options.type) throw wrongType(options.type, decoded.type);
       root = parseXml(decoded.xml, options.limits).documentElement;
       relayState = decoded.relayState;
+      await keysFor(root);
       if (decoded.signature) {
         const key = await verifySimpleSignSignature(decoded, verifyOpts);
         bindingSignature = { method: 'simpleSign', key, algorithm: decoded.sigAlg! };
@@ -145,12 +158,14 @@ export async function receiveMessage(
         options.limits,
       ).documentElement;
       relayState = form.RelayState;
+      await keysFor(root);
     }
   } else if (input.binding === 'soap') {
     if (typeof input.body !== 'string')
       throw new TypeError('the incoming SOAP body must be a string');
     root = parseSoapEnvelope(input.body, options.limits).message;
     relayState = undefined;
+    await keysFor(root);
   } else {
     throw new TypeError(
       `unsupported binding ${String((input as { binding?: unknown }).binding)}: use redirect, post, simpleSign or soap`,

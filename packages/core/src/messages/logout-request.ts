@@ -131,10 +131,21 @@ export interface LogoutValidationIdp {
   readonly signingKeys: readonly PublicKey[];
 }
 
+/**
+ * Picks the IdP a message is checked against from the Issuer it claims (for an SP with several
+ * IdPs, e.g. `(issuer) => registry.forMessage(issuer).then((r) => r.idp)`). The Issuer is read
+ * before the signature is verified only to choose whose keys verify it; the message must then be
+ * signed by that IdP and name it as Issuer. Throw `IDP_UNKNOWN` for an unknown issuer.
+ */
+export type LogoutIdpResolver = (
+  issuer: string,
+) => LogoutValidationIdp | Promise<LogoutValidationIdp>;
+
 /** Options shared by {@link validateLogoutRequest} and `validateLogoutResponse`. Never mutated. */
 export interface LogoutValidationOptions {
   readonly sp: LogoutValidationSp;
-  readonly idp: LogoutValidationIdp;
+  /** The IdP the message must come from, or a resolver that picks it by the claimed Issuer. */
+  readonly idp: LogoutValidationIdp | LogoutIdpResolver;
   /** The instant of the checks: epoch milliseconds or a Date. */
   readonly now: Date | number;
   /** Tolerated clock difference, in milliseconds. Default 180000 (3 minutes). */
@@ -467,8 +478,13 @@ export function normalizeLogoutOptions(
     throw new TypeError(`${fn}: options must be an object`);
   if (!options.sp || typeof options.sp !== 'object')
     throw new TypeError(`${fn}: options.sp must be an object`);
-  if (!options.idp || !Array.isArray(options.idp.signingKeys)) {
-    throw new TypeError(`${fn}: options.idp.signingKeys must be an array of PublicKey`);
+  if (
+    typeof options.idp !== 'function' &&
+    (!options.idp || !Array.isArray(options.idp.signingKeys))
+  ) {
+    throw new TypeError(
+      `${fn}: options.idp must be { entityId, signingKeys } or a function of the issuer`,
+    );
   }
   const now = toEpochMs(options.now, fn);
   const skewMs = toDurationMs(options.clockSkewMs, DEFAULT_CLOCK_SKEW_MS, fn, 'clockSkewMs');
@@ -482,6 +498,38 @@ export function normalizeLogoutOptions(
     });
   }
   return { now, skewMs, maxAgeMs, destinations };
+}
+
+/**
+ * The keys to verify with (fixed, or resolved from the claimed Issuer) and, afterwards, the IdP
+ * they belong to. @internal
+ */
+export function idpKeys(idp: LogoutValidationIdp | LogoutIdpResolver): {
+  keys: readonly PublicKey[] | ((root: Element) => Promise<readonly PublicKey[]>);
+  resolved: () => LogoutValidationIdp;
+} {
+  if (typeof idp !== 'function') return { keys: idp.signingKeys, resolved: () => idp };
+  let found: LogoutValidationIdp | undefined;
+  return {
+    keys: async (root) => {
+      // Read only to choose whose keys verify the signature; compared again after verification.
+      const issuer = checkIssuer(root, undefined, true)!;
+      const candidate = await idp(issuer);
+      if (!candidate || !Array.isArray(candidate.signingKeys)) {
+        throw new SamlError('IDP_UNKNOWN', 'No IdP is configured for this issuer.', {
+          expected: 'an IdP the SP trusts',
+          found: describeValue(issuer),
+          hint: 'add the IdP to the SP configuration, or check the Issuer of the message',
+        });
+      }
+      found = { ...candidate, entityId: candidate.entityId ?? issuer };
+      return candidate.signingKeys;
+    },
+    resolved: () => {
+      if (!found) throw new TypeError('the IdP was not resolved');
+      return found;
+    },
+  };
 }
 
 /**
@@ -541,10 +589,11 @@ export async function validateLogoutRequest(
 ): Promise<ValidatedLogoutRequest> {
   const fn = 'validateLogoutRequest';
   const { now, skewMs, maxAgeMs, destinations } = normalizeLogoutOptions(options, fn);
-  const { sp, idp } = options;
+  const { sp } = options;
+  const trust = idpKeys(options.idp);
   const received = await receiveMessage(input, {
     type: 'SAMLRequest',
-    keys: idp.signingKeys,
+    keys: trust.keys,
     allowSha1: options.allowSha1 ?? false,
     allowUnsignedRedirect: options.allowUnsignedLogout ?? false,
     what: 'LogoutRequest',
@@ -556,7 +605,7 @@ export async function validateLogoutRequest(
   assertLogoutRequestRoot(root);
   const fields = readRequestFields(root);
   // SAML profiles §4.4.4.1: the Issuer is the IdP that sent the request.
-  checkIssuer(root, idp.entityId, true);
+  checkIssuer(root, trust.resolved().entityId, true);
   const destination = checkLogoutDestination(
     root,
     received.binding,

@@ -24,6 +24,7 @@ import {
 import type { PendingRequest, SamlStore } from '../store/types.js';
 import {
   checkLogoutDestination,
+  idpKeys,
   type LogoutValidationOptions,
   normalizeLogoutOptions,
 } from './logout-request.js';
@@ -325,10 +326,10 @@ export async function validateLogoutResponse(
       `${fn}: give exactly one of pendingRequests, inResponseTo or skipInResponseToCheck`,
     );
   }
-  const { idp } = options;
+  const trust = idpKeys(options.idp);
   const received = await receiveMessage(input, {
     type: 'SAMLResponse',
-    keys: idp.signingKeys,
+    keys: trust.keys,
     allowSha1: options.allowSha1 ?? false,
     allowUnsignedRedirect: options.allowUnsignedLogout ?? false,
     what: 'LogoutResponse',
@@ -338,7 +339,7 @@ export async function validateLogoutResponse(
   });
   const root = received.root;
   const response = readResponse(root);
-  checkIssuer(root, idp.entityId, true);
+  checkIssuer(root, trust.resolved().entityId, true);
   checkLogoutDestination(
     root,
     received.binding,

@@ -7,6 +7,7 @@ import {
   type LogoutValidationOptions,
   MemoryStore,
   parseLogoutRequest,
+  SamlError,
   signXml,
   validateLogoutRequest,
   validateLogoutResponse,
@@ -244,6 +245,63 @@ describe('LogoutRequest refusals', () => {
     const xml = (await request()).replace(/<saml:NameID[^>]*>[^<]*<\/saml:NameID>/, '');
     const input = await deliver('post', 'SAMLRequest', xml, idp.privateKey);
     await expectCode(validateLogoutRequest(input, options()), 'NAMEID_MISSING');
+  });
+});
+
+describe('several IdPs: the IdP is resolved from the claimed Issuer', () => {
+  const OTHER = 'https://other-idp.example/saml';
+  function resolver(extra: Partial<LogoutValidationOptions> = {}): LogoutValidationOptions {
+    const idps = new Map([
+      [IDP, { entityId: IDP, signingKeys: [idp.publicKey] }],
+      [OTHER, { entityId: OTHER, signingKeys: [attacker.publicKey] }],
+    ]);
+    return options({
+      idp: (issuer: string) => {
+        const found = idps.get(issuer);
+        if (!found) throw new SamlError('IDP_UNKNOWN', 'unknown issuer');
+        return found;
+      },
+      ...extra,
+    });
+  }
+
+  it('verifies each message with the keys of the IdP it names', async () => {
+    const a = await deliver('redirect', 'SAMLRequest', await request(), idp.privateKey);
+    expect((await validateLogoutRequest(a, resolver())).issuer).toBe(IDP);
+    const b = await deliver(
+      'post',
+      'SAMLRequest',
+      await request({ issuer: OTHER }),
+      attacker.privateKey,
+    );
+    expect((await validateLogoutRequest(b, resolver())).issuer).toBe(OTHER);
+    const r = createLogoutResponse({
+      issuer: OTHER,
+      destination: SLO,
+      inResponseTo: '_x',
+      now: NOW,
+    }).xml;
+    const c = await deliver('soap', 'SAMLResponse', r, attacker.privateKey);
+    expect((await validateLogoutResponse(c, { ...resolver(), inResponseTo: '_x' })).issuer).toBe(
+      OTHER,
+    );
+  });
+
+  it('refuses a message that names one IdP but is signed by another, and unknown issuers', async () => {
+    const forged = await deliver(
+      'redirect',
+      'SAMLRequest',
+      await request({ issuer: IDP }),
+      attacker.privateKey,
+    );
+    await expectCode(validateLogoutRequest(forged, resolver()), 'SIGNATURE_INVALID');
+    const unknown = await deliver(
+      'post',
+      'SAMLRequest',
+      await request({ issuer: 'https://nobody' }),
+      idp.privateKey,
+    );
+    await expectCode(validateLogoutRequest(unknown, resolver()), 'IDP_UNKNOWN');
   });
 });
 
