@@ -241,3 +241,5 @@ export {
 } from './bindings/artifact.js';
 export type { ArtifactResolve, ArtifactResolveOptions } from './messages/artifact-resolve.js';
 export { createArtifactResolve, parseArtifactResolve } from './messages/artifact-resolve.js';
+export type { OutgoingMessage, OutgoingMessageOptions } from './bindings/outgoing.js';
+export { encodeOutgoingMessage } from './bindings/outgoing.js';
