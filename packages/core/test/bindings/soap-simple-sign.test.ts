@@ -8,9 +8,10 @@ import {
   parseSoapEnvelope,
   postSoapMessage,
   SOAP_CONTENT_TYPE,
+  validateResponse,
   verifySimpleSignSignature,
 } from '@samlkit/core';
-import { generateTestKeys, type TestKeys } from '@samlkit/testkit';
+import { buildResponse, generateTestKeys, type TestKeys } from '@samlkit/testkit';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectCode } from '../logout/support.js';
@@ -218,5 +219,41 @@ describe('HTTP-POST-SimpleSign', () => {
     expect(() =>
       decodeSimpleSign({ SAMLResponse: form.SAMLResponse, SAMLRequest: form.SAMLResponse }),
     ).toThrow(/exactly one/);
+  });
+});
+
+describe('HTTP-POST-SimpleSign at the ACS', () => {
+  it('a SimpleSign-posted Response is checked by its form signature, then validated as if POSTed', async () => {
+    const now = Date.UTC(2031, 4, 6, 12);
+    const acs = 'https://sp.example/acs';
+    const xml = await buildResponse({
+      idpEntityId: 'https://idp.example',
+      spEntityId: 'https://sp.example',
+      acsUrl: acs,
+      now,
+      signingKey: keys,
+      sign: 'assertion',
+    });
+    const form = await encodeSimpleSign({
+      type: 'SAMLResponse',
+      xml,
+      relayState: 'r1',
+      sign: { key: keys.privateKey },
+    });
+    const decoded = decodeSimpleSign(form);
+    await verifySimpleSignSignature(decoded, { keys: [keys.publicKey] });
+    const result = await validateResponse(decoded.xml, {
+      sp: { entityId: 'https://sp.example', acsUrl: acs },
+      idp: { entityId: 'https://idp.example', signingKeys: [keys.publicKey] },
+      now,
+      allowUnsolicited: true,
+    });
+    expect(result.issuer).toBe('https://idp.example');
+    await expectCode(
+      verifySimpleSignSignature(decodeSimpleSign({ ...form, RelayState: 'r2' }), {
+        keys: [keys.publicKey],
+      }),
+      'SIGNATURE_INVALID',
+    );
   });
 });
