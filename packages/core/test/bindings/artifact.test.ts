@@ -39,6 +39,11 @@ interface Held {
   signWith?: TestKeys | undefined;
   issueInstant?: number;
   fault?: boolean;
+  /** Misbehaviours: answer another request, claim another issuer, fail, send the message twice. */
+  inResponseTo?: string;
+  issuer?: string;
+  status?: string;
+  twice?: boolean;
 }
 const held = new Map<string, Held>();
 /** Every ArtifactResolve the IdP received, with whether its signature verified with the SP key. */
@@ -76,10 +81,10 @@ async function resolutionService(req: IncomingMessage, res: ServerResponse): Pro
   const issueInstant = new Date(entry?.issueInstant ?? Date.now()).toISOString();
   let xml =
     `<samlp:ArtifactResponse xmlns:samlp="${SAMLP}" xmlns:saml="${SAML}" ID="_ar${Math.random().toString(16).slice(2)}"` +
-    ` Version="2.0" IssueInstant="${issueInstant}" InResponseTo="${ar.id}">` +
-    `<saml:Issuer>${IDP}</saml:Issuer>` +
-    `<samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></samlp:Status>` +
-    (deliver ? entry.responseXml.replace(/^<\?xml[^>]*>/, '') : '') +
+    ` Version="2.0" IssueInstant="${issueInstant}" InResponseTo="${entry?.inResponseTo ?? ar.id}">` +
+    `<saml:Issuer>${entry?.issuer ?? IDP}</saml:Issuer>` +
+    `<samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:${entry?.status ?? 'Success'}"/></samlp:Status>` +
+    (deliver ? entry.responseXml.replace(/^<\?xml[^>]*>/, '').repeat(entry.twice ? 2 : 1) : '') +
     '</samlp:ArtifactResponse>';
   if (entry?.signWith) xml = await signXml(xml, { key: entry.signWith.privateKey });
   res.writeHead(200, { 'content-type': SOAP_CONTENT_TYPE });
@@ -356,5 +361,44 @@ describe('resolveArtifact against a local resolution service', () => {
       ),
       'CONFIG_INVALID',
     );
+  });
+
+  it('refuses an ArtifactResponse that answers another request, names another issuer, fails, or carries two messages', async () => {
+    const cases: [Partial<Held>, string][] = [
+      [{ inResponseTo: '_someone-else' }, 'IN_RESPONSE_TO_MISMATCH'],
+      [{ issuer: 'https://evil-idp.example' }, 'ISSUER_MISMATCH'],
+      [{ status: 'Requester' }, 'STATUS_NOT_SUCCESS'],
+      [{ twice: true }, 'XML_UNEXPECTED_ELEMENT'],
+    ];
+    for (const [change, code] of cases) {
+      const artifact = await issue({
+        forSp: SP,
+        responseXml: await signedResponse(),
+        signWith: idp,
+        ...change,
+      });
+      await expectCode(resolveArtifact(artifact, options()), code as never);
+    }
+  });
+
+  it('does not follow HTTP redirects from the resolution service', async () => {
+    const hop = createServer((_req, res) => {
+      res.writeHead(302, { location: `${base}/ars-1` });
+      res.end();
+    });
+    const hopBase = await listen(hop);
+    try {
+      const artifact = await issue({
+        forSp: SP,
+        responseXml: await signedResponse(),
+        signWith: idp,
+      });
+      await expectCode(
+        resolveArtifact(artifact, options({ idp: idpConfig(hopBase) })),
+        'HTTP_REQUEST_FAILED',
+      );
+    } finally {
+      await close(hop);
+    }
   });
 });
