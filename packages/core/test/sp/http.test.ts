@@ -1,0 +1,85 @@
+import { SamlError } from '@samlkit/core';
+import { describe, expect, it } from 'vitest';
+import { readCookies, resolveCookie, serializeCookie } from '../../src/sp/cookie.js';
+import { defaultErrorResponse, readBody, statusForError } from '../../src/sp/http.js';
+
+const err = (code: ConstructorParameters<typeof SamlError>[0]) => new SamlError(code, 'x', {});
+
+describe('error status and pages', () => {
+  it('maps codes to HTTP statuses', () => {
+    expect(statusForError(err('BASE64_INVALID'))).toBe(400);
+    expect(statusForError(err('RETURN_TO_UNSAFE'))).toBe(400);
+    expect(statusForError(err('SIGNATURE_INVALID'))).toBe(403);
+    expect(statusForError(err('LOGIN_REFUSED'))).toBe(403);
+    expect(statusForError(err('SESSION_NOT_FOUND'))).toBe(401);
+    expect(statusForError(err('STORE_UNAVAILABLE'))).toBe(503);
+    expect(statusForError(err('CONFIG_INVALID'))).toBe(500);
+    expect(statusForError(new Error('bug'))).toBe(500);
+  });
+
+  it('never shows details or raw input, and answers JSON when asked', async () => {
+    const e = new SamlError('AUDIENCE_MISMATCH', 'Audience <b>x</b>', {
+      expected: 'secret-expected',
+      found: 'secret-found',
+      raw: '<samlp:Response/>',
+    });
+    const html = await defaultErrorResponse(e, new Request('https://a.test/'), 403).text();
+    expect(html).toContain('<code>AUDIENCE_MISMATCH</code>');
+    expect(html).not.toMatch(/secret|samlp|<b>/);
+    const json = defaultErrorResponse(
+      e,
+      new Request('https://a.test/', { headers: { accept: 'application/json' } }),
+      403,
+    );
+    expect(json.headers.get('content-type')).toContain('application/json');
+    expect(await json.json()).toEqual({
+      error: { code: 'AUDIENCE_MISMATCH', message: 'Sign-in failed. Please try again.' },
+    });
+  });
+
+  it('caps request bodies', async () => {
+    const big = new Request('https://a.test/', { method: 'POST', body: 'x'.repeat(2000) });
+    await expect(readBody(big, 1000)).rejects.toMatchObject({ code: 'XML_TOO_LARGE' });
+    const declared = new Request('https://a.test/', {
+      method: 'POST',
+      body: 'x',
+      headers: { 'content-length': '99999999' },
+    });
+    await expect(readBody(declared, 1000)).rejects.toMatchObject({ code: 'XML_TOO_LARGE' });
+  });
+});
+
+describe('the session cookie', () => {
+  it('is HttpOnly, Secure and SameSite=Lax by default', () => {
+    const c = resolveCookie(undefined, new URL('https://app.test'));
+    expect(serializeCookie(c, 'id1')).toBe(
+      'samlkit_session=id1; Path=/; HttpOnly; Secure; SameSite=Lax',
+    );
+  });
+
+  it('relaxes Secure only on http://localhost, and refuses SameSite=None without Secure', () => {
+    expect(resolveCookie(undefined, new URL('http://localhost:3000')).secure).toBe(false);
+    expect(resolveCookie(undefined, new URL('http://127.0.0.1:3000')).secure).toBe(false);
+    expect(() => resolveCookie({ secure: false }, new URL('https://app.test'))).toThrow(TypeError);
+    expect(() => resolveCookie({ secure: false }, new URL('http://app.test'))).toThrow(TypeError);
+    expect(() => resolveCookie({ sameSite: 'none' }, new URL('http://localhost'))).toThrow(
+      TypeError,
+    );
+    const none = resolveCookie(
+      { sameSite: 'none', domain: 'app.test', maxAge: 60 },
+      new URL('https://app.test'),
+    );
+    expect(serializeCookie(none, 'v')).toBe(
+      'samlkit_session=v; Path=/; Domain=app.test; Max-Age=60; HttpOnly; Secure; SameSite=None',
+    );
+    expect(() => resolveCookie({ name: 'a b' }, new URL('https://app.test'))).toThrow(TypeError);
+    expect(() => resolveCookie({ path: '/a;b' }, new URL('https://app.test'))).toThrow(TypeError);
+  });
+
+  it('reads every value of a repeated cookie name', () => {
+    expect(
+      readCookies('a=1; samlkit_session=x; samlkit_session="y"; b=2', 'samlkit_session'),
+    ).toEqual(['x', 'y']);
+    expect(readCookies(null, 'samlkit_session')).toEqual([]);
+  });
+});
