@@ -96,7 +96,10 @@ describe.skipIf(!present)('SimpleSAMLphp logout messages', () => {
         validateLogoutRequest(
           { binding: 'redirect', query },
           options(e, {
-            idp: { entityId: 'https://someone-else', signingKeys: options(e).idp.signingKeys },
+            idp: {
+              entityId: 'https://someone-else',
+              signingKeys: [loadPublicKey(read(e.cert_file))],
+            },
           }),
         ),
         'ISSUER_MISMATCH',
