@@ -1,0 +1,18 @@
+// @samlkit/express public API. Every export is named; types are exported separately.
+
+export type {
+  AcsResult,
+  LoginOptions,
+  LogoutOptions,
+  RequireSessionOptions,
+  SamlProfile,
+  ServiceProvider,
+  ServiceProviderOptions,
+  SessionRecord,
+} from '@samlkit/core';
+export type {
+  ExpressSessionBridge,
+  SamlExpress,
+  SamlExpressOptions,
+} from './saml-express.js';
+export { createSamlExpress } from './saml-express.js';
