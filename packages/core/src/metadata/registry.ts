@@ -6,7 +6,7 @@ import type { MetadataSource } from './source.js';
 export interface IdpRegistryEntry {
   /** The IdP's entity ID (the Issuer of its messages). */
   readonly entityId: string;
-  /** Its configuration: static (e.g. from {@link parseIdpMetadata}) or a metadata source. */
+  /** Its configuration: static (e.g. from `parseIdpMetadata`) or a metadata source. */
   readonly idp: IdentityProviderConfig | MetadataSource;
   /**
    * App-defined keys that select this IdP: tenant IDs, customer slugs, email domains
