@@ -1,6 +1,8 @@
 import { describeValue, SamlError } from '../errors.js';
+import { concatBytes } from '../lib/bytes.js';
 import {
   childElements,
+  DEFAULT_XML_LIMITS,
   escapeXml,
   isElement,
   NS,
@@ -194,6 +196,36 @@ export function parseSoapEnvelope(xml: string, limits?: XmlLimits): ParsedSoapEn
   return { document, message: children[0]! };
 }
 
+async function readCapped(response: Response, maxBytes: number, url: string): Promise<string> {
+  const declared = Number(response.headers.get('content-length'));
+  const tooLarge = (found: string) =>
+    new SamlError('XML_TOO_LARGE', 'The SOAP answer is larger than the XML size limit.', {
+      expected: `at most ${maxBytes} bytes`,
+      found,
+      hint: 'raise limits.maxSize only if this peer legitimately sends messages this large',
+      url,
+    });
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    await response.body?.cancel();
+    throw tooLarge(`Content-Length ${declared}`);
+  }
+  if (!response.body) return '';
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.length;
+    if (total > maxBytes) {
+      await reader.cancel();
+      throw tooLarge(`more than ${maxBytes} bytes`);
+    }
+    chunks.push(value);
+  }
+  return new TextDecoder('utf-8', { fatal: false }).decode(concatBytes(...chunks));
+}
+
 function requestFailed(url: string, summary: string, found: string, cause?: unknown): SamlError {
   return new SamlError('HTTP_REQUEST_FAILED', summary, {
     expected: `an HTTP answer from ${describeValue(url)}`,
@@ -217,7 +249,8 @@ function requestFailed(url: string, summary: string, found: string, cause?: unkn
  * @returns the parsed answer envelope and the message inside it
  * @throws SamlError `HTTP_REQUEST_FAILED` (network error, timeout, a non-2xx status without a
  *   SOAP fault; details `url`, `httpStatus`), `SOAP_FAULT` (details `faultCode`, `faultString`,
- *   `httpStatus`), `BINDING_INVALID`, `XML_*`
+ *   `httpStatus`), `BINDING_INVALID`, `XML_TOO_LARGE` (the answer exceeds 4 × `limits.maxSize`
+ *   bytes, checked while reading), `XML_*`
  * @example Resolving an artifact (see resolveArtifact, which does all of it)
  * ```ts
  * const { message } = await postSoapMessage(ars.location, signedArtifactResolve, { timeoutMs: 5000 });
@@ -247,6 +280,9 @@ export async function postSoapMessage(
   if (!(timeoutMs > 0) || !Number.isFinite(timeoutMs)) {
     throw new TypeError('postSoapMessage: timeoutMs must be a positive number');
   }
+  // The answer is read with a cap, so a misbehaving peer cannot make us buffer gigabytes before
+  // the XML size limit applies (a character is at most 4 UTF-8 bytes).
+  const maxBytes = (options.limits?.maxSize ?? DEFAULT_XML_LIMITS.maxSize) * 4;
   const controller = new AbortController();
   let timedOut = false;
   const timer = setTimeout(() => {
@@ -271,8 +307,9 @@ export async function postSoapMessage(
       redirect: 'error',
     });
     status = response.status;
-    text = await response.text();
+    text = await readCapped(response, maxBytes, url);
   } catch (cause) {
+    if (cause instanceof SamlError) throw cause;
     if (timedOut) {
       throw requestFailed(
         url,

@@ -42,6 +42,19 @@ beforeAll(async () => {
     } else if (route === '/fault') {
       res.writeHead(500, { 'content-type': SOAP_CONTENT_TYPE });
       res.end(createSoapFault({ code: 'Client', message: 'bad <request> & more' }));
+    } else if (route === '/big' || route === '/big-chunked') {
+      const big = createSoapEnvelope(`<x:Big xmlns:x="urn:x">${'a'.repeat(50_000)}</x:Big>`);
+      if (route === '/big')
+        res.writeHead(200, {
+          'content-type': SOAP_CONTENT_TYPE,
+          'content-length': Buffer.byteLength(big),
+        });
+      else res.writeHead(200, { 'content-type': SOAP_CONTENT_TYPE });
+      if (route === '/big') res.end(big);
+      else {
+        for (let i = 0; i < big.length; i += 1000) res.write(big.slice(i, i + 1000));
+        res.end();
+      }
     } else if (route === '/html') {
       res.writeHead(502, { 'content-type': 'text/html' });
       res.end('<html><body>Bad gateway</body></html>');
@@ -125,6 +138,25 @@ describe('postSoapMessage', () => {
     }
     expect(caught2).toMatchObject({ code: 'HTTP_REQUEST_FAILED', details: { httpStatus: 502 } });
     await expectCode(postSoapMessage(`${base}/text`, MESSAGE), 'XML_PARSE_ERROR');
+  });
+
+  it('stops reading an answer larger than the limit, announced or not', async () => {
+    // Refused while reading (not after buffering it all): the error names the byte cap.
+    for (const [route, found] of [
+      ['big', /^Content-Length \d+$/],
+      ['big-chunked', /^more than 8000 bytes$/],
+    ] as const) {
+      let caught: unknown;
+      try {
+        await postSoapMessage(`${base}/${route}`, MESSAGE, { limits: { maxSize: 2000 } });
+      } catch (err) {
+        caught = err;
+      }
+      expect(caught).toMatchObject({ code: 'XML_TOO_LARGE' });
+      expect((caught as { details: { found: string } }).details.found).toMatch(found);
+    }
+    const { message } = await postSoapMessage(`${base}/big-chunked`, MESSAGE);
+    expect(message.localName).toBe('Big');
   });
 
   it('uses the injected fetch', async () => {
