@@ -140,7 +140,8 @@ export function createServiceProvider(options: ServiceProviderOptions): ServiceP
 
     login(request, loginOptions?: LoginOptions) {
       return guard(request, async () => {
-        if (request.method !== 'GET' && request.method !== 'HEAD') return methodNotAllowed(['GET']);
+        // GET only: a HEAD (link prefetchers) must not create a pending request.
+        if (request.method !== 'GET') return methodNotAllowed(['GET']);
         const fromQuery = loginOptions ?? loginOptionsFromQuery(s, new URL(request.url));
         const current = await sessionFromCookie(s, request);
         return beginLogin(s, request, fromQuery, current);
@@ -191,7 +192,10 @@ export function createServiceProvider(options: ServiceProviderOptions): ServiceP
     metadata(request) {
       return guard(request, async () => {
         if (request.method !== 'GET' && request.method !== 'HEAD') return methodNotAllowed(['GET']);
-        metadataXml ??= createSpMetadata(s.sp, s.crypto ? { crypto: s.crypto } : {});
+        metadataXml ??= createSpMetadata(s.sp, {
+          ...(options.metadata ?? {}),
+          ...(s.crypto && !options.metadata?.crypto ? { crypto: s.crypto } : {}),
+        });
         let xml: string;
         try {
           xml = await metadataXml;

@@ -2,6 +2,7 @@ import type { IdentityProviderConfig, ServiceProviderConfig } from '../config.js
 import type { CryptoProvider } from '../crypto/provider.js';
 import type { SamlError } from '../errors.js';
 import type { NameId, SamlAttribute } from '../lib/assertion.js';
+import type { SpMetadataOptions } from '../metadata/sp.js';
 import type { RequestedAuthnContextRecord, SamlStore, SessionRecord } from '../store/types.js';
 
 /**
@@ -206,6 +207,8 @@ export interface ServiceProviderOptions {
     session: SessionRecord,
     context: HookContext & { readonly reason: LogoutReason },
   ) => void | Promise<void>;
+  /** How the metadata endpoint builds the SP metadata (signing, validity, contacts). */
+  readonly metadata?: SpMetadataOptions;
   /** Operator logger. Default: `console.warn` / `console.error`. */
   readonly logger?: ServiceProviderLogger;
   /**
