@@ -37,12 +37,17 @@ function options(extra: Partial<ValidateResponseOptions> = {}): ValidateResponse
 // left out too: parseXml refuses it on purpose (xmldom reports it as a sign of an encoding error).
 // So are U+0085, U+2028 and U+2029: @xmldom/xmldom 0.9.12 turns them into line feeds (XML 1.1
 // line-end handling), even when written as character references, so they do not round-trip.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is excluded
-const NOT_ROUND_TRIPPED =
-  /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u0085\u2028\u2029\ufffd\ufffe\uffff]/;
-const xmlChar = fc
-  .string({ unit: 'grapheme', minLength: 1, maxLength: 1 })
-  .filter((c) => !NOT_ROUND_TRIPPED.test(c));
+const NOT_ROUND_TRIPPED = new Set([0x85, 0x2028, 0x2029, 0xfffd, 0xfffe, 0xffff]);
+function roundTrips(c: string): boolean {
+  for (const ch of c) {
+    const cp = ch.codePointAt(0)!;
+    if ((cp < 0x20 && cp !== 0x09 && cp !== 0x0a && cp !== 0x0d) || NOT_ROUND_TRIPPED.has(cp)) {
+      return false;
+    }
+  }
+  return true;
+}
+const xmlChar = fc.string({ unit: 'grapheme', minLength: 1, maxLength: 1 }).filter(roundTrips);
 const xmlText = fc.array(xmlChar, { maxLength: 24 }).map((cs) => cs.join(''));
 // NameID and identifiers are compared after trimming: generate them without outer whitespace.
 const token = fc
