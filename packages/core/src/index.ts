@@ -204,6 +204,7 @@ export type {
 export {
   chooseLogoutResponseEndpoint,
   createLogoutResponse,
+  logoutStatusForError,
   parseLogoutResponse,
   validateLogoutResponse,
 } from './messages/logout-response.js';
