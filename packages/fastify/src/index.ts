@@ -1,0 +1,14 @@
+// @samlkit/fastify public API. Every export is named; types are exported separately.
+
+export type {
+  AcsResult,
+  LoginOptions,
+  LogoutOptions,
+  RequireSessionOptions,
+  SamlProfile,
+  ServiceProvider,
+  ServiceProviderOptions,
+  SessionRecord,
+} from '@samlkit/core';
+export type { SamlFastify, SamlFastifyOptions } from './plugin.js';
+export { samlkit } from './plugin.js';

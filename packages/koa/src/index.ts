@@ -1,0 +1,14 @@
+// @samlkit/koa public API. Every export is named; types are exported separately.
+
+export type {
+  AcsResult,
+  LoginOptions,
+  LogoutOptions,
+  RequireSessionOptions,
+  SamlProfile,
+  ServiceProvider,
+  ServiceProviderOptions,
+  SessionRecord,
+} from '@samlkit/core';
+export type { SamlKoa, SamlState } from './saml-koa.js';
+export { createSamlKoa } from './saml-koa.js';
