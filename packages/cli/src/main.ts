@@ -129,6 +129,9 @@ function invokedDirectly(): boolean {
 }
 
 if (invokedDirectly()) {
+  // If the work never settles (a stalled stream), Node exits on an empty event loop: make that a
+  // failure rather than a silent success.
+  process.exitCode = 1;
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

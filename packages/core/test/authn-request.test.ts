@@ -80,6 +80,20 @@ describe('createAuthnRequest / parseAuthnRequest', () => {
     expect(parsed.providerName).toBe('</samlp:AuthnRequest><evil/>');
   });
 
+  it('keeps characters the parser would normalise or flag (U+0085, U+2028, U+2029, U+FFFD)', () => {
+    const tricky = 'a\u0085b\u2028c\u2029d\ufffde';
+    const { xml } = createAuthnRequest({
+      ...base,
+      issuer: tricky,
+      providerName: tricky,
+      nameIdPolicy: { spNameQualifier: tricky },
+    });
+    const parsed = parseAuthnRequest(xml);
+    expect(parsed.issuer).toBe(tricky);
+    expect(parsed.providerName).toBe(tricky);
+    expect(parsed.nameIdPolicy?.spNameQualifier).toBe(tricky);
+  });
+
   it('refuses contradictory or malformed options with TypeError', () => {
     const bad: unknown[] = [
       { ...base, assertionConsumerServiceUrl: 'https://sp/acs', assertionConsumerServiceIndex: 1 },

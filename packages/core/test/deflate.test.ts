@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_MAX_INFLATED_BYTES, deflateRaw, inflateRaw } from '../src/lib/deflate.js';
 
 const enc = new TextEncoder();
@@ -34,5 +34,41 @@ describe('raw DEFLATE', () => {
       code: 'INFLATE_FAILED',
     });
     await expect(inflateRaw(new Uint8Array(0))).rejects.toMatchObject({ code: 'INFLATE_FAILED' });
+  });
+
+  describe('stops a bomb before consuming it', () => {
+    const Native = globalThis.DecompressionStream;
+    afterEach(() => {
+      globalThis.DecompressionStream = Native;
+    });
+
+    it('feeds only a few KiB of a 50 KB bomb (50 MB of zeros) before refusing it', async () => {
+      const bomb = await deflateRaw(new Uint8Array(50 * 1024 * 1024));
+      let written = 0;
+      // A DecompressionStream that counts the compressed bytes it is given.
+      globalThis.DecompressionStream = class {
+        readonly readable: ReadableStream<Uint8Array>;
+        readonly writable: WritableStream<BufferSource>;
+        constructor(format: CompressionFormat) {
+          const inner = new Native(format);
+          this.readable = inner.readable;
+          const writer = inner.writable.getWriter();
+          this.writable = new WritableStream<BufferSource>({
+            write: (chunk) => {
+              written += (chunk as Uint8Array).byteLength;
+              return writer.write(chunk);
+            },
+            close: () => writer.close(),
+            abort: (reason) => writer.abort(reason),
+          });
+        }
+      } as unknown as typeof DecompressionStream;
+      await expect(inflateRaw(bomb)).rejects.toMatchObject({ code: 'INFLATE_TOO_LARGE' });
+      // Each 256-byte slice inflates to ~256 KiB, the cap: after a few slices the reader refuses
+      // and the rest of the bomb is never fed (without pacing, all of it would be inflated).
+      expect(written).toBeGreaterThan(0);
+      expect(written).toBeLessThanOrEqual(8 * 1024);
+      expect(bomb.length).toBeGreaterThan(40 * 1024);
+    });
   });
 });

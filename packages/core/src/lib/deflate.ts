@@ -4,11 +4,11 @@ import { SamlError } from '../errors.js';
 export const DEFAULT_MAX_INFLATED_BYTES = 256 * 1024;
 
 /**
- * Size of the compressed slices fed to the decompressor. DEFLATE expands at most ~1032:1, so a
- * slice can produce at most ~1 MiB before the reader sees it and stops: a deflate bomb is refused
- * long before it can grow memory to its full size.
+ * Size of the compressed slices fed to the decompressor. DEFLATE expands at most ~1032:1, so one
+ * slice inflates to at most ~264 KiB; the next slice is fed only after the reader has drained
+ * the output so far, so a deflate bomb is refused while only a few slices have been inflated.
  */
-const INPUT_SLICE = 1024;
+const INPUT_SLICE = 256;
 
 async function readAll(readable: ReadableStream<Uint8Array>, cap: number): Promise<Uint8Array> {
   const reader = readable.getReader();
@@ -114,12 +114,54 @@ export async function inflateRaw(
     });
   }
   const stream = new DecompressionStream('deflate-raw');
-  let stopped = false;
-  const writing = feed(stream.writable, data, () => stopped, INPUT_SLICE);
+  const reader = stream.readable.getReader();
+  const writer = stream.writable.getWriter();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const take = (value: Uint8Array): void => {
+    total += value.byteLength;
+    if (total > maxBytes) throw tooLarge(maxBytes);
+    chunks.push(value);
+  };
   try {
-    return await readAll(stream.readable, maxBytes);
+    let pendingRead = reader.read();
+    // Feed one slice at a time, and only once the reader has drained everything the previous
+    // slice produced: the write has settled and a read stayed unanswered across a macrotask.
+    // Runtimes whose DecompressionStream does not apply backpressure to its input (Node's) would
+    // otherwise inflate the whole bomb into their internal queue before the reader sees the cap.
+    for (let i = 0; ; i += INPUT_SLICE) {
+      const last = i >= data.length;
+      const op = last ? writer.close() : writer.write(data.slice(i, i + INPUT_SLICE));
+      let settled = false;
+      op.then(
+        () => {
+          settled = true;
+        },
+        () => {
+          settled = true; // the reader reports the error
+        },
+      );
+      for (;;) {
+        const r = await Promise.race([pendingRead, nextMacrotask()]);
+        if (r === TICK) {
+          if (settled) break;
+          continue;
+        }
+        if (r.done) return concat(chunks, total);
+        take(r.value);
+        pendingRead = reader.read();
+      }
+      if (last) break;
+    }
+    for (;;) {
+      const r = await pendingRead;
+      if (r.done) return concat(chunks, total);
+      take(r.value);
+      pendingRead = reader.read();
+    }
   } catch (cause) {
-    stopped = true;
+    reader.cancel().catch(() => {});
+    writer.abort().catch(() => {});
     if (cause instanceof SamlError) throw cause;
     throw new SamlError('INFLATE_FAILED', 'The message could not be inflated.', {
       expected: 'raw DEFLATE data (RFC 1951, no zlib or gzip header)',
@@ -127,7 +169,29 @@ export async function inflateRaw(
       hint: 'a HTTP-POST value is not deflated; a value from a URL must be URL-decoded, then base64-decoded',
       cause,
     });
-  } finally {
-    await writing;
   }
+}
+
+const TICK = Symbol('tick');
+
+function nextMacrotask(): Promise<typeof TICK> {
+  return new Promise((resolve) => setTimeout(() => resolve(TICK), 0));
+}
+
+function concat(chunks: readonly Uint8Array[], total: number): Uint8Array {
+  const out = new Uint8Array(total);
+  let o = 0;
+  for (const c of chunks) {
+    out.set(c, o);
+    o += c.byteLength;
+  }
+  return out;
+}
+
+function tooLarge(cap: number): SamlError {
+  return new SamlError('INFLATE_TOO_LARGE', 'The compressed message inflates beyond the limit.', {
+    expected: `at most ${cap} bytes once inflated`,
+    found: `more than ${cap} bytes`,
+    hint: 'this is typical of a deflate bomb; raise maxInflatedBytes only for a legitimate, huge message',
+  });
 }

@@ -130,11 +130,15 @@ const NON_XML_CHAR =
   /[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\u{10000}-\u{10ffff}]|[\ud800-\udfff]/u;
 
 /**
- * escapeXml plus character references for U+0085 and U+2028, which the XML parser would otherwise
- * normalise to a line feed (text) or a space (attributes), changing the value.
+ * escapeXml plus character references for U+0085, U+2028 and U+2029, which the XML parser would otherwise
+ * normalise to a line feed (text) or a space (attributes), and for U+FFFD, which the parser takes
+ * as a sign of an encoding error when it appears literally.
  */
 function esc(value: string): string {
-  return escapeXml(value).replace(/[\u0085\u2028]/g, (c) => `&#x${c.charCodeAt(0).toString(16)};`);
+  return escapeXml(value).replace(
+    /[\u0085\u2028\u2029\ufffd]/g,
+    (c) => `&#x${c.charCodeAt(0).toString(16)};`,
+  );
 }
 
 function checkString(
