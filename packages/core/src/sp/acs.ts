@@ -10,7 +10,7 @@ import { validateResponse } from '../messages/response.js';
 import { createSessionId } from '../store/session-id.js';
 import type { PendingRequest, SessionRecord } from '../store/types.js';
 import { readForm } from './http.js';
-import { findIdp, type Settings } from './settings.js';
+import type { Settings } from './settings.js';
 import type { AcsResult, LogoutReason, SamlProfile } from './types.js';
 
 /** What the ACS received, before any check. */
@@ -129,35 +129,41 @@ export async function processAcs(
     );
   }
 
-  const { key: idpKey, idp } = findIdp(s, pending?.idpEntityId ?? claimedIssuer ?? '');
-  if (received.redirect?.signature) {
-    // A signed query must verify too (SAML bindings §3.4.4.1), besides the XML signature.
-    await verifyRedirectSignature(received.redirect, {
-      keys: idp.signingKeys,
-      allowSha1: s.options.allowSha1 ?? false,
-      ...(s.crypto ? { crypto: s.crypto } : {}),
-    });
-  }
+  const choice = await s.directory.forMessage(claimedIssuer, pending?.idpEntityId);
+  const idpKey = choice.key;
   const requested = pending?.requestedAuthnContext;
   // An exact comparison (SAML's default) means the class used must be one requested; for
   // minimum/better/maximum the ordering is the IdP's, so the application checks the class itself.
   const expectedAuthnContext =
     requested && (requested.comparison ?? 'exact') === 'exact' ? requested.classRefs : undefined;
   const now = s.now();
-  const result = await validateResponse(received.xml, {
-    sp: { entityId: s.sp.entityId, acsUrl: s.acsUrls },
-    idp: { entityId: idp.entityId, signingKeys: idp.signingKeys },
-    now,
-    clockSkewMs: s.clockSkewMs,
-    inResponseTo: pending ? [pending.id] : [],
-    allowUnsolicited: s.options.allowUnsolicited ?? false,
-    allowSha1: s.options.allowSha1 ?? false,
-    ...(s.options.userIdAttribute ? { userIdAttribute: s.options.userIdAttribute } : {}),
-    ...(expectedAuthnContext ? { expectedAuthnContext } : {}),
-    decryptionKeys: (s.sp.decryptionKeys ?? []).map((k) => k.privateKey),
-    requireEncryption: s.options.requireEncryption ?? false,
-    replayCache: s.store,
-    ...(s.crypto ? { crypto: s.crypto } : {}),
+  // With a metadata source, a signature by an unknown key triggers one refresh and retry (the
+  // IdP rolled its certificate). Nothing one-time is consumed before the signature checks: the
+  // pending request is already taken, and the replay cache is written last.
+  const result = await s.directory.withRollover(choice, async (idp) => {
+    if (received.redirect?.signature) {
+      // A signed query must verify too (SAML bindings §3.4.4.1), besides the XML signature.
+      await verifyRedirectSignature(received.redirect, {
+        keys: idp.signingKeys,
+        allowSha1: s.options.allowSha1 ?? false,
+        ...(s.crypto ? { crypto: s.crypto } : {}),
+      });
+    }
+    return validateResponse(received.xml, {
+      sp: { entityId: s.sp.entityId, acsUrl: s.acsUrls },
+      idp: { entityId: idp.entityId, signingKeys: idp.signingKeys },
+      now,
+      clockSkewMs: s.clockSkewMs,
+      inResponseTo: pending ? [pending.id] : [],
+      allowUnsolicited: s.options.allowUnsolicited ?? false,
+      allowSha1: s.options.allowSha1 ?? false,
+      ...(s.options.userIdAttribute ? { userIdAttribute: s.options.userIdAttribute } : {}),
+      ...(expectedAuthnContext ? { expectedAuthnContext } : {}),
+      decryptionKeys: (s.sp.decryptionKeys ?? []).map((k) => k.privateKey),
+      requireEncryption: s.options.requireEncryption ?? false,
+      replayCache: s.store,
+      ...(s.crypto ? { crypto: s.crypto } : {}),
+    });
   });
 
   const profile: SamlProfile = {

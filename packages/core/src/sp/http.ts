@@ -38,6 +38,8 @@ const BAD_INPUT = new Set<SamlErrorCode>([
   'XML_COMMENT_IN_TEXT',
   'MESSAGE_VERSION_UNSUPPORTED',
   'RETURN_TO_UNSAFE',
+  // A login or message naming an IdP this SP does not know.
+  'IDP_UNKNOWN',
 ]);
 
 /** Codes that are the server's own fault (HTTP 500): configuration, keys, outgoing calls. */

@@ -6,7 +6,7 @@ import { createAuthnRequest, type RequestedAuthnContext } from '../messages/auth
 import { signXml } from '../signature/sign.js';
 import type { PendingRequest, SessionRecord } from '../store/types.js';
 import { htmlResponse, redirectResponse } from './http.js';
-import { findIdp, publicOrigin, returnPath, type Settings } from './settings.js';
+import { publicOrigin, returnPath, type Settings } from './settings.js';
 import type { LoginOptions } from './types.js';
 
 /**
@@ -66,7 +66,7 @@ export async function beginLogin(
   options: LoginOptions,
   current: SessionRecord | undefined,
 ): Promise<Response> {
-  const { key, idp } = findIdp(s, options.idp);
+  const { key, idp, authnRequestParams } = await s.directory.forLogin(options.idp);
   const now = s.now();
   let returnTo = s.defaultReturnTo;
   if (options.returnTo !== undefined) {
@@ -150,6 +150,9 @@ export async function beginLogin(
       type: 'SAMLRequest',
       xml: created.xml,
       relayState,
+      ...(authnRequestParams && Object.keys(authnRequestParams).length > 0
+        ? { extraParams: authnRequestParams }
+        : {}),
       ...(sign && s.signingKey
         ? { sign: { key: s.signingKey.privateKey, ...(algorithm ? { algorithm } : {}) } }
         : {}),

@@ -23,7 +23,7 @@ import { notifyLogout } from './acs.js';
 import { serializeCookie } from './cookie.js';
 import { PAGE_HEADERS, readBody, readForm, redirectResponse } from './http.js';
 import { postFormResponse } from './login.js';
-import { findIdp, returnPath, type Settings } from './settings.js';
+import { returnPath, type Settings } from './settings.js';
 import type { LogoutOptions } from './types.js';
 
 /** How a message is sent to the IdP's SLO endpoint. */
@@ -106,7 +106,7 @@ export async function beginLogout(
     await notifyLogout(s, session, request, 'sp-initiated');
   let idp: IdentityProviderConfig | undefined;
   try {
-    idp = findIdp(s, session.issuer).idp;
+    idp = (await s.directory.forMessage(session.issuer, session.issuer)).idp;
   } catch {
     idp = undefined; // the IdP was removed from the configuration since this login
   }
@@ -254,18 +254,22 @@ export async function handleSlo(
   const isSoap = message.binding === 'soap';
   try {
     const { type, issuer } = await peek(message);
-    const { idp } = findIdp(s, s.idps.size === 1 ? undefined : (issuer ?? ''));
-    const common = {
+    const choice = await s.directory.forMessage(issuer);
+    const idp = choice.idp;
+    const common = (trusted: IdentityProviderConfig) => ({
       sp: s.sp,
-      idp: { entityId: idp.entityId, signingKeys: idp.signingKeys },
+      idp: { entityId: trusted.entityId, signingKeys: trusted.signingKeys },
       now: s.now(),
       clockSkewMs: s.clockSkewMs,
       allowUnsignedLogout: s.options.allowUnsignedLogout ?? false,
       allowSha1: s.options.allowSha1 ?? false,
       ...(s.crypto ? { crypto: s.crypto } : {}),
-    };
+    });
     if (type === 'SAMLResponse') {
-      const res = await validateLogoutResponse(message, { ...common, pendingRequests: s.store });
+      // The pending request is taken inside, after the signature check: safe to retry.
+      const res = await s.directory.withRollover(choice, (trusted) =>
+        validateLogoutResponse(message, { ...common(trusted), pendingRequests: s.store }),
+      );
       const ok = res.status.success && !res.status.partial;
       if (!ok) {
         s.logger.warn('slo: the IdP reported an incomplete logout', { status: res.status.codes });
@@ -273,7 +277,9 @@ export async function handleSlo(
       const landing = ok ? (res.pendingRequest?.returnTo ?? s.logoutComplete) : s.logoutPartial;
       return redirectResponse(landing, [serializeCookie(s.cookie, null)]);
     }
-    const req = await validateLogoutRequest(message, { ...common, replayCache: s.store });
+    const req = await s.directory.withRollover(choice, (trusted) =>
+      validateLogoutRequest(message, { ...common(trusted), replayCache: s.store }),
+    );
     const { ended, failed } = await endSessions(
       s,
       request,

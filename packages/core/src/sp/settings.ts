@@ -10,6 +10,7 @@ import {
 import type { CryptoProvider } from '../crypto/provider.js';
 import { describeValue, SamlError } from '../errors.js';
 import { DEFAULT_CLOCK_SKEW_MS } from '../lib/checks.js';
+import type { IdpRegistry, ResolvedIdp } from '../metadata/registry.js';
 import { MemoryStore } from '../store/memory.js';
 import type { SamlStore } from '../store/types.js';
 import { type CookieSettings, resolveCookie } from './cookie.js';
@@ -20,8 +21,10 @@ import type { ServiceProviderLogger, ServiceProviderOptions } from './types.js';
 export interface Settings {
   readonly options: ServiceProviderOptions;
   readonly sp: ServiceProviderConfig;
-  /** IdPs by application key, in configuration order. */
+  /** IdPs by application key, in configuration order (empty when a registry is used). */
   readonly idps: ReadonlyMap<string, IdentityProviderConfig>;
+  /** Finds IdPs for logins and messages (static configurations or an IdP registry). */
+  readonly directory: IdpDirectory;
   readonly store: SamlStore;
   readonly base: URL;
   readonly paths: {
@@ -79,8 +82,100 @@ function positive(value: number | undefined, fallback: number, what: string): nu
   return v;
 }
 
+/** An IdP chosen for a login or a message. @internal */
+export interface IdpChoice {
+  /** The application key (static configuration) or the entity ID (registry). */
+  readonly key: string;
+  readonly idp: IdentityProviderConfig;
+  /** Extra AuthnRequest query parameters (registry entries may set them). */
+  readonly authnRequestParams?: Readonly<Record<string, string>>;
+}
+
+/** Where the handlers find IdPs. @internal */
+export interface IdpDirectory {
+  /** For a login: by app key or entity ID (or, with a registry, an email address); default the first. */
+  forLogin(hint: string | undefined): Promise<IdpChoice>;
+  /**
+   * For an incoming message: the IdP the pending request went to, else the one the (unverified)
+   * Issuer names. Validation then checks the Issuer against it.
+   */
+  forMessage(issuer: string | undefined, requestedEntityId?: string): Promise<IdpChoice>;
+  /** Runs a validation with the IdP's keys; a metadata source retries once after a key rollover. */
+  withRollover<T>(choice: IdpChoice, fn: (idp: IdentityProviderConfig) => Promise<T>): Promise<T>;
+}
+
+function isRegistry(value: unknown): value is IdpRegistry {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as IdpRegistry).forMessage === 'function' &&
+    typeof (value as IdpRegistry).resolve === 'function'
+  );
+}
+
+function staticDirectory(idps: ReadonlyMap<string, IdentityProviderConfig>): IdpDirectory {
+  const find = (key: string | undefined): IdpChoice => findIdpIn(idps, key);
+  return {
+    forLogin: async (hint) => find(hint),
+    forMessage: async (issuer, requested) => {
+      if (requested !== undefined) return find(requested);
+      // With one IdP, validation reports a wrong Issuer precisely (ISSUER_MISMATCH).
+      return idps.size === 1 ? find(undefined) : find(issuer ?? '');
+    },
+    withRollover: (choice, fn) => fn(choice.idp),
+  };
+}
+
+function registryDirectory(registry: IdpRegistry): IdpDirectory {
+  const choice = (r: ResolvedIdp): IdpChoice => ({
+    key: r.entityId,
+    idp: r.idp,
+    authnRequestParams: r.authnRequestParams,
+  });
+  return {
+    async forLogin(hint) {
+      const first = registry.entityIds[0];
+      if (hint === undefined) {
+        if (first === undefined)
+          throw configError('idps', 'at least one IdP in the registry', 'none');
+        return choice(await registry.resolve({ entityId: first }));
+      }
+      if (registry.has(hint)) return choice(await registry.resolve({ entityId: hint }));
+      return choice(await registry.resolve(hint.includes('@') ? { email: hint } : { key: hint }));
+    },
+    async forMessage(issuer, requested) {
+      return choice(await registry.forMessage(issuer ?? requested ?? '', requested));
+    },
+    withRollover: (c, fn) => registry.withRollover(c.idp.entityId, fn),
+  };
+}
+
+/**
+ * Finds a configured IdP by application key or entity ID (the first when `key` is undefined).
+ * @throws SamlError `IDP_UNKNOWN`
+ * @internal
+ */
+export function findIdpIn(
+  idps: ReadonlyMap<string, IdentityProviderConfig>,
+  key: string | undefined,
+): IdpChoice {
+  if (key === undefined) {
+    const [first] = idps.entries();
+    return { key: first![0], idp: first![1] };
+  }
+  const direct = idps.get(key);
+  if (direct) return { key, idp: direct };
+  for (const [k, idp] of idps) if (idp.entityId === key) return { key: k, idp };
+  throw new SamlError('IDP_UNKNOWN', 'The identity provider is not configured.', {
+    expected: `one of ${[...idps.keys()].map((k) => describeValue(k)).join(', ')}`,
+    found: describeValue(key),
+    hint: 'add the IdP to the idps option, or fix the idp parameter / the message Issuer',
+  });
+}
+
 function collectIdps(idps: ServiceProviderOptions['idps']): Map<string, IdentityProviderConfig> {
   const map = new Map<string, IdentityProviderConfig>();
+  if (isRegistry(idps)) return map;
   if (!idps || typeof idps !== 'object') {
     throw configError(
       'idps',
@@ -100,7 +195,6 @@ function collectIdps(idps: ServiceProviderOptions['idps']): Map<string, Identity
       map.set(key, defineIdentityProvider(idp));
     }
   }
-  if (map.size === 0) throw configError('idps', 'at least one IdP', 'none');
   const seen = new Set<string>();
   for (const idp of map.values()) {
     if (seen.has(idp.entityId)) {
@@ -126,6 +220,9 @@ export function resolveSettings(options: ServiceProviderOptions): Settings {
   }
   const sp = defineServiceProvider(options.sp);
   const idps = collectIdps(options.idps);
+  if (idps.size === 0 && !isRegistry(options.idps)) {
+    throw configError('idps', 'at least one IdP', 'none');
+  }
   const defaultAcs = pickEndpoint(sp.assertionConsumerServices) as Endpoint;
   let base: URL;
   try {
@@ -182,6 +279,7 @@ export function resolveSettings(options: ServiceProviderOptions): Settings {
     options,
     sp,
     idps,
+    directory: isRegistry(options.idps) ? registryDirectory(options.idps) : staticDirectory(idps),
     store: options.store ?? new MemoryStore(),
     base,
     paths,
@@ -199,29 +297,6 @@ export function resolveSettings(options: ServiceProviderOptions): Settings {
     logoutComplete,
     logoutPartial,
   };
-}
-
-/**
- * Finds an IdP by application key or entity ID.
- * @throws SamlError `CONFIG_INVALID` when `key` names no configured IdP
- * @internal
- */
-export function findIdp(
-  s: Settings,
-  key: string | undefined,
-): { key: string; idp: IdentityProviderConfig } {
-  if (key === undefined) {
-    const [first] = s.idps.entries();
-    return { key: first![0], idp: first![1] };
-  }
-  const direct = s.idps.get(key);
-  if (direct) return { key, idp: direct };
-  for (const [k, idp] of s.idps) if (idp.entityId === key) return { key: k, idp };
-  throw new SamlError('ISSUER_MISMATCH', 'The identity provider is not configured.', {
-    expected: `one of ${[...s.idps.keys()].map((k) => describeValue(k)).join(', ')}`,
-    found: describeValue(key),
-    hint: 'add the IdP to the idps option, or fix the idp parameter / the message Issuer',
-  });
 }
 
 /**

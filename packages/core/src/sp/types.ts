@@ -2,6 +2,7 @@ import type { IdentityProviderConfig, ServiceProviderConfig } from '../config.js
 import type { CryptoProvider } from '../crypto/provider.js';
 import type { SamlError } from '../errors.js';
 import type { NameId, SamlAttribute } from '../lib/assertion.js';
+import type { IdpRegistry } from '../metadata/registry.js';
 import type { SpMetadataOptions } from '../metadata/sp.js';
 import type { RequestedAuthnContextRecord, SamlStore, SessionRecord } from '../store/types.js';
 
@@ -130,10 +131,13 @@ export interface ServiceProviderOptions {
   readonly sp: ServiceProviderConfig;
   /**
    * The IdP(s) the SP trusts. One configuration, a list (each keyed by its entity ID), or a record
-   * keyed by an application key (e.g. a tenant name). The login endpoint picks one with
-   * `?idp=<key or entity ID>`; without it, the first.
+   * keyed by an application key (e.g. a tenant name), or an `IdpRegistry` (`createIdpRegistry`:
+   * metadata sources refreshed on schedule and on a signing-key rollover, keys and email domains).
+   * The login endpoint picks one with `?idp=<key, entity ID or, with a registry, email>`; without
+   * it, the first.
    */
   readonly idps:
+    | IdpRegistry
     | IdentityProviderConfig
     | readonly IdentityProviderConfig[]
     | Readonly<Record<string, IdentityProviderConfig>>;

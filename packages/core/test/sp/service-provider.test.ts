@@ -338,7 +338,8 @@ describe('public origin and configuration', () => {
     const pending = await s.store.takePendingRequest(request.id);
     expect(pending?.idpEntityId).toBe(idp.entityId);
     const unknown = await s.sp.login(req('/saml/login?idp=nobody'));
-    expect(unknown.status).toBe(403);
+    expect(unknown.status).toBe(400);
+    expect(await errorCode(unknown)).toBe('IDP_UNKNOWN');
   });
 });
 
