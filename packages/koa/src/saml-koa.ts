@@ -5,7 +5,7 @@ import {
   type ServiceProviderOptions,
   type SessionRecord,
 } from '@samlkit/core';
-import type { Context, DefaultState, Middleware } from 'koa';
+import type { Context, Middleware } from 'koa';
 import { requestUrl, toWebRequest } from './lib/node.js';
 
 /** What samlkit puts into `ctx.state`. */
@@ -32,9 +32,7 @@ export interface SamlKoa {
    * otherwise it sends the browser to login with `returnTo` set to this page, straight to the IdP
    * for a step-up (`maxAuthnAgeMs`, `authnContext`), or answers 401 JSON to API clients.
    */
-  requireSession(
-    options?: RequireSessionOptions,
-  ): Middleware<DefaultState & { samlSession: SessionRecord }>;
+  requireSession(options?: RequireSessionOptions): Middleware;
   /** Middleware that sets `ctx.state.samlSession` when the request has a session, and continues. */
   loadSession(): Middleware;
   /** The live session of a request, if any. */
@@ -100,10 +98,7 @@ export function createSamlKoa(options: ServiceProviderOptions): SamlKoa {
       await respond(ctx, response);
     },
     requireSession(requireOptions?: RequireSessionOptions) {
-      const guard: Middleware<DefaultState & { samlSession: SessionRecord }> = async (
-        ctx,
-        next,
-      ) => {
+      const guard: Middleware = async (ctx, next) => {
         const result = await provider.requireSession(toRequest(ctx, false), requireOptions);
         if (result.response) return respond(ctx, result.response);
         ctx.state.samlSession = result.session;
