@@ -43,3 +43,11 @@ export {
   CONFORMANCE_SP_BASE,
   runAdapterConformance,
 } from './adapter-conformance.js';
+export type {
+  BuildLogoutRequestOptions,
+  BuildLogoutResponseOptions,
+  TestHttpRequest,
+  TestLogoutBinding,
+  TestLogoutDelivery,
+} from './logout.js';
+export { buildLogoutRequest, buildLogoutResponse } from './logout.js';
