@@ -38,12 +38,23 @@ export const nodeIo: CliIo = {
   now: () => new Date(),
 };
 
-function topUsage(): string {
+async function topUsage(): Promise<string> {
+  const names = Object.keys(COMMANDS);
+  const width = Math.max(...names.map((n) => n.length));
+  const lines = await Promise.all(
+    names.map(async (name) => {
+      const summary = await COMMANDS[name]!().then(
+        (m) => m.default.summary,
+        () => '',
+      );
+      return `  ${name.padEnd(width)}  ${summary}`.trimEnd();
+    }),
+  );
   return [
     'Usage: samlkit <command> [options]',
     '',
     'Commands:',
-    ...Object.keys(COMMANDS).map((name) => `  ${name}`),
+    ...lines,
     '',
     'Run `samlkit <command> --help` for the options of a command.',
     'Exit codes: 0 success, 1 failure (JSON {code, message} on stdout), 2 usage error.',
@@ -73,7 +84,7 @@ function failure(err: unknown): Record<string, unknown> {
 export async function main(argv: readonly string[], io: CliIo = nodeIo): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    (name === undefined ? io.stderr : io.stdout)(topUsage());
+    (name === undefined ? io.stderr : io.stdout)(await topUsage());
     return name === undefined ? 2 : 0;
   }
   if (name === '--version') {
@@ -82,7 +93,7 @@ export async function main(argv: readonly string[], io: CliIo = nodeIo): Promise
   }
   const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!load) {
-    io.stderr(`samlkit: unknown command ${JSON.stringify(name)}\n\n${topUsage()}`);
+    io.stderr(`samlkit: unknown command ${JSON.stringify(name)}\n\n${await topUsage()}`);
     return 2;
   }
   const command = (await load()).default;
