@@ -51,3 +51,10 @@ export type {
   TestLogoutDelivery,
 } from './logout.js';
 export { buildLogoutRequest, buildLogoutResponse } from './logout.js';
+export type {
+  IdpServer,
+  IdpServerOptions,
+  IdpServerServiceProvider,
+  IdpServerUser,
+} from './idp-server.js';
+export { IDP_SERVER_USERS, startIdpServer } from './idp-server.js';

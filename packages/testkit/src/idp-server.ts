@@ -1,0 +1,547 @@
+// A test Identity Provider as an HTTP server (node:http): a login page with a few test users,
+// SingleSignOnService on Redirect and POST, SingleLogoutService, and IdP metadata. Used by the
+// browser tests, the demo (`pnpm start`) and `samlkit dev-idp`. Never for production: passwords are
+// the test users' own, and AuthnRequest signatures are not checked.
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  type AuthnRequest,
+  decodePostBinding,
+  decodeRedirect,
+  type IdentityProviderConfig,
+  type LogoutRequest,
+  POST_FORM_SCRIPT_HASH,
+  parseAuthnRequest,
+  parseLogoutRequest,
+  parseLogoutResponse,
+  renderPostForm,
+} from '@samlkit/core';
+import { createTestIdp, type TestDelivery, type TestIdp } from './idp.js';
+import type { TestKeys } from './keys.js';
+import type { TestAttribute } from './response.js';
+
+/** A user who can sign in at the test IdP. */
+export interface IdpServerUser {
+  /** What is typed into the login form. */
+  readonly username: string;
+  readonly password: string;
+  /** The NameID asserted for the user (an e-mail address). */
+  readonly nameId: string;
+  /** Attributes asserted for the user. */
+  readonly attributes?: readonly TestAttribute[];
+}
+
+/** A service provider the test IdP knows: where its logout messages go. */
+export interface IdpServerServiceProvider {
+  /** The SP's entity ID (the Issuer of its AuthnRequests). */
+  readonly entityId: string;
+  /**
+   * The SP's AssertionConsumerService URLs. When given, an AuthnRequest naming another ACS URL is
+   * refused (as a real IdP does); when absent, any ACS URL is answered.
+   */
+  readonly acsUrls?: readonly string[];
+  /** The SP's SingleLogoutService URL (Redirect binding), for LogoutRequests and LogoutResponses. */
+  readonly sloUrl?: string;
+}
+
+/** Options of {@link startIdpServer}. */
+export interface IdpServerOptions {
+  /** Loopback address to listen on. Default `127.0.0.1`. */
+  readonly host?: string;
+  /** Port. Default 0 (a free port). */
+  readonly port?: number;
+  /** Entity ID. Default `<url>/metadata`. */
+  readonly entityId?: string;
+  /** Signing keys. Default: generated (RSA 2048, self-signed). */
+  readonly keys?: TestKeys;
+  /** Who can sign in. Default {@link IDP_SERVER_USERS}. */
+  readonly users?: readonly IdpServerUser[];
+  /** The SPs the IdP knows (needed for logout). Default: none (any SP may log in). */
+  readonly serviceProviders?: readonly IdpServerServiceProvider[];
+  /** The AuthnContextClassRef asserted when the SP asked for none. Default PasswordProtectedTransport. */
+  readonly authnContextClassRef?: string;
+}
+
+/** A running test IdP. */
+export interface IdpServer {
+  /** Its base URL, e.g. `http://127.0.0.1:41234`. */
+  readonly url: string;
+  readonly entityId: string;
+  /** The IdP as an SP configures it (endpoints on this server, its signing certificate). */
+  readonly config: IdentityProviderConfig;
+  /** The in-process IdP that signs the messages (for tests that build messages themselves). */
+  readonly idp: TestIdp;
+  readonly users: readonly IdpServerUser[];
+  /** Stops the server (open connections are closed). */
+  stop(): Promise<void>;
+}
+
+const PASSWORD_PROTECTED = 'urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport';
+
+/** The default test users (password = username). */
+export const IDP_SERVER_USERS: readonly IdpServerUser[] = Object.freeze([
+  {
+    username: 'alice',
+    password: 'alice',
+    nameId: 'alice@example.com',
+    attributes: [
+      { name: 'email', values: ['alice@example.com'] },
+      { name: 'displayName', values: ['Alice Example'] },
+      { name: 'groups', values: ['staff', 'admins'] },
+    ],
+  },
+  {
+    username: 'bob',
+    password: 'bob',
+    nameId: 'bob@example.com',
+    attributes: [
+      { name: 'email', values: ['bob@example.com'] },
+      { name: 'displayName', values: ['Bob Example'] },
+      { name: 'groups', values: ['staff'] },
+    ],
+  },
+  {
+    username: 'carol',
+    password: 'carol',
+    nameId: 'carol@example.com',
+    attributes: [
+      { name: 'email', values: ['carol@example.com'] },
+      { name: 'displayName', values: ['Carol Example'] },
+    ],
+  },
+]);
+
+const COOKIE = 'samlkit_idp';
+const MAX_BODY = 2 * 1024 * 1024;
+const PAGE_CSP =
+  "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'";
+
+interface PendingLogin {
+  readonly request: AuthnRequest;
+  readonly relayState: string | undefined;
+  readonly createdAt: number;
+}
+
+interface IdpSession {
+  readonly user: IdpServerUser;
+  readonly sessionIndex: string;
+  /** SP entity IDs the user signed in to through this session. */
+  readonly sps: Set<string>;
+}
+
+function escapeHtml(value: string): string {
+  return value.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );
+}
+
+function escapeXml(value: string): string {
+  return escapeHtml(value);
+}
+
+function page(title: string, body: string): string {
+  return (
+    '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">' +
+    '<meta name="viewport" content="width=device-width, initial-scale=1">' +
+    `<title>${escapeHtml(title)}</title>` +
+    '<style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem}' +
+    'label{display:block;margin:.6rem 0}input{font-size:1rem}</style></head><body>\n' +
+    `<h1>${escapeHtml(title)}</h1>\n${body}\n</body></html>\n`
+  );
+}
+
+function readCookie(req: IncomingMessage, name: string): string | undefined {
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq !== -1 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
+}
+
+async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of req) {
+    total += (chunk as Buffer).length;
+    if (total > MAX_BODY) throw new Error('request body too large');
+    chunks.push(chunk as Buffer);
+  }
+  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+}
+
+function send(
+  res: ServerResponse,
+  status: number,
+  html: string,
+  headers: Record<string, string | string[]> = {},
+): void {
+  res.writeHead(status, {
+    'content-type': 'text/html; charset=utf-8',
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+    'content-security-policy': PAGE_CSP,
+    ...headers,
+  });
+  res.end(html);
+}
+
+function redirect(res: ServerResponse, location: string, cookies: string[] = []): void {
+  res.writeHead(303, {
+    location,
+    'cache-control': 'no-store',
+    ...(cookies.length ? { 'set-cookie': cookies } : {}),
+  });
+  res.end();
+}
+
+/** Sends what the in-process IdP produced: a 303 (Redirect) or an auto-submitting form (POST). */
+function deliver(res: ServerResponse, delivery: TestDelivery, cookies: string[] = []): void {
+  if (delivery.binding === 'redirect') return redirect(res, delivery.url, cookies);
+  if (delivery.binding !== 'post') throw new Error('the browser cannot carry a SOAP message');
+  const type = delivery.form.has('SAMLResponse') ? 'SAMLResponse' : 'SAMLRequest';
+  const relayState = delivery.form.get('RelayState');
+  const html = renderPostForm({
+    action: delivery.url,
+    type,
+    value: delivery.form.get(type)!,
+    ...(relayState !== null ? { relayState } : {}),
+  });
+  res.writeHead(200, {
+    'content-type': 'text/html; charset=utf-8',
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+    'content-security-policy': `default-src 'none'; script-src '${POST_FORM_SCRIPT_HASH}'; form-action ${new URL(delivery.url).origin}; base-uri 'none'`,
+    ...(cookies.length ? { 'set-cookie': cookies } : {}),
+  });
+  res.end(html);
+}
+
+/**
+ * Starts a test Identity Provider on loopback: an HTML login page with test users, the
+ * SingleSignOnService on the HTTP-Redirect and HTTP-POST bindings (answering with a signed
+ * Response through an auto-submitting HTTP-POST form, or HTTP-Redirect when the AuthnRequest asks
+ * for it), ForceAuthn (the login page again, even with an IdP session), the SingleLogoutService
+ * for LogoutRequests and LogoutResponses from SPs, IdP-initiated logout (`GET /logout`), and its
+ * metadata (`GET /metadata`).
+ *
+ * Routes: `GET /` (users and endpoints), `GET|POST /sso`, `POST /login` (the form),
+ * `GET|POST /slo`, `GET|POST /slo/response`, `GET /logout?sp=<entityID>`, `GET /metadata`.
+ *
+ * It is a test tool: AuthnRequest signatures are not verified and the users are fixed. Logins to
+ * SPs it does not know are answered (to the ACS URL the request names) unless `serviceProviders`
+ * lists the SPs with their ACS URLs.
+ *
+ * @param options - address, entity ID, keys, users, known SPs
+ * @returns the running server, its SP-side configuration and a `stop()`
+ * @throws Error when the address cannot be bound
+ * @example A browser test or a local demo
+ * ```ts
+ * const idp = await startIdpServer({
+ *   serviceProviders: [{ entityId: 'http://localhost:3000/saml/metadata',
+ *     sloUrl: 'http://localhost:3000/saml/slo' }],
+ * });
+ * const saml = createSamlExpress({ sp, idps: idp.config, baseUrl: 'http://localhost:3000' });
+ * // …
+ * await idp.stop();
+ * ```
+ * @see SAML profiles §4.1 (Web Browser SSO), §4.4 (Single Logout); metadata §2.4.3
+ */
+export async function startIdpServer(options: IdpServerOptions = {}): Promise<IdpServer> {
+  const host = options.host ?? '127.0.0.1';
+  const users = options.users ?? IDP_SERVER_USERS;
+  const sps = new Map((options.serviceProviders ?? []).map((sp) => [sp.entityId, sp]));
+  const pending = new Map<string, PendingLogin>();
+  const sessions = new Map<string, IdpSession>();
+  let idp: TestIdp | undefined;
+  let base = '';
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      if (!res.headersSent) {
+        send(res, 400, page('Request refused', `<p>${escapeHtml(String(err))}</p>`));
+      } else {
+        res.destroy();
+      }
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  base = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const entityId = options.entityId ?? `${base}/metadata`;
+  try {
+    idp = await createTestIdp({
+      entityId,
+      baseUrl: base,
+      ...(options.keys ? { keys: options.keys } : {}),
+    });
+  } catch (err) {
+    server.close();
+    throw err;
+  }
+  const testIdp = idp;
+
+  function currentSession(req: IncomingMessage): [string, IdpSession] | undefined {
+    const sid = readCookie(req, COOKIE);
+    const session = sid ? sessions.get(sid) : undefined;
+    return sid && session ? [sid, session] : undefined;
+  }
+
+  function loginForm(loginId: string, login: PendingLogin, error?: string): string {
+    const who = escapeHtml(login.request.issuer);
+    const step = login.request.forceAuthn ? '<p><strong>Please sign in again.</strong></p>' : '';
+    return page(
+      'Test IdP — sign in',
+      `<p>Signing in to <code>${who}</code>.</p>${step}` +
+        (error ? `<p role="alert" style="color:#b00">${escapeHtml(error)}</p>` : '') +
+        `<form method="post" action="/login">` +
+        `<input type="hidden" name="login" value="${escapeHtml(loginId)}">` +
+        '<label>Username <input name="username" autocomplete="username" autofocus></label>' +
+        '<label>Password <input name="password" type="password" autocomplete="current-password"></label>' +
+        '<button type="submit">Sign in</button></form>' +
+        `<p>Test users: ${users.map((u) => `<code>${escapeHtml(u.username)}</code>`).join(', ')} (password = username).</p>`,
+    );
+  }
+
+  async function answer(
+    res: ServerResponse,
+    login: PendingLogin,
+    session: IdpSession,
+    cookies: string[],
+  ): Promise<void> {
+    const requested = login.request.requestedAuthnContext?.classRefs[0];
+    session.sps.add(login.request.issuer);
+    const binding = (login.request.protocolBinding ?? '').endsWith('HTTP-Redirect')
+      ? 'redirect'
+      : 'post';
+    const delivery = await testIdp.answerLogin(login.request, login.relayState, {
+      nameId: session.user.nameId,
+      sessionIndex: session.sessionIndex,
+      authnInstant: Date.now(),
+      authnContextClassRef: requested ?? options.authnContextClassRef ?? PASSWORD_PROTECTED,
+      ...(session.user.attributes ? { attributes: session.user.attributes } : {}),
+      binding,
+    });
+    deliver(res, delivery, cookies);
+  }
+
+  async function sso(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    let xml: string;
+    let relayState: string | undefined;
+    if (req.method === 'GET') {
+      const decoded = await decodeRedirect(url.href);
+      if (decoded.type !== 'SAMLRequest') throw new Error('expected a SAMLRequest');
+      xml = decoded.xml;
+      relayState = decoded.relayState;
+    } else {
+      const form = await readForm(req);
+      const value = form.get('SAMLRequest');
+      if (value === null) throw new Error('the form carries no SAMLRequest');
+      xml = decodePostBinding(value);
+      relayState = form.get('RelayState') ?? undefined;
+    }
+    const request = parseAuthnRequest(xml);
+    const acs = request.assertionConsumerServiceUrl;
+    const known = sps.get(request.issuer);
+    if (!acs) throw new Error('the AuthnRequest names no AssertionConsumerServiceURL');
+    if (known?.acsUrls && !known.acsUrls.includes(acs)) {
+      throw new Error(`the ACS URL ${acs} is not registered for ${request.issuer}`);
+    }
+    const login: PendingLogin = { request, relayState, createdAt: Date.now() };
+    const current = currentSession(req);
+    if (current && !request.forceAuthn) {
+      return answer(res, login, current[1], []);
+    }
+    if (request.isPassive) {
+      throw new Error('IsPassive was asked but the user must sign in (no IdP session)');
+    }
+    const loginId = randomBytes(16).toString('base64url');
+    pending.set(loginId, login);
+    // Forget logins left unfinished for more than 15 minutes.
+    for (const [id, p] of pending) if (Date.now() - p.createdAt > 15 * 60_000) pending.delete(id);
+    send(res, 200, loginForm(loginId, login));
+  }
+
+  async function loginPost(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const form = await readForm(req);
+    const loginId = form.get('login') ?? '';
+    const login = pending.get(loginId);
+    if (!login) {
+      return send(
+        res,
+        400,
+        page('Login expired', '<p>Go back to the application and try again.</p>'),
+      );
+    }
+    const user = users.find(
+      (u) => u.username === form.get('username') && u.password === form.get('password'),
+    );
+    if (!user) {
+      return send(res, 401, loginForm(loginId, login, 'Wrong username or password.'));
+    }
+    pending.delete(loginId);
+    const previous = currentSession(req);
+    // A new IdP session at every sign-in (and a new SessionIndex), the old one ended.
+    if (previous) sessions.delete(previous[0]);
+    const sid = randomBytes(24).toString('base64url');
+    const session: IdpSession = {
+      user,
+      sessionIndex: `_idx${randomBytes(12).toString('hex')}`,
+      sps: new Set(previous?.[1].user === user ? previous[1].sps : []),
+    };
+    sessions.set(sid, session);
+    await answer(res, login, session, [`${COOKIE}=${sid}; Path=/; HttpOnly; SameSite=Lax`]);
+  }
+
+  async function slo(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    let type: 'SAMLRequest' | 'SAMLResponse';
+    let xml: string;
+    let relayState: string | undefined;
+    if (req.method === 'GET') {
+      const decoded = await decodeRedirect(url.href);
+      type = decoded.type;
+      xml = decoded.xml;
+      relayState = decoded.relayState;
+    } else {
+      const form = await readForm(req);
+      const value = form.get('SAMLRequest') ?? form.get('SAMLResponse');
+      if (value === null) throw new Error('the form carries no SAML message');
+      type = form.has('SAMLRequest') ? 'SAMLRequest' : 'SAMLResponse';
+      xml = decodePostBinding(value);
+      relayState = form.get('RelayState') ?? undefined;
+    }
+    const clear = `${COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0`;
+    if (type === 'SAMLResponse') {
+      const response = parseLogoutResponse(xml);
+      const ok = response.status.success && !response.status.partial;
+      return send(
+        res,
+        200,
+        page(
+          ok ? 'Signed out' : 'Signed out (partly)',
+          `<p>The service provider <code>${escapeHtml(response.issuer ?? '')}</code> answered: ${escapeHtml(response.status.codes.join(' '))}.</p>`,
+        ),
+        { 'set-cookie': clear },
+      );
+    }
+    const request: LogoutRequest = parseLogoutRequest(xml);
+    // End the IdP session of that user (this browser's, and any other with the same NameID).
+    for (const [sid, s] of sessions) {
+      if (s.user.nameId === request.nameId?.value) sessions.delete(sid);
+    }
+    const sloUrl = sps.get(request.issuer)?.sloUrl;
+    if (!sloUrl) {
+      return send(
+        res,
+        200,
+        page(
+          'Signed out',
+          `<p>Signed out at the IdP. <code>${escapeHtml(request.issuer)}</code> is not a known service provider, so no LogoutResponse was sent.</p>`,
+        ),
+        { 'set-cookie': clear },
+      );
+    }
+    const delivery = await testIdp.answerLogout(request, relayState, { spSloUrl: sloUrl });
+    deliver(res, delivery, [clear]);
+  }
+
+  async function idpInitiatedLogout(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+  ): Promise<void> {
+    const current = currentSession(req);
+    if (!current) return send(res, 200, page('Signed out', '<p>There is no IdP session.</p>'));
+    const [sid, session] = current;
+    const spId = url.searchParams.get('sp') ?? [...session.sps][0];
+    const sloUrl = spId ? sps.get(spId)?.sloUrl : undefined;
+    sessions.delete(sid);
+    const clear = `${COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0`;
+    if (!sloUrl) {
+      return send(res, 200, page('Signed out', '<p>Signed out at the IdP only.</p>'), {
+        'set-cookie': clear,
+      });
+    }
+    const message = await testIdp.logoutRequest({
+      spSloUrl: sloUrl,
+      nameId: session.user.nameId,
+      sessionIndexes: [session.sessionIndex],
+      binding: 'redirect',
+    });
+    deliver(res, message, [clear]);
+  }
+
+  function metadata(): string {
+    const cert = testIdp.keys.certificatePem
+      .replace(/-----(BEGIN|END) CERTIFICATE-----/g, '')
+      .replace(/\s+/g, '');
+    const b = escapeXml(base);
+    const binding = (name: string) => `urn:oasis:names:tc:SAML:2.0:bindings:${name}`;
+    return (
+      '<?xml version="1.0" encoding="UTF-8"?>\n' +
+      `<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="${escapeXml(entityId)}">` +
+      '<md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">' +
+      '<md:KeyDescriptor use="signing"><ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#">' +
+      `<ds:X509Data><ds:X509Certificate>${cert}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>` +
+      `<md:SingleLogoutService Binding="${binding('HTTP-Redirect')}" Location="${b}/slo" ResponseLocation="${b}/slo/response"/>` +
+      `<md:SingleLogoutService Binding="${binding('HTTP-POST')}" Location="${b}/slo" ResponseLocation="${b}/slo/response"/>` +
+      '<md:NameIDFormat>urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress</md:NameIDFormat>' +
+      `<md:SingleSignOnService Binding="${binding('HTTP-Redirect')}" Location="${b}/sso"/>` +
+      `<md:SingleSignOnService Binding="${binding('HTTP-POST')}" Location="${b}/sso"/>` +
+      '</md:IDPSSODescriptor></md:EntityDescriptor>\n'
+    );
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', base);
+    const method = req.method ?? 'GET';
+    const route = `${method} ${url.pathname}`;
+    switch (route) {
+      case 'GET /':
+        return send(
+          res,
+          200,
+          page(
+            'samlkit test IdP',
+            `<p>Entity ID <code>${escapeHtml(entityId)}</code>; metadata at <a href="/metadata">/metadata</a>.</p>` +
+              `<p>Users: ${users.map((u) => `<code>${escapeHtml(u.username)}</code> (${escapeHtml(u.nameId)})`).join(', ')}; password = username.</p>`,
+          ),
+        );
+      case 'GET /sso':
+      case 'POST /sso':
+        return sso(req, res, url);
+      case 'POST /login':
+        return loginPost(req, res);
+      case 'GET /slo':
+      case 'POST /slo':
+      case 'GET /slo/response':
+      case 'POST /slo/response':
+        return slo(req, res, url);
+      case 'GET /logout':
+        return idpInitiatedLogout(req, res, url);
+      case 'GET /metadata':
+        res.writeHead(200, { 'content-type': 'application/samlmetadata+xml; charset=utf-8' });
+        res.end(metadata());
+        return;
+      default:
+        send(res, 404, page('Not found', '<p>No such page.</p>'));
+    }
+  }
+
+  return {
+    url: base,
+    entityId,
+    config: testIdp.config,
+    idp: testIdp,
+    users,
+    stop: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((err) => (err ? reject(err) : resolve()));
+      }),
+  };
+}
