@@ -363,6 +363,28 @@ describe('HTTP-Redirect binding', () => {
     }
   });
 
+  it('decodes from a URL object, a request target and a bare query alike', async () => {
+    const url = await encodeRedirect({
+      destination: `${IDP}?tenant=1`,
+      type: 'SAMLResponse',
+      xml: simpleXml,
+      relayState: 'r',
+      sign: { key: rsa.privateKey },
+    });
+    const target = url.slice(url.indexOf('/', 8));
+    for (const input of [
+      new URL(url),
+      url,
+      target,
+      url.slice(url.indexOf('?') + 1),
+      `${url}#frag`,
+    ]) {
+      const decoded = await decodeRedirect(input);
+      expect(decoded).toMatchObject({ type: 'SAMLResponse', xml: simpleXml, relayState: 'r' });
+      await verifyRedirectSignature(decoded, { keys: [rsa.publicKey] });
+    }
+  });
+
   it('accepts SHA-1 only with allowSha1', async () => {
     const url = await encodeRedirect({
       destination: IDP,
