@@ -198,7 +198,10 @@ function redirect(res: ServerResponse, location: string, cookies: string[] = [])
 
 /** Sends what the in-process IdP produced: a 303 (Redirect) or an auto-submitting form (POST). */
 function deliver(res: ServerResponse, delivery: TestDelivery, cookies: string[] = []): void {
-  if (delivery.binding === 'redirect') return redirect(res, delivery.url, cookies);
+  if (delivery.binding === 'redirect') {
+    redirect(res, delivery.url, cookies);
+    return;
+  }
   if (delivery.binding !== 'post') throw new Error('the browser cannot carry a SOAP message');
   const type = delivery.form.has('SAMLResponse') ? 'SAMLResponse' : 'SAMLRequest';
   const relayState = delivery.form.get('RelayState');
