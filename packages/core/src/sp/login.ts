@@ -134,8 +134,9 @@ export async function beginLogin(
   };
   await s.store.putPendingRequest(created.id, pending, now + s.requestTtlMs);
 
+  // An IdP that wants signed requests (metadata WantAuthnRequestsSigned) gets them regardless.
   const sign =
-    s.sp.signAuthnRequests ?? (s.signingKey !== undefined || idp.wantAuthnRequestsSigned);
+    idp.wantAuthnRequestsSigned === true || (s.sp.signAuthnRequests ?? s.signingKey !== undefined);
   if (sign && !s.signingKey) {
     throw new SamlError('CONFIG_INVALID', 'AuthnRequests must be signed but no key is set.', {
       expected: 'sp.signingKeys with a private key and certificate',

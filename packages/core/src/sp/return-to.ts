@@ -14,6 +14,23 @@ function unsafeForm(value: string): boolean {
   return CONTROL.test(value);
 }
 
+/** The value and every percent-decoding of it (until decoding changes nothing) are plain paths. */
+function safeAtEveryDecoding(value: string): boolean {
+  let current = value;
+  for (let round = 0; round < 5; round++) {
+    if (unsafeForm(current)) return false;
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(current);
+    } catch {
+      return false; // malformed escapes: nothing legitimate needs them
+    }
+    if (decoded === current) return true;
+    current = decoded;
+  }
+  return false; // still decoding after five rounds: refuse
+}
+
 /**
  * Checks that a return target is a path on this site and returns it normalised, or `undefined`
  * when it is not safe to redirect to.
@@ -36,20 +53,7 @@ function unsafeForm(value: string): boolean {
  */
 export function safeReturnTo(value: unknown, origin: string): string | undefined {
   if (typeof value !== 'string' || value === '' || value.length > MAX_RETURN_TO) return undefined;
-  // Check the value and every percent-decoding of it, until decoding changes nothing.
-  let current = value;
-  for (let round = 0; round < 5; round++) {
-    if (unsafeForm(current)) return undefined;
-    let decoded: string;
-    try {
-      decoded = decodeURIComponent(current);
-    } catch {
-      return undefined; // malformed escapes: nothing legitimate needs them
-    }
-    if (decoded === current) break;
-    if (round === 4) return undefined; // still decoding after five rounds: refuse
-    current = decoded;
-  }
+  if (!safeAtEveryDecoding(value)) return undefined;
   let base: URL;
   try {
     base = new URL(origin);
@@ -64,6 +68,7 @@ export function safeReturnTo(value: unknown, origin: string): string | undefined
   }
   if (url.origin !== base.origin) return undefined;
   const path = `${url.pathname}${url.search}${url.hash}`;
-  // The serialised form must still be a plain path (defence in depth against parser quirks).
-  return unsafeForm(path) ? undefined : path;
+  // Check the serialised form again: normalisation can create a new prefix (`/./%2F` → `/%2F`,
+  // which decodes to `//`).
+  return safeAtEveryDecoding(path) ? path : undefined;
 }

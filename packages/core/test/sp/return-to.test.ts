@@ -31,6 +31,10 @@ describe('safeReturnTo', () => {
     '/%252F%252Fevil.example',
     '/%25252F%25252Fevil.example',
     '/%E0%A4%A',
+    '/./%2F',
+    '/./%2Fevil.example',
+    '/%2e/%2F%2Fevil.example',
+    '/a/../%2F%2Fevil.example',
     'javascript:alert(1)',
     'data:text/html,x',
     'evil.example',
@@ -91,7 +95,7 @@ describe('safeReturnTo', () => {
           }
         }
       }),
-      { numRuns: 2000 },
+      { numRuns: 5000 },
     );
   });
 });
