@@ -94,6 +94,17 @@ export type {
 } from './messages/authn-request.js';
 export { createAuthnRequest, parseAuthnRequest } from './messages/authn-request.js';
 export type { XmlLimits } from './lib/xml.js';
+export { createSelfSignedCertificate, toPem } from './crypto/certificate.js';
+export type {
+  GeneratedCertificate,
+  GeneratedKeyAlgorithm,
+  SelfSignedCertificateOptions,
+} from './crypto/certificate.js';
+export { signElement, signXml } from './signature/sign.js';
+export type { SignOptions } from './signature/sign.js';
+export { C14N, ENVELOPED_SIGNATURE, verifyElementSignature } from './signature/verify.js';
+export type { VerifiedSignature, VerifyElementOptions } from './signature/verify.js';
+
 export { DEFAULT_XML_LIMITS } from './lib/xml.js';
 export type {
   MemoryStoreEntryKind,
