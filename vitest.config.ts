@@ -18,7 +18,11 @@ export default defineConfig({
     },
   },
   test: {
-    include: ['packages/*/test/**/*.test.ts', 'benchmarks/test/**/*.test.ts', 'test/e2e/**/*.test.ts'],
+    include: [
+      'packages/*/test/**/*.test.ts',
+      'benchmarks/test/**/*.test.ts',
+      'test/e2e/**/*.test.ts',
+    ],
     globalSetup: ['./test/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,

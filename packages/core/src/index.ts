@@ -1,6 +1,70 @@
 // @samlkit/core public API. Every export is named; types are exported separately.
 
 export type {
+  CreateArtifactOptions,
+  ParsedArtifact,
+  ResolveArtifactOptions,
+  ResolvedArtifact,
+} from './bindings/artifact.js';
+export {
+  ARTIFACT_TYPE_CODE,
+  createArtifact,
+  parseArtifact,
+  resolveArtifact,
+} from './bindings/artifact.js';
+export type { IncomingSamlMessage, MessageSignatureInfo } from './bindings/incoming.js';
+export type { OutgoingMessage, OutgoingMessageOptions } from './bindings/outgoing.js';
+export { encodeOutgoingMessage } from './bindings/outgoing.js';
+export type {
+  DecodePostOptions,
+  PostFormMessage,
+  RenderPostFormOptions,
+} from './bindings/post.js';
+export {
+  decodePostBinding,
+  POST_FORM_SCRIPT,
+  POST_FORM_SCRIPT_HASH,
+  renderPostForm,
+} from './bindings/post.js';
+export type {
+  DecodedRedirect,
+  DecodeRedirectOptions,
+  EncodeRedirectOptions,
+  SamlMessageType,
+  VerifyRedirectOptions,
+} from './bindings/redirect.js';
+export {
+  decodeRedirect,
+  encodeRedirect,
+  RELAY_STATE_MAX_BYTES,
+  verifyRedirectSignature,
+} from './bindings/redirect.js';
+export type {
+  DecodedSimpleSign,
+  EncodeSimpleSignOptions,
+  SimpleSignFields,
+  VerifySimpleSignOptions,
+} from './bindings/simple-sign.js';
+export {
+  decodeSimpleSign,
+  encodeSimpleSign,
+  verifySimpleSignSignature,
+} from './bindings/simple-sign.js';
+export type {
+  ParsedSoapEnvelope,
+  PostSoapOptions,
+  SoapFaultCode,
+  SoapFaultOptions,
+} from './bindings/soap.js';
+export {
+  createSoapEnvelope,
+  createSoapFault,
+  parseSoapEnvelope,
+  postSoapMessage,
+  SOAP_ACTION,
+  SOAP_CONTENT_TYPE,
+} from './bindings/soap.js';
+export type {
   BindingName,
   Endpoint,
   IdentityProviderConfig,
@@ -23,6 +87,12 @@ export {
   DIGEST_ALGORITHMS,
   SIGNATURE_ALGORITHMS,
 } from './crypto/algorithms.js';
+export type {
+  GeneratedCertificate,
+  GeneratedKeyAlgorithm,
+  SelfSignedCertificateOptions,
+} from './crypto/certificate.js';
+export { createSelfSignedCertificate, toPem } from './crypto/certificate.js';
 export type {
   CertificateInfo,
   KeyUse,
@@ -58,77 +128,6 @@ export type { EncryptedKeyPlacement, EncryptOptions } from './encryption/encrypt
 export { encryptElement } from './encryption/encrypt.js';
 export type { SamlErrorCode, SamlErrorDetails, SamlErrorOptions } from './errors.js';
 export { isSamlError, SAML_ERROR_CODES, SamlError } from './errors.js';
-export { generateId } from './lib/id.js';
-export type {
-  DecodePostOptions,
-  PostFormMessage,
-  RenderPostFormOptions,
-} from './bindings/post.js';
-export {
-  decodePostBinding,
-  POST_FORM_SCRIPT,
-  POST_FORM_SCRIPT_HASH,
-  renderPostForm,
-} from './bindings/post.js';
-export type {
-  DecodedRedirect,
-  DecodeRedirectOptions,
-  EncodeRedirectOptions,
-  SamlMessageType,
-  VerifyRedirectOptions,
-} from './bindings/redirect.js';
-export {
-  decodeRedirect,
-  encodeRedirect,
-  RELAY_STATE_MAX_BYTES,
-  verifyRedirectSignature,
-} from './bindings/redirect.js';
-export type {
-  AssertionConsumerServiceChoice,
-  AuthnContextComparison,
-  AuthnRequest,
-  AuthnRequestOptions,
-  CreatedAuthnRequest,
-  NameIdPolicy,
-  RequestedAuthnContext,
-} from './messages/authn-request.js';
-export { createAuthnRequest, parseAuthnRequest } from './messages/authn-request.js';
-export type { XmlLimits } from './lib/xml.js';
-export { createSelfSignedCertificate, toPem } from './crypto/certificate.js';
-export type {
-  GeneratedCertificate,
-  GeneratedKeyAlgorithm,
-  SelfSignedCertificateOptions,
-} from './crypto/certificate.js';
-export { signElement, signXml } from './signature/sign.js';
-export type { SignOptions } from './signature/sign.js';
-export { C14N, ENVELOPED_SIGNATURE, verifyElementSignature } from './signature/verify.js';
-export type { VerifiedSignature, VerifyElementOptions } from './signature/verify.js';
-
-export { DEFAULT_XML_LIMITS } from './lib/xml.js';
-export type {
-  MemoryStoreEntryKind,
-  MemoryStoreEvictionEvent,
-  MemoryStoreOptions,
-} from './store/memory.js';
-export { MemoryStore } from './store/memory.js';
-export { createSessionId } from './store/session-id.js';
-export type {
-  PendingRequest,
-  PendingRequestKind,
-  RequestedAuthnContextRecord,
-  SamlStore,
-  SessionQuery,
-  SessionRecord,
-} from './store/types.js';
-export { validateResponse } from './messages/response.js';
-export type {
-  ResponseSignatureInfo,
-  ResponseValidationIdp,
-  ResponseValidationSp,
-  ValidatedResponse,
-  ValidateResponseOptions,
-} from './messages/response.js';
 export type {
   AuthnStatementInfo,
   ConditionsInfo,
@@ -136,59 +135,28 @@ export type {
   SamlAttribute,
   SubjectConfirmationInfo,
 } from './lib/assertion.js';
-export type { XsDuration } from './metadata/duration.js';
-export { addDuration, parseDuration } from './metadata/duration.js';
-export type { IdpMetadata, ParseIdpMetadataOptions } from './metadata/idp.js';
-export { parseIdpMetadata } from './metadata/idp.js';
-export type { SpContactPerson, SpMetadataOptions, SpOrganization } from './metadata/sp.js';
-export { createSpMetadata, DEFAULT_SP_ENCRYPTION_METHODS } from './metadata/sp.js';
+export { generateId } from './lib/id.js';
+export type { XmlLimits } from './lib/xml.js';
+export { DEFAULT_XML_LIMITS } from './lib/xml.js';
+export type { ArtifactResolve, ArtifactResolveOptions } from './messages/artifact-resolve.js';
+export { createArtifactResolve, parseArtifactResolve } from './messages/artifact-resolve.js';
 export type {
-  MetadataEvent,
-  MetadataRefreshBounds,
-  MetadataRefreshReason,
-  MetadataSource,
-  MetadataSourceOptions,
-  MetadataSourceStatus,
-} from './metadata/source.js';
-export { createMetadataSource } from './metadata/source.js';
-export type { IdpHint, IdpRegistry, IdpRegistryEntry, ResolvedIdp } from './metadata/registry.js';
-export { createIdpRegistry } from './metadata/registry.js';
-export type { DiscoveryRedirectOptions } from './metadata/discovery.js';
-export { createDiscoveryRedirect, parseDiscoveryResponse } from './metadata/discovery.js';
-export type { ExpiryWarning, FindExpiryWarningsInput } from './metadata/expiry.js';
-export { findExpiryWarnings } from './metadata/expiry.js';
-export type { IncomingSamlMessage, MessageSignatureInfo } from './bindings/incoming.js';
-export type {
-  DecodedSimpleSign,
-  EncodeSimpleSignOptions,
-  SimpleSignFields,
-  VerifySimpleSignOptions,
-} from './bindings/simple-sign.js';
-export {
-  decodeSimpleSign,
-  encodeSimpleSign,
-  verifySimpleSignSignature,
-} from './bindings/simple-sign.js';
-export type {
-  ParsedSoapEnvelope,
-  PostSoapOptions,
-  SoapFaultCode,
-  SoapFaultOptions,
-} from './bindings/soap.js';
-export {
-  createSoapEnvelope,
-  createSoapFault,
-  parseSoapEnvelope,
-  postSoapMessage,
-  SOAP_ACTION,
-  SOAP_CONTENT_TYPE,
-} from './bindings/soap.js';
+  AssertionConsumerServiceChoice,
+  AuthnContextComparison,
+  AuthnRequest,
+  AuthnRequestFields,
+  AuthnRequestOptions,
+  CreatedAuthnRequest,
+  NameIdPolicy,
+  RequestedAuthnContext,
+} from './messages/authn-request.js';
+export { createAuthnRequest, parseAuthnRequest } from './messages/authn-request.js';
 export type {
   CreatedLogoutRequest,
   EncryptNameIdOptions,
+  LogoutIdpResolver,
   LogoutRequest,
   LogoutRequestOptions,
-  LogoutIdpResolver,
   LogoutValidationIdp,
   LogoutValidationOptions,
   LogoutValidationSp,
@@ -219,8 +187,41 @@ export {
   parseLogoutResponse,
   validateLogoutResponse,
 } from './messages/logout-response.js';
-export { createServiceProvider } from './sp/service-provider.js';
+export type {
+  ResponseSignatureInfo,
+  ResponseValidationIdp,
+  ResponseValidationSp,
+  ValidatedResponse,
+  ValidateResponseOptions,
+} from './messages/response.js';
+export { validateResponse } from './messages/response.js';
+export type { DiscoveryRedirectOptions } from './metadata/discovery.js';
+export { createDiscoveryRedirect, parseDiscoveryResponse } from './metadata/discovery.js';
+export type { XsDuration } from './metadata/duration.js';
+export { addDuration, parseDuration } from './metadata/duration.js';
+export type { ExpiryWarning, FindExpiryWarningsInput } from './metadata/expiry.js';
+export { findExpiryWarnings } from './metadata/expiry.js';
+export type { IdpMetadata, ParseIdpMetadataOptions } from './metadata/idp.js';
+export { parseIdpMetadata } from './metadata/idp.js';
+export type { IdpHint, IdpRegistry, IdpRegistryEntry, ResolvedIdp } from './metadata/registry.js';
+export { createIdpRegistry } from './metadata/registry.js';
+export type {
+  MetadataEvent,
+  MetadataRefreshBounds,
+  MetadataRefreshReason,
+  MetadataSource,
+  MetadataSourceOptions,
+  MetadataSourceStatus,
+} from './metadata/source.js';
+export { createMetadataSource } from './metadata/source.js';
+export type { SpContactPerson, SpMetadataOptions, SpOrganization } from './metadata/sp.js';
+export { createSpMetadata, DEFAULT_SP_ENCRYPTION_METHODS } from './metadata/sp.js';
+export type { SignOptions } from './signature/sign.js';
+export { signElement, signXml } from './signature/sign.js';
+export type { VerifiedSignature, VerifyElementOptions } from './signature/verify.js';
+export { C14N, ENVELOPED_SIGNATURE, verifyElementSignature } from './signature/verify.js';
 export { safeReturnTo } from './sp/return-to.js';
+export { createServiceProvider } from './sp/service-provider.js';
 export type {
   AcsResult,
   AuthnContextLevels,
@@ -240,18 +241,17 @@ export type {
   SessionCookieOptions,
 } from './sp/types.js';
 export type {
-  CreateArtifactOptions,
-  ParsedArtifact,
-  ResolveArtifactOptions,
-  ResolvedArtifact,
-} from './bindings/artifact.js';
-export {
-  ARTIFACT_TYPE_CODE,
-  createArtifact,
-  parseArtifact,
-  resolveArtifact,
-} from './bindings/artifact.js';
-export type { ArtifactResolve, ArtifactResolveOptions } from './messages/artifact-resolve.js';
-export { createArtifactResolve, parseArtifactResolve } from './messages/artifact-resolve.js';
-export type { OutgoingMessage, OutgoingMessageOptions } from './bindings/outgoing.js';
-export { encodeOutgoingMessage } from './bindings/outgoing.js';
+  MemoryStoreEntryKind,
+  MemoryStoreEvictionEvent,
+  MemoryStoreOptions,
+} from './store/memory.js';
+export { MemoryStore } from './store/memory.js';
+export { createSessionId } from './store/session-id.js';
+export type {
+  PendingRequest,
+  PendingRequestKind,
+  RequestedAuthnContextRecord,
+  SamlStore,
+  SessionQuery,
+  SessionRecord,
+} from './store/types.js';

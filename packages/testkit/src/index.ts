@@ -1,17 +1,39 @@
 // @samlkit/testkit public API. Every export is named; types are exported separately.
 
 export type {
-  StoreConformanceCase,
-  StoreConformanceHarness,
-  StoreConformanceOptions,
-} from './store-conformance.js';
+  AdapterApp,
+  AdapterConformanceCase,
+  AdapterConformanceOptions,
+  AdapterHarness,
+} from './adapter-conformance.js';
 export {
-  runStoreConformance,
-  STORE_RACE_CALLERS,
-  storeConformanceCases,
-} from './store-conformance.js';
+  adapterConformanceCases,
+  CONFORMANCE_SP_BASE,
+  runAdapterConformance,
+} from './adapter-conformance.js';
+export type { XswVariant } from './attacks.js';
+export { editXml, setNameId, XSW_VARIANTS, xswWrap } from './attacks.js';
+export type { EncryptionCombination } from './encrypt.js';
+export { ENCRYPTION_COMBINATIONS, encryptAssertionTo, encryptInXml } from './encrypt.js';
+export type { TestDelivery, TestIdp, TestIdpOptions, TestLoginAnswer } from './idp.js';
+export { createTestIdp } from './idp.js';
+export type {
+  IdpServer,
+  IdpServerOptions,
+  IdpServerServiceProvider,
+  IdpServerUser,
+} from './idp-server.js';
+export { IDP_SERVER_USERS, startIdpServer } from './idp-server.js';
 export type { GenerateTestKeysOptions, TestKeyAlgorithm, TestKeys } from './keys.js';
 export { generateTestKeys } from './keys.js';
+export type {
+  BuildLogoutRequestOptions,
+  BuildLogoutResponseOptions,
+  TestHttpRequest,
+  TestLogoutBinding,
+  TestLogoutDelivery,
+} from './logout.js';
+export { buildLogoutRequest, buildLogoutResponse } from './logout.js';
 export type {
   BuildResponseOptions,
   SignTarget,
@@ -26,35 +48,13 @@ export {
   STATUS_SUCCESS,
   toPostBinding,
 } from './response.js';
-export type { XswVariant } from './attacks.js';
-export { editXml, setNameId, XSW_VARIANTS, xswWrap } from './attacks.js';
-export type { EncryptionCombination } from './encrypt.js';
-export { ENCRYPTION_COMBINATIONS, encryptAssertionTo, encryptInXml } from './encrypt.js';
-export type { TestDelivery, TestIdp, TestIdpOptions, TestLoginAnswer } from './idp.js';
-export { createTestIdp } from './idp.js';
 export type {
-  AdapterApp,
-  AdapterConformanceCase,
-  AdapterConformanceOptions,
-  AdapterHarness,
-} from './adapter-conformance.js';
+  StoreConformanceCase,
+  StoreConformanceHarness,
+  StoreConformanceOptions,
+} from './store-conformance.js';
 export {
-  adapterConformanceCases,
-  CONFORMANCE_SP_BASE,
-  runAdapterConformance,
-} from './adapter-conformance.js';
-export type {
-  BuildLogoutRequestOptions,
-  BuildLogoutResponseOptions,
-  TestHttpRequest,
-  TestLogoutBinding,
-  TestLogoutDelivery,
-} from './logout.js';
-export { buildLogoutRequest, buildLogoutResponse } from './logout.js';
-export type {
-  IdpServer,
-  IdpServerOptions,
-  IdpServerServiceProvider,
-  IdpServerUser,
-} from './idp-server.js';
-export { IDP_SERVER_USERS, startIdpServer } from './idp-server.js';
+  runStoreConformance,
+  STORE_RACE_CALLERS,
+  storeConformanceCases,
+} from './store-conformance.js';
