@@ -45,10 +45,14 @@ function ensureBuilt(): void {
 /** Runs a TypeScript worker in a fresh Node process; resolves with its stdout. */
 function runWorker(script: string, args: readonly string[]): Promise<string> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(here, script), ...args], {
-      cwd: benchDir,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--expose-gc', '--import', 'tsx', join(here, script), ...args],
+      {
+        cwd: benchDir,
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     let out = '';
     child.stdout.on('data', (c: Buffer) => {
       out += c.toString();

@@ -3,6 +3,8 @@
 
 import { Bench, type Task } from 'tinybench';
 
+const gc = (globalThis as { gc?: () => void }).gc;
+
 export interface TimingPlan {
   /** Rounds; each round runs every task for `roundMs` (and at least `minIterations` times). */
   readonly rounds: number;
@@ -55,6 +57,9 @@ export async function measureInterleaved(
       retainSamples: true,
       throws: true,
       setup: (_task?: Task, mode?) => {
+        // Start every task on a collected heap (when run with --expose-gc), so no task pays for
+        // the garbage the previous one left behind; its own garbage it still pays for.
+        gc?.();
         if (mode === 'run') cpuStart = process.cpuUsage();
       },
       teardown: (task?: Task, mode?) => {

@@ -81,8 +81,12 @@ async function main(): Promise<void> {
   const f = readFixtures(fixturesPath);
   const docs = f.documents[size];
   if (!docs) throw new Error(`no documents for size ${size}`);
+  // BENCH_CONTENDERS=samlkit (comma-separated) restricts the run, for profiling work.
+  const only = process.env['BENCH_CONTENDERS']?.split(',');
   const contenders = await Promise.all(
-    ['samlkit', ...PEER_NAMES].map((n) => CONTENDER_LOADERS[n]!()),
+    ['samlkit', ...PEER_NAMES]
+      .filter((n) => n === 'samlkit' || !only || only.includes(n))
+      .map((n) => CONTENDER_LOADERS[n]!()),
   );
   const plan = timingPlan(mode, size);
   const variants: Record<string, VariantResult> = {};
@@ -132,7 +136,8 @@ async function main(): Promise<void> {
     const peers: Record<string, ContenderResult> = {};
     let fastest: string | null = null;
     for (const name of PEER_NAMES) {
-      const base = status.get(name)!;
+      const base = status.get(name);
+      if (!base) continue;
       const s = stats.get(name);
       peers[name] = s ? { ...base, ...s, samlkit_speedup: round3(s.p50_ms / sk.p50_ms) } : base;
       if (s && (fastest === null || s.p50_ms < stats.get(fastest)!.p50_ms)) fastest = name;

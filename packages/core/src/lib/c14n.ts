@@ -45,13 +45,16 @@ export function canonicalize(apex: Element, options: C14nOptions): string {
 
     // Namespace axis
     const decls: Array<[string, string]> = [];
-    const next: NsContext = new Map(rendered);
+    // The context passed to the children: copied only when this element declares something
+    // (most elements declare nothing, and copying a map per element dominated large documents).
+    let next: NsContext = rendered;
     const consider = (prefix: string, uri: string): void => {
       if (prefix === 'xml') return;
       if (rendered.get(prefix) === uri) return;
       if (prefix === '' && uri === '' && !rendered.has('')) return;
       if (decls.some(([p]) => p === prefix)) return;
       decls.push([prefix, uri]);
+      if (next === rendered) next = new Map(rendered);
       next.set(prefix, uri);
     };
     if (options.exclusive) {

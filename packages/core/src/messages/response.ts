@@ -184,7 +184,7 @@ export interface ValidatedResponse {
    * latest of the assertion's NotOnOrAfter times plus the clock skew).
    */
   readonly replay: { readonly key: string; readonly expiresAt: number };
-  /** The verified assertion's XML (decrypted), for audit logs. */
+  /** The verified assertion's XML (decrypted), for audit logs. Serialized when first read. */
   readonly assertionXml: string;
 }
 
@@ -514,6 +514,7 @@ export async function validateResponse(
     }
   }
 
+  let assertionXml: string | undefined;
   return {
     responseId,
     ...(responseIrt !== undefined ? { inResponseTo: responseIrt } : {}),
@@ -532,6 +533,11 @@ export async function validateResponse(
     signature: signatureInfo(responseSig, assertionSig),
     encrypted,
     replay: { key: replayKey, expiresAt },
-    assertionXml: serializeXml(assertion),
+    // Serialized on first read: on large assertions serializing costs as much as a parse, and
+    // most callers never read it.
+    get assertionXml(): string {
+      if (assertionXml === undefined) assertionXml = serializeXml(assertion);
+      return assertionXml;
+    },
   };
 }

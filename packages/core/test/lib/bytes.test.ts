@@ -1,0 +1,56 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { fromBase64, toBase64 } from '../../src/lib/bytes.js';
+
+function code(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (e) {
+    return (e as { code?: string }).code;
+  }
+  return undefined;
+}
+
+describe('fromBase64', () => {
+  it('inverts toBase64 and agrees with a reference decoder, whitespace anywhere', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ maxLength: 200 }),
+        fc.array(fc.tuple(fc.nat(), fc.constantFrom(' ', '\n', '\r\n', '\t')), { maxLength: 8 }),
+        (bytes, breaks) => {
+          let text = toBase64(bytes);
+          expect(text).toBe(Buffer.from(bytes).toString('base64'));
+          for (const [at, ws] of breaks) {
+            const i = at % (text.length + 1);
+            text = text.slice(0, i) + ws + text.slice(i);
+          }
+          expect(Array.from(fromBase64(text))).toEqual(Array.from(bytes));
+          // Missing padding is tolerated.
+          expect(Array.from(fromBase64(text.replace(/=+\s*$/, '')))).toEqual(Array.from(bytes));
+        },
+      ),
+    );
+  });
+
+  it('refuses any character outside the alphabet, wherever it is (fast path included)', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 1, maxLength: 120 }),
+        fc.nat(),
+        fc.constantFrom('-', '_', '.', '%', 'é', '€', '\u0000', '=', '*'),
+        (bytes, at, bad) => {
+          const text = toBase64(bytes).replace(/=+$/, '');
+          const i = at % text.length;
+          const broken = text.slice(0, i) + bad + text.slice(i + 1);
+          expect(code(() => fromBase64(broken))).toBe('BASE64_INVALID');
+        },
+      ),
+    );
+  });
+
+  it('refuses impossible lengths and excess padding', () => {
+    expect(code(() => fromBase64('QUJDR'))).toBe('BASE64_INVALID');
+    expect(code(() => fromBase64('QQ==='))).toBe('BASE64_INVALID');
+    expect(code(() => fromBase64('===='))).toBe('BASE64_INVALID');
+  });
+});
