@@ -192,6 +192,12 @@ export async function processAcs(
   const nameIdValue = profile.nameId?.value ?? profile.userId;
   const sameUser =
     previous !== undefined && previous.issuer === profile.issuer && previous.nameId === nameIdValue;
+  // Step-up: a re-authentication (ForceAuthn or a requested context) started from this session
+  // by the same user keeps the session. Every other login gets a new session ID.
+  const stepUp =
+    sameUser &&
+    fromPending !== undefined &&
+    (pending?.forceAuthn === true || pending?.requestedAuthnContext !== undefined);
 
   const decision = s.options.onLogin
     ? await s.options.onLogin(profile, {
@@ -230,9 +236,8 @@ export async function processAcs(
   };
   let session: SessionRecord;
   let replacedSessionId: string | undefined;
-  if (sameUser && previous) {
-    // Step-up (or a repeated login) by the same user: keep the session and its data, take the
-    // new authentication facts.
+  if (stepUp && previous) {
+    // Keep the session and its data; take the new authentication facts.
     const data = { ...(previous.data ?? {}), ...(appData ?? {}) };
     session = {
       id: previous.id,
@@ -241,13 +246,14 @@ export async function processAcs(
       ...(Object.keys(data).length ? { data } : {}),
     };
   } else {
-    // A new login gets a new, unguessable ID (no session fixation); a session of another user
-    // that this browser held is ended.
+    // A new, unguessable ID at every login (no session fixation). The session this browser held
+    // ends; the same user's application data carries over, another user's does not.
+    const data = { ...(sameUser ? (previous?.data ?? {}) : {}), ...(appData ?? {}) };
     session = {
       id: createSessionId(s.crypto),
       createdAt: now,
       ...fields,
-      ...(appData ? { data: { ...appData } } : {}),
+      ...(Object.keys(data).length ? { data } : {}),
     };
     if (previous) replacedSessionId = previous.id;
   }
@@ -257,12 +263,12 @@ export async function processAcs(
       await notifyLogout(s, old, request, 'replaced');
     }
   }
-  s.logger.info?.('login', { issuer: profile.issuer, userId: profile.userId, steppedUp: sameUser });
+  s.logger.info?.('login', { issuer: profile.issuer, userId: profile.userId, steppedUp: stepUp });
   return {
     profile,
     session,
     redirectTo: pending?.returnTo ?? s.defaultReturnTo,
-    steppedUp: sameUser,
+    steppedUp: stepUp,
     ...(replacedSessionId ? { replacedSessionId } : {}),
   };
 }

@@ -189,6 +189,23 @@ describe('sessions', () => {
     expect(ended).toEqual([['alice@example.com', 'replaced']]);
   });
 
+  it('a plain repeated login by the same user rotates the ID and keeps the application data', async () => {
+    const s = await setup({
+      onLogin: (_p, ctx) => (ctx.previousSession ? undefined : { data: { n: 1 } }),
+    });
+    const first = sessionCookie(await fullLogin(s, { nameId: 'alice@example.com' }))!;
+    const { request, relayState } = await startLogin(s.sp, s.idp, '', first);
+    const again = await s.sp.acs(
+      deliveryRequest(
+        await s.idp.answerLogin(request, relayState, { nameId: 'alice@example.com' }),
+      ),
+    );
+    const second = sessionCookie(again)!;
+    expect(second).not.toBe(first);
+    expect(await s.sp.getSession(req('/', { cookie: first }))).toBeUndefined();
+    expect((await s.sp.getSession(req('/', { cookie: second })))?.data).toEqual({ n: 1 });
+  });
+
   it('step-up requests an authentication context and requires it in the answer', async () => {
     const s = await setup({ authnContexts: { mfa: { classRefs: [MFA] } } });
     const first = await fullLogin(s, { nameId: 'alice@example.com' });
