@@ -451,6 +451,25 @@ describe('single logout', () => {
     expect(again.status).toBe(403);
   });
 
+  it('login is GET-only: a HEAD (link prefetch) stores no pending request', async () => {
+    const stored: string[] = [];
+    const inner = new MemoryStore();
+    const s = await setup({
+      store: wrapStore(inner, {
+        putPendingRequest: async (id, record, expiresAt) => {
+          stored.push(id);
+          return inner.putPendingRequest(id, record, expiresAt);
+        },
+      }),
+    });
+    const head = await s.sp.login(req('/saml/login', { method: 'HEAD' }));
+    expect(head.status).toBe(405);
+    expect(head.headers.get('allow')).toBe('GET');
+    expect(stored).toEqual([]);
+    expect((await s.sp.login(req('/saml/login'))).status).toBe(303);
+    expect(stored).toHaveLength(1);
+  });
+
   it('logout without a session just clears the cookie and lands on a safe page', async () => {
     const s = await setup();
     const res = await s.sp.logout(req('/saml/logout?returnTo=//evil.example'));
