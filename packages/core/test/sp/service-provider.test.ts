@@ -5,7 +5,7 @@ import {
   type SamlStore,
   type SessionRecord,
 } from '@samlkit/core';
-import { buildResponse, toPostBinding } from '@samlkit/testkit';
+import { buildResponse, encryptAssertionTo, toPostBinding } from '@samlkit/testkit';
 import { describe, expect, it } from 'vitest';
 import {
   BASE,
@@ -299,6 +299,59 @@ describe('sessions', () => {
     expect(s.logs.some((l) => l.level === 'error' && l.details?.code === 'STORE_UNAVAILABLE')).toBe(
       true,
     );
+  });
+});
+
+describe('bindings and encryption through the flow', () => {
+  it('sends a signed AuthnRequest with HTTP-POST, under a CSP that allows only its script', async () => {
+    const s = await setup({ authnRequestBinding: 'post' });
+    const res = await s.sp.login(req('/saml/login?returnTo=/p'));
+    expect(res.status).toBe(200);
+    const csp = res.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("script-src 'sha256-");
+    expect(csp).toContain('form-action https://idp.test');
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    const { request, relayState, signed } = await s.idp.readAuthnRequest(await res.text());
+    expect(signed).toBe(true);
+    const acs = await s.sp.acs(deliveryRequest(await s.idp.answerLogin(request, relayState)));
+    expect(acs.headers.get('location')).toBe('/p');
+  });
+
+  it('decrypts an EncryptedAssertion with the SP decryption key', async () => {
+    const { spKeys } = await keys();
+    const base = spConfig(spKeys);
+    const s = await setup({
+      sp: {
+        ...base,
+        decryptionKeys: [{ privateKey: spKeys.privateKey, certificate: spKeys.certificatePem }],
+      },
+      requireEncryption: true,
+    });
+    const post = async (encrypt: boolean) => {
+      const { request, relayState } = await startLogin(s.sp, s.idp);
+      const xml = await buildResponse({
+        idpEntityId: s.idp.entityId,
+        spEntityId: request.issuer,
+        acsUrl: request.assertionConsumerServiceUrl!,
+        now: Date.now(),
+        inResponseTo: request.id,
+        nameId: { value: 'enc@example.com' },
+        signingKey: s.idp.keys,
+        ...(encrypt ? { encrypt: encryptAssertionTo(spKeys.publicKey) } : {}),
+      });
+      return s.sp.handleAcs(
+        req('/saml/acs', {
+          method: 'POST',
+          body: new URLSearchParams({
+            SAMLResponse: toPostBinding(xml),
+            RelayState: relayState!,
+          }).toString(),
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        }),
+      );
+    };
+    expect((await post(true)).profile.userId).toBe('enc@example.com');
+    await expect(post(false)).rejects.toMatchObject({ code: 'ENCRYPTION_REQUIRED' });
   });
 });
 
