@@ -67,7 +67,7 @@ export type AssertionConsumerServiceChoice =
     };
 
 /** Fields shared by {@link AuthnRequestOptions} and the parsed {@link AuthnRequest}. */
-interface AuthnRequestFields {
+export interface AuthnRequestFields {
   /** The SP entity ID (`<saml:Issuer>`, SAML profiles §4.1.4.1). */
   readonly issuer: string;
   /** The IdP SingleSignOnService URL the request is sent to (`Destination`). */
