@@ -43,33 +43,35 @@ export function canonicalize(apex: Element, options: C14nOptions): string {
     const name = el.nodeName;
     out.push('<', name);
 
-    // Namespace axis
+    // Namespace axis. `next` is the context passed to the children: copied only when this
+    // element declares something (most elements declare nothing).
     const decls: Array<[string, string]> = [];
-    // The context passed to the children: copied only when this element declares something
-    // (most elements declare nothing, and copying a map per element dominated large documents).
     let next: NsContext = rendered;
     const consider = (prefix: string, uri: string): void => {
       if (prefix === 'xml') return;
       if (rendered.get(prefix) === uri) return;
       if (prefix === '' && uri === '' && !rendered.has('')) return;
-      if (decls.some(([p]) => p === prefix)) return;
+      for (let i = 0; i < decls.length; i++) if (decls[i]![0] === prefix) return;
       decls.push([prefix, uri]);
       if (next === rendered) next = new Map(rendered);
       next.set(prefix, uri);
     };
     if (options.exclusive) {
       // Visibly utilized prefixes (exc-c14n §3): the element's own and its attributes'.
-      consider(el.prefix ?? '', el.namespaceURI ?? '');
+      const ownPrefix = el.prefix ?? '';
+      const ownUri = el.namespaceURI ?? '';
+      if (rendered.get(ownPrefix) !== ownUri) consider(ownPrefix, ownUri);
       const attrs = el.attributes;
       for (let i = 0; i < attrs.length; i++) {
         const a = attrs[i]!;
-        if (a.namespaceURI === XMLNS_NS) continue;
-        if (a.prefix) consider(a.prefix, a.namespaceURI ?? '');
+        if (a.prefix && a.namespaceURI !== XMLNS_NS) consider(a.prefix, a.namespaceURI ?? '');
       }
       // InclusiveNamespaces PrefixList: rendered per Canonical XML rules where in scope.
-      for (const p of inclusive) {
-        const uri = isApex ? lookupInScope(el, p) : ownDeclaration(el, p);
-        if (uri !== undefined) consider(p, uri);
+      if (inclusive.size > 0) {
+        for (const p of inclusive) {
+          const uri = isApex ? lookupInScope(el, p) : ownDeclaration(el, p);
+          if (uri !== undefined) consider(p, uri);
+        }
       }
     } else if (isApex) {
       for (const [p, uri] of apexNs!) consider(p, uri);
@@ -81,7 +83,7 @@ export function canonicalize(apex: Element, options: C14nOptions): string {
         consider(a.prefix ? a.localName : '', a.value);
       }
     }
-    decls.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    if (decls.length > 1) decls.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
     for (const [p, uri] of decls) {
       out.push(p ? ` xmlns:${p}="` : ' xmlns="', escapeAttr(uri), '"');
     }
@@ -94,7 +96,7 @@ export function canonicalize(apex: Element, options: C14nOptions): string {
       if (a.namespaceURI !== XMLNS_NS) attrList.push(a);
     }
     if (isApex && !options.exclusive) addInheritedXmlAttributes(el, attrList);
-    attrList.sort(compareAttributes);
+    if (attrList.length > 1) attrList.sort(compareAttributes);
     for (const a of attrList) out.push(' ', a.name, '="', escapeAttr(a.value), '"');
     out.push('>');
 
