@@ -712,6 +712,110 @@ export function adapterConformanceCases(): AdapterConformanceCase[] {
     }),
   );
 
+  add('IdP-initiated logout over the POST binding answers on the binding it came in on', (h) =>
+    withApp(h, {}, async (env) => {
+      await login(env, env.browser, '', { nameId: 'alice@example.com' });
+      const message = await env.idp.logoutRequest({
+        spSloUrl: `${CONFORMANCE_SP_BASE}/saml/slo`,
+        nameId: 'alice@example.com',
+        binding: 'post',
+        relayState: 'post-state',
+      });
+      const res = await env.browser.deliver(message, false); // a cross-site POST: no cookie
+      check(res.status === 200, 'SLO answer status', 200, res.status);
+      const { response } = await env.idp.readLogoutResponse(await res.text());
+      check(
+        response.inResponseTo === message.id && response.status.success,
+        'POST LogoutResponse',
+        `Success in response to ${message.id}`,
+        `${response.status.codes.join(' ')} in response to ${response.inResponseTo}`,
+      );
+      const r = await env.browser.send('GET', '/app/protected');
+      check(r.status !== 200, 'browser after POST logout', 'signed out', r.status);
+    }),
+  );
+
+  add('onLogin can refuse a user: 403 page with LOGIN_REFUSED and the escaped message', (h) =>
+    withApp(
+      h,
+      {
+        onLogin: (profile) =>
+          profile.userId === 'mallory@example.com'
+            ? { refuse: 'Accounts <b>like yours</b> are not allowed here.' }
+            : undefined,
+      },
+      async (env) => {
+        const res = await login(env, env.browser, '', { nameId: 'mallory@example.com' });
+        check(res.status === 403, 'refused login status', 403, res.status);
+        const html = await res.text();
+        check(
+          html.includes('LOGIN_REFUSED'),
+          'error page code',
+          'LOGIN_REFUSED',
+          html.slice(0, 300),
+        );
+        check(
+          html.includes('Accounts &lt;b&gt;like yours&lt;/b&gt; are not allowed here.') &&
+            !html.includes('<b>'),
+          'refusal message',
+          'shown, HTML-escaped',
+          html.slice(0, 400),
+        );
+        check(
+          !env.browser.jar.has('samlkit_session'),
+          'session cookie after a refused login',
+          'none',
+          env.browser.jar.get('samlkit_session'),
+        );
+        const ok = await login(env, env.newBrowser(), '', { nameId: 'alice@example.com' });
+        check(ok.status === 303, 'another user signs in', 303, ok.status);
+      },
+    ),
+  );
+
+  add('Host and X-Forwarded-* headers are ignored unless trustProxy is set', (h) =>
+    withApp(h, {}, async (env) => {
+      const forged = {
+        host: 'evil.example',
+        'x-forwarded-host': 'evil.example',
+        'x-forwarded-proto': 'https',
+      };
+      const start = await env.browser.send('GET', '/saml/login?returnTo=/app/protected', {
+        headers: forged,
+      });
+      check(start.status === 303, 'login status', 303, start.status);
+      const { request, relayState } = await env.idp.readAuthnRequest(location(start));
+      check(
+        request.assertionConsumerServiceUrl === `${CONFORMANCE_SP_BASE}/saml/acs`,
+        'ACS URL with forged headers',
+        `${CONFORMANCE_SP_BASE}/saml/acs`,
+        request.assertionConsumerServiceUrl,
+      );
+      const delivery = await env.idp.answerLogin(request, relayState);
+      if (delivery.binding !== 'post') throw new Error('expected the POST binding');
+      const res = await env.browser.send('POST', delivery.url, {
+        body: delivery.form,
+        headers: forged,
+        cookies: false,
+      });
+      check(res.status === 303, 'ACS status with forged headers', 303, res.status);
+      check(
+        location(res) === '/app/protected',
+        'ACS Location with forged headers',
+        '/app/protected',
+        location(res),
+      );
+      const guarded = await env.newBrowser().send('GET', '/app/protected?x=1', { headers: forged });
+      const to = location(guarded);
+      check(
+        to.startsWith('/saml/login?'),
+        'protected-route redirect with forged headers',
+        'a same-origin path',
+        to,
+      );
+    }),
+  );
+
   return cases;
 }
 
