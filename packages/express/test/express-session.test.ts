@@ -1,0 +1,207 @@
+// Applications that already use express-session can keep the samlkit session ID in it instead of
+// samlkit's own cookie (the `session` bridge). And the adapter runs on Express 4 as well.
+import type { AddressInfo } from 'node:net';
+import { MemoryStore, type ServiceProviderOptions } from '@samlkit/core';
+import { createSamlExpress } from '@samlkit/express';
+import {
+  createTestIdp,
+  generateTestKeys,
+  runAdapterConformance,
+  type TestIdp,
+} from '@samlkit/testkit';
+import express from 'express';
+import session from 'express-session';
+import express4 from 'express4';
+import { afterEach, beforeAll, describe, expect, it, test } from 'vitest';
+
+declare module 'express-session' {
+  interface SessionData {
+    samlSessionId?: string;
+    visits?: number;
+  }
+}
+
+const BASE = 'https://app.test';
+let idp: TestIdp;
+let options: ServiceProviderOptions;
+const stops: (() => Promise<void>)[] = [];
+
+beforeAll(async () => {
+  idp = await createTestIdp();
+  const keys = await generateTestKeys({ subject: 'express-session sp' });
+  options = {
+    sp: {
+      entityId: `${BASE}/saml/metadata`,
+      assertionConsumerServices: [{ binding: 'post', location: `${BASE}/saml/acs` }],
+      singleLogoutServices: [{ binding: 'redirect', location: `${BASE}/saml/slo` }],
+      signingKeys: [{ privateKey: keys.privateKey, certificate: keys.certificatePem }],
+    },
+    idps: idp.config,
+    baseUrl: BASE,
+    logger: { warn() {}, error() {} },
+  };
+});
+
+afterEach(async () => {
+  for (const stop of stops.splice(0)) await stop();
+});
+
+async function listen(app: (req: never, res: never) => void): Promise<string> {
+  const server = (app as unknown as express.Express).listen(0, '127.0.0.1');
+  await new Promise<void>((resolve) => server.once('listening', resolve));
+  stops.push(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+/** A cookie jar that keeps name=value pairs (enough for these tests). */
+class Jar {
+  readonly cookies = new Map<string, string>();
+  header(): string {
+    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+  }
+  take(res: Response): void {
+    for (const line of res.headers.getSetCookie()) {
+      const [pair] = line.split(';');
+      const eq = pair!.indexOf('=');
+      const value = pair!.slice(eq + 1);
+      if (value === '' || /max-age=0/i.test(line)) this.cookies.delete(pair!.slice(0, eq));
+      else this.cookies.set(pair!.slice(0, eq), value);
+    }
+  }
+}
+
+describe('express-session as the session library', () => {
+  async function start() {
+    const store = new MemoryStore();
+    const saml = createSamlExpress({
+      ...options,
+      store,
+      session: {
+        get: (req) => req.session?.samlSessionId,
+        set: (req, id) =>
+          new Promise<void>((resolve, reject) => {
+            if (id === null) {
+              delete req.session.samlSessionId;
+              return resolve();
+            }
+            // A new express-session ID at sign-in (no fixation); keep the application's data.
+            const visits = req.session.visits;
+            req.session.regenerate((err) => {
+              if (err) return reject(err);
+              req.session.samlSessionId = id;
+              if (visits !== undefined) req.session.visits = visits;
+              resolve();
+            });
+          }),
+      },
+    });
+    const app = express();
+    app.use(
+      session({
+        secret: 'test only',
+        resave: false,
+        saveUninitialized: false,
+        cookie: { httpOnly: true, sameSite: 'lax', secure: false },
+      }),
+    );
+    app.use(saml.routes);
+    app.get('/me', saml.requireSession(), (req, res) => {
+      req.session.visits = (req.session.visits ?? 0) + 1;
+      res.json({ nameId: req.samlSession!.nameId, id: req.samlSession!.id });
+    });
+    return { url: await listen(app), store };
+  }
+
+  async function signIn(url: string, jar: Jar, query = '') {
+    const begin = await fetch(`${url}/saml/login${query}`, {
+      redirect: 'manual',
+      headers: { cookie: jar.header() },
+    });
+    jar.take(begin);
+    const { request, relayState } = await idp.readAuthnRequest(begin.headers.get('location')!);
+    const delivery = await idp.answerLogin(request, relayState, { nameId: 'alice@example.com' });
+    if (delivery.binding !== 'post') throw new Error('expected POST');
+    // The IdP's cross-site POST: no cookie at all.
+    const acs = await fetch(`${url}/saml/acs`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: delivery.form.toString(),
+    });
+    jar.take(acs);
+    return acs;
+  }
+
+  it('keeps the samlkit session ID in express-session, not in a samlkit cookie', async () => {
+    const { url, store } = await start();
+    const jar = new Jar();
+    const acs = await signIn(url, jar, '?returnTo=/me');
+    expect(acs.status).toBe(303);
+    expect(acs.headers.get('location')).toBe('/me');
+    expect(acs.headers.getSetCookie().some((c) => c.startsWith('samlkit_session='))).toBe(false);
+    expect(jar.cookies.has('connect.sid')).toBe(true);
+    const me = await fetch(`${url}/me`, { headers: { cookie: jar.header() } });
+    expect(me.status).toBe(200);
+    const body = (await me.json()) as { nameId: string; id: string };
+    expect(body.nameId).toBe('alice@example.com');
+    expect(await store.getSession(body.id)).toBeDefined();
+    // A samlkit cookie the browser sends is ignored: the ID comes from express-session only.
+    const forged = await fetch(`${url}/me`, {
+      redirect: 'manual',
+      headers: { cookie: `samlkit_session=${body.id}`, accept: 'application/json' },
+    });
+    expect(forged.status).toBe(401);
+
+    // Step-up from the signed-in browser: the samlkit session is upgraded, not replaced.
+    await signIn(url, jar, '?forceAuthn=true&returnTo=/me');
+    const again = (await (
+      await fetch(`${url}/me`, { headers: { cookie: jar.header() } })
+    ).json()) as {
+      id: string;
+    };
+    expect(again.id).toBe(body.id);
+
+    // Logout goes through the bridge too: the ID is forgotten and the session ended.
+    const out = await fetch(`${url}/saml/logout`, {
+      redirect: 'manual',
+      headers: { cookie: jar.header() },
+    });
+    jar.take(out);
+    expect(out.status).toBe(303);
+    expect(out.headers.get('location')).toMatch(/^https:\/\/idp\.test\/slo\?/);
+    expect(await store.getSession(body.id)).toBeUndefined();
+    const after = await fetch(`${url}/me`, {
+      redirect: 'manual',
+      headers: { cookie: jar.header(), accept: 'application/json' },
+    });
+    expect(after.status).toBe(401);
+  });
+});
+
+describe('Express 4', () => {
+  runAdapterConformance(
+    {
+      async start(spOptions) {
+        const saml = createSamlExpress(spOptions);
+        const app = (express4 as unknown as typeof express)();
+        app.use(saml.routes);
+        app.get('/app/protected', saml.requireSession(), (req, res) => {
+          res.json(req.samlSession);
+        });
+        app.get('/app/public', (_req, res) => {
+          res.type('text/plain').send('public');
+        });
+        const url = await listen(app as never);
+        const stop = stops.pop()!;
+        return { url, stop };
+      },
+    },
+    { test },
+  );
+});
