@@ -1,0 +1,266 @@
+// The samlkit demo application: Express + @samlkit/express, with the testkit IdP as an HTTP server
+// (a login page with test users) unless a real IdP's metadata is configured. See docs/demo.md.
+import { readFile } from 'node:fs/promises';
+import {
+  createIdpRegistry,
+  createMetadataSource,
+  createSelfSignedCertificate,
+  loadPrivateKey,
+  MemoryStore,
+  parseIdpMetadata,
+} from '@samlkit/core';
+import { createSamlExpress } from '@samlkit/express';
+import { startIdpServer } from '@samlkit/testkit';
+import express from 'express';
+
+/**
+ * Reads the demo's settings from environment variables (names fixed by DESIGN.md, the demo
+ * contract), with the defaults a fresh clone needs.
+ * @param {Record<string, string | undefined>} env
+ */
+export function readSettings(env) {
+  const port = Number(env.PORT ?? 3000);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new Error(`PORT must be a port number, not ${JSON.stringify(env.PORT)}`);
+  }
+  const baseUrl = (env.SAML_BASE_URL ?? `http://localhost:${port}`).replace(/\/+$/, '');
+  const binding = env.SAML_AUTHN_REQUEST_BINDING ?? 'redirect';
+  if (binding !== 'redirect' && binding !== 'post') {
+    throw new Error('SAML_AUTHN_REQUEST_BINDING must be redirect or post');
+  }
+  return {
+    port,
+    host: env.HOST ?? 'localhost',
+    baseUrl,
+    entityId: env.SAML_SP_ENTITY_ID ?? `${baseUrl}/saml/metadata`,
+    idpMetadataUrl: env.SAML_IDP_METADATA_URL || undefined,
+    idpMetadataFile: env.SAML_IDP_METADATA_FILE || undefined,
+    redisUrl: env.REDIS_URL || undefined,
+    spKeyFile: env.SAML_SP_KEY_FILE || undefined,
+    spCertFile: env.SAML_SP_CERT_FILE || undefined,
+    testIdpPort: Number(env.SAML_TEST_IDP_PORT ?? 0),
+    authnRequestBinding: binding,
+    allowSha1: env.SAML_ALLOW_SHA1 === 'true',
+  };
+}
+
+const escapeHtml = (value) =>
+  String(value).replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c],
+  );
+
+const when = (ms) => (ms === undefined ? '—' : new Date(ms).toISOString());
+
+function page(title, body) {
+  return `<!doctype html><html lang="en"><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)} — samlkit demo</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem}
+table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.25rem .5rem;text-align:left;vertical-align:top}
+form{display:inline}button,.button{font:inherit;padding:.3rem .8rem;margin-right:.5rem}
+nav a{margin-right:1rem}code{background:#f4f4f4;padding:0 .2rem}</style>
+<nav><a href="/">Home</a><a href="/profile">Profile</a><a href="/saml/metadata">SP metadata</a></nav>
+<h1>${escapeHtml(title)}</h1>
+${body}</html>`;
+}
+
+async function loadSpKeys(settings) {
+  if (settings.spKeyFile || settings.spCertFile) {
+    if (!settings.spKeyFile || !settings.spCertFile) {
+      throw new Error('set both SAML_SP_KEY_FILE and SAML_SP_CERT_FILE, or neither');
+    }
+    const [keyPem, certificate] = await Promise.all([
+      readFile(settings.spKeyFile, 'utf8'),
+      readFile(settings.spCertFile, 'utf8'),
+    ]);
+    return { privateKey: loadPrivateKey(keyPem), certificate, generated: false };
+  }
+  const made = await createSelfSignedCertificate({
+    subject: new URL(settings.baseUrl).hostname,
+    days: 365,
+    alg: 'rsa2048',
+  });
+  return {
+    privateKey: loadPrivateKey(made.privateKeyPem),
+    certificate: made.certificatePem,
+    generated: true,
+  };
+}
+
+async function openStore(settings) {
+  if (!settings.redisUrl)
+    return { store: new MemoryStore(), close: async () => {}, name: 'memory' };
+  const { RedisStore } = await import('@samlkit/redis');
+  const store = new RedisStore({ url: settings.redisUrl });
+  await store.ping();
+  return { store, close: () => store.close(), name: 'redis' };
+}
+
+async function openIdp(settings, store) {
+  if (settings.idpMetadataUrl) {
+    const source = createMetadataSource({ url: settings.idpMetadataUrl, fetch, store });
+    const metadata = await source.get();
+    return {
+      idps: createIdpRegistry([{ entityId: metadata.entityId, idp: source }]),
+      describe: `the IdP ${metadata.entityId} (metadata ${settings.idpMetadataUrl})`,
+      stop: async () => {},
+    };
+  }
+  if (settings.idpMetadataFile) {
+    const metadata = await parseIdpMetadata(await readFile(settings.idpMetadataFile, 'utf8'));
+    return {
+      idps: metadata,
+      describe: `the IdP ${metadata.entityId} (metadata file ${settings.idpMetadataFile})`,
+      stop: async () => {},
+    };
+  }
+  const server = await startIdpServer({
+    port: settings.testIdpPort,
+    serviceProviders: [
+      {
+        entityId: settings.entityId,
+        acsUrls: [`${settings.baseUrl}/saml/acs`],
+        sloUrl: `${settings.baseUrl}/saml/slo`,
+      },
+    ],
+  });
+  return {
+    idps: server.config,
+    describe: `the built-in test IdP at ${server.url} (users ${server.users
+      .map((u) => u.username)
+      .join(', ')}; the password is the username)`,
+    testIdp: server,
+    stop: () => server.stop(),
+  };
+}
+
+function homePage(session, info) {
+  const status = session
+    ? `<p>Signed in as <strong>${escapeHtml(session.nameId)}</strong>.</p>
+<p><a class="button" href="/profile">Your profile</a>
+<form method="post" action="/saml/logout"><button type="submit">Log out</button></form></p>`
+    : `<p>You are not signed in.</p>
+<p><a class="button" href="/saml/login?returnTo=%2Fprofile">Log in</a>
+(or open the <a href="/profile">protected page</a>, which sends you to the IdP)</p>`;
+  return page(
+    'samlkit demo',
+    `${status}
+<h2>This application</h2>
+<table>
+<tr><th>SP entity ID</th><td><code>${escapeHtml(info.entityId)}</code></td></tr>
+<tr><th>SP metadata</th><td><a href="/saml/metadata">/saml/metadata</a></td></tr>
+<tr><th>Identity provider</th><td>${escapeHtml(info.idp)}</td></tr>
+<tr><th>Store</th><td>${escapeHtml(info.store)}</td></tr>
+</table>`,
+  );
+}
+
+function profilePage(session) {
+  const attributes = Object.entries(session.attributes)
+    .map(
+      ([name, values]) =>
+        `<tr><td><code>${escapeHtml(name)}</code></td><td>${values.map(escapeHtml).join('<br>')}</td></tr>`,
+    )
+    .join('');
+  const row = (name, value) =>
+    `<tr><th>${escapeHtml(name)}</th><td>${value === undefined ? '—' : `<code>${escapeHtml(value)}</code>`}</td></tr>`;
+  return page(
+    'Profile',
+    `<p>This page is protected: only a signed-in user sees it.</p>
+<h2>NameID</h2>
+<table>${row('NameID', session.nameId)}${row('Format', session.nameIdFormat)}${row('Issuer (IdP)', session.issuer)}</table>
+<h2>Attributes</h2>
+${attributes ? `<table><tr><th>Name</th><th>Values</th></tr>${attributes}</table>` : '<p>The IdP sent no attributes.</p>'}
+<h2>Session</h2>
+<table>${row('SessionIndex', session.sessionIndex)}${row('Authenticated at', when(session.authnInstant))}${row(
+      'AuthnContextClassRef',
+      session.authnContextClassRef,
+    )}${row('Session created', when(session.createdAt))}${row('Session expires', when(session.expiresAt))}</table>
+<p>
+<a class="button" href="/saml/login?forceAuthn=true&amp;returnTo=%2Fprofile">Re-authenticate (step-up, ForceAuthn)</a>
+<form method="post" action="/saml/logout"><button type="submit">Log out (single logout)</button></form>
+</p>`,
+  );
+}
+
+/**
+ * Starts the demo: the IdP (built-in or configured), the store, and the Express application.
+ * @param {Record<string, string | undefined>} env - environment variables (see docs/demo.md)
+ * @returns {Promise<{ url: string, idpUrl?: string, describe: string[], stop(): Promise<void> }>}
+ */
+export async function startDemo(env) {
+  const settings = readSettings(env);
+  const keys = await loadSpKeys(settings);
+  const opened = await openStore(settings);
+  let idp;
+  try {
+    idp = await openIdp(settings, opened.store);
+  } catch (error) {
+    await opened.close();
+    throw error;
+  }
+  const spKey = { privateKey: keys.privateKey, certificate: keys.certificate };
+  const saml = createSamlExpress({
+    sp: {
+      entityId: settings.entityId,
+      assertionConsumerServices: [{ binding: 'post', location: `${settings.baseUrl}/saml/acs` }],
+      singleLogoutServices: [
+        { binding: 'redirect', location: `${settings.baseUrl}/saml/slo` },
+        { binding: 'post', location: `${settings.baseUrl}/saml/slo` },
+      ],
+      signingKeys: [spKey],
+      decryptionKeys: [spKey],
+    },
+    idps: idp.idps,
+    store: opened.store,
+    baseUrl: settings.baseUrl,
+    cookie: { secure: settings.baseUrl.startsWith('https:') },
+    authnRequestBinding: settings.authnRequestBinding,
+    ...(settings.allowSha1 ? { allowSha1: true } : {}),
+    defaultReturnTo: '/profile',
+  });
+  const info = { entityId: settings.entityId, idp: idp.describe, store: opened.name };
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(saml.routes);
+  app.get('/', saml.loadSession(), (req, res) => {
+    res.type('html').send(homePage(req.samlSession, info));
+  });
+  app.get('/profile', saml.requireSession(), (req, res) => {
+    res.set('cache-control', 'no-store').type('html').send(profilePage(req.samlSession));
+  });
+
+  const server = await new Promise((resolve, reject) => {
+    const s = app.listen(settings.port, settings.host, () => resolve(s));
+    s.once('error', reject);
+  }).catch(async (error) => {
+    await idp.stop();
+    await opened.close();
+    throw error;
+  });
+  const url = settings.baseUrl;
+  const describe = [
+    `samlkit demo: open ${url}`,
+    `  SP entity ID: ${settings.entityId}  (metadata: ${settings.baseUrl}/saml/metadata)`,
+    `  identity provider: ${idp.describe}`,
+    `  store: ${opened.name}`,
+  ];
+  if (keys.generated && (settings.idpMetadataUrl || settings.idpMetadataFile)) {
+    describe.push(
+      '  SP keys were generated for this run: give SAML_SP_KEY_FILE/SAML_SP_CERT_FILE (samlkit keys) so the IdP keeps trusting the SP after a restart',
+    );
+  }
+  return {
+    url,
+    ...(idp.testIdp ? { idpUrl: idp.testIdp.url } : {}),
+    describe,
+    async stop() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(() => resolve()));
+      await idp.stop();
+      await opened.close();
+    },
+  };
+}
