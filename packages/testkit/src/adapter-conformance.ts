@@ -230,6 +230,17 @@ async function login(
   return browser.deliver(delivery, false);
 }
 
+/** Follows the ACS's same-site finish step (`<acs>?finish=<code>`) when the SP answers with one. */
+async function followFinish(
+  browser: Browser,
+  res: Response,
+  headers?: Record<string, string>,
+): Promise<Response> {
+  const to = res.status === 303 ? res.headers.get('location') : null;
+  if (!to || !/[?&]finish=/.test(to)) return res;
+  return browser.send('GET', to, headers ? { headers } : {});
+}
+
 async function protectedJson(browser: Browser): Promise<Record<string, unknown>> {
   const res = await browser.send('GET', '/app/protected');
   check(res.status === 200, 'GET /app/protected when signed in', 200, res.status);
@@ -714,7 +725,11 @@ export function adapterConformanceCases(): AdapterConformanceCase[] {
 
   add('IdP-initiated logout over the POST binding answers on the binding it came in on', (h) =>
     withApp(h, {}, async (env) => {
-      await login(env, env.browser, '', { nameId: 'alice@example.com' });
+      await followFinish(
+        env.browser,
+        await login(env, env.browser, '', { nameId: 'alice@example.com' }),
+      );
+      await protectedJson(env.browser); // signed in
       const message = await env.idp.logoutRequest({
         spSloUrl: `${CONFORMANCE_SP_BASE}/saml/slo`,
         nameId: 'alice@example.com',
@@ -745,7 +760,10 @@ export function adapterConformanceCases(): AdapterConformanceCase[] {
             : undefined,
       },
       async (env) => {
-        const res = await login(env, env.browser, '', { nameId: 'mallory@example.com' });
+        const res = await followFinish(
+          env.browser,
+          await login(env, env.browser, '', { nameId: 'mallory@example.com' }),
+        );
         check(res.status === 403, 'refused login status', 403, res.status);
         const html = await res.text();
         check(
@@ -767,8 +785,13 @@ export function adapterConformanceCases(): AdapterConformanceCase[] {
           'none',
           env.browser.jar.get('samlkit_session'),
         );
-        const ok = await login(env, env.newBrowser(), '', { nameId: 'alice@example.com' });
+        const other = env.newBrowser();
+        const ok = await followFinish(
+          other,
+          await login(env, other, '', { nameId: 'alice@example.com' }),
+        );
         check(ok.status === 303, 'another user signs in', 303, ok.status);
+        check(other.jar.has('samlkit_session'), 'session cookie of the other user', 'set', 'none');
       },
     ),
   );
@@ -793,11 +816,15 @@ export function adapterConformanceCases(): AdapterConformanceCase[] {
       );
       const delivery = await env.idp.answerLogin(request, relayState);
       if (delivery.binding !== 'post') throw new Error('expected the POST binding');
-      const res = await env.browser.send('POST', delivery.url, {
-        body: delivery.form,
-        headers: forged,
-        cookies: false,
-      });
+      const res = await followFinish(
+        env.browser,
+        await env.browser.send('POST', delivery.url, {
+          body: delivery.form,
+          headers: forged,
+          cookies: false,
+        }),
+        forged,
+      );
       check(res.status === 303, 'ACS status with forged headers', 303, res.status);
       check(
         location(res) === '/app/protected',
