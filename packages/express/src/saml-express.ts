@@ -143,8 +143,12 @@ export function createSamlExpress(options: SamlExpressOptions): SamlExpress {
 
   function toRequest(req: ExpressRequest, withBody: boolean): Request {
     const url = requestUrl(req, req.originalUrl ?? req.url);
+    // A body parser that read the body marks it (body-parser 1: `_body`) or leaves the stream
+    // ended. `req.body` alone says nothing: body-parser 1 sets it to {} for bodies it skipped.
     const consumed =
-      (req as { _body?: unknown })._body === true || req.readableEnded || req.body !== undefined;
+      (req as { _body?: unknown })._body === true ||
+      req.readableEnded ||
+      (req.complete && !req.readable);
     return toWebRequest(
       req,
       url,

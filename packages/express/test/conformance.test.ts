@@ -41,7 +41,7 @@ describe('Express 5 at the root', () => {
   );
 });
 
-describe('Express 5 under a mount path, after express.urlencoded()', () => {
+describe('Express 5 under a mount path, after express.urlencoded() and express.text()', () => {
   // The SAML routes mounted at /saml and the app under /app: URLs are built from originalUrl,
   // and a body parser that already read the form does not hide it from samlkit.
   runAdapterConformance(
@@ -50,6 +50,7 @@ describe('Express 5 under a mount path, after express.urlencoded()', () => {
         const saml = createSamlExpress(options);
         const app = express();
         app.use(express.urlencoded({ extended: false }));
+        app.use(express.text({ type: ['text/xml'] }));
         app.use('/saml', saml.routes);
         const inner = express.Router();
         inner.get('/protected', saml.requireSession(), (req, res) => {

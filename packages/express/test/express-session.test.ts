@@ -184,12 +184,14 @@ describe('express-session as the session library', () => {
   });
 });
 
-describe('Express 4', () => {
+describe('Express 4 with express.urlencoded() (which sets req.body = {} on bodies it does not read)', () => {
   runAdapterConformance(
     {
       async start(spOptions) {
         const saml = createSamlExpress(spOptions);
-        const app = (express4 as unknown as typeof express)();
+        const e4 = express4 as unknown as typeof express;
+        const app = e4();
+        app.use(e4.urlencoded({ extended: true }));
         app.use(saml.routes);
         app.get('/app/protected', saml.requireSession(), (req, res) => {
           res.json(req.samlSession);

@@ -56,7 +56,9 @@ async function respond(ctx: Context, response: Response): Promise<void> {
 function toRequest(ctx: Context, withBody: boolean): Request {
   const url = requestUrl(ctx.req, ctx.originalUrl);
   const parsed = (ctx.request as { body?: unknown }).body;
-  const consumed = parsed !== undefined || ctx.req.readableEnded;
+  // Only a body that was read counts as consumed: koa-bodyparser sets `ctx.request.body = {}` for
+  // content types it skips, leaving the stream unread.
+  const consumed = ctx.req.readableEnded || (ctx.req.complete && !ctx.req.readable);
   return toWebRequest(ctx.req, url, withBody ? { consumed, parsed } : false);
 }
 
