@@ -72,6 +72,7 @@ export const SAML_ERROR_CODES = [
   'HTTP_REQUEST_FAILED',
   'RETURN_TO_UNSAFE',
   'LOGIN_REFUSED',
+  'LOGIN_BINDING_MISMATCH',
 ] as const;
 
 /** A stable, documented samlkit error code. See `docs/errors.md` for causes and remedies. */

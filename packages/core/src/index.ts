@@ -223,6 +223,7 @@ export { C14N, ENVELOPED_SIGNATURE, verifyElementSignature } from './signature/v
 export { safeReturnTo } from './sp/return-to.js';
 export { createServiceProvider } from './sp/service-provider.js';
 export type {
+  AcsFinishStep,
   AcsResult,
   AuthnContextLevels,
   HookContext,

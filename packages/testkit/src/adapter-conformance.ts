@@ -215,7 +215,10 @@ function location(response: Response): string {
   return value!;
 }
 
-/** Runs a whole SP-initiated login in `browser`; returns the ACS answer. */
+/**
+ * Runs a whole SP-initiated login in `browser`: the IdP's cross-site POST without cookies, then
+ * the same-site finish GET with them; returns the finish step's answer.
+ */
 async function login(
   env: Env,
   browser: Browser,
@@ -227,7 +230,7 @@ async function login(
   const { request, relayState } = await env.idp.readAuthnRequest(location(start));
   const delivery = await env.idp.answerLogin(request, relayState, answer);
   // The IdP's POST is cross-site: a SameSite=Lax cookie is not sent with it.
-  return browser.deliver(delivery, false);
+  return followFinish(browser, await browser.deliver(delivery, false));
 }
 
 /** Follows the ACS's same-site finish step (`<acs>?finish=<code>`) when the SP answers with one. */
@@ -471,7 +474,8 @@ export function adapterConformanceCases(): AdapterConformanceCase[] {
         authnInstant: t1,
         sessionIndex: 'idx-2',
       });
-      const res = await env.browser.deliver(delivery, false); // no cookie on the cross-site POST
+      const acs = await env.browser.deliver(delivery, false); // no cookie on the cross-site POST
+      const res = await followFinish(env.browser, acs);
       check(res.status === 303, 'step-up ACS status', 303, res.status);
       check(
         env.browser.jar.get('samlkit_session') === id,
@@ -523,6 +527,95 @@ export function adapterConformanceCases(): AdapterConformanceCase[] {
         'no SAML details',
         'SAML details',
       );
+    }),
+  );
+
+  add('a Response delivered in another browser is refused at the finish step (login CSRF)', (h) =>
+    withApp(h, {}, async (env) => {
+      // The attacker starts a login in their own browser and gets the IdP's Response for their
+      // own account, then makes the victim's browser deliver it.
+      const attacker = env.newBrowser();
+      const start = await attacker.send('GET', '/saml/login?returnTo=/app/protected');
+      check(
+        attacker.jar.has('samlkit_session_login'),
+        'login cookie after starting a login',
+        'samlkit_session_login',
+        [...attacker.jar.keys()].join(', '),
+      );
+      const { request, relayState } = await env.idp.readAuthnRequest(location(start));
+      const delivery = await env.idp.answerLogin(request, relayState, {
+        nameId: 'mallory@example.com',
+      });
+      const victim = env.browser;
+      const acs = await victim.deliver(delivery, false);
+      check(acs.status === 303, 'ACS status (the Response itself is valid)', 303, acs.status);
+      check(
+        !acs.headers.getSetCookie().some((c) => c.startsWith('samlkit_session=')),
+        'session cookie from the ACS POST',
+        'none (the session is created at the finish step)',
+        acs.headers.getSetCookie().join(' | '),
+      );
+      const res = await followFinish(victim, acs);
+      check(res.status === 403, 'finish status in the victim’s browser', 403, res.status);
+      const html = await res.text();
+      check(
+        html.includes('LOGIN_BINDING_MISMATCH'),
+        'error page code',
+        'LOGIN_BINDING_MISMATCH',
+        html.slice(0, 300),
+      );
+      check(
+        !victim.jar.has('samlkit_session'),
+        'victim session cookie',
+        'none',
+        victim.jar.get('samlkit_session'),
+      );
+      // Two logins started in one browser (two tabs) both finish, in either order.
+      const tabs = env.newBrowser();
+      const first = await tabs.send('GET', '/saml/login?returnTo=/app/protected');
+      const second = await tabs.send('GET', '/saml/login?returnTo=/app/public');
+      const answer = async (begin: Response, nameId: string) => {
+        const read = await env.idp.readAuthnRequest(location(begin));
+        return env.idp.answerLogin(read.request, read.relayState, { nameId });
+      };
+      const late = await answer(first, 'alice@example.com');
+      const early = await answer(second, 'alice@example.com');
+      const a = await followFinish(tabs, await tabs.deliver(early, false));
+      check(location(a) === '/app/public', 'second tab lands', '/app/public', location(a));
+      const b = await followFinish(tabs, await tabs.deliver(late, false));
+      check(location(b) === '/app/protected', 'first tab lands', '/app/protected', location(b));
+      const session = await protectedJson(tabs);
+      check(
+        session.nameId === 'alice@example.com',
+        'session after two tabs',
+        'alice@example.com',
+        session.nameId,
+      );
+    }),
+  );
+
+  add('a cross-site request to the logout endpoint ends nothing and asks to confirm', (h) =>
+    withApp(h, {}, async (env) => {
+      await login(env, env.browser, '', { nameId: 'alice@example.com' });
+      const forged = await env.browser.send('GET', '/saml/logout', {
+        headers: { 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'no-cors' },
+      });
+      check(forged.status === 200, 'cross-site logout status', 200, forged.status);
+      const page = await forged.text();
+      check(page.includes('method="post"'), 'confirmation page', 'a POST form', page.slice(0, 300));
+      const still = await env.browser.send('GET', '/app/protected');
+      check(
+        still.status === 200,
+        'session after a cross-site logout',
+        'still signed in',
+        still.status,
+      );
+      const confirmed = await env.browser.send('POST', '/saml/logout', {
+        headers: { 'sec-fetch-site': 'same-origin', origin: CONFORMANCE_SP_BASE },
+      });
+      check(confirmed.status === 303, 'confirmed logout status', 303, confirmed.status);
+      const after = await env.browser.send('GET', '/app/protected');
+      check(after.status !== 200, 'session after the confirmed logout', 'ended', after.status);
     }),
   );
 

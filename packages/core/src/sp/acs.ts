@@ -11,7 +11,13 @@ import { createSessionId } from '../store/session-id.js';
 import type { PendingRequest, SessionRecord } from '../store/types.js';
 import { readForm } from './http.js';
 import type { Settings } from './settings.js';
-import type { AcsResult, LogoutReason, SamlProfile } from './types.js';
+import {
+  checkLoginBinding,
+  FINISH_ID_PREFIX,
+  FINISH_TTL_MS,
+  isFinishCode,
+} from './login-binding.js';
+import type { AcsFinishStep, AcsResult, LogoutReason, SamlProfile } from './types.js';
 
 /** What the ACS received, before any check. */
 interface Received {
@@ -83,26 +89,35 @@ export async function notifyLogout(
   }
 }
 
+/** What the ACS parks under a finish code: the validated login, waiting for its browser. */
+interface FinishData {
+  readonly profile: SamlProfile;
+  /** Whether the login answered a request this SP sent (and so must be bound to a browser). */
+  readonly solicited: boolean;
+  /** ForceAuthn or a requested context: a step-up when started from a session of this user. */
+  readonly reauthn: boolean;
+}
+
 /**
- * The ACS steps, without cookies: find and take the pending request named by InResponseTo (the
- * store, not a cookie, carries it — the IdP's cross-site POST brings no Lax cookie), validate the
- * Response against it, ask `onLogin`, then create a session (new ID: no fixation) or, for a
- * step-up by the same user, upgrade the session the request was started from.
+ * The ACS step (the IdP's cross-site POST, or its Redirect-binding GET), without cookies: find and
+ * take the pending request named by InResponseTo (the store, not a cookie, carries it — the IdP's
+ * cross-site POST brings no Lax cookie), validate the Response against it (signature, conditions,
+ * replay), and park the validated login under a one-time finish code. No session is created here:
+ * that happens in {@link finishLogin}, on the same-site GET where the login cookie arrives.
  * @internal
  */
-export async function processAcs(
-  s: Settings,
-  request: Request,
-  cookieSession: SessionRecord | undefined,
-): Promise<AcsResult> {
+export async function receiveResponse(s: Settings, request: Request): Promise<AcsFinishStep> {
   const received = await receive(request);
   const { inResponseTo, issuer: claimedIssuer } = peek(received.xml);
 
   let pending: PendingRequest | undefined;
   if (inResponseTo !== undefined) {
-    // Take-once: a second Response for the same request finds nothing.
-    pending = await s.store.takePendingRequest(inResponseTo);
-    if (pending?.kind !== 'authn') {
+    // Take-once: a second Response for the same request finds nothing. A finish record is never
+    // a request (an IdP that echoes any AuthnRequest ID must not reach one).
+    pending = inResponseTo.startsWith(FINISH_ID_PREFIX)
+      ? undefined
+      : await s.store.takePendingRequest(inResponseTo);
+    if (pending?.kind !== 'authn' || pending.data?.finish !== undefined) {
       throw new SamlError('IN_RESPONSE_TO_MISMATCH', 'The Response answers no pending login.', {
         expected: 'InResponseTo naming a login this SP started and has not yet completed',
         found: `InResponseTo ${describeValue(inResponseTo)}`,
@@ -185,19 +200,92 @@ export async function processAcs(
     ...(result.inResponseTo !== undefined ? { inResponseTo: result.inResponseTo } : {}),
   };
 
+  // Park the validated login under an unguessable one-time code; the browser that started the
+  // login (the one holding its nonce) redeems it on a same-site GET.
+  const code = createSessionId(s.crypto);
+  const finish: FinishData = {
+    profile,
+    solicited: pending !== undefined,
+    reauthn: pending?.forceAuthn === true || pending?.requestedAuthnContext !== undefined,
+  };
+  await s.store.putPendingRequest(
+    `${FINISH_ID_PREFIX}${code}`,
+    {
+      id: `${FINISH_ID_PREFIX}${code}`,
+      kind: 'authn',
+      createdAt: now,
+      idpEntityId: profile.issuer,
+      returnTo: pending?.returnTo ?? s.defaultReturnTo,
+      ...(pending?.sessionId !== undefined ? { sessionId: pending.sessionId } : {}),
+      ...(pending?.browserBindingHash !== undefined
+        ? { browserBindingHash: pending.browserBindingHash }
+        : {}),
+      data: { finish: JSON.parse(JSON.stringify(finish)) as Record<string, unknown> },
+    },
+    now + Math.min(FINISH_TTL_MS, s.requestTtlMs),
+  );
+  return { step: 'finish', redirectTo: `${s.paths.acs}?finish=${code}` };
+}
+
+/** The finish code of a finish-step request (`GET <acs>?finish=<code>`), else undefined. @internal */
+export function finishCodeOf(request: Request): string | undefined {
+  if (request.method !== 'GET') return undefined;
+  const q = new URL(request.url).searchParams;
+  return q.has('finish') && !q.has('SAMLResponse') ? (q.get('finish') ?? '') : undefined;
+}
+
+function bindingMismatch(found: string): SamlError {
+  return new SamlError('LOGIN_BINDING_MISMATCH', 'The login cannot be finished here.', {
+    expected: 'the finish code of a validated login that has not been finished yet',
+    found,
+    hint: 'the finish link was used twice, expired (5 minutes), or came from a login on another node that does not share this store',
+  });
+}
+
+/**
+ * The finish step (the same-site GET the ACS redirected to, where Lax cookies arrive): take the
+ * parked login (once), check that this browser holds the login cookie's nonce (SP-initiated
+ * logins only; IdP-initiated ones are bound to nothing), ask `onLogin`, then create a session
+ * (new ID: no fixation) or, for a step-up by the same user, upgrade the session the request was
+ * started from.
+ * @internal
+ */
+export async function finishLogin(
+  s: Settings,
+  request: Request,
+  code: string,
+  cookieSession: SessionRecord | undefined,
+): Promise<AcsResult> {
+  if (!isFinishCode(code)) throw bindingMismatch('a malformed finish code');
+  const record = await s.store.takePendingRequest(`${FINISH_ID_PREFIX}${code}`);
+  const finish = record?.data?.finish as FinishData | undefined;
+  if (!record || record.kind !== 'authn' || !finish?.profile) {
+    throw bindingMismatch('an unknown, expired or already used finish code');
+  }
+  const cookies: string[] = [];
+  if (finish.solicited) {
+    if (record.browserBindingHash === undefined) {
+      throw new SamlError('LOGIN_BINDING_MISMATCH', 'The login is bound to no browser.', {
+        expected: 'a login started by this version of samlkit (with a browser binding)',
+        found: 'a pending login without a binding',
+        hint: 'logins in flight during an upgrade must be started again',
+      });
+    }
+    cookies.push(await checkLoginBinding(s, request, record.browserBindingHash));
+  }
+  const profile = finish.profile;
+  const now = s.now();
+
   // The session the login was started from (recorded in the store: the cookie does not come with
-  // the IdP's cross-site POST), else the one whose cookie did come (Redirect binding, same site).
-  const fromPending = pending?.sessionId ? await s.store.getSession(pending.sessionId) : undefined;
+  // the IdP's cross-site POST), else the one whose cookie came with this same-site GET.
+  const fromPending = record.sessionId ? await s.store.getSession(record.sessionId) : undefined;
   const previous = fromPending ?? cookieSession;
   const nameIdValue = profile.nameId?.value ?? profile.userId;
   const sameUser =
     previous !== undefined && previous.issuer === profile.issuer && previous.nameId === nameIdValue;
   // Step-up: a re-authentication (ForceAuthn or a requested context) started from this session
   // by the same user keeps the session. Every other login gets a new session ID.
-  const stepUp =
-    sameUser &&
-    fromPending !== undefined &&
-    (pending?.forceAuthn === true || pending?.requestedAuthnContext !== undefined);
+  const stepUp = sameUser && fromPending !== undefined && finish.reauthn;
 
   const decision = s.options.onLogin
     ? await s.options.onLogin(profile, {
@@ -265,10 +353,12 @@ export async function processAcs(
   }
   s.logger.info?.('login', { issuer: profile.issuer, userId: profile.userId, steppedUp: stepUp });
   return {
+    step: 'complete',
     profile,
     session,
-    redirectTo: pending?.returnTo ?? s.defaultReturnTo,
+    redirectTo: record.returnTo ?? s.defaultReturnTo,
     steppedUp: stepUp,
+    cookies,
     ...(replacedSessionId ? { replacedSessionId } : {}),
   };
 }

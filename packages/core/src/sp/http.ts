@@ -78,6 +78,9 @@ function userMessage(error: SamlError | undefined, status: number): string {
     const shown = error.details.userMessage;
     return typeof shown === 'string' && shown !== '' ? shown : 'Sign-in was refused.';
   }
+  if (error.code === 'LOGIN_BINDING_MISMATCH') {
+    return 'This sign-in was not started in this browser, or it was already completed. Please sign in again.';
+  }
   if (status === 503) return 'Sign-in is temporarily unavailable. Please try again in a moment.';
   if (status === 400) return 'The sign-in message could not be read.';
   if (status === 401) return 'You are not signed in.';

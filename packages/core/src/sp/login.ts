@@ -6,6 +6,7 @@ import { createAuthnRequest, type RequestedAuthnContext } from '../messages/auth
 import { signXml } from '../signature/sign.js';
 import type { PendingRequest, SessionRecord } from '../store/types.js';
 import { htmlResponse, redirectResponse } from './http.js';
+import { bindLogin } from './login-binding.js';
 import { publicOrigin, returnPath, type Settings } from './settings.js';
 import type { LoginOptions } from './types.js';
 
@@ -54,7 +55,8 @@ function chooseAcs(s: Settings, request: Request): Endpoint {
 
 /**
  * Starts SP-initiated login: creates the AuthnRequest, records it in the store (with the return
- * path and the current session for step-up) and sends the browser to the IdP.
+ * path, the current session for step-up, and the hash of a browser-binding nonce whose value
+ * goes into the login cookie) and sends the browser to the IdP.
  *
  * RelayState carries only the request ID, an opaque value: the return path stays in the store,
  * so nothing the IdP or the browser sends back is ever followed as a URL.
@@ -117,6 +119,8 @@ export async function beginLogin(
     ...(s.crypto ? { crypto: s.crypto } : {}),
   });
   const relayState = created.id;
+  // Login CSRF defence: only the browser holding this nonce can finish the login.
+  const binding = await bindLogin(s, request);
   const pending: PendingRequest = {
     id: created.id,
     kind: 'authn',
@@ -131,6 +135,7 @@ export async function beginLogin(
     binding: sso.binding,
     destination: acs.location,
     ...(options.data ? { data: { ...options.data, idpKey: key } } : { data: { idpKey: key } }),
+    browserBindingHash: binding.hash,
   };
   await s.store.putPendingRequest(created.id, pending, now + s.requestTtlMs);
 
@@ -159,7 +164,7 @@ export async function beginLogin(
         : {}),
       ...(s.crypto ? { crypto: s.crypto } : {}),
     });
-    return redirectResponse(url, [], 303);
+    return redirectResponse(url, [binding.setCookie], 303);
   }
   const xml =
     sign && s.signingKey
@@ -170,7 +175,7 @@ export async function beginLogin(
           ...(s.crypto ? { crypto: s.crypto } : {}),
         })
       : created.xml;
-  return postFormResponse(sso.location, 'SAMLRequest', xml, relayState);
+  return postFormResponse(sso.location, 'SAMLRequest', xml, relayState, [binding.setCookie]);
 }
 
 /**

@@ -21,9 +21,16 @@ import { signXml } from '../signature/sign.js';
 import type { SessionRecord } from '../store/types.js';
 import { notifyLogout } from './acs.js';
 import { serializeCookie } from './cookie.js';
-import { PAGE_HEADERS, readBody, readForm, redirectResponse } from './http.js';
+import {
+  escapeHtml,
+  htmlResponse,
+  PAGE_HEADERS,
+  readBody,
+  readForm,
+  redirectResponse,
+} from './http.js';
 import { postFormResponse } from './login.js';
-import { returnPath, type Settings } from './settings.js';
+import { publicOrigin, returnPath, type Settings } from './settings.js';
 import type { LogoutOptions } from './types.js';
 
 /** How a message is sent to the IdP's SLO endpoint. */
@@ -78,6 +85,49 @@ function idpSloEndpoint(idp: IdentityProviderConfig, binding?: BindingName): End
     pickEndpoint(list, 'redirect') ??
     pickEndpoint(list, 'post')
   );
+}
+
+/**
+ * Whether a request to the logout endpoint may have been made by another site (logout CSRF: an
+ * `<img src="/saml/logout">` or an auto-submitted form on any page the user visits). Fetch
+ * metadata decides when the browser sends it (`same-origin`, or `none` for a typed URL or a
+ * bookmark, are trusted; `same-site` is another origin, e.g. a sibling subdomain); otherwise an
+ * `Origin` or `Referer` header naming another origin. A request with none of these headers (an
+ * older browser's GET, a script) is trusted, as before.
+ * @internal
+ */
+export function mayBeCrossSite(s: Settings, request: Request): boolean {
+  const site = request.headers.get('sec-fetch-site');
+  if (site !== null) return site !== 'same-origin' && site !== 'none';
+  const own = publicOrigin(s, request);
+  const origin = request.headers.get('origin');
+  if (origin !== null) return origin !== own;
+  const referer = request.headers.get('referer');
+  if (referer === null || referer === '') return false;
+  try {
+    return new URL(referer).origin !== own;
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * The answer to a logout request that may come from another site: nothing ends; a small page asks
+ * the user to confirm with a same-origin POST to the same URL (which then passes the check).
+ * @internal
+ */
+export function confirmLogoutPage(request: Request): Response {
+  const url = new URL(request.url);
+  const action = escapeHtml(`${url.pathname}${url.search}`);
+  const body =
+    '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">' +
+    '<meta name="viewport" content="width=device-width, initial-scale=1">' +
+    '<title>Sign out</title></head><body>\n<h1>Sign out?</h1>\n' +
+    `<form method="post" action="${action}"><button type="submit">Sign out</button></form>\n` +
+    '</body></html>\n';
+  return htmlResponse(body, 200, {
+    'content-security-policy': "default-src 'none'; form-action 'self'; frame-ancestors 'none'",
+  });
 }
 
 /**

@@ -1,7 +1,7 @@
 import { isSamlError, SamlError } from '../errors.js';
 import { createSpMetadata } from '../metadata/sp.js';
 import type { SessionRecord } from '../store/types.js';
-import { notifyLogout, processAcs } from './acs.js';
+import { finishCodeOf, finishLogin, notifyLogout, receiveResponse } from './acs.js';
 import { readCookies, serializeCookie } from './cookie.js';
 import {
   defaultErrorResponse,
@@ -12,9 +12,10 @@ import {
   wantsJson,
 } from './http.js';
 import { beginLogin, loginOptionsFromQuery } from './login.js';
-import { beginLogout, handleSlo } from './logout.js';
+import { beginLogout, confirmLogoutPage, handleSlo, mayBeCrossSite } from './logout.js';
 import { resolveSettings, returnPath, type Settings } from './settings.js';
 import type {
+  AcsFinishStep,
   AcsResult,
   LoginOptions,
   LogoutOptions,
@@ -61,10 +62,14 @@ function logError(s: Settings, error: unknown, request: Request, status: number)
  *   `authnContext` give step-up re-authentication that keeps the current session.
  * - `acs`: the Assertion Consumer Service (POST, and Redirect). It reads **no cookie**: the
  *   pending request is taken from the store by the Response's InResponseTo, so it works when the
- *   browser withholds the SameSite=Lax session cookie on the IdP's cross-site POST. After
- *   validation it creates (or, for step-up, upgrades) the session, sets the cookie and answers
- *   303 to the same-site return path, where the Lax cookie flows again.
- * - `logout`: SP-initiated Single Logout; `slo`: LogoutRequest/LogoutResponse on Redirect, POST
+ *   browser withholds the SameSite=Lax cookies on the IdP's cross-site POST. After validation it
+ *   parks the login under a one-time code and answers 303 to the same-site finish URL
+ *   (`<acs>?finish=<code>`); there, where Lax cookies flow again, the login cookie set by `login`
+ *   must match (login CSRF defence) before the session is created (or, for step-up, upgraded),
+ *   the session cookie set, and the browser sent to the return path.
+ * - `logout`: SP-initiated Single Logout (GET or POST from this site; a request another site may
+ *   have made — `Sec-Fetch-Site`, `Origin` or `Referer` naming another origin — only gets a page
+ *   asking to confirm with a same-origin POST); `slo`: LogoutRequest/LogoutResponse on Redirect, POST
  *   and SOAP, ending every session of the user in the store (any node, any device).
  * - `metadata`: the SP metadata document.
  *
@@ -154,15 +159,21 @@ export function createServiceProvider(options: ServiceProviderOptions): ServiceP
           return methodNotAllowed(['POST', 'GET']);
         }
         const result = await sp.handleAcs(request);
-        return redirectResponse(result.redirectTo, [serializeCookie(s.cookie, result.session.id)]);
+        if (result.step === 'finish') return redirectResponse(result.redirectTo);
+        return redirectResponse(result.redirectTo, [
+          serializeCookie(s.cookie, result.session.id),
+          ...result.cookies,
+        ]);
       });
     },
 
-    async handleAcs(request): Promise<AcsResult> {
-      // The cookie is only a hint for replacing a session this browser held; the ACS never
-      // needs it (it is usually absent here: the IdP's POST is cross-site).
-      const cookieSession = await sessionFromCookie(s, request);
-      return processAcs(s, request, cookieSession);
+    async handleAcs(request): Promise<AcsFinishStep | AcsResult> {
+      const code = finishCodeOf(request);
+      // The IdP's Response: validated without any cookie (its cross-site POST brings none).
+      if (code === undefined) return receiveResponse(s, request);
+      // The finish GET is same-site: the login cookie binds the login to this browser, and the
+      // session cookie names the session this login replaces.
+      return finishLogin(s, request, code, await sessionFromCookie(s, request));
     },
 
     logout(request, logoutOptions?: LogoutOptions) {
@@ -170,6 +181,9 @@ export function createServiceProvider(options: ServiceProviderOptions): ServiceP
         if (request.method !== 'GET' && request.method !== 'POST') {
           return methodNotAllowed(['GET', 'POST']);
         }
+        // Logout CSRF: another site must not be able to end the user's session (a link, an image,
+        // an auto-submitted form). Such a request gets a page with a same-origin confirm button.
+        if (mayBeCrossSite(s, request)) return confirmLogoutPage(request);
         const query = new URL(request.url).searchParams;
         const resolved: LogoutOptions = logoutOptions ?? {
           ...(query.has('returnTo') ? { returnTo: query.get('returnTo')! } : {}),

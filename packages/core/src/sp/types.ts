@@ -105,7 +105,11 @@ export interface SamlProfile {
 
 /** What `onLogin` and `onLogout` are told besides the profile or session. */
 export interface HookContext {
-  /** The incoming request (the IdP's POST to the ACS, or the logout/SLO request). */
+  /**
+   * The incoming request: for `onLogin` the same-site finish GET (`<acs>?finish=<code>`) the ACS
+   * redirected the browser to, which carries the browser's cookies; for `onLogout` the logout or
+   * SLO request.
+   */
   readonly request: Request;
   /** For a step-up login: the session that is being upgraded (same user). */
   readonly previousSession?: SessionRecord;
@@ -250,8 +254,25 @@ export interface LogoutOptions {
   readonly localOnly?: boolean;
 }
 
-/** The outcome of {@link ServiceProvider.handleAcs}: nothing has been sent or set yet. */
+/**
+ * The first step of {@link ServiceProvider.handleAcs}: the IdP's Response passed every check and
+ * waits, under a one-time code, for the browser that started the login. Answer with a 303 to
+ * `redirectTo` (a same-site GET, where the login cookie arrives); no session exists yet.
+ */
+export interface AcsFinishStep {
+  /** Discriminant: the ACS step is done, the finish step comes next. */
+  readonly step: 'finish';
+  /** The same-site finish URL (`<acs path>?finish=<code>`) to send the browser to with a 303. */
+  readonly redirectTo: string;
+}
+
+/**
+ * The outcome of the finish step of {@link ServiceProvider.handleAcs}: the login was checked
+ * against the browser that started it and the session is stored. Nothing has been sent yet.
+ */
 export interface AcsResult {
+  /** Discriminant: the login is complete. */
+  readonly step: 'complete';
   /** Who signed in. */
   readonly profile: SamlProfile;
   /** The session samlkit stored (its `id` is what the default cookie carries). */
@@ -262,6 +283,11 @@ export interface AcsResult {
   readonly steppedUp: boolean;
   /** The session this login replaced (deleted from the store), if any. */
   readonly replacedSessionId?: string;
+  /**
+   * `Set-Cookie` values the response must carry: the login cookie, with the nonce this login used
+   * removed (or cleared). The session cookie is not among them.
+   */
+  readonly cookies: readonly string[];
 }
 
 /** What {@link ServiceProvider.requireSession} answers. */
@@ -287,9 +313,18 @@ export interface ServiceProvider {
   handle(request: Request): Promise<Response | undefined>;
   /** GET: starts SP-initiated login (query: `returnTo`, `idp`, `forceAuthn`, `isPassive`, `authnContext`). */
   login(request: Request, options?: LoginOptions): Promise<Response>;
-  /** The ACS: validates the Response, creates or upgrades the session, sets the cookie, 303s. */
+  /**
+   * The ACS. On the IdP's POST (or Redirect-binding GET): validates the Response and 303s to the
+   * same-site finish URL, creating no session. On the finish GET (`?finish=<code>`): checks the
+   * browser's login cookie (no login CSRF), creates or upgrades the session, sets the cookie and
+   * 303s to the return path.
+   */
   acs(request: Request): Promise<Response>;
-  /** SP-initiated logout: ends the local session and sends a LogoutRequest to the IdP. */
+  /**
+   * SP-initiated logout: ends the local session and sends a LogoutRequest to the IdP. A request
+   * another site may have made (`Sec-Fetch-Site` cross-site or same-site, or an `Origin`/`Referer`
+   * of another origin) ends nothing and gets a page that confirms with a same-origin POST.
+   */
   logout(request: Request, options?: LogoutOptions): Promise<Response>;
   /** The SLO endpoint: incoming LogoutRequest/LogoutResponse over Redirect, POST or SOAP. */
   slo(request: Request): Promise<Response>;
@@ -300,11 +335,16 @@ export interface ServiceProvider {
   /** The session, or a response that sends the browser to login (with `returnTo` = this page). */
   requireSession(request: Request, options?: RequireSessionOptions): Promise<RequireSessionResult>;
   /**
-   * The ACS without cookies or redirects, for applications with their own session library:
-   * validates the Response and stores the session (so SLO can find it), and returns it.
-   * @throws SamlError as `validateResponse`, plus `IN_RESPONSE_TO_MISMATCH`, `LOGIN_REFUSED`, `STORE_UNAVAILABLE`
+   * The ACS without its own session cookie, for applications with their own session library. Route
+   * both the IdP's POST and the finish GET of the ACS path to it:
+   * - for the IdP's Response it validates and returns `{ step: 'finish', redirectTo }`: answer
+   *   303 to `redirectTo`;
+   * - for the finish GET (`?finish=<code>`) it checks the browser binding, stores the session (so
+   *   SLO can find it) and returns `{ step: 'complete', session, redirectTo, cookies, … }`: keep
+   *   `session.id` in your session, and answer 303 to `redirectTo` with `cookies` as `Set-Cookie`.
+   * @throws SamlError as `validateResponse`, plus `IN_RESPONSE_TO_MISMATCH`, `LOGIN_BINDING_MISMATCH`, `LOGIN_REFUSED`, `STORE_UNAVAILABLE`
    */
-  handleAcs(request: Request): Promise<AcsResult>;
+  handleAcs(request: Request): Promise<AcsFinishStep | AcsResult>;
   /** Reads a session by ID (for applications that keep the ID in their own session). */
   getSessionById(id: string): Promise<SessionRecord | undefined>;
   /** Ends a session by ID locally (no message to the IdP), calling `onLogout`. */

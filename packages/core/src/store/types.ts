@@ -90,6 +90,12 @@ export interface PendingRequest {
   readonly sessionIndexes?: readonly string[];
   /** Anything else the application wants back with the answer (JSON values only). */
   readonly data?: Readonly<Record<string, unknown>>;
+  /**
+   * For an SP-initiated login: the SHA-256 (base64url) of the random nonce the login cookie of
+   * the browser that started it holds. The login completes only in a browser that presents the
+   * nonce (no login CSRF). Absent for logout requests.
+   */
+  readonly browserBindingHash?: string;
 }
 
 /**

@@ -9,6 +9,7 @@ import { buildResponse, encryptAssertionTo, toPostBinding } from '@samlkit/testk
 import { describe, expect, it } from 'vitest';
 import {
   BASE,
+  deliverLogin,
   deliveryRequest,
   errorCode,
   fullLogin,
@@ -36,8 +37,12 @@ describe('ACS correlation through the store (no cookie, any node)', () => {
     expect(onC.status).toBe(403);
     expect(await errorCode(onC)).toBe('IN_RESPONSE_TO_MISMATCH');
 
-    const { request: r2, relayState: rs2 } = await startLogin(nodeA.sp, nodeA.idp, '?returnTo=/x');
-    const onB = await nodeB.acs(deliveryRequest(await nodeA.idp.answerLogin(r2, rs2)));
+    const {
+      request: r2,
+      relayState: rs2,
+      browserCookie,
+    } = await startLogin(nodeA.sp, nodeA.idp, '?returnTo=/x');
+    const onB = await deliverLogin(nodeB, await nodeA.idp.answerLogin(r2, rs2), browserCookie);
     expect(onB.status).toBe(303);
     expect(onB.headers.get('location')).toBe('/x');
     const cookie = sessionCookie(onB)!;
@@ -80,7 +85,10 @@ describe('ACS correlation through the store (no cookie, any node)', () => {
     expect(await errorCode(refused)).toBe('UNSOLICITED_RESPONSE');
 
     const relaxed = await setup({ allowUnsolicited: true, defaultReturnTo: '/home' });
-    const ok = await relaxed.sp.acs(post(await unsolicited()));
+    const acs = await relaxed.sp.acs(post(await unsolicited()));
+    expect(acs.status).toBe(303);
+    // IdP-initiated logins are bound to no browser: the finish step needs no login cookie.
+    const ok = await relaxed.sp.acs(req(acs.headers.get('location')!));
     expect(ok.status).toBe(303);
     expect(ok.headers.get('location')).toBe('/home');
   });
@@ -131,8 +139,8 @@ describe('ACS correlation through the store (no cookie, any node)', () => {
 describe('sessions', () => {
   it('handleAcs returns profile, session and redirect without setting a cookie', async () => {
     const s = await setup();
-    const { request, relayState } = await startLogin(s.sp, s.idp, '?returnTo=/dash');
-    const result = await s.sp.handleAcs(
+    const { request, relayState, browserCookie } = await startLogin(s.sp, s.idp, '?returnTo=/dash');
+    const step = await s.sp.handleAcs(
       deliveryRequest(
         await s.idp.answerLogin(request, relayState, {
           nameId: 'erin@example.com',
@@ -140,7 +148,14 @@ describe('sessions', () => {
         }),
       ),
     );
+    expect(step.step).toBe('finish');
+    expect(step.redirectTo).toMatch(/^\/saml\/acs\?finish=[A-Za-z0-9_-]{43}$/);
+    const result = await s.sp.handleAcs(req(step.redirectTo, { cookie: browserCookie }));
+    if (result.step !== 'complete') throw new Error('expected the finished login');
     expect(result.redirectTo).toBe('/dash');
+    // The used nonce leaves the login cookie (the last one: the cookie is cleared).
+    expect(result.cookies).toHaveLength(1);
+    expect(result.cookies[0]).toMatch(/^samlkit_session_login=; .*Max-Age=0/);
     expect(result.profile.userId).toBe('erin@example.com');
     expect(result.profile.attributes.role).toEqual(['admin', 'dev']);
     expect(await s.sp.getSessionById(result.session.id)).toEqual(result.session);
@@ -150,7 +165,7 @@ describe('sessions', () => {
   it('caps the session at the IdP SessionNotOnOrAfter', async () => {
     const now = Date.now();
     const s = await setup({ now: () => now, sessionMaxAgeMs: 8 * 3600_000 });
-    const { request, relayState } = await startLogin(s.sp, s.idp);
+    const { request, relayState, browserCookie } = await startLogin(s.sp, s.idp);
     const xml = await buildResponse({
       idpEntityId: s.idp.entityId,
       spEntityId: request.issuer,
@@ -160,7 +175,7 @@ describe('sessions', () => {
       sessionNotOnOrAfter: now + 600_000,
       signingKey: s.idp.keys,
     });
-    const result = await s.sp.handleAcs(
+    const step = await s.sp.handleAcs(
       req('/saml/acs', {
         method: 'POST',
         body: new URLSearchParams({
@@ -170,6 +185,8 @@ describe('sessions', () => {
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
       }),
     );
+    const result = await s.sp.handleAcs(req(step.redirectTo, { cookie: browserCookie }));
+    if (result.step !== 'complete') throw new Error('expected the finished login');
     expect(result.session.expiresAt).toBe(now + 600_000);
   });
 
@@ -180,9 +197,16 @@ describe('sessions', () => {
     });
     const first = await fullLogin(s, { nameId: 'alice@example.com' });
     const cookie = sessionCookie(first)!;
-    const { request, relayState } = await startLogin(s.sp, s.idp, '?forceAuthn=true', cookie);
-    const second = await s.sp.acs(
-      deliveryRequest(await s.idp.answerLogin(request, relayState, { nameId: 'bob@example.com' })),
+    const { request, relayState, browserCookie } = await startLogin(
+      s.sp,
+      s.idp,
+      '?forceAuthn=true',
+      cookie,
+    );
+    const second = await deliverLogin(
+      s.sp,
+      await s.idp.answerLogin(request, relayState, { nameId: 'bob@example.com' }),
+      browserCookie,
     );
     expect(sessionCookie(second)).not.toBe(cookie);
     expect(await s.sp.getSession(req('/', { cookie }))).toBeUndefined();
@@ -194,11 +218,11 @@ describe('sessions', () => {
       onLogin: (_p, ctx) => (ctx.previousSession ? undefined : { data: { n: 1 } }),
     });
     const first = sessionCookie(await fullLogin(s, { nameId: 'alice@example.com' }))!;
-    const { request, relayState } = await startLogin(s.sp, s.idp, '', first);
-    const again = await s.sp.acs(
-      deliveryRequest(
-        await s.idp.answerLogin(request, relayState, { nameId: 'alice@example.com' }),
-      ),
+    const { request, relayState, browserCookie } = await startLogin(s.sp, s.idp, '', first);
+    const again = await deliverLogin(
+      s.sp,
+      await s.idp.answerLogin(request, relayState, { nameId: 'alice@example.com' }),
+      browserCookie,
     );
     const second = sessionCookie(again)!;
     expect(second).not.toBe(first);
@@ -211,7 +235,7 @@ describe('sessions', () => {
     const first = await fullLogin(s, { nameId: 'alice@example.com' });
     const cookie = sessionCookie(first)!;
 
-    const { request, relayState } = await startLogin(
+    const { request, relayState, browserCookie } = await startLogin(
       s.sp,
       s.idp,
       '?authnContext=mfa&forceAuthn=1',
@@ -219,22 +243,22 @@ describe('sessions', () => {
     );
     expect(request.forceAuthn).toBe(true);
     expect(request.requestedAuthnContext?.classRefs).toEqual([MFA]);
-    const weak = await s.sp.acs(
-      deliveryRequest(
-        await s.idp.answerLogin(request, relayState, { nameId: 'alice@example.com' }),
-      ),
+    const weak = await deliverLogin(
+      s.sp,
+      await s.idp.answerLogin(request, relayState, { nameId: 'alice@example.com' }),
+      browserCookie,
     );
     expect(weak.status).toBe(403);
     expect(await errorCode(weak)).toBe('AUTHN_CONTEXT_MISMATCH');
 
     const again = await startLogin(s.sp, s.idp, '?authnContext=mfa', cookie);
-    const strong = await s.sp.acs(
-      deliveryRequest(
-        await s.idp.answerLogin(again.request, again.relayState, {
-          nameId: 'alice@example.com',
-          authnContextClassRef: MFA,
-        }),
-      ),
+    const strong = await deliverLogin(
+      s.sp,
+      await s.idp.answerLogin(again.request, again.relayState, {
+        nameId: 'alice@example.com',
+        authnContextClassRef: MFA,
+      }),
+      again.browserCookie,
     );
     expect(strong.status).toBe(303);
     expect(sessionCookie(strong)).toBe(cookie); // the same session, upgraded
@@ -313,7 +337,9 @@ describe('bindings and encryption through the flow', () => {
     expect(res.headers.get('cache-control')).toBe('no-store');
     const { request, relayState, signed } = await s.idp.readAuthnRequest(await res.text());
     expect(signed).toBe(true);
-    const acs = await s.sp.acs(deliveryRequest(await s.idp.answerLogin(request, relayState)));
+    const login = res.headers.getSetCookie()[0]!.split(';')[0]!;
+    expect(login).toMatch(/^samlkit_session_login=[A-Za-z0-9_-]{43}$/);
+    const acs = await deliverLogin(s.sp, await s.idp.answerLogin(request, relayState), login);
     expect(acs.headers.get('location')).toBe('/p');
   });
 
@@ -328,7 +354,7 @@ describe('bindings and encryption through the flow', () => {
       requireEncryption: true,
     });
     const post = async (encrypt: boolean) => {
-      const { request, relayState } = await startLogin(s.sp, s.idp);
+      const { request, relayState, browserCookie } = await startLogin(s.sp, s.idp);
       const xml = await buildResponse({
         idpEntityId: s.idp.entityId,
         spEntityId: request.issuer,
@@ -339,7 +365,7 @@ describe('bindings and encryption through the flow', () => {
         signingKey: s.idp.keys,
         ...(encrypt ? { encrypt: encryptAssertionTo(spKeys.publicKey) } : {}),
       });
-      return s.sp.handleAcs(
+      const step = await s.sp.handleAcs(
         req('/saml/acs', {
           method: 'POST',
           body: new URLSearchParams({
@@ -349,6 +375,9 @@ describe('bindings and encryption through the flow', () => {
           headers: { 'content-type': 'application/x-www-form-urlencoded' },
         }),
       );
+      const done = await s.sp.handleAcs(req(step.redirectTo, { cookie: browserCookie }));
+      if (done.step !== 'complete') throw new Error('expected the finished login');
+      return done;
     };
     expect((await post(true)).profile.userId).toBe('enc@example.com');
     await expect(post(false)).rejects.toMatchObject({ code: 'ENCRYPTION_REQUIRED' });

@@ -99,11 +99,39 @@ export function sessionCookie(response: Response): string | undefined {
   return value ? `samlkit_session=${value}` : undefined;
 }
 
-/** Starts a login on `sp` and returns the AuthnRequest as the IdP reads it. */
+/** The `name=value` pairs a response sets (without attributes), joined for a Cookie header. */
+export function cookiesSet(response: Response, name: string): string | undefined {
+  const line = response.headers.getSetCookie().find((c) => c.startsWith(`${name}=`));
+  const pair = line?.split(';')[0];
+  return pair && pair !== `${name}=` ? pair : undefined;
+}
+
+/**
+ * Starts a login on `sp` and returns the AuthnRequest as the IdP reads it, plus the Cookie header
+ * the browser then holds (its login cookie, and `cookie` if given).
+ */
 export async function startLogin(sp: ServiceProvider, idp: TestIdp, query = '', cookie?: string) {
   const res = await sp.login(req(`/saml/login${query}`, cookie ? { cookie } : {}));
   if (res.status !== 303) throw new Error(`login answered ${res.status}: ${await res.text()}`);
-  return idp.readAuthnRequest(res.headers.get('location')!);
+  const login = cookiesSet(res, 'samlkit_session_login');
+  const browserCookie = [cookie, login].filter(Boolean).join('; ');
+  return { ...(await idp.readAuthnRequest(res.headers.get('location')!)), browserCookie };
+}
+
+/**
+ * Delivers the IdP's answer as a browser does: the cross-site POST without cookies, then the
+ * 303 to the same-site finish URL with the browser's cookies. Returns the finish answer (or the
+ * ACS answer when it did not redirect to a finish URL).
+ */
+export async function deliverLogin(
+  sp: ServiceProvider,
+  delivery: TestDelivery,
+  browserCookie: string | undefined,
+): Promise<Response> {
+  const acs = await sp.acs(deliveryRequest(delivery));
+  const to = acs.headers.get('location');
+  if (acs.status !== 303 || !to?.startsWith('/saml/acs?finish=')) return acs;
+  return sp.acs(req(to, browserCookie ? { cookie: browserCookie } : {}));
 }
 
 /** A whole login: returns the ACS response. */
@@ -113,9 +141,9 @@ export async function fullLogin(
   query = '',
   cookie?: string,
 ): Promise<Response> {
-  const { request, relayState } = await startLogin(s.sp, s.idp, query, cookie);
+  const { request, relayState, browserCookie } = await startLogin(s.sp, s.idp, query, cookie);
   const delivery = await s.idp.answerLogin(request, relayState, answer);
-  return s.sp.acs(deliveryRequest(delivery));
+  return deliverLogin(s.sp, delivery, browserCookie);
 }
 
 export async function errorCode(res: Response): Promise<string | undefined> {
