@@ -185,8 +185,7 @@ export async function verifyElementSignature(
     throw structure('Reference has several Transforms.', 'one', `${transformsEl.length}`);
   const enveloped = transforms[0];
   if (
-    !enveloped ||
-    enveloped.localName !== 'Transform' ||
+    enveloped?.localName !== 'Transform' ||
     attr(enveloped, 'Algorithm') !== ENVELOPED_SIGNATURE ||
     transforms.length > 2
   ) {
