@@ -42,27 +42,60 @@ function ensureBuilt(): void {
   }
 }
 
-/** Runs a TypeScript worker in a fresh Node process; resolves with its stdout. */
-function runWorker(script: string, args: readonly string[]): Promise<string> {
+const DISTS = ['core', 'testkit'].map((p) => join(repoDir, 'packages', p, 'dist', 'index.js'));
+
+/** Waits (up to 3 minutes) while a workspace package is being rebuilt (its dist is missing). */
+async function waitForDists(): Promise<void> {
+  for (let i = 0; i < 180 && DISTS.some((d) => !existsSync(d)); i++) {
+    if (i === 0) log('waiting for a rebuild of the workspace packages to finish…');
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+/**
+ * Runs a TypeScript worker in a fresh Node process; resolves with its stdout. A worker that
+ * failed because a workspace package's dist vanished (rebuilt meanwhile) is run again.
+ */
+async function runWorker(script: string, args: readonly string[]): Promise<string> {
+  for (let attempt = 1; ; attempt++) {
+    await waitForDists();
+    const { code, out, err } = await spawnWorker(script, args);
+    if (code === 0) return out;
+    if (
+      attempt < 3 &&
+      /ERR_MODULE_NOT_FOUND[\s\S]*@samlkit|@samlkit[\s\S]*ERR_MODULE_NOT_FOUND/.test(err)
+    ) {
+      log(`${script}: a workspace package was being rebuilt; running it again`);
+      continue;
+    }
+    throw new Error(`${script} ${args.join(' ')} exited with ${code}`);
+  }
+}
+
+function spawnWorker(
+  script: string,
+  args: readonly string[],
+): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(
       process.execPath,
       ['--expose-gc', '--import', 'tsx', join(here, script), ...args],
       {
         cwd: benchDir,
-        stdio: ['ignore', 'pipe', 'inherit'],
+        stdio: ['ignore', 'pipe', 'pipe'],
       },
     );
     let out = '';
+    let err = '';
     child.stdout.on('data', (c: Buffer) => {
       out += c.toString();
     });
+    child.stderr.on('data', (c: Buffer) => {
+      err += c.toString();
+      process.stderr.write(c);
+    });
     child.once('error', reject);
-    child.once('exit', (code) =>
-      code === 0
-        ? resolvePromise(out)
-        : reject(new Error(`${script} ${args.join(' ')} exited with ${code}`)),
-    );
+    child.once('exit', (code) => resolvePromise({ code, out, err }));
   });
 }
 
