@@ -135,7 +135,13 @@ describe('express-session as the session library', () => {
       body: delivery.form.toString(),
     });
     jar.take(acs);
-    return acs;
+    // The ACS sends the browser to its same-site finish step, where the login cookie arrives.
+    const finish = await fetch(`${url}${acs.headers.get('location')}`, {
+      redirect: 'manual',
+      headers: { cookie: jar.header() },
+    });
+    jar.take(finish);
+    return finish;
   }
 
   it('keeps the samlkit session ID in express-session, not in a samlkit cookie', async () => {

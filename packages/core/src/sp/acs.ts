@@ -10,13 +10,13 @@ import { validateResponse } from '../messages/response.js';
 import { createSessionId } from '../store/session-id.js';
 import type { PendingRequest, SessionRecord } from '../store/types.js';
 import { readForm } from './http.js';
-import type { Settings } from './settings.js';
 import {
   checkLoginBinding,
   FINISH_ID_PREFIX,
   FINISH_TTL_MS,
   isFinishCode,
 } from './login-binding.js';
+import type { Settings } from './settings.js';
 import type { AcsFinishStep, AcsResult, LogoutReason, SamlProfile } from './types.js';
 
 /** What the ACS received, before any check. */
@@ -259,7 +259,7 @@ export async function finishLogin(
   if (!isFinishCode(code)) throw bindingMismatch('a malformed finish code');
   const record = await s.store.takePendingRequest(`${FINISH_ID_PREFIX}${code}`);
   const finish = record?.data?.finish as FinishData | undefined;
-  if (!record || record.kind !== 'authn' || !finish?.profile) {
+  if (record?.kind !== 'authn' || !finish?.profile) {
     throw bindingMismatch('an unknown, expired or already used finish code');
   }
   const cookies: string[] = [];

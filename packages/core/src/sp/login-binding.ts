@@ -122,18 +122,14 @@ export async function checkLoginBinding(
     if (equalBytes(candidate, expected) && match === -1) match = i;
   }
   if (match === -1) {
-    throw new SamlError(
-      'LOGIN_BINDING_MISMATCH',
-      'The login was not started in this browser.',
-      {
-        expected: `the ${loginCookieSettings(s).name} cookie set when this browser started the login`,
-        found:
-          nonces.length === 0
-            ? 'no login cookie'
-            : `a login cookie with ${nonces.length} other login(s)`,
-        hint: 'a Response for a login started elsewhere was delivered to this browser (login CSRF), or the cookie was lost: blocked cookies, a login started on another host name, more than 8 logins at once, or requestTtlMs elapsed',
-      },
-    );
+    throw new SamlError('LOGIN_BINDING_MISMATCH', 'The login was not started in this browser.', {
+      expected: `the ${loginCookieSettings(s).name} cookie set when this browser started the login`,
+      found:
+        nonces.length === 0
+          ? 'no login cookie'
+          : `a login cookie with ${nonces.length} other login(s)`,
+      hint: 'a Response for a login started elsewhere was delivered to this browser (login CSRF), or the cookie was lost: blocked cookies, a login started on another host name, more than 8 logins at once, or requestTtlMs elapsed',
+    });
   }
   return nonceCookie(
     s,
