@@ -10,7 +10,7 @@ describe('the demo (pnpm start)', () => {
 
   beforeAll(async () => {
     demo = await startDemoProcess();
-  }, 180_000);
+  }, 400_000);
   afterAll(async () => {
     await demo?.stop();
   });

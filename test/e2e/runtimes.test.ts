@@ -96,12 +96,52 @@ async function bundleFor(runtime: string, entry: string, port: number): Promise<
   });
 }
 
+/** A browser's cookie jar (name → value), enough for these flows. */
+class Jar {
+  readonly values = new Map<string, string>();
+  take(res: Response): Response {
+    for (const line of res.headers.getSetCookie()) {
+      const [pair] = line.split(';');
+      const eq = pair!.indexOf('=');
+      const name = pair!.slice(0, eq);
+      const value = pair!.slice(eq + 1);
+      if (value === '' || /max-age=0/i.test(line)) this.values.delete(name);
+      else this.values.set(name, value);
+    }
+    return res;
+  }
+  get header(): string {
+    return [...this.values].map(([k, v]) => `${k}=${v}`).join('; ');
+  }
+}
+
+/**
+ * Delivers the IdP's POST (cross-site: no cookies) and, when the ACS answers with its same-site
+ * finish step (`/saml/acs?finish=…`), follows it with the browser's cookies.
+ */
+async function deliverResponse(base: string, form: URLSearchParams, jar: Jar): Promise<Response> {
+  const acs = jar.take(
+    await fetch(`${base}/saml/acs`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: form.toString(),
+    }),
+  );
+  const next = acs.status === 303 ? acs.headers.get('location') : null;
+  if (!next || !/[?&]finish=/.test(next)) return acs;
+  return jar.take(
+    await fetch(new URL(next, base), { redirect: 'manual', headers: { cookie: jar.header } }),
+  );
+}
+
 /** A whole login, a step-up and the start of logout against the SP at `base`. */
 async function exercise(base: string, runtime: string): Promise<void> {
+  const jar = new Jar();
   expect(await (await fetch(`${base}/app/runtime`)).text()).toBe(runtime);
-  const start = await fetch(`${base}/saml/login?returnTo=%2Fapp%2Fprotected`, {
-    redirect: 'manual',
-  });
+  const start = jar.take(
+    await fetch(`${base}/saml/login?returnTo=%2Fapp%2Fprotected`, { redirect: 'manual' }),
+  );
   expect(start.status).toBe(303);
   const { request, relayState, signed } = await idp.readAuthnRequest(
     start.headers.get('location')!,
@@ -113,16 +153,11 @@ async function exercise(base: string, runtime: string): Promise<void> {
     sessionIndex: 'idx-1',
   });
   if (delivery.binding !== 'post') throw new Error('expected the POST binding');
-  const acs = await fetch(`${base}/saml/acs`, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: delivery.form.toString(),
-  });
+  const acs = await deliverResponse(base, delivery.form, jar);
   expect(acs.status).toBe(303);
   expect(acs.headers.get('location')).toBe('/app/protected');
-  const cookie = acs.headers.getSetCookie()[0]!.split(';')[0]!;
-  expect(cookie).toMatch(/^samlkit_session=/);
+  expect(jar.values.has('samlkit_session')).toBe(true);
+  const cookie = `samlkit_session=${jar.values.get('samlkit_session')}`;
   const me = await fetch(`${base}/app/protected`, { headers: { cookie } });
   expect(me.status).toBe(200);
   const session = (await me.json()) as { id: string; nameId: string; authnInstant: number };
@@ -141,10 +176,12 @@ async function exercise(base: string, runtime: string): Promise<void> {
   );
 
   // Step-up: ForceAuthn, the Response comes without the cookie, the session is kept.
-  const stepUp = await fetch(`${base}/saml/login?forceAuthn=true&returnTo=/app/protected`, {
-    redirect: 'manual',
-    headers: { cookie },
-  });
+  const stepUp = jar.take(
+    await fetch(`${base}/saml/login?forceAuthn=true&returnTo=/app/protected`, {
+      redirect: 'manual',
+      headers: { cookie: jar.header },
+    }),
+  );
   const again = await idp.readAuthnRequest(stepUp.headers.get('location')!);
   expect(again.request.forceAuthn).toBe(true);
   const fresh = await idp.answerLogin(again.request, again.relayState, {
@@ -152,14 +189,9 @@ async function exercise(base: string, runtime: string): Promise<void> {
     sessionIndex: 'idx-2',
   });
   if (fresh.binding !== 'post') throw new Error('expected the POST binding');
-  const upgraded = await fetch(`${base}/saml/acs`, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: fresh.form.toString(),
-  });
+  const upgraded = await deliverResponse(base, fresh.form, jar);
   expect(upgraded.status).toBe(303);
-  expect(upgraded.headers.getSetCookie()[0]!.split(';')[0]).toBe(cookie);
+  expect(`samlkit_session=${jar.values.get('samlkit_session')}`).toBe(cookie);
   const after = (await (await fetch(`${base}/app/protected`, { headers: { cookie } })).json()) as {
     id: string;
     authnInstant: number;
