@@ -64,9 +64,9 @@ describe.skipIf(!available)('browser: IdP and SP on different sites', () => {
       logger: { warn() {}, error: (m, d) => console.error(m, d) },
     });
     app = express();
-    // The IdP's deliveries to the ACS (POST). A same-site finish GET the ACS may redirect to
-    // is not one of them.
-    app.post('/saml/acs', (req, _res, next) => {
+    // Every request to the ACS: the IdP's cross-site POST, and the same-site finish GET it
+    // redirects to (which must bring the Lax login cookie).
+    app.all('/saml/acs', (req, _res, next) => {
       acsHits.push({ method: req.method, cookie: req.headers.cookie });
       next();
     });
