@@ -22,6 +22,7 @@ export default defineConfig({
       'packages/*/test/**/*.test.ts',
       'benchmarks/test/**/*.test.ts',
       'test/e2e/**/*.test.ts',
+      'test/interop/**/*.test.ts',
     ],
     globalSetup: ['./test/global-setup.ts'],
     testTimeout: 30_000,

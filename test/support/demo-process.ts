@@ -39,7 +39,7 @@ export interface DemoProcess {
  */
 export async function startDemoProcess(
   env: Record<string, string> = {},
-  timeoutMs = 120_000,
+  timeoutMs = 300_000,
 ): Promise<DemoProcess> {
   const port = env.PORT ? Number(env.PORT) : await freePort();
   const base: Record<string, string> = {};
