@@ -18,6 +18,7 @@ export const COMMANDS: Readonly<Record<string, () => Promise<{ default: Command 
   metadata: () => import('./commands/metadata.js'),
   'idp-metadata': () => import('./commands/idp-metadata.js'),
   keys: () => import('./commands/keys.js'),
+  'dev-idp': () => import('./commands/dev-idp.js'),
 };
 
 /** Standard streams, the file system and the global fetch. */
