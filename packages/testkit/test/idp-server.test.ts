@@ -68,8 +68,10 @@ interface Browser {
 /** Starts an SP login; returns the IdP's answer to the AuthnRequest. */
 async function startLogin(b: Browser, query = ''): Promise<Response> {
   const start = b.sp.take(
-    await sp.handle(new Request(`${SP}/saml/login${query}`, { headers: { cookie: b.sp.header } })),
-  ) as Response;
+    (await sp.handle(
+      new Request(`${SP}/saml/login${query}`, { headers: { cookie: b.sp.header } }),
+    ))!,
+  );
   expect(start.status).toBe(303);
   return b.idp.take(
     await fetch(start.headers.get('location')!, {
@@ -105,7 +107,7 @@ async function postToAcs(b: Browser, html: string): Promise<Response> {
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
         body: form.toString(),
       }),
-    )) as Response,
+    ))!,
   );
   const next = acs.status === 303 ? acs.headers.get('location') : null;
   if (!next || !/[?&]finish=/.test(next)) return acs;
