@@ -61,7 +61,10 @@ export function toBase64(bytes: Uint8Array): string {
 export function fromBase64(value: string, what = 'The value'): Uint8Array<ArrayBuffer> {
   const clean = value.replace(/[\s]+/g, '');
   const body = clean.replace(/={1,2}$/, '');
-  const bad = body.length % 4 === 1 || clean.length - body.length > 2;
+  // Padding may be left out entirely, but padding that is present must complete the last group.
+  const padded = clean.length !== body.length;
+  const bad =
+    body.length % 4 === 1 || clean.length - body.length > 2 || (padded && clean.length % 4 !== 0);
   const out = new Uint8Array(Math.floor((body.length * 3) / 4));
   let o = 0;
   let acc = 0;
