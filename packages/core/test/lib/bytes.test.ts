@@ -26,7 +26,7 @@ describe('fromBase64', () => {
           }
           expect(Array.from(fromBase64(text))).toEqual(Array.from(bytes));
           // Missing padding is tolerated.
-          expect(Array.from(fromBase64(text.replace(/=+\s*$/, '')))).toEqual(Array.from(bytes));
+          expect(Array.from(fromBase64(text.replace(/[=\s]+$/, '')))).toEqual(Array.from(bytes));
         },
       ),
     );
@@ -40,7 +40,8 @@ describe('fromBase64', () => {
         fc.constantFrom('-', '_', '.', '%', 'é', '€', '\u0000', '=', '*'),
         (bytes, at, bad) => {
           const text = toBase64(bytes).replace(/=+$/, '');
-          const i = at % text.length;
+          // '=' in one of the last two places can be legitimate padding, not a foreign character.
+          const i = at % (bad === '=' ? Math.max(1, text.length - 2) : text.length);
           const broken = text.slice(0, i) + bad + text.slice(i + 1);
           expect(code(() => fromBase64(broken))).toBe('BASE64_INVALID');
         },
