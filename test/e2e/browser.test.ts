@@ -161,5 +161,5 @@ describe.skipIf(!available)('browser: IdP and SP on different sites', () => {
     await page.goto(`${sp}/app/protected`);
     await page.waitForURL(`${idp.url}/sso?**`);
     expect(await page.isVisible('input[name=password]')).toBe(true);
-  });
+  }, 90_000);
 });

@@ -243,7 +243,7 @@ describe.skipIf(skip)('cluster proof: two SP processes, round-robin, one Redis',
     }
     expect(signedIn).toHaveLength(LOGINS);
     expect(new Set(signedIn.map((s) => s.finished))).toEqual(new Set(['A', 'B']));
-  });
+  }, 120_000);
 
   it('an IdP-initiated LogoutRequest at one node ends sessions the other node created', async () => {
     expect(signedIn.length).toBe(LOGINS);
@@ -270,7 +270,7 @@ describe.skipIf(skip)('cluster proof: two SP processes, round-robin, one Redis',
     for (const s of signedIn.filter((_, i) => i % 4 === 1)) {
       for (const n of [0, 1]) expect((await protectedAt(nodeUrl(n), s.cookie)).status).toBe(200);
     }
-  });
+  }, 60_000);
 
   it('Redis stopped: logins fail fast with 503 STORE_UNAVAILABLE, no node crashes; Redis back: logins work again', async () => {
     const port = redis!.port;
@@ -312,7 +312,7 @@ describe.skipIf(skip)('cluster proof: two SP processes, round-robin, one Redis',
       expect(r.finished).not.toBe(r.begun);
     }
     for (const node of cluster.nodes) expect(node.alive()).toBe(true);
-  });
+  }, 60_000);
 });
 
 describe.skipIf(skip)('the same cluster with a MemoryStore per process', () => {
@@ -335,5 +335,5 @@ describe.skipIf(skip)('the same cluster with a MemoryStore per process', () => {
         'IN_RESPONSE_TO_MISMATCH',
       );
     }
-  });
+  }, 60_000);
 });
