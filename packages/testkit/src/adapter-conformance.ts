@@ -39,6 +39,7 @@ export interface AdapterHarness {
 /** One named conformance case. */
 export interface AdapterConformanceCase {
   readonly name: string;
+  /** Runs the case against the adapter the harness starts; rejects when it fails. */
   run(harness: AdapterHarness): Promise<void>;
 }
 

@@ -126,7 +126,10 @@ export interface ValidateResponseOptions {
    * passed: the key `assertion:<issuer>:<ID>` is remembered until the assertion expires, and a
    * second use is `REPLAY_DETECTED`. Without it the caller must do this with `result.replay`.
    */
-  readonly replayCache?: { rememberOnce(key: string, expiresAt: number): Promise<boolean> };
+  readonly replayCache?: {
+    /** Set-if-absent with expiry (epoch ms): true the first time `key` is seen. */
+    rememberOnce(key: string, expiresAt: number): Promise<boolean>;
+  };
   /** The WebCrypto provider (default `globalThis.crypto`). */
   readonly crypto?: CryptoProvider;
   /** XML size and depth limits (defaults: 1 MiB, 64 levels). */
