@@ -93,7 +93,7 @@ export async function redisStoreTasks(
         await store.putPendingRequest(
           id,
           { id, kind: 'authn', createdAt: now, idpEntityId: f.idpEntityId },
-          now + 600_000,
+          Date.now() + 600_000,
         );
         if (!(await store.takePendingRequest(id))) throw new Error('pending request lost');
       },
@@ -102,7 +102,9 @@ export async function redisStoreTasks(
       name: 'store (Redis): rememberOnce',
       description: 'RedisStore rememberOnce of a new replay-cache key, loopback redis-server',
       fn: async () => {
-        if (!(await store.rememberOnce(`assertion:${f.idpEntityId}:_a${n++}`, now + 600_000))) {
+        if (
+          !(await store.rememberOnce(`assertion:${f.idpEntityId}:_a${n++}`, Date.now() + 600_000))
+        ) {
           throw new Error('rememberOnce refused a new key');
         }
       },
@@ -119,7 +121,7 @@ export async function redisStoreTasks(
           sessionIndex: id,
           attributes: { mail: [f.nameId] },
           createdAt: now,
-          expiresAt: now + 3_600_000,
+          expiresAt: Date.now() + 3_600_000,
         });
         if (!(await store.getSession(id))) throw new Error('session lost');
         await store.deleteSession(id);
