@@ -22,6 +22,15 @@ function postedResponse(page: Page): string {
   return Buffer.from(form.fields.get('SAMLResponse')!, 'base64').toString('utf8');
 }
 
+/** Like Promise.all, but when one start fails the others that did start are stopped. */
+async function allOrStop<T extends { stop(): Promise<void> }>(starts: Promise<T>[]): Promise<T[]> {
+  const settled = await Promise.allSettled(starts);
+  const failed = settled.find((r) => r.status === 'rejected');
+  if (!failed) return settled.map((r) => (r as PromiseFulfilledResult<T>).value);
+  await Promise.all(settled.map((r) => (r.status === 'fulfilled' ? r.value.stop() : undefined)));
+  throw failed.reason;
+}
+
 describe.skipIf(missing !== null && process.env.CI !== 'true')('SimpleSAMLphp IdP', () => {
   let ssp: SimpleSamlPhp;
   let sspSha1: SimpleSamlPhp;
@@ -53,7 +62,7 @@ describe.skipIf(missing !== null && process.env.CI !== 'true')('SimpleSAMLphp Id
     if (missing) throw new Error(`CI must have ${missing} for the interop suite`);
     const [p1, p2, p3, p4, i1, i2] = await Promise.all(Array.from({ length: 6 }, () => freePort()));
     const sp = (port: number | undefined) => `http://localhost:${port}`;
-    [ssp, sspSha1] = await Promise.all([
+    [ssp, sspSha1] = await allOrStop([
       startSimpleSamlPhp({
         port: i1!,
         encryptAssertions: true,
@@ -65,7 +74,7 @@ describe.skipIf(missing !== null && process.env.CI !== 'true')('SimpleSAMLphp Id
         requireSignedRequests: true,
       }),
     ]);
-    [spRedirect, spPost, spSha1Refused, spSha1Allowed] = await Promise.all([
+    [spRedirect, spPost, spSha1Refused, spSha1Allowed] = await allOrStop([
       startDemoProcess({ PORT: String(p1), SAML_IDP_METADATA_URL: ssp.metadataUrl }),
       startDemoProcess({
         PORT: String(p2),

@@ -198,6 +198,10 @@ export async function startSimpleSamlPhp(options: SimpleSamlPhpOptions): Promise
       `session.save_path=${dir}/sessions`,
       '-d',
       'display_errors=stderr',
+      // The built-in server is not the `cli` SAPI, so OPcache is on and would serve config.php
+      // as compiled up to two seconds ago; trustServiceProviders rewrites it.
+      '-d',
+      'opcache.enable=0',
       '-S',
       `127.0.0.1:${options.port}`,
       '-t',
