@@ -156,7 +156,7 @@ function homePage(session, info) {
   );
 }
 
-function profilePage(session) {
+function profilePage(session, info) {
   const attributes = Object.entries(session.attributes)
     .map(
       ([name, values]) =>
@@ -180,7 +180,11 @@ ${attributes ? `<table><tr><th>Name</th><th>Values</th></tr>${attributes}</table
 <p>
 <a class="button" href="/saml/login?forceAuthn=true&amp;returnTo=%2Fprofile">Re-authenticate (step-up, ForceAuthn)</a>
 <form method="post" action="/saml/logout"><button type="submit">Log out (single logout)</button></form>
-</p>`,
+</p>${
+      info.idpLogoutUrl
+        ? `<p><a href="${escapeHtml(info.idpLogoutUrl)}">Log out at the IdP instead</a> (IdP-initiated single logout: the test IdP sends a LogoutRequest to <code>/saml/slo</code>)</p>`
+        : ''
+    }`,
   );
 }
 
@@ -220,7 +224,16 @@ export async function startDemo(env) {
     ...(settings.allowSha1 ? { allowSha1: true } : {}),
     defaultReturnTo: '/profile',
   });
-  const info = { entityId: settings.entityId, idp: idp.describe, store: opened.name };
+  const info = {
+    entityId: settings.entityId,
+    idp: idp.describe,
+    store: opened.name,
+    ...(idp.testIdp
+      ? {
+          idpLogoutUrl: `${idp.testIdp.url}/logout?sp=${encodeURIComponent(settings.entityId)}`,
+        }
+      : {}),
+  };
 
   const app = express();
   app.disable('x-powered-by');
@@ -229,7 +242,7 @@ export async function startDemo(env) {
     res.type('html').send(homePage(req.samlSession, info));
   });
   app.get('/profile', saml.requireSession(), (req, res) => {
-    res.set('cache-control', 'no-store').type('html').send(profilePage(req.samlSession));
+    res.set('cache-control', 'no-store').type('html').send(profilePage(req.samlSession, info));
   });
 
   const server = await new Promise((resolve, reject) => {

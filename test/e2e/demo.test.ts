@@ -1,7 +1,7 @@
 // Smoke test of `pnpm start`: the demo as a child process, signed in through its built-in test IdP
 // by a cookie-holding HTTP client, step-up (ForceAuthn), then Single Logout.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BrowserClient, readForms } from '../support/browser-client.js';
+import { BrowserClient, decodeHtml, readForms } from '../support/browser-client.js';
 import { type DemoProcess, startDemoProcess } from '../support/demo-process.js';
 
 describe('the demo (pnpm start)', () => {
@@ -73,5 +73,25 @@ describe('the demo (pnpm start)', () => {
     const profile = await browser.request(`${demo.url}/profile`);
     expect(profile.status).toBeGreaterThanOrEqual(300);
     expect(profile.status).toBeLessThan(400);
+  });
+
+  it('logs out from the IdP (IdP-initiated SLO) and ends the SP session', async () => {
+    const idpBrowser = new BrowserClient();
+    const login = await idpBrowser.go(`${demo.url}/profile`);
+    const form = readForms(login).find((f) => f.fields.has('username'))!;
+    const profile = await idpBrowser.autoPost(
+      await idpBrowser.submit(form, { username: 'bob', password: 'bob' }),
+    );
+    expect(profile.body).toContain('bob@example.com');
+    const link = /href="([^"]*\/logout\?sp=[^"]*)"/.exec(profile.body);
+    expect(link).not.toBeNull();
+    const done = await idpBrowser.autoPost(await idpBrowser.go(decodeHtml(link![1]!)));
+    expect(
+      idpBrowser.history.some((h) => h.startsWith(`GET ${demo.url}/saml/slo?SAMLRequest=`)),
+    ).toBe(true);
+    expect(done.body).toContain('Signed out');
+    const after = await idpBrowser.request(`${demo.url}/profile`);
+    expect(after.status).toBeGreaterThanOrEqual(300);
+    expect(after.status).toBeLessThan(400);
   });
 });
