@@ -190,6 +190,53 @@ describe('express-session as the session library', () => {
   });
 });
 
+describe('errors in the adapter', () => {
+  it('reach the application error middleware (Express 5 and 4 alike), not an unhandled rejection', async () => {
+    const saml = createSamlExpress({
+      ...options,
+      store: new MemoryStore(),
+      session: {
+        get: () => undefined,
+        set: async () => {
+          throw new Error('session store down');
+        },
+      },
+    });
+    const app = express();
+    app.use(saml.routes);
+    const seen: string[] = [];
+    app.use(
+      (err: Error, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+        seen.push(err.message);
+        res.status(500).send('handled');
+      },
+    );
+    const url = await listen(app as never);
+    const jar = new Jar();
+    const begin = await fetch(`${url}/saml/login`, { redirect: 'manual' });
+    jar.take(begin);
+    const { request, relayState } = await idp.readAuthnRequest(begin.headers.get('location')!);
+    const delivery = await idp.answerLogin(request, relayState, { nameId: 'alice@example.com' });
+    if (delivery.binding !== 'post') throw new Error('expected POST');
+    let res = await fetch(`${url}/saml/acs`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: delivery.form.toString(),
+    });
+    const next = res.status === 303 ? res.headers.get('location') : null;
+    if (next && /[?&]finish=/.test(next)) {
+      res = await fetch(new URL(next, url), {
+        redirect: 'manual',
+        headers: { cookie: jar.header() },
+      });
+    }
+    expect(res.status).toBe(500);
+    expect(await res.text()).toBe('handled');
+    expect(seen).toEqual(['session store down']);
+  });
+});
+
 describe('Express 4 with express.urlencoded() (which sets req.body = {} on bodies it does not read)', () => {
   runAdapterConformance(
     {
