@@ -23,10 +23,19 @@ function postedResponse(page: Page): string {
 }
 
 /** Like Promise.all, but when one start fails the others that did start are stopped. */
-async function allOrStop<T extends { stop(): Promise<void> }>(starts: Promise<T>[]): Promise<T[]> {
+type Stoppable = { stop(): Promise<void> };
+
+/** Starts everything together; when one start fails, stops the ones that came up and rethrows. */
+async function allOrStop<const P extends readonly Promise<Stoppable>[]>(
+  starts: P,
+): Promise<{ -readonly [K in keyof P]: Awaited<P[K]> }> {
   const settled = await Promise.allSettled(starts);
   const failed = settled.find((r) => r.status === 'rejected');
-  if (!failed) return settled.map((r) => (r as PromiseFulfilledResult<T>).value);
+  if (!failed) {
+    return settled.map((r) => (r as PromiseFulfilledResult<Stoppable>).value) as {
+      -readonly [K in keyof P]: Awaited<P[K]>;
+    };
+  }
   await Promise.all(settled.map((r) => (r.status === 'fulfilled' ? r.value.stop() : undefined)));
   throw failed.reason;
 }

@@ -133,11 +133,12 @@ describe('logout CSRF: only this site can end the session', () => {
   it('a cross-site GET to the logout endpoint ends nothing and asks to confirm', async () => {
     const s = await setup();
     const cookie = sessionCookie(await fullLogin(s, { nameId: 'alice@example.com' }))!;
-    for (const headers of [
+    const crossSiteHeaders: Record<string, string>[] = [
       { 'sec-fetch-site': 'cross-site' },
       { 'sec-fetch-site': 'same-site' },
       { referer: 'https://evil.example/page' },
-    ]) {
+    ];
+    for (const headers of crossSiteHeaders) {
       const res = await s.sp.logout(req('/saml/logout?returnTo=/bye', { cookie, headers }));
       expect(res.status).toBe(200);
       expect(res.headers.getSetCookie()).toEqual([]);
