@@ -23,3 +23,23 @@ export function memoryIterations(mode: Mode, size: SizeName): number {
   if (mode === 'smoke') return 2;
   return size === 'large' ? 8 : size === 'medium' ? 30 : 100;
 }
+
+/** The adapters the ACS end-to-end benchmark serves, each in its own server process. */
+export const ACS_ADAPTERS = ['express', 'koa', 'fastify', 'fetch'] as const;
+export type AcsAdapter = (typeof ACS_ADAPTERS)[number];
+
+export interface AcsPlan {
+  /** Concurrent keep-alive connections of the load generator. */
+  readonly connections: number;
+  /** Logins fired before the timed run (not measured). */
+  readonly warmupRequests: number;
+  /** Logins in the timed run: each request is its own login, so this is fixed, not a duration. */
+  readonly requests: number;
+}
+
+/** How many ACS requests each adapter gets. */
+export function acsPlan(mode: Mode): AcsPlan {
+  return mode === 'smoke'
+    ? { connections: 10, warmupRequests: 10, requests: 20 }
+    : { connections: 10, warmupRequests: 300, requests: 3000 };
+}

@@ -1,0 +1,271 @@
+// The application under test of the ACS end-to-end benchmark (src/acs-e2e.ts starts it as a child
+// process, so the load generator never shares this process's CPU): one samlkit adapter mounted
+// as its getting-started guide shows (docs/getting-started-<adapter>.md), the memory store,
+// listening on 127.0.0.1 on a free port. The parent talks to it over the IPC channel:
+//   { type: 'start', config } → { type: 'ready', url, server }
+//   { type: 'stats' }         → { type: 'stats', cpu_us, logged }
+// and it closes its server and exits when the channel closes (the parent ended or let it go).
+// Usage: spawned with an 'ipc' stdio entry: node --import tsx src/acs-e2e-server.ts <adapter>
+
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  defineIdentityProvider,
+  defineServiceProvider,
+  loadPrivateKey,
+  loadPublicKey,
+  MemoryStore,
+  type ServiceProviderLogger,
+  type ServiceProviderOptions,
+} from '@samlkit/core';
+import { ACS_ADAPTERS, type AcsAdapter } from './plans.js';
+import { packageVersion } from './versions.js';
+
+/** What the server needs to know: the keys and names the driver's test IdP uses. */
+export interface ServerConfig {
+  readonly spBase: string;
+  readonly spKeyPem: string;
+  readonly spCertPem: string;
+  readonly idpEntityId: string;
+  readonly idpBase: string;
+  readonly idpCertPem: string;
+}
+
+export type ToServer = { type: 'start'; config: ServerConfig } | { type: 'stats' };
+export type FromServer =
+  | { type: 'ready'; url: string; server: string }
+  | { type: 'stats'; cpu_us: number; logged: Record<string, number> }
+  | { type: 'failed'; error: string };
+
+interface Running {
+  readonly url: string;
+  /** The framework and its version, e.g. `express 5.2.1`. */
+  readonly server: string;
+  stop(): Promise<void>;
+}
+
+/** Counts what samlkit logs (by level and error code) instead of printing it per request. */
+const logged: Record<string, number> = {};
+function count(level: string, details: Record<string, unknown> | undefined): void {
+  const code = typeof details?.['code'] === 'string' ? details['code'] : 'no code';
+  const key = `${level} ${code}`;
+  logged[key] = (logged[key] ?? 0) + 1;
+}
+const logger: ServiceProviderLogger = {
+  warn: (_message, details) => count('warn', details),
+  error: (message, details) => {
+    count('error', details);
+    // Server-side failures (500s) are never expected here: show them.
+    process.stderr.write(`acs-e2e server: samlkit error: ${message} ${JSON.stringify(details)}\n`);
+  },
+};
+
+function options(c: ServerConfig): ServiceProviderOptions {
+  const base = c.spBase;
+  return {
+    sp: defineServiceProvider({
+      entityId: `${base}/saml/metadata`,
+      assertionConsumerServices: [{ binding: 'post', location: `${base}/saml/acs` }],
+      singleLogoutServices: [
+        { binding: 'redirect', location: `${base}/saml/slo` },
+        { binding: 'post', location: `${base}/saml/slo` },
+        { binding: 'soap', location: `${base}/saml/slo` },
+      ],
+      signingKeys: [{ privateKey: loadPrivateKey(c.spKeyPem), certificate: c.spCertPem }],
+    }),
+    idps: defineIdentityProvider({
+      entityId: c.idpEntityId,
+      singleSignOnServices: [{ binding: 'redirect', location: `${c.idpBase}/sso` }],
+      singleLogoutServices: [{ binding: 'redirect', location: `${c.idpBase}/slo` }],
+      signingKeys: [loadPublicKey(c.idpCertPem)],
+    }),
+    baseUrl: base,
+    store: new MemoryStore(),
+    logger,
+  };
+}
+
+async function listening(server: Server): Promise<string> {
+  if (!server.listening) {
+    await new Promise<void>((resolve, reject) => {
+      server.once('listening', resolve);
+      server.once('error', reject);
+    });
+  }
+  const { port } = server.address() as AddressInfo;
+  return `http://127.0.0.1:${port}`;
+}
+
+function closer(server: Server): () => Promise<void> {
+  return () =>
+    new Promise<void>((resolve, reject) => {
+      server.closeAllConnections();
+      server.close((err) => (err ? reject(err) : resolve()));
+    });
+}
+
+async function startExpress(o: ServiceProviderOptions): Promise<Running> {
+  const { createSamlExpress } = await import('@samlkit/express');
+  const { default: express } = await import('express');
+  const saml = createSamlExpress(o);
+  const app = express();
+  app.use(saml.routes);
+  app.get('/profile', saml.requireSession(), (req, res) => {
+    res.json({ user: req.samlSession!.nameId });
+  });
+  const server = app.listen(0, '127.0.0.1');
+  return {
+    url: await listening(server),
+    server: `express ${packageVersion('express')}`,
+    stop: closer(server),
+  };
+}
+
+async function startKoa(o: ServiceProviderOptions): Promise<Running> {
+  const { createSamlKoa } = await import('@samlkit/koa');
+  const { default: Koa } = await import('koa');
+  const saml = createSamlKoa(o);
+  const app = new Koa();
+  app.use(saml.middleware);
+  // The guide routes /profile with @koa/router; a plain middleware does the same here.
+  const requireSession = saml.requireSession();
+  app.use(async (ctx, next) => {
+    if (ctx.path !== '/profile') return next();
+    await requireSession(ctx, async () => {
+      ctx.body = { user: ctx.state.samlSession!.nameId };
+    });
+  });
+  const server = app.listen(0, '127.0.0.1');
+  return {
+    url: await listening(server),
+    server: `koa ${packageVersion('koa')}`,
+    stop: closer(server),
+  };
+}
+
+async function startFastify(o: ServiceProviderOptions): Promise<Running> {
+  const { samlkit } = await import('@samlkit/fastify');
+  const { default: Fastify } = await import('fastify');
+  // The guide's `Fastify({ logger: true })` logs every request; no adapter here logs requests.
+  const app = Fastify();
+  await app.register(samlkit, o);
+  app.get('/profile', { preHandler: app.saml.requireSession() }, async (request) => ({
+    user: request.samlSession!.nameId,
+  }));
+  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  return { url, server: `fastify ${packageVersion('fastify')}`, stop: () => app.close() };
+}
+
+/**
+ * The Fetch handlers served by node:http through the smallest Request/Response bridge (what
+ * `@hono/node-server` and similar servers do): the body is read whole, as samlkit reads it anyway.
+ */
+async function startFetch(o: ServiceProviderOptions): Promise<Running> {
+  const { createSamlHandlers } = await import('@samlkit/fetch');
+  const saml = createSamlHandlers(o);
+  const profile = saml.protect(async (_request, session) =>
+    Response.json({ user: session.nameId }),
+  );
+  const handler = async (request: Request): Promise<Response> => {
+    const { pathname } = new URL(request.url);
+    if (pathname.startsWith('/saml/')) return saml.fetch(request);
+    if (pathname === '/profile') return profile(request);
+    return new Response('Not found', { status: 404 });
+  };
+  let origin = '';
+  const server = createServer((req, res) => {
+    bridge(handler, origin, req, res).catch((err: unknown) => {
+      process.stderr.write(`acs-e2e server: bridge failure: ${String(err)}\n`);
+      if (!res.headersSent) res.statusCode = 500;
+      res.end();
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  origin = await listening(server);
+  return {
+    url: origin,
+    server: `node:http ${process.version} (Fetch bridge)`,
+    stop: closer(server),
+  };
+}
+
+async function bridge(
+  handler: (request: Request) => Promise<Response>,
+  origin: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (Array.isArray(value)) for (const v of value) headers.append(name, v);
+    else if (value !== undefined) headers.set(name, value);
+  }
+  const withBody = req.method !== 'GET' && req.method !== 'HEAD';
+  let body: Uint8Array<ArrayBuffer> | undefined;
+  if (withBody) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    // A Buffer is a Uint8Array; the cast only meets the DOM typing of a Request body.
+    body = Buffer.concat(chunks) as Uint8Array<ArrayBuffer>;
+  }
+  const response = await handler(
+    new Request(new URL(req.url ?? '/', origin), {
+      method: req.method ?? 'GET',
+      headers,
+      ...(body ? { body } : {}),
+    }),
+  );
+  const out: Record<string, string | string[]> = {};
+  response.headers.forEach((value, name) => {
+    if (name !== 'set-cookie') out[name] = value;
+  });
+  const cookies = response.headers.getSetCookie();
+  if (cookies.length > 0) out['set-cookie'] = cookies;
+  res.writeHead(response.status, out);
+  res.end(response.body ? Buffer.from(await response.arrayBuffer()) : undefined);
+}
+
+const STARTERS: Record<AcsAdapter, (o: ServiceProviderOptions) => Promise<Running>> = {
+  express: startExpress,
+  koa: startKoa,
+  fastify: startFastify,
+  fetch: startFetch,
+};
+
+function send(message: FromServer): void {
+  process.send?.(message);
+}
+
+function main(): void {
+  const adapter = process.argv[2] as AcsAdapter;
+  if (!ACS_ADAPTERS.includes(adapter) || !process.send) {
+    process.stderr.write('usage: acs-e2e-server.ts <express|koa|fastify|fetch> (with IPC)\n');
+    process.exitCode = 2;
+    return;
+  }
+  let running: Promise<Running> | undefined;
+  process.on('message', (m: ToServer) => {
+    if (m.type === 'start' && !running) {
+      running = STARTERS[adapter](options(m.config));
+      running.then(
+        (r) => send({ type: 'ready', url: r.url, server: r.server }),
+        (e: unknown) => send({ type: 'failed', error: String((e as Error).stack ?? e) }),
+      );
+    } else if (m.type === 'stats') {
+      const cpu = process.cpuUsage();
+      send({ type: 'stats', cpu_us: cpu.user + cpu.system, logged: { ...logged } });
+    }
+  });
+  // The parent closed the channel (it is done, or it died): close the server and leave.
+  process.once('disconnect', () => {
+    const stopped = running ? running.then((r) => r.stop()) : Promise.resolve();
+    const limit = setTimeout(() => process.exit(0), 5000);
+    limit.unref();
+    stopped.then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  });
+}
+
+main();

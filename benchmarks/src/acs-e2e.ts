@@ -1,0 +1,523 @@
+// ACS end to end over HTTP, per adapter. For each of @samlkit/express, koa, fastify and fetch, a
+// server process (src/acs-e2e-server.ts: the adapter mounted as its guide shows, memory store,
+// 127.0.0.1) is started, and this process — the client, never sharing the server's CPU — does:
+//  1. checks: a valid login's Response is accepted (303 to the finish URL, no cookie sent, as on
+//     the IdP's cross-site POST), the same Response again is refused, the finish step with the
+//     login cookie creates a session that /profile accepts, a tampered Response is refused;
+//  2. starts one login per request through GET /saml/login (a real pending AuthnRequest and its
+//     login cookie each) and has the test IdP answer each with its own signed Response (small
+//     document, assertion signed, RSA-2048), all before timing;
+//  3. fires them at the ACS with autocannon: a fixed number of keep-alive connections and a fixed
+//     number of requests, each carrying its own login (a warm-up batch first, not measured); every
+//     answer must be the 303 to a finish URL, anything else counts as an error;
+//  4. finishes one login of the timed run, which proves the timed answers were real logins.
+// Usage: node --import tsx src/acs-e2e.ts <full|smoke> <out.json>
+
+import { type ChildProcess, spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createTestIdp, generateTestKeys, type TestIdp, toPostBinding } from '@samlkit/testkit';
+import autocannon from 'autocannon';
+import type { FromServer, ServerConfig, ToServer } from './acs-e2e-server.js';
+import { NAME_ID } from './fixtures.js';
+import { attributesFor } from './generate.js';
+import { ACS_ADAPTERS, type AcsAdapter, type AcsPlan, acsPlan, type Mode } from './plans.js';
+import { runMain } from './run-main.js';
+import { percentile, round3, round4 } from './timing.js';
+
+/** What the checks before timing found (a timed adapter passed every one). */
+export interface AcsChecks {
+  /** A valid Response, POSTed without cookies, is answered 303 to the finish URL. */
+  readonly accepts_valid: boolean;
+  /** The same Response POSTed again is refused (status and samlkit error code). */
+  readonly replay_refused_with: string;
+  /** The finish step with the login cookie answers 303 to returnTo with a session cookie, and
+   * the protected /profile route answers 200 with the user. */
+  readonly finish_step: boolean;
+  /** A Response whose NameID was changed after signing is refused (status and error code). */
+  readonly tampered_refused_with: string;
+  /** A login from the timed run could be finished afterwards. */
+  readonly finish_after_run: boolean;
+}
+
+export interface AcsE2eTimed {
+  readonly status: 'timed';
+  /** The HTTP server the adapter ran in. */
+  readonly server: string;
+  readonly connections: number;
+  /** Requests in the timed run (each a distinct login). */
+  readonly requests: number;
+  /** Requests fired before the timed run, not measured. */
+  readonly warmup_requests: number;
+  /** Answers per second, from the first request to the last answer. */
+  readonly requests_per_s: number;
+  readonly p50_ms: number;
+  readonly p99_ms: number;
+  readonly mean_ms: number;
+  readonly max_ms: number;
+  /** Requests not answered with the 303 to a finish URL. */
+  readonly errors: number;
+  /** What the errors were, by kind (empty when there were none). */
+  readonly error_kinds: Record<string, number>;
+  /** The server process's CPU time (user + system) during the timed run, per request. */
+  readonly server_cpu_ms_per_request: number;
+  /** What samlkit logged in the server during the timed run, by level and code (empty: nothing). */
+  readonly server_logged: Record<string, number>;
+  /** The SAML Response XML of one request, and the whole form body POSTed. */
+  readonly response_bytes: number;
+  readonly body_bytes: number;
+  readonly checks: AcsChecks;
+}
+
+export type AcsE2eAdapterResult =
+  | AcsE2eTimed
+  | { readonly status: 'not-run'; readonly reason: string };
+
+export interface AcsE2eResult {
+  /** Keyed by package name, e.g. `@samlkit/express`. */
+  readonly adapters: Record<string, AcsE2eAdapterResult>;
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+const benchDir = resolve(here, '..');
+
+const SP_BASE = 'https://sp.bench.example';
+const IDP_BASE = 'https://idp.bench.example';
+const IDP_ENTITY_ID = `${IDP_BASE}/metadata`;
+const LOGIN_COOKIE = 'samlkit_session_login';
+const SESSION_COOKIE = 'samlkit_session';
+const TAMPERED_NAME_ID = 'mallory.benchmark@example.com';
+/** Logins prepared at once (the SP answers GET /saml/login while this process signs). */
+const PREPARE_CONCURRENCY = 4;
+const FINISH_PATH = /^\/saml\/acs\?finish=[A-Za-z0-9_-]{43}$/;
+
+function log(msg: string): void {
+  process.stderr.write(`acs-e2e: ${msg}\n`);
+}
+
+/** Rejects when `p` has not settled within `ms`. */
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, limit]).finally(() => clearTimeout(timer));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The server process
+
+const live = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
+
+interface ServerProcess {
+  readonly url: string;
+  readonly server: string;
+  stats(): Promise<{ cpu_us: number; logged: Record<string, number> }>;
+  stop(): Promise<void>;
+}
+
+async function startServer(adapter: AcsAdapter, config: ServerConfig): Promise<ServerProcess> {
+  // The server's stdout goes to this process's stderr: stdout carries nothing here.
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(here, 'acs-e2e-server.ts'), adapter],
+    { cwd: benchDir, stdio: ['ignore', 2, 'inherit', 'ipc'] },
+  );
+  live.add(child);
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  exited.then(() => live.delete(child));
+  const nextMessage = <T extends FromServer['type']>(type: T) =>
+    new Promise<Extract<FromServer, { type: T }>>((resolvePromise, reject) => {
+      const onMessage = (m: FromServer) => {
+        if (m.type === 'failed') {
+          child.off('message', onMessage);
+          reject(new Error(`the ${adapter} server failed to start: ${m.error}`));
+        } else if (m.type === type) {
+          child.off('message', onMessage);
+          resolvePromise(m as Extract<FromServer, { type: T }>);
+        }
+      };
+      child.on('message', onMessage);
+      exited.then((code) => reject(new Error(`the ${adapter} server exited with ${code}`)));
+    });
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    if (child.connected) child.disconnect();
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  };
+  try {
+    const ready = nextMessage('ready');
+    child.send({ type: 'start', config } satisfies ToServer);
+    const { url, server } = await withTimeout(ready, 60_000, `starting the ${adapter} server`);
+    return {
+      url,
+      server,
+      stop,
+      stats: async () => {
+        const answer = nextMessage('stats');
+        child.send({ type: 'stats' } satisfies ToServer);
+        const { cpu_us, logged } = await withTimeout(answer, 10_000, 'server stats');
+        return { cpu_us, logged };
+      },
+    };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The browser side: logins, and the requests of the checks
+
+interface PreparedLogin {
+  /** The ACS POST body: SAMLResponse and RelayState, form-encoded. */
+  readonly body: string;
+  /** `samlkit_session_login=<nonce>`, set when the login started; the finish step needs it. */
+  readonly loginCookie: string;
+  /** The SAML Response XML. */
+  readonly xml: string;
+}
+
+/** The `name=value` part of the named cookie a response sets. */
+function cookieSet(response: Response, name: string): string | undefined {
+  for (const line of response.headers.getSetCookie()) {
+    const pair = line.split(';', 1)[0]!.trim();
+    if (pair.startsWith(`${name}=`) && pair.length > name.length + 1) return pair;
+  }
+  return undefined;
+}
+
+async function send(
+  url: string,
+  init: { method?: string; body?: string; cookie?: string; json?: boolean } = {},
+): Promise<{ response: Response; text: string }> {
+  const headers: Record<string, string> = {};
+  if (init.body !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded';
+  if (init.cookie) headers['cookie'] = init.cookie;
+  if (init.json) headers['accept'] = 'application/json';
+  const response = await fetch(url, {
+    method: init.method ?? 'GET',
+    headers,
+    redirect: 'manual',
+    ...(init.body !== undefined ? { body: init.body } : {}),
+  });
+  return { response, text: await response.text() };
+}
+
+/** Starts a login at the SP and has the test IdP answer it (signed, POST binding). */
+async function prepareLogin(base: string, idp: TestIdp): Promise<PreparedLogin> {
+  const { response } = await send(`${base}/saml/login?returnTo=%2Fprofile`);
+  const location = response.headers.get('location') ?? '';
+  if (response.status !== 303 || !location.startsWith(`${IDP_BASE}/sso?`)) {
+    throw new Error(
+      `GET /saml/login answered ${response.status} to ${location.slice(0, 60)}; expected 303 to the IdP`,
+    );
+  }
+  const loginCookie = cookieSet(response, LOGIN_COOKIE);
+  if (!loginCookie) throw new Error(`GET /saml/login set no ${LOGIN_COOKIE} cookie`);
+  const { request, relayState } = await idp.readAuthnRequest(location);
+  const delivery = await idp.answerLogin(request, relayState, {
+    nameId: NAME_ID,
+    attributes: attributesFor('small'),
+  });
+  if (delivery.binding !== 'post') throw new Error('the test IdP did not answer with a POST');
+  const xml = Buffer.from(delivery.form.get('SAMLResponse') ?? '', 'base64').toString('utf8');
+  return { body: delivery.form.toString(), loginCookie, xml };
+}
+
+async function prepareLogins(base: string, idp: TestIdp, n: number): Promise<PreparedLogin[]> {
+  const out: PreparedLogin[] = new Array(n);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(PREPARE_CONCURRENCY, n) }, async () => {
+      for (let i = next++; i < n; i = next++) out[i] = await prepareLogin(base, idp);
+    }),
+  );
+  return out;
+}
+
+/** The finish path an ACS answer's Location names (relative to the SP), else undefined. */
+function finishPathOf(location: string | undefined): string | undefined {
+  if (!location) return undefined;
+  const url = new URL(location, SP_BASE);
+  const path = `${url.pathname}${url.search}`;
+  return FINISH_PATH.test(path) ? path : undefined;
+}
+
+/** A refusal as `<status> <samlkit error code>` (the error page's JSON form). */
+function refusal(status: number, text: string): string {
+  let code = '?';
+  try {
+    code = (JSON.parse(text) as { error?: { code?: string } }).error?.code ?? '?';
+  } catch {
+    // not JSON: keep '?'
+  }
+  return `${status} ${code}`;
+}
+
+/** Finishes a login: the finish step must set the session cookie and send the browser on. */
+async function finish(base: string, finishPath: string, loginCookie: string): Promise<string> {
+  const { response } = await send(`${base}${finishPath}`, { cookie: loginCookie });
+  const location = response.headers.get('location') ?? '';
+  const session = cookieSet(response, SESSION_COOKIE);
+  if (response.status !== 303 || new URL(location, SP_BASE).pathname !== '/profile' || !session) {
+    throw new Error(
+      `the finish step answered ${response.status} to ${location || 'nowhere'}${session ? '' : ' without a session cookie'}; expected 303 to /profile with one`,
+    );
+  }
+  return session;
+}
+
+async function checkBeforeTiming(
+  base: string,
+  idp: TestIdp,
+): Promise<Omit<AcsChecks, 'finish_after_run'>> {
+  const valid = await prepareLogin(base, idp);
+  const accepted = await send(`${base}/saml/acs`, { method: 'POST', body: valid.body });
+  const finishPath = finishPathOf(accepted.response.headers.get('location') ?? undefined);
+  if (accepted.response.status !== 303 || !finishPath) {
+    throw new Error(
+      `a valid Response was answered ${refusal(accepted.response.status, accepted.text)}; expected 303 to the finish URL`,
+    );
+  }
+  const replay = await send(`${base}/saml/acs`, { method: 'POST', body: valid.body, json: true });
+  if (replay.response.status !== 403) {
+    throw new Error(`the same Response again was answered ${replay.response.status}, not refused`);
+  }
+  const session = await finish(base, finishPath, valid.loginCookie);
+  const profile = await send(`${base}/profile`, { cookie: session });
+  if (profile.response.status !== 200 || !profile.text.includes(NAME_ID)) {
+    throw new Error(
+      `/profile after the login answered ${profile.response.status}: ${profile.text.slice(0, 100)}`,
+    );
+  }
+
+  const other = await prepareLogin(base, idp);
+  const tamperedXml = other.xml.replace(`>${NAME_ID}<`, `>${TAMPERED_NAME_ID}<`);
+  if (tamperedXml === other.xml) throw new Error('tampering failed: NameID not found');
+  const form = new URLSearchParams(other.body);
+  form.set('SAMLResponse', toPostBinding(tamperedXml));
+  const tampered = await send(`${base}/saml/acs`, {
+    method: 'POST',
+    body: form.toString(),
+    json: true,
+  });
+  if (tampered.response.status !== 403) {
+    throw new Error(`a tampered Response was answered ${tampered.response.status}, not refused`);
+  }
+  return {
+    accepts_valid: true,
+    replay_refused_with: refusal(replay.response.status, replay.text),
+    finish_step: true,
+    tampered_refused_with: refusal(tampered.response.status, tampered.text),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The load generator
+
+interface Fired {
+  readonly answered: number;
+  readonly ok: number;
+  readonly errorKinds: Record<string, number>;
+  /** Every answer's latency, ms. */
+  readonly latencies: number[];
+  readonly elapsedMs: number;
+  /** A login the run got a finish URL for, with its login cookie. */
+  readonly finishable?: { readonly path: string; readonly loginCookie: string };
+}
+
+function headerValue(headers: Record<string, unknown>, name: string): string | undefined {
+  for (const [k, v] of Object.entries(headers)) {
+    if (k.toLowerCase() === name) return Array.isArray(v) ? String(v[0]) : String(v);
+  }
+  return undefined;
+}
+
+/**
+ * POSTs every prepared login to the ACS once, over `connections` keep-alive connections (one
+ * request in flight on each), and checks every answer.
+ */
+function fire(base: string, logins: readonly PreparedLogin[], connections: number): Promise<Fired> {
+  let next = 0;
+  let answered = 0;
+  let ok = 0;
+  const errorKinds: Record<string, number> = {};
+  const bump = (kind: string, n = 1) => {
+    errorKinds[kind] = (errorKinds[kind] ?? 0) + n;
+  };
+  const latencies: number[] = [];
+  let finishable: Fired['finishable'];
+  const started = performance.now();
+  let lastAnswer = started;
+  return new Promise((resolvePromise, reject) => {
+    const instance = autocannon(
+      {
+        url: base,
+        connections: Math.min(connections, logins.length),
+        pipelining: 1,
+        amount: logins.length,
+        timeout: 30,
+        sampleInt: 100,
+        requests: [
+          {
+            method: 'POST',
+            path: '/saml/acs',
+            headers: { 'content-type': 'application/x-www-form-urlencoded' },
+            // Called once per request (the connection's previous answer is in): the next login.
+            // A request lost to a timeout or a broken connection is replaced by autocannon, so
+            // more calls than logins can happen only after an error; those replay the last login
+            // and are refused, which counts them as errors too.
+            setupRequest: (request, context) => {
+              const i = Math.min(next++, logins.length - 1);
+              (context as { login?: number }).login = i;
+              return { ...request, body: logins[i]!.body };
+            },
+            onResponse: (status, _body, context, headers) => {
+              answered++;
+              if (status !== 303) return bump(`answered ${status}`);
+              const path = finishPathOf(headerValue(headers ?? {}, 'location'));
+              if (!path) return bump('303 without a finish URL');
+              ok++;
+              const login = logins[(context as { login?: number }).login ?? -1];
+              if (login) finishable = { path, loginCookie: login.loginCookie };
+            },
+          },
+        ],
+      },
+      (err, result) => {
+        if (err) return reject(err);
+        const unanswered = logins.length - answered;
+        if (unanswered > 0) bump('no answer (timeout or broken connection)', unanswered);
+        if (result.timeouts > 0) bump('autocannon: timeouts', result.timeouts);
+        if (result.errors - result.timeouts > 0) {
+          bump('autocannon: connection errors', result.errors - result.timeouts);
+        }
+        resolvePromise({
+          answered,
+          ok,
+          errorKinds,
+          latencies,
+          elapsedMs: lastAnswer - started,
+          ...(finishable ? { finishable } : {}),
+        });
+      },
+    );
+    instance.on('response', (_client, _status, _bytes, responseTime) => {
+      latencies.push(responseTime);
+      lastAnswer = performance.now();
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function runAdapter(
+  adapter: AcsAdapter,
+  config: ServerConfig,
+  idp: TestIdp,
+  plan: AcsPlan,
+): Promise<AcsE2eTimed> {
+  const server = await startServer(adapter, config);
+  try {
+    const base = server.url;
+    const checks = await checkBeforeTiming(base, idp);
+    log(
+      `${adapter} (${server.server}): valid login accepted and finished; replay refused (${checks.replay_refused_with}), tampered refused (${checks.tampered_refused_with})`,
+    );
+    log(`${adapter}: preparing ${plan.warmupRequests} + ${plan.requests} logins…`);
+    const warmup = await prepareLogins(base, idp, plan.warmupRequests);
+    const logins = await prepareLogins(base, idp, plan.requests);
+    if (warmup.length > 0) {
+      const w = await fire(base, warmup, plan.connections);
+      if (w.ok !== warmup.length) {
+        log(`${adapter}: warm-up errors ${JSON.stringify(w.errorKinds)}`);
+      }
+    }
+    const before = await server.stats();
+    const run = await fire(base, logins, plan.connections);
+    const after = await server.stats();
+    if (!run.finishable) throw new Error('no request of the timed run was accepted');
+    // A login of the timed run finishes: the timed answers were real logins.
+    await finish(base, run.finishable.path, run.finishable.loginCookie);
+
+    const logged: Record<string, number> = {};
+    for (const [k, v] of Object.entries(after.logged)) {
+      const d = v - (before.logged[k] ?? 0);
+      if (d > 0) logged[k] = d;
+    }
+    const sorted = run.latencies.slice().sort((a, b) => a - b);
+    const mean = sorted.reduce((a, b) => a + b, 0) / Math.max(1, sorted.length);
+    const sample = logins[0]!;
+    const result: AcsE2eTimed = {
+      status: 'timed',
+      server: server.server,
+      connections: Math.min(plan.connections, logins.length),
+      requests: logins.length,
+      warmup_requests: warmup.length,
+      requests_per_s: round3(run.answered / (run.elapsedMs / 1000)),
+      p50_ms: round4(percentile(sorted, 50)),
+      p99_ms: round4(percentile(sorted, 99)),
+      mean_ms: round4(mean),
+      max_ms: round4(sorted[sorted.length - 1] ?? Number.NaN),
+      errors: logins.length - run.ok,
+      error_kinds: run.errorKinds,
+      server_cpu_ms_per_request: round4((after.cpu_us - before.cpu_us) / 1000 / logins.length),
+      server_logged: logged,
+      response_bytes: Buffer.byteLength(sample.xml, 'utf8'),
+      body_bytes: Buffer.byteLength(sample.body, 'utf8'),
+      checks: { ...checks, finish_after_run: true },
+    };
+    log(
+      `${adapter}: ${result.requests} requests, ${result.connections} connections: ${result.requests_per_s} req/s, p50 ${result.p50_ms} ms, p99 ${result.p99_ms} ms, errors ${result.errors}`,
+    );
+    return result;
+  } finally {
+    await server.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  const [modeArg, outPath] = process.argv.slice(2);
+  if ((modeArg !== 'full' && modeArg !== 'smoke') || !outPath) {
+    throw new Error('usage: acs-e2e <full|smoke> <out.json>');
+  }
+  const plan = acsPlan(modeArg as Mode);
+  const idpKeys = await generateTestKeys({ alg: 'rsa2048', subject: 'bench acs idp' });
+  const spKeys = await generateTestKeys({ alg: 'rsa2048', subject: 'bench acs sp' });
+  const idp = await createTestIdp({
+    entityId: IDP_ENTITY_ID,
+    baseUrl: IDP_BASE,
+    keys: idpKeys,
+    ssoBindings: ['redirect'],
+  });
+  const config: ServerConfig = {
+    spBase: SP_BASE,
+    spKeyPem: spKeys.privateKeyPem,
+    spCertPem: spKeys.certificatePem,
+    idpEntityId: IDP_ENTITY_ID,
+    idpBase: IDP_BASE,
+    idpCertPem: idpKeys.certificatePem,
+  };
+  const adapters: Record<string, AcsE2eAdapterResult> = {};
+  for (const adapter of ACS_ADAPTERS) {
+    const name = `@samlkit/${adapter}`;
+    try {
+      adapters[name] = await runAdapter(adapter, config, idp, plan);
+    } catch (e) {
+      // One adapter failing does not lose the others' figures; the reason is recorded.
+      log(`${adapter}: not run: ${(e as Error).message}`);
+      adapters[name] = { status: 'not-run', reason: (e as Error).message.split('\n')[0]! };
+    }
+  }
+  const result: AcsE2eResult = { adapters };
+  writeFileSync(outPath, JSON.stringify(result, null, 2));
+}
+
+runMain('acs-e2e', main);
