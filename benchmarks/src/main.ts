@@ -1,6 +1,7 @@
 // `pnpm bench`: builds what is missing, generates the documents, cross-checks them with xmlsec1,
 // then runs one process per document size (samlkit + peers + floor side by side), one process per
-// library and size for peak memory, and one for samlkit's other operations. Writes
+// library and size for peak memory, one for samlkit's other operations, and the ACS end to end over
+// HTTP per adapter (src/acs-e2e.ts, which starts a server process per adapter). Writes
 // results/latest.json and the table in README.md.
 //
 // Options: --smoke (tiny run: small documents, few iterations; CI), --sizes small,medium,large,
@@ -12,9 +13,10 @@ import { cpus, freemem, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import type { AcsE2eResult } from './acs-e2e.js';
 import { CONTENDER_NAMES, PEER_NAMES } from './contenders/index.js';
 import { SIZES, type SizeName, VARIANT_LABELS, VARIANTS } from './fixtures.js';
-import { type Mode, memoryIterations } from './plans.js';
+import { ACS_ADAPTERS, type Mode, memoryIterations } from './plans.js';
 import { renderReadmeTable, updateReadme } from './report.js';
 import { evaluateTargets, type Results } from './results.js';
 import { runMain } from './run-main.js';
@@ -32,7 +34,7 @@ function log(msg: string): void {
 
 /** Builds the workspace packages the benchmarks import when their dist is missing. */
 function ensureBuilt(): void {
-  for (const pkg of ['core', 'testkit', 'redis']) {
+  for (const pkg of ['core', 'testkit', 'redis', ...ACS_ADAPTERS]) {
     const dir = join(repoDir, 'packages', pkg);
     if (!existsSync(join(dir, 'package.json')) || existsSync(join(dir, 'dist', 'index.js')))
       continue;
@@ -42,7 +44,9 @@ function ensureBuilt(): void {
   }
 }
 
-const DISTS = ['core', 'testkit'].map((p) => join(repoDir, 'packages', p, 'dist', 'index.js'));
+const DISTS = ['core', 'testkit', ...ACS_ADAPTERS].map((p) =>
+  join(repoDir, 'packages', p, 'dist', 'index.js'),
+);
 
 /** Waits (up to 3 minutes) while a workspace package is being rebuilt (its dist is missing). */
 async function waitForDists(): Promise<void> {
@@ -210,21 +214,28 @@ async function main(): Promise<void> {
       };
     }
 
-    const acs: Record<string, { status: string; reason: string }> = {};
-    for (const adapter of ['express', 'koa', 'fastify', 'fetch']) {
-      const exists = existsSync(join(repoDir, 'packages', adapter, 'package.json'));
-      acs[`@samlkit/${adapter}`] = {
-        status: 'not-run',
-        reason: exists
-          ? 'hook only: src/acs-e2e.ts has no driver for this adapter yet'
-          : `the adapter @samlkit/${adapter} does not exist yet`,
-      };
+    log('ACS end to end over HTTP (a server process per adapter)…');
+    const acsOut = join(work, 'acs-e2e.json');
+    let acsE2e: AcsE2eResult['adapters'];
+    try {
+      await runWorker('acs-e2e.ts', [mode, acsOut]);
+      acsE2e = (JSON.parse(readFileSync(acsOut, 'utf8')) as AcsE2eResult).adapters;
+    } catch (e) {
+      // Secondary too: an adapter that could not be measured carries the reason.
+      log(`ACS end to end failed: ${(e as Error).message}`);
+      acsE2e = Object.fromEntries(
+        ACS_ADAPTERS.map((a) => [
+          `@samlkit/${a}`,
+          { status: 'not-run', reason: `the driver failed: ${(e as Error).message}` } as const,
+        ]),
+      );
     }
 
     const versions: Record<string, string> = {
       '@samlkit/core': packageVersion('@samlkit/core'),
       '@samlkit/testkit': packageVersion('@samlkit/testkit'),
       tinybench: packageVersion('tinybench'),
+      autocannon: packageVersion('autocannon'),
       'xml-crypto (floor)': packageVersion('xml-crypto'),
       '@xmldom/xmldom (floor)': packageVersion('@xmldom/xmldom'),
     };
@@ -257,12 +268,8 @@ async function main(): Promise<void> {
       sizes: sizeResults,
       memory_peak_rss_mb: memory,
       operations: ops.operations,
-      not_run: {
-        ...ops.not_run,
-        ...Object.fromEntries(
-          Object.entries(acs).map(([k, v]) => [`ACS end to end over HTTP (${k})`, v.reason]),
-        ),
-      },
+      acs_e2e: acsE2e,
+      not_run: ops.not_run,
       targets: { growth: {}, checks: [] },
     };
     results.targets = evaluateTargets(results);

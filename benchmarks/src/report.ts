@@ -26,11 +26,13 @@ export function renderReadmeTable(r: Results): string {
     `Measured ${r.generated_at} (${r.mode} run, ${r.duration_s} s) on ${String(m['cpu'])}, ${String(m['cores'])} cores, ${String(m['memory_gb'])} GB, Node ${String(m['node'])}; load average at start ${JSON.stringify(m['loadavg_at_start'])}. Raw figures: [results/latest.json](results/latest.json).`,
   );
   lines.push('');
-  const peers = Object.keys(r.versions).filter(
-    (k) => !k.startsWith('@samlkit/') && !k.includes('(floor)') && k !== 'tinybench',
-  );
+  // The peers are the libraries whose checks are described (versions also lists tools).
+  const peers = Object.keys(r.checks).filter((k) => k !== 'samlkit');
+  const loadGenerator = r.versions['autocannon']
+    ? `; ACS load from autocannon ${r.versions['autocannon']}`
+    : '';
   lines.push(
-    `Versions: samlkit ${r.versions['@samlkit/core']}, ${peers.map((p) => `${p} ${r.versions[p]}`).join(', ')}; timed with tinybench ${r.versions['tinybench']}.`,
+    `Versions: samlkit ${r.versions['@samlkit/core']}, ${peers.map((p) => `${p} ${r.versions[p]}`).join(', ')}; timed with tinybench ${r.versions['tinybench']}${loadGenerator}.`,
   );
   for (const [size, sr] of Object.entries(r.sizes)) {
     lines.push('');
@@ -95,6 +97,7 @@ export function renderReadmeTable(r: Results): string {
   }
   for (const [name, why] of Object.entries(r.not_run))
     lines.push(`| ${name} | not run: ${why} | | | |`);
+  lines.push(...acsTable(r));
   lines.push('');
   lines.push('### Targets');
   lines.push('');
@@ -106,6 +109,34 @@ export function renderReadmeTable(r: Results): string {
     );
   }
   return lines.join('\n');
+}
+
+/** The "ACS end to end" section: one row per adapter (none for files written before it existed). */
+function acsTable(r: Results): string[] {
+  const entries = Object.entries(r.acs_e2e ?? {});
+  if (entries.length === 0) return [];
+  const lines = ['', '### ACS end to end over HTTP (per adapter)', ''];
+  const timed = entries.map(([, e]) => e).find((e) => e.status === 'timed');
+  if (timed) {
+    lines.push(
+      `Each request is the POST of its own login to \`/saml/acs\`: a pending AuthnRequest started through \`/saml/login\`, answered by the test IdP with a freshly signed Response (${kib(timed.response_bytes)}, assertion signed, RSA-2048). ${timed.requests} requests over ${timed.connections} keep-alive connections, one in flight on each, after ${timed.warmup_requests} unmeasured ones, sent by autocannon from a process of its own (the server runs alone in another). Every answer must be the 303 to the finish step; anything else counts as an error. Server CPU is the server process's CPU time (user + system, all threads) per request.`,
+    );
+    lines.push('');
+  }
+  lines.push(
+    '| adapter | server | requests/s | p50 (ms) | p99 (ms) | server CPU/request (ms) | errors | requests | connections |',
+  );
+  lines.push(`|${' --- |'.repeat(9)}`);
+  for (const [name, e] of entries) {
+    if (e.status !== 'timed') {
+      lines.push(`| ${name} | not run: ${e.reason} | | | | | | | |`);
+      continue;
+    }
+    lines.push(
+      `| ${name} | ${e.server} | ${fmtOps(e.requests_per_s)} | ${ms(e.p50_ms)} | ${ms(e.p99_ms)} | ${ms(e.server_cpu_ms_per_request)} | ${e.errors === 0 ? '0' : `**${e.errors}**`} | ${e.requests} | ${e.connections} |`,
+    );
+  }
+  return lines;
 }
 
 /** samlkit CPU per operation ÷ the floor's: less sensitive than p50 to a busy machine. */

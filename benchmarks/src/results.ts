@@ -1,5 +1,6 @@
 // The shape of results/latest.json and the evaluation of the issue's targets.
 
+import type { AcsE2eResult } from './acs-e2e.js';
 import type { OpsResult } from './worker-ops.js';
 import type { SizeResult } from './worker-validate.js';
 import type { XmlsecCheck } from './xmlsec.js';
@@ -36,6 +37,12 @@ export interface Results {
   readonly sizes: Record<string, SizeResult>;
   readonly memory_peak_rss_mb: Record<string, Record<string, number>>;
   readonly operations: OpsResult['operations'];
+  /**
+   * ACS end to end over HTTP, per adapter package: requests/s, p50/p99, errors, the checks before
+   * timing; or why it did not run. Absent from files written before the driver existed (their
+   * `not_run` lists the adapters instead).
+   */
+  readonly acs_e2e?: AcsE2eResult['adapters'];
   readonly not_run: Record<string, string>;
   targets: { growth: Record<string, Growth>; checks: TargetCheck[] };
 }

@@ -1,6 +1,6 @@
 // Runs the benchmark harness in its tiny mode and checks that it works: every contender was
-// checked against the valid and the tampered document, and latest.json has every field. It never
-// asserts timings.
+// checked against the valid and the tampered document, every adapter served distinct valid logins
+// at its ACS over HTTP without an error, and latest.json has every field. It never asserts timings.
 
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -18,6 +18,8 @@ const VARIANTS = [
   'rsa-encrypted',
 ];
 const STATS = ['samples', 'ops_per_s', 'mean_ms', 'p50_ms', 'p99_ms', 'min_ms', 'cpu_ms_per_op'];
+const ADAPTERS = ['@samlkit/express', '@samlkit/koa', '@samlkit/fastify', '@samlkit/fetch'];
+const ACS_STATS = ['requests_per_s', 'p50_ms', 'p99_ms', 'mean_ms', 'server_cpu_ms_per_request'];
 
 describe('benchmark harness (smoke run)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'samlkit-bench-smoke-'));
@@ -44,6 +46,7 @@ describe('benchmark harness (smoke run)', () => {
       'xmlsec1',
       'memory_peak_rss_mb',
       'operations',
+      'acs_e2e',
       'not_run',
       'targets',
     ]) {
@@ -85,6 +88,22 @@ describe('benchmark harness (smoke run)', () => {
     for (const lib of ['baseline', 'samlkit', ...PEERS]) {
       expect(typeof r.memory_peak_rss_mb.small[lib]).toBe('number');
     }
+    // ACS end to end: every adapter timed, every request a distinct valid login (none refused).
+    for (const adapter of ADAPTERS) {
+      const a = r.acs_e2e[adapter];
+      expect(a?.status, `${adapter}: ${a?.reason}`).toBe('timed');
+      for (const s of ACS_STATS) expect(typeof a[s], `${adapter} ${s}`).toBe('number');
+      expect(a.errors, `${adapter} errors ${JSON.stringify(a.error_kinds)}`).toBe(0);
+      expect(a.requests).toBeGreaterThan(0);
+      expect(a.connections).toBeGreaterThan(0);
+      expect(a.server_logged).toEqual({});
+      expect(a.checks.accepts_valid).toBe(true);
+      expect(a.checks.finish_step).toBe(true);
+      expect(a.checks.finish_after_run).toBe(true);
+      expect(a.checks.replay_refused_with).toMatch(/^403 [A-Z_]+$/);
+      expect(a.checks.tampered_refused_with).toMatch(/^403 SIGNATURE_/);
+    }
+    expect(Object.keys(r.not_run).filter((k) => k.startsWith('ACS'))).toEqual([]);
     expect(Array.isArray(r.targets.checks)).toBe(true);
     expect(r.targets.checks.length).toBeGreaterThan(0);
     if (r.xmlsec1.available) {
