@@ -131,14 +131,19 @@ export interface BuildResponseOptions {
 
 /** Escapes text for element content or a double-quoted attribute value. */
 function esc(value: string): string {
-  return value
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/\r/g, '&#xD;')
-    .replace(/\n/g, '&#xA;')
-    .replace(/\t/g, '&#x9;');
+  return (
+    value
+      .replace(/&/g, '&amp;')
+      .replace(/</g, '&lt;')
+      .replace(/>/g, '&gt;')
+      .replace(/"/g, '&quot;')
+      .replace(/\r/g, '&#xD;')
+      .replace(/\n/g, '&#xA;')
+      .replace(/\t/g, '&#x9;')
+      // Written literally, the parser would turn these into a line feed or a space (U+0085,
+      // U+2028, U+2029) or warn about them (U+FFFD); as references they arrive unchanged.
+      .replace(/[\u0085\u2028\u2029\ufffd]/g, (c) => `&#x${c.charCodeAt(0).toString(16)};`)
+  );
 }
 
 function iso(ms: number): string {

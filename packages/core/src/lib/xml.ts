@@ -71,9 +71,16 @@ export function parseXml(input: string, limits: XmlLimits = {}): Document {
       raw: input,
     });
   }
+  checkXmlChars(input);
   let firstError: string | undefined;
   const parser = new DOMParser({
     onError: (level, message) => {
+      // U+FFFD is a legal character (XML 1.0 §2.2); xmldom warns about it once per document as a
+      // hint at a decoding problem. samlkit decodes message bytes as strict UTF-8 (invalid
+      // sequences are refused before parsing), so a U+FFFD here was sent as such.
+      if (level === 'warning' && message.startsWith('Unicode replacement character detected')) {
+        return;
+      }
       firstError ??= `${level}: ${message}`;
       // Stop at the first problem of any level: a warning in a security token is not benign.
       throw new Error(message);
@@ -102,6 +109,52 @@ export function parseXml(input: string, limits: XmlLimits = {}): Document {
   return doc;
 }
 
+// XML 1.0 §2.2 Char. The fast expression also matches every surrogate half; only then does the
+// exact one (which knows pairs) run, so the common case is one cheap scan.
+const MAYBE_NON_CHAR = /[^\t\n\r\x20-\ud7ff\ue000-\ufffd]/;
+const NON_CHAR = /[^\t\n\r\x20-\ud7ff\ue000-\ufffd\u{10000}-\u{10ffff}]/u;
+
+/**
+ * Refuses characters XML 1.0 forbids anywhere in a document, even escaped: C0 controls other than
+ * tab, LF and CR, U+FFFE/U+FFFF and unpaired surrogates. @xmldom/xmldom lets them through; other
+ * parsers (libxml2, and so xmlsec1 and most IdPs) refuse the document, and a token one party
+ * reads differently from another is not one to trust.
+ */
+function checkXmlChars(input: string): void {
+  if (MAYBE_NON_CHAR.test(input)) {
+    const bad = NON_CHAR.exec(input);
+    if (bad) throw nonCharError(input, bad[0].codePointAt(0)!, bad.index);
+  }
+  // WFC: Legal Character (XML 1.0 §4.1): a character reference must name a Char as well.
+  if (!input.includes('&#')) return;
+  for (const ref of input.matchAll(CHAR_REF)) {
+    const cp = ref[1] !== undefined ? Number.parseInt(ref[1], 16) : Number(ref[2]);
+    if (!isXmlChar(cp)) throw nonCharError(input, cp, ref.index);
+  }
+}
+
+const CHAR_REF = /&#(?:x([0-9a-fA-F]{1,8})|([0-9]{1,10}));/g;
+
+function isXmlChar(cp: number): boolean {
+  return (
+    cp === 0x9 ||
+    cp === 0xa ||
+    cp === 0xd ||
+    (cp >= 0x20 && cp <= 0xd7ff) ||
+    (cp >= 0xe000 && cp <= 0xfffd) ||
+    (cp >= 0x10000 && cp <= 0x10ffff)
+  );
+}
+
+function nonCharError(input: string, cp: number, offset: number): SamlError {
+  return new SamlError('XML_PARSE_ERROR', 'The input contains a character XML does not allow.', {
+    expected: 'only characters of the XML 1.0 Char production (§2.2), literal or referenced',
+    found: `U+${cp.toString(16).toUpperCase().padStart(4, '0')} at offset ${offset}`,
+    hint: 'a control character or a broken surrogate pair: the message was corrupted or crafted',
+    raw: input,
+  });
+}
+
 function checkDepth(root: Element, maxDepth: number, raw: string): void {
   // Iterative walk: recursion on hostile input is itself a denial-of-service vector.
   const stack: Array<[Element, number]> = [[root, 1]];
@@ -125,7 +178,12 @@ const serializer = new XMLSerializer();
 
 /** Serializes a node, refusing to produce anything that is not well-formed. @internal */
 export function serializeXml(node: Node): string {
-  return serializer.serializeToString(node as never, { requireWellFormed: true });
+  // The serializer writes U+0085, U+2028, U+2029 and U+FFFD literally; as references they survive
+  // the next parse unchanged (see escapeXml). They are not name characters, except U+FFFD, which
+  // samlkit never puts in an element or attribute name.
+  return serializer
+    .serializeToString(node as never, { requireWellFormed: true })
+    .replace(/[\u0085\u2028\u2029\ufffd]/g, (c) => XML_ESCAPES[c]!);
 }
 
 /** Whether `node` is an element with this namespace URI and local name. @internal */
@@ -267,9 +325,14 @@ export function formatDateTime(ms: number): string {
   return new Date(ms).toISOString();
 }
 
-/** Escapes text for element content or a double-quoted attribute value. @internal */
+/**
+ * Escapes text for element content or a double-quoted attribute value. U+0085, U+2028 and U+2029
+ * become character references too: @xmldom/xmldom turns them, written literally, into a line feed
+ * (text) or a space (attributes), as XML 1.1 §2.11 would; and U+FFFD, which it takes as a sign of
+ * an encoding error. A reference keeps the character itself (XML 1.0 §4.1). @internal
+ */
 export function escapeXml(value: string): string {
-  return value.replace(/[&<>"'\r\n\t]/g, (c) => XML_ESCAPES[c]!);
+  return value.replace(/[&<>"'\r\n\t\u0085\u2028\u2029\ufffd]/g, (c) => XML_ESCAPES[c]!);
 }
 
 const XML_ESCAPES: Record<string, string> = {
@@ -281,6 +344,10 @@ const XML_ESCAPES: Record<string, string> = {
   '\r': '&#xD;',
   '\n': '&#xA;',
   '\t': '&#x9;',
+  '\u0085': '&#x85;',
+  '\u2028': '&#x2028;',
+  '\u2029': '&#x2029;',
+  '\ufffd': '&#xfffd;',
 };
 
 const selectNs = xpath.useNamespaces(NS);
