@@ -9,4 +9,9 @@ export default defineConfig({
   target: 'es2022',
   platform: 'neutral',
   treeshake: true,
+  esbuildOptions(options, { format }) {
+    // The signing stack is loaded with import() on first use. In the CommonJS build that becomes
+    // require(), so CommonJS hosts (and test runners without ESM support) load it as before.
+    if (format === 'cjs') options.supported = { ...options.supported, 'dynamic-import': false };
+  },
 });

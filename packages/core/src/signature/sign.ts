@@ -1,6 +1,4 @@
 import { DOMParser, XMLSerializer } from '@xmldom/xmldom';
-import { setNodeDependencies } from 'xml-core';
-import { Application, SignedXml } from 'xmldsigjs';
 import xpath from 'xpath';
 import {
   DIGEST_ALGORITHMS,
@@ -29,7 +27,32 @@ export interface SignOptions {
   readonly crypto?: CryptoProvider;
 }
 
-let dependenciesSet = false;
+type SigningStack = {
+  readonly Application: typeof import('xmldsigjs').Application;
+  readonly SignedXml: typeof import('xmldsigjs').SignedXml;
+};
+
+let signingStack: Promise<SigningStack> | undefined;
+
+/**
+ * Loads xmldsigjs (and xml-core, with its ASN.1 dependencies) on the first signature only. An SP
+ * that only verifies never pays for them: they are about half of what importing core costs in
+ * memory, and verification runs on samlkit's own canonicalizer.
+ */
+function loadSigningStack(): Promise<SigningStack> {
+  signingStack ??= Promise.all([import('xml-core'), import('xmldsigjs')]).then(
+    ([xmlCore, xmldsig]) => {
+      // xml-core needs a DOM implementation outside browsers; samlkit always uses @xmldom/xmldom.
+      xmlCore.setNodeDependencies({ DOMParser, XMLSerializer, xpath } as never);
+      return { Application: xmldsig.Application, SignedXml: xmldsig.SignedXml };
+    },
+    (error: unknown) => {
+      signingStack = undefined; // a failed load is tried again on the next signature
+      throw error;
+    },
+  );
+  return signingStack;
+}
 
 function certificateBase64(cert: string | Uint8Array): string {
   if (cert instanceof Uint8Array) return toBase64(cert);
@@ -87,11 +110,7 @@ export async function signElement(element: Element, options: SignOptions): Promi
     provider,
   );
 
-  if (!dependenciesSet) {
-    // xml-core needs a DOM implementation outside browsers; samlkit always uses @xmldom/xmldom.
-    setNodeDependencies({ DOMParser, XMLSerializer, xpath } as never);
-    dependenciesSet = true;
-  }
+  const { Application, SignedXml } = await loadSigningStack();
   Application.setEngine('WebCrypto', provider as Crypto);
 
   const doc = element.ownerDocument;
