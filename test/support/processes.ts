@@ -9,8 +9,22 @@ import { build } from 'esbuild';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const children = new Set<ChildProcess>();
 process.once('exit', () => {
-  for (const child of children) child.kill('SIGKILL');
+  for (const child of children) signalGroup(child, 'SIGKILL');
 });
+
+/**
+ * Signals the child's whole process group. Children run in a group of their own because some
+ * commands are launchers: `node_modules/.bin/deno` is a Node script that starts the real deno
+ * binary as its own child, and a signal to the launcher alone leaves deno running.
+ */
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // The group is gone already.
+  }
+}
 
 /**
  * Bundles `entry` (a path relative to the repository root) into one file.
@@ -69,6 +83,7 @@ export async function spawnListening(
     cwd: options.cwd ?? ROOT,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true, // a process group of its own, so stop() reaches grandchildren too
   });
   children.add(child);
   child.once('exit', () => children.delete(child));
@@ -79,10 +94,12 @@ export async function spawnListening(
   const stop = async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+    signalGroup(child, 'SIGTERM');
+    const timer = setTimeout(() => signalGroup(child, 'SIGKILL'), 3000);
     await exited;
     clearTimeout(timer);
+    // The launcher may exit before what it launched: make sure nothing of the group is left.
+    signalGroup(child, 'SIGKILL');
   };
   const port = await new Promise<number>((resolve, reject) => {
     let stdout = '';
