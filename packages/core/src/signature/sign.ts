@@ -122,7 +122,21 @@ export async function signElement(element: Element, options: SignOptions): Promi
     references: [{ uri: `#${id}`, hash: digest.hash, transforms: ['enveloped', 'exc-c14n'] }],
     ...(options.certificate ? { x509: [certificateBase64(options.certificate)] } : {}),
   });
-  const signatureEl = doc.importNode(signed.GetXml() as unknown as Node, true);
+  // xml-core builds the signature with the host's own DOM where there is one (browsers have a
+  // global DOMParser) and with @xmldom/xmldom elsewhere. A host DOM node cannot be imported into
+  // an xmldom document, so it comes across as text, through the same safe parser as any input.
+  const produced = signed.GetXml() as unknown as Node;
+  const host = globalThis as unknown as {
+    DOMParser?: unknown;
+    XMLSerializer?: new () => { serializeToString(node: unknown): string };
+  };
+  const signatureEl =
+    typeof host.DOMParser === 'function' && host.XMLSerializer
+      ? doc.importNode(
+          parseXml(new host.XMLSerializer().serializeToString(produced)).documentElement,
+          true,
+        )
+      : doc.importNode(produced, true);
   const issuer = childElements(element, NS.saml, 'Issuer')[0];
   element.insertBefore(signatureEl, issuer ? issuer.nextSibling : element.firstChild);
 }
