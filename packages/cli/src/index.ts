@@ -1,4 +1,4 @@
 // @samlkit/cli: the `samlkit` command, also callable in-process.
 export type { CliIo, Command, CommandArgs } from './command.js';
 export { UsageError } from './command.js';
-export { COMMANDS, main, nodeIo } from './main.js';
+export { COMMANDS, main, nodeIo, runFromCommandLine } from './main.js';

@@ -140,11 +140,16 @@ function invokedDirectly(): boolean {
   }
 }
 
-if (invokedDirectly()) {
+/**
+ * Runs `samlkit` with command-line arguments and sets `process.exitCode`: what the executable
+ * does. Used by `dist/main.js` when run directly and by the `bin/samlkit.js` launcher.
+ * @param argv - the arguments after the executable name
+ */
+export function runFromCommandLine(argv: readonly string[]): void {
   // If the work never settles (a stalled stream), Node exits on an empty event loop: make that a
   // failure rather than a silent success.
   process.exitCode = 1;
-  main(process.argv.slice(2)).then(
+  main([...argv]).then(
     (code) => {
       process.exitCode = code;
     },
@@ -154,3 +159,5 @@ if (invokedDirectly()) {
     },
   );
 }
+
+if (invokedDirectly()) runFromCommandLine(process.argv.slice(2));

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import {
@@ -162,6 +162,17 @@ describe.skipIf(!existsSync(bin))('the built samlkit binary', () => {
     expect(failed.code).toBe(1);
     expect(JSON.parse(failed.stdout).code).toBe('BASE64_INVALID');
     const usage = await exec(process.execPath, [bin, 'decode']).catch((e) => e);
+    expect(usage.code).toBe(2);
+  });
+
+  it('runs through the installed launcher (bin/samlkit.js), which package managers link', async () => {
+    const exec = promisify(execFile);
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+    const launcher = fileURLToPath(new URL(`../${pkg.bin.samlkit}`, import.meta.url));
+    const { stdout: url } = await exec(process.execPath, [launcher, 'authn-request', ...required]);
+    const { stdout: xml } = await exec(process.execPath, [launcher, 'decode', url.trim()]);
+    expect(parseAuthnRequest(xml).issuer).toBe('https://sp.example.com/metadata');
+    const usage = await exec(process.execPath, [launcher, 'decode']).catch((e) => e);
     expect(usage.code).toBe(2);
   });
 });
