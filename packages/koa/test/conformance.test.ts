@@ -1,11 +1,15 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { bodyParser } from '@koa/bodyparser';
 import { createSamlKoa } from '@samlkit/koa';
 import { runAdapterConformance } from '@samlkit/testkit';
 import Koa from 'koa';
+import Koa2 from 'koa2';
 import { describe, test } from 'vitest';
 
-async function listen(app: Koa): Promise<{ url: string; stop(): Promise<void> }> {
+async function listen(app: {
+  callback: Koa['callback'];
+}): Promise<{ url: string; stop(): Promise<void> }> {
   const server = createServer(app.callback());
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -19,29 +23,40 @@ async function listen(app: Koa): Promise<{ url: string; stop(): Promise<void> }>
   };
 }
 
-describe('Koa 3', () => {
-  runAdapterConformance(
-    {
-      async start(options) {
-        const saml = createSamlKoa(options);
-        const app = new Koa();
-        app.silent = true;
-        app.use(saml.middleware);
-        const guard = saml.requireSession();
-        app.use(async (ctx, next) => {
-          if (ctx.path === '/app/public') {
-            ctx.body = 'public';
-            return;
-          }
-          if (ctx.path !== '/app/protected') return next();
-          await guard(ctx, async () => {
-            // ctx.state.samlSession is typed (declaration merging on Koa's DefaultState).
-            ctx.body = ctx.state.samlSession;
+// The same suite on Koa 3, on Koa 2 (the peer range samlkit supports), and on Koa 3 with a body
+// parser mounted before samlkit, as many applications have: samlkit must read the form it parsed.
+const variants = [
+  { name: 'Koa 3', Koa, bodyParser: false },
+  { name: 'Koa 2', Koa: Koa2 as unknown as typeof Koa, bodyParser: false },
+  { name: 'Koa 3 behind @koa/bodyparser', Koa, bodyParser: true },
+] as const;
+
+for (const variant of variants) {
+  describe(variant.name, () => {
+    runAdapterConformance(
+      {
+        async start(options) {
+          const saml = createSamlKoa(options);
+          const app = new variant.Koa();
+          app.silent = true;
+          if (variant.bodyParser) app.use(bodyParser());
+          app.use(saml.middleware);
+          const guard = saml.requireSession();
+          app.use(async (ctx, next) => {
+            if (ctx.path === '/app/public') {
+              ctx.body = 'public';
+              return;
+            }
+            if (ctx.path !== '/app/protected') return next();
+            await guard(ctx, async () => {
+              // ctx.state.samlSession is typed (declaration merging on Koa's DefaultState).
+              ctx.body = ctx.state.samlSession;
+            });
           });
-        });
-        return listen(app);
+          return listen(app);
+        },
       },
-    },
-    { test },
-  );
-});
+      { test },
+    );
+  });
+}
