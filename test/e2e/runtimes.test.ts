@@ -7,8 +7,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadPublicKey, verifyElementSignature } from '@samlkit/core';
 import { createTestIdp, generateTestKeys, type TestIdp, type TestKeys } from '@samlkit/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseXml } from '../../packages/core/src/lib/xml.js';
 import { bundle, type ListeningProcess, spawnListening } from '../support/processes.js';
 import { freePort } from '../support/redis.js';
 import type { RuntimeSpConfig } from '../support/runtime/app.js';
@@ -139,6 +141,13 @@ async function deliverResponse(base: string, form: URLSearchParams, jar: Jar): P
 async function exercise(base: string, runtime: string): Promise<void> {
   const jar = new Jar();
   expect(await (await fetch(`${base}/app/runtime`)).text()).toBe(runtime);
+  // XML signing in the runtime, checked here with samlkit's verifier against the SP certificate.
+  const signedXml = await (await fetch(`${base}/app/sign`)).text();
+  const signedRoot = parseXml(signedXml).documentElement;
+  const verified = await verifyElementSignature(signedRoot, {
+    keys: [loadPublicKey(spKeys.certificatePem)],
+  });
+  expect(verified?.element).toBe(signedRoot);
   const start = jar.take(
     await fetch(`${base}/saml/login?returnTo=%2Fapp%2Fprotected`, { redirect: 'manual' }),
   );

@@ -1,7 +1,13 @@
 // The SP that the runtime tests host in workerd, Deno and Bun: @samlkit/fetch over @samlkit/core,
 // nothing Node-specific. Its configuration is compiled into the bundle (esbuild `define`), so the
 // runtime needs no file or environment access.
-import { loadPrivateKey, loadPublicKey, MemoryStore } from '@samlkit/core';
+import {
+  createAuthnRequest,
+  loadPrivateKey,
+  loadPublicKey,
+  MemoryStore,
+  signXml,
+} from '@samlkit/core';
 import { createSamlHandlers } from '@samlkit/fetch';
 
 /** What the Node test compiles into the bundle. */
@@ -51,6 +57,19 @@ export function createApp(): (request: Request) => Promise<Response> {
     if (pathname.startsWith('/saml/')) return saml.fetch(request);
     if (pathname === '/app/protected') return profile(request);
     if (pathname === '/app/runtime') return new Response(SAMLKIT_RUNTIME_NAME);
+    if (pathname === '/app/sign') {
+      // An enveloped XML signature made in this runtime (xmldsigjs, loaded on first use).
+      const { xml } = createAuthnRequest({
+        issuer: `${base}/saml/metadata`,
+        destination: `${config.idpBaseUrl}/sso`,
+        now: Date.now(),
+      });
+      const signed = await signXml(xml, {
+        key: loadPrivateKey(config.spKeyPem),
+        certificate: config.spCertPem,
+      });
+      return new Response(signed, { headers: { 'content-type': 'application/xml' } });
+    }
     return new Response('Not found', { status: 404 });
   };
 }
