@@ -1,6 +1,7 @@
 import {
   createServiceProvider,
   type RequireSessionOptions,
+  SamlError,
   type ServiceProvider,
   type ServiceProviderOptions,
   type SessionRecord,
@@ -125,6 +126,22 @@ const plugin: FastifyPluginAsync<SamlFastifyOptions> = async (fastify, options) 
     for (const type of SAML_BODY_TYPES) {
       if (scope.hasContentTypeParser(type)) scope.removeContentTypeParser(type);
     }
+    // Fastify refuses a body over the limit before samlkit sees it; answer as the other adapters
+    // do (samlkit's page or JSON, HTTP 400, XML_TOO_LARGE) rather than with Fastify's bare 413.
+    scope.setErrorHandler(async (error, request, reply) => {
+      if ((error as { code?: string }).code !== 'FST_ERR_CTP_BODY_TOO_LARGE') throw error;
+      const web = toRequest(request, false);
+      const declared = request.headers['content-length'];
+      const tooLarge = new SamlError(
+        'XML_TOO_LARGE',
+        'The request body is larger than the limit.',
+        {
+          expected: `at most ${BODY_LIMIT} bytes`,
+          found: declared ? `${declared} bytes` : `more than ${BODY_LIMIT} bytes`,
+        },
+      );
+      return send(reply, await provider.errorResponse(tooLarge, web));
+    });
     scope.addContentTypeParser(
       SAML_BODY_TYPES,
       { parseAs: 'string', bodyLimit: BODY_LIMIT },

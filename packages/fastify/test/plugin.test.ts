@@ -46,6 +46,28 @@ describe('@samlkit/fastify plugin', () => {
     expect(app.saml.provider.paths.acs).toBe('/saml/acs');
   });
 
+  it('answers an over-limit body as samlkit does (400 XML_TOO_LARGE), not with a bare 413', async () => {
+    const app = newApp();
+    await app.register(samlkit, options);
+    app.post('/app/echo', async () => 'ok');
+    const res = await app.inject({
+      method: 'POST',
+      url: '/saml/acs',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+      payload: `SAMLResponse=${'A'.repeat(2 * 1024 * 1024 + 1)}`,
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ error: { code: 'XML_TOO_LARGE' } });
+    // The application's own routes keep Fastify's handling.
+    const own = await app.inject({
+      method: 'POST',
+      url: '/app/echo',
+      headers: { 'content-type': 'application/json' },
+      payload: `"${'A'.repeat(2 * 1024 * 1024)}"`,
+    });
+    expect(own.statusCode).toBe(413);
+  });
+
   it('keeps its form parser to its own routes', async () => {
     const app = newApp();
     await app.register(samlkit, options);
