@@ -2,7 +2,7 @@
 // context validates a signed Response, refuses a tampered one, round-trips a signed HTTP-Redirect
 // message through CompressionStream/DecompressionStream, and signs and verifies XML — all on the
 // page's own WebCrypto. Nothing Node-specific is available to it.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -10,17 +10,11 @@ import { join } from 'node:path';
 import { buildResponse, generateTestKeys } from '@samlkit/testkit';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, CHROMIUM_ARGS, chromiumAvailable } from '../support/chromium.js';
 import { bundle } from '../support/processes.js';
 import type { BrowserCoreInput, BrowserCoreOutput } from '../support/runtime/browser-core.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const available = existsSync(CHROMIUM);
-if (!available) {
-  const line = '!'.repeat(78);
-  const message = `browser core (test/e2e/browser-core.test.ts): SKIPPED because ${CHROMIUM} is missing (apt-get install chromium)`;
-  if (process.env.CI) throw new Error(`${message}; CI must not skip it`);
-  console.warn(`\n${line}\n${message}\n${line}\n`);
-}
+const available = chromiumAvailable('browser core (test/e2e/browser-core.test.ts)');
 
 const IDP = 'https://idp.example.org/saml';
 const SP = 'https://sp.example.com/saml/metadata';
@@ -55,14 +49,7 @@ describe.skipIf(!available)('@samlkit/core in Chromium', () => {
     origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
+      args: [...CHROMIUM_ARGS],
     });
   }, 60_000);
 

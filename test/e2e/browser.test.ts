@@ -3,7 +3,7 @@
 // HTTP-POST of the Response is a cross-site POST, so the browser withholds the SP's
 // SameSite=Lax session cookie from it. The login must work anyway, a step-up re-authentication
 // (ForceAuthn) must keep the existing session, and Single Logout must end it.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -14,15 +14,9 @@ import { generateTestKeys, type IdpServer, startIdpServer } from '@samlkit/testk
 import express from 'express';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, CHROMIUM_ARGS, chromiumAvailable } from '../support/chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const available = existsSync(CHROMIUM);
-if (!available) {
-  const line = '!'.repeat(78);
-  const message = `browser e2e (test/e2e/browser.test.ts): SKIPPED because ${CHROMIUM} is missing (apt-get install chromium)`;
-  if (process.env.CI) throw new Error(`${message}; CI must not skip it`);
-  console.warn(`\n${line}\n${message}\n${line}\n`);
-}
+const available = chromiumAvailable('browser e2e (test/e2e/browser.test.ts)');
 
 interface AcsHit {
   readonly method: string;
@@ -82,16 +76,7 @@ describe.skipIf(!available)('browser: IdP and SP on different sites', () => {
     context = await chromium.launchPersistentContext(profileDir, {
       executablePath: CHROMIUM,
       headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--disable-quic',
-        '--no-first-run',
-      ],
+      args: [...CHROMIUM_ARGS],
     });
     page = context.pages()[0] ?? (await context.newPage());
   });
