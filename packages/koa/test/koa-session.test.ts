@@ -1,0 +1,425 @@
+// koa-session as the application's session library, built as docs/getting-started-koa.md §2 says:
+// the application serves the ACS itself with `provider.handleAcs`, keeps the samlkit session ID in
+// `ctx.session`, reads it with `provider.getSessionById` and ends it with `provider.endSession`.
+// samlkit sets no cookie of its own. Run with koa-session's two modes: the whole session in its
+// (signed) cookie, and an external store with only a session key in the cookie.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
+import {
+  type AcsFinishStep,
+  type AcsResult,
+  MemoryStore,
+  type ServiceProviderOptions,
+  type SessionRecord,
+} from '@samlkit/core';
+import { createSamlKoa } from '@samlkit/koa';
+import { createTestIdp, generateTestKeys, type TestIdp } from '@samlkit/testkit';
+import Koa from 'koa';
+import session from 'koa-session';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+
+/** What this application keeps in koa-session. */
+interface AppSession {
+  samlSessionId?: string;
+  cart?: string[];
+  regenerate(): Promise<void>;
+}
+
+declare module 'koa' {
+  interface DefaultContext {
+    session: AppSession | null;
+  }
+}
+
+const BASE = 'https://app.test';
+let idp: TestIdp;
+let options: ServiceProviderOptions;
+const stops: (() => Promise<void>)[] = [];
+
+beforeAll(async () => {
+  idp = await createTestIdp();
+  const keys = await generateTestKeys({ subject: 'koa-session sp' });
+  options = {
+    sp: {
+      entityId: `${BASE}/saml/metadata`,
+      assertionConsumerServices: [{ binding: 'post', location: `${BASE}/saml/acs` }],
+      singleLogoutServices: [{ binding: 'redirect', location: `${BASE}/saml/slo` }],
+      signingKeys: [{ privateKey: keys.privateKey, certificate: keys.certificatePem }],
+    },
+    idps: idp.config,
+    baseUrl: BASE,
+    logger: { warn() {}, error() {} },
+  };
+});
+
+afterEach(async () => {
+  for (const stop of stops.splice(0)) await stop();
+});
+
+/** A koa-session external store over a Map (what a Redis store does, in memory). */
+function mapStore() {
+  const entries = new Map<string, Record<string, unknown>>();
+  return {
+    entries,
+    async get(key: string) {
+      return entries.get(key);
+    },
+    async set(key: string, value: Record<string, unknown>) {
+      entries.set(key, JSON.parse(JSON.stringify(value)) as Record<string, unknown>);
+    },
+    async destroy(key: string) {
+      entries.delete(key);
+    },
+  };
+}
+
+type Mode = 'cookie' | 'external store';
+
+async function start(mode: Mode) {
+  const store = new MemoryStore();
+  const loggedOut: { id: string; reason: string }[] = [];
+  const sessionStore = mode === 'external store' ? mapStore() : undefined;
+
+  // ---- The application, as the recipe in docs/getting-started-koa.md §2 builds it. ----
+  const saml = createSamlKoa({
+    ...options,
+    store,
+    onLogout: (s, { reason }) => {
+      loggedOut.push({ id: s.id, reason });
+    },
+  });
+  const app = new Koa();
+  app.keys = ['test only, not a secret'];
+  app.use(
+    session(
+      {
+        httpOnly: true,
+        secure: false, // the docs say true; this test server speaks plain HTTP on loopback
+        sameSite: 'lax',
+        ...(sessionStore ? { store: sessionStore } : {}),
+      },
+      app,
+    ),
+  );
+
+  /** The web Request samlkit reads (put it before any body parser: it streams the body). */
+  function webRequest(ctx: Koa.Context): Request {
+    const headers = new Headers();
+    for (const [name, value] of Object.entries(ctx.headers)) {
+      if (typeof value === 'string') headers.set(name, value);
+    }
+    const body = ctx.method === 'POST' ? Readable.toWeb(ctx.req) : undefined;
+    return new Request(new URL(ctx.originalUrl, BASE), {
+      method: ctx.method,
+      headers,
+      body,
+      duplex: 'half',
+    } as RequestInit);
+  }
+
+  // The ACS, before saml.middleware: the IdP's POST (which brings no cookie), then the finish GET.
+  app.use(async (ctx, next) => {
+    if (ctx.path !== saml.provider.paths.acs) return next();
+    const request = webRequest(ctx);
+    let result: AcsFinishStep | AcsResult;
+    try {
+      result = await saml.provider.handleAcs(request);
+    } catch (error) {
+      const page = await saml.provider.errorResponse(error, request);
+      ctx.status = page.status;
+      ctx.type = page.headers.get('content-type') ?? 'text/html';
+      ctx.body = await page.text();
+      return;
+    }
+    if (result.step === 'complete') {
+      const previous = ctx.session!.samlSessionId;
+      if (previous && previous !== result.session.id) {
+        await saml.provider.endSession(previous, request);
+      }
+      await ctx.session!.regenerate(); // a new koa-session (no fixation); its data is kept
+      ctx.session!.samlSessionId = result.session.id;
+      for (const cookie of result.cookies) ctx.append('Set-Cookie', cookie);
+    }
+    ctx.status = 303;
+    ctx.redirect(result.redirectTo);
+  });
+  app.use(saml.middleware); // /saml/login, /saml/slo (Single Logout), /saml/metadata
+
+  /** The signed-in user, or undefined (also once Single Logout ended the session, on any node). */
+  async function currentUser(ctx: Koa.Context): Promise<SessionRecord | undefined> {
+    const id = ctx.session?.samlSessionId;
+    const found = id ? await saml.provider.getSessionById(id) : undefined;
+    if (id && !found) delete ctx.session!.samlSessionId;
+    return found;
+  }
+
+  app.use(async (ctx, next) => {
+    if (ctx.method === 'GET' && ctx.path === '/me') {
+      const user = await currentUser(ctx);
+      if (!user) return ctx.redirect(`/saml/login?returnTo=${encodeURIComponent(ctx.originalUrl)}`);
+      ctx.body = { nameId: user.nameId, id: user.id, cart: ctx.session!.cart ?? [] };
+      return;
+    }
+    // Logout: a POST from the application's page.
+    if (ctx.method === 'POST' && ctx.path === '/logout') {
+      const id = ctx.session?.samlSessionId;
+      if (id) await saml.provider.endSession(id, webRequest(ctx));
+      ctx.session = null;
+      ctx.status = 303;
+      ctx.redirect('/');
+      return;
+    }
+    // Application data stored before anyone signs in.
+    if (ctx.method === 'POST' && ctx.path === '/cart') {
+      ctx.session!.cart = [...(ctx.session!.cart ?? []), 'book'];
+      ctx.body = { cart: ctx.session!.cart };
+      return;
+    }
+    await next();
+  });
+  // ---- End of the application. ----
+
+  const server = createServer(app.callback());
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  stops.push(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { url, store, saml, sessionStore, loggedOut };
+}
+
+/**
+ * A browser's cookie jar (name=value pairs: enough here). It remembers the name of every cookie any
+ * response set, to show that samlkit's own session cookie never appears.
+ */
+class Jar {
+  readonly cookies = new Map<string, string>();
+  readonly everSet = new Set<string>();
+  header(): string {
+    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+  }
+  take(res: Response): void {
+    for (const line of res.headers.getSetCookie()) {
+      const [pair] = line.split(';');
+      const eq = pair!.indexOf('=');
+      const name = pair!.slice(0, eq);
+      const value = pair!.slice(eq + 1);
+      const cleared =
+        value === '' || /max-age=0/i.test(line) || /expires=thu, 01 jan 1970/i.test(line);
+      if (cleared) this.cookies.delete(name);
+      else {
+        this.cookies.set(name, value);
+        this.everSet.add(name);
+      }
+    }
+  }
+}
+
+/** A browser request: cookies from the jar (unless told otherwise), no redirects followed. */
+async function visit(
+  url: string,
+  jar: Jar,
+  init: { method?: string; body?: string; cookies?: boolean; type?: string } = {},
+): Promise<Response> {
+  const headers: Record<string, string> = {};
+  if (init.cookies !== false && jar.cookies.size > 0) headers.cookie = jar.header();
+  if (init.type) headers['content-type'] = init.type;
+  const res = await fetch(url, {
+    method: init.method ?? 'GET',
+    redirect: 'manual',
+    headers,
+    ...(init.body !== undefined ? { body: init.body } : {}),
+  });
+  jar.take(res);
+  return res;
+}
+
+const FORM = 'application/x-www-form-urlencoded';
+
+/** SP-initiated login: the IdP's POST goes cross-site (no Lax cookie), the finish GET same-site. */
+async function signIn(url: string, jar: Jar, nameId = 'alice@example.com') {
+  const begin = await visit(`${url}/saml/login?returnTo=/me`, jar);
+  expect(begin.status).toBe(303);
+  const { request, relayState } = await idp.readAuthnRequest(begin.headers.get('location')!);
+  const delivery = await idp.answerLogin(request, relayState, { nameId, sessionIndex: 'idx-1' });
+  if (delivery.binding !== 'post') throw new Error('expected POST');
+  const form = delivery.form.toString();
+  const acs = await visit(`${url}/saml/acs`, jar, {
+    method: 'POST',
+    body: form,
+    type: FORM,
+    cookies: false,
+  });
+  const finishUrl = acs.headers.get('location') ?? '';
+  const finish = await visit(`${url}${finishUrl}`, jar);
+  return { acs, finish, form, finishUrl };
+}
+
+describe.each<Mode>(['cookie', 'external store'])(
+  'koa-session (%s) keeps the samlkit session ID',
+  (mode) => {
+    it('full login: the cross-site POST carries no cookie, the finish GET stores the ID in ctx.session', async () => {
+      const { url, store, sessionStore } = await start(mode);
+      const jar = new Jar();
+      const { acs, finish } = await signIn(url, jar);
+
+      // The IdP's POST: validated without any cookie, answered with the same-site finish step only.
+      expect(acs.status).toBe(303);
+      expect(acs.headers.get('location')).toMatch(/^\/saml\/acs\?finish=[A-Za-z0-9_-]{43}$/);
+      expect(acs.headers.getSetCookie()).toEqual([]);
+      // The finish GET: the login is complete, koa-session holds it.
+      expect(finish.status).toBe(303);
+      expect(finish.headers.get('location')).toBe('/me');
+      expect(jar.cookies.has('koa.sess')).toBe(true);
+
+      const me = await visit(`${url}/me`, jar);
+      expect(me.status).toBe(200);
+      const body = (await me.json()) as { nameId: string; id: string };
+      expect(body.nameId).toBe('alice@example.com');
+      expect((await store.getSession(body.id))?.nameId).toBe('alice@example.com');
+      // What koa-session keeps: in its store, or (base64 JSON) in its signed cookie.
+      const kept = sessionStore
+        ? sessionStore.entries.get(jar.cookies.get('koa.sess')!)
+        : (JSON.parse(
+            Buffer.from(jar.cookies.get('koa.sess')!, 'base64').toString('utf8'),
+          ) as Record<string, unknown>);
+      expect(kept?.samlSessionId).toBe(body.id);
+
+      // samlkit never set its own session cookie (only its short-lived login cookie) …
+      expect(jar.everSet.has('samlkit_session')).toBe(false);
+      expect(jar.cookies.has('samlkit_session_login')).toBe(false); // used, then cleared
+      // … and one sent by the browser means nothing: the ID comes from koa-session only.
+      const forged = await fetch(`${url}/me`, {
+        redirect: 'manual',
+        headers: { cookie: `samlkit_session=${body.id}` },
+      });
+      expect(forged.status).toBe(302);
+      expect(forged.headers.get('location')).toBe('/saml/login?returnTo=%2Fme');
+    });
+
+    it('keeps the data stored before login, under a new session (no fixation)', async () => {
+      const { url, store, sessionStore, loggedOut } = await start(mode);
+      const jar = new Jar();
+      expect((await visit(`${url}/cart`, jar, { method: 'POST' })).status).toBe(200);
+      const before = { sess: jar.cookies.get('koa.sess')!, sig: jar.cookies.get('koa.sess.sig')! };
+      expect(before.sess).toBeDefined();
+
+      await signIn(url, jar);
+      const me = (await (await visit(`${url}/me`, jar)).json()) as { id: string; cart: string[] };
+      expect(me.cart).toEqual(['book']);
+
+      // The session was regenerated at sign-in: a new cookie, and the old one does not sign in.
+      expect(jar.cookies.get('koa.sess')).not.toBe(before.sess);
+      if (sessionStore) expect(sessionStore.entries.has(before.sess)).toBe(false);
+      const fixed = await fetch(`${url}/me`, {
+        redirect: 'manual',
+        headers: { cookie: `koa.sess=${before.sess}; koa.sess.sig=${before.sig}` },
+      });
+      expect(fixed.status).toBe(302);
+
+      // Signing in again in this browser replaces the samlkit session: the recipe ends the old one.
+      await signIn(url, jar);
+      const again = (await (await visit(`${url}/me`, jar)).json()) as {
+        id: string;
+        cart: string[];
+      };
+      expect(again.id).not.toBe(me.id);
+      expect(again.cart).toEqual(['book']);
+      expect(await store.getSession(me.id)).toBeUndefined();
+      expect(loggedOut).toEqual([{ id: me.id, reason: 'sp-initiated' }]);
+    });
+
+    it('IdP-initiated Single Logout ends the session: getSessionById answers undefined', async () => {
+      const { url, saml, sessionStore } = await start(mode);
+      const jar = new Jar();
+      await signIn(url, jar);
+      const { id } = (await (await visit(`${url}/me`, jar)).json()) as { id: string };
+
+      const message = await idp.logoutRequest({
+        spSloUrl: `${BASE}/saml/slo`,
+        nameId: 'alice@example.com',
+        binding: 'redirect',
+      });
+      if (message.binding !== 'redirect') throw new Error('expected Redirect');
+      const slo = await visit(message.url.replace(BASE, url), jar);
+      expect(slo.status).toBe(303);
+      const { response } = await idp.readLogoutResponse(slo.headers.get('location')!);
+      expect(response.inResponseTo).toBe(message.id);
+      expect(response.status.success && !response.status.partial).toBe(true);
+
+      expect(await saml.provider.getSessionById(id)).toBeUndefined();
+      const after = await visit(`${url}/me`, jar);
+      expect(after.status).toBe(302);
+      expect(after.headers.get('location')).toBe('/saml/login?returnTo=%2Fme');
+      // The application forgot the dead ID (its own data stays).
+      if (sessionStore) {
+        const [entry] = [...sessionStore.entries.values()];
+        expect(entry!.samlSessionId).toBeUndefined();
+      }
+    });
+
+    it('SP-initiated logout through the recipe ends the samlkit session and the koa-session', async () => {
+      const { url, store, sessionStore, loggedOut } = await start(mode);
+      const jar = new Jar();
+      await signIn(url, jar);
+      const { id } = (await (await visit(`${url}/me`, jar)).json()) as { id: string };
+
+      const out = await visit(`${url}/logout`, jar, { method: 'POST' });
+      expect(out.status).toBe(303);
+      expect(out.headers.get('location')).toBe('/');
+      expect(await store.getSession(id)).toBeUndefined();
+      expect(loggedOut).toEqual([{ id, reason: 'sp-initiated' }]);
+      expect(jar.cookies.has('koa.sess')).toBe(false);
+      if (sessionStore) expect(sessionStore.entries.size).toBe(0);
+      expect((await visit(`${url}/me`, jar)).status).toBe(302);
+    });
+
+    it("samlkit's own /saml/logout ends nothing here: it reads samlkit's cookie, which this setup never sets", async () => {
+      const { url, store } = await start(mode);
+      const jar = new Jar();
+      await signIn(url, jar);
+      const { id } = (await (await visit(`${url}/me`, jar)).json()) as { id: string };
+      const out = await visit(`${url}/saml/logout`, jar);
+      expect(out.status).toBe(303);
+      expect(out.headers.get('location')).toBe('/'); // no LogoutRequest to the IdP either
+      expect(await store.getSession(id)).toBeDefined();
+      expect((await visit(`${url}/me`, jar)).status).toBe(200);
+    });
+
+    it('refuses a replayed ACS POST and a replayed finish step, and the session stays as it was', async () => {
+      const { url } = await start(mode);
+      const jar = new Jar();
+      const { form, finishUrl } = await signIn(url, jar);
+      const { id } = (await (await visit(`${url}/me`, jar)).json()) as { id: string };
+
+      const replay = await fetch(`${url}/saml/acs`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { 'content-type': FORM, accept: 'application/json' },
+        body: form,
+      });
+      expect(replay.status).toBe(403);
+      expect(((await replay.json()) as { error: { code: string } }).error.code).toBe(
+        'IN_RESPONSE_TO_MISMATCH',
+      );
+      expect(replay.headers.getSetCookie()).toEqual([]);
+
+      const again = await fetch(`${url}${finishUrl}`, {
+        redirect: 'manual',
+        headers: { cookie: jar.header(), accept: 'application/json' },
+      });
+      expect(again.status).toBe(403);
+      expect(((await again.json()) as { error: { code: string } }).error.code).toBe(
+        'LOGIN_BINDING_MISMATCH',
+      );
+
+      const me = (await (await visit(`${url}/me`, jar)).json()) as { id: string };
+      expect(me.id).toBe(id);
+    });
+  },
+);
