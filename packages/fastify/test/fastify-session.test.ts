@@ -1,0 +1,423 @@
+// @fastify/session as the application's session library, built as docs/getting-started-fastify.md
+// ("Keeping the samlkit session ID in @fastify/session") says: the application takes the ACS over
+// with `provider.handleAcs`, keeps the samlkit session ID in `request.session`, reads it with
+// `provider.getSessionById` and ends it with `provider.endSession`. samlkit sets no cookie of its own.
+import fastifyCookie from '@fastify/cookie';
+import fastifySession from '@fastify/session';
+import {
+  type AcsFinishStep,
+  type AcsResult,
+  MemoryStore,
+  type ServiceProviderOptions,
+  type SessionRecord,
+} from '@samlkit/core';
+import { samlkit } from '@samlkit/fastify';
+import { createTestIdp, generateTestKeys, type TestIdp } from '@samlkit/testkit';
+import Fastify, { type FastifyInstance, type FastifyRequest, type Session } from 'fastify';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+
+declare module 'fastify' {
+  interface Session {
+    samlSessionId?: string;
+    cart?: string[];
+    note?: string;
+  }
+}
+
+const BASE = 'https://app.test';
+let idp: TestIdp;
+let options: ServiceProviderOptions;
+const apps: FastifyInstance[] = [];
+
+beforeAll(async () => {
+  idp = await createTestIdp();
+  const keys = await generateTestKeys({ subject: '@fastify/session sp' });
+  options = {
+    sp: {
+      entityId: `${BASE}/saml/metadata`,
+      assertionConsumerServices: [{ binding: 'post', location: `${BASE}/saml/acs` }],
+      singleLogoutServices: [{ binding: 'redirect', location: `${BASE}/saml/slo` }],
+      signingKeys: [{ privateKey: keys.privateKey, certificate: keys.certificatePem }],
+    },
+    idps: idp.config,
+    baseUrl: BASE,
+    logger: { warn() {}, error() {} },
+  };
+});
+
+afterEach(async () => {
+  for (const app of apps.splice(0)) await app.close();
+});
+
+async function start(
+  sessionOptions: { saveUninitialized?: boolean } = { saveUninitialized: false },
+) {
+  const store = new MemoryStore();
+  const sessionStore = mapStore();
+  const loggedOut: { id: string; reason: string }[] = [];
+
+  // ---- The application, as the recipe in docs/getting-started-fastify.md builds it. ----
+  const app = Fastify();
+  apps.push(app);
+  await app.register(fastifyCookie);
+  await app.register(fastifySession, {
+    secret: 'a test secret of at least 32 characters',
+    ...sessionOptions,
+    store: sessionStore,
+    cookie: {
+      httpOnly: true,
+      secure: false, // the docs say true; this test server speaks plain HTTP on loopback
+      sameSite: 'lax',
+    },
+  });
+  await app.register(samlkit, {
+    ...options,
+    store,
+    onLogout: (s, { reason }) => {
+      loggedOut.push({ id: s.id, reason });
+    },
+  });
+
+  /** The web Request samlkit reads (the plugin's parser leaves a SAML form body a string). */
+  function webRequest(request: FastifyRequest): Request {
+    const headers = new Headers();
+    for (const [name, value] of Object.entries(request.headers)) {
+      if (typeof value === 'string' && name !== 'content-length') headers.set(name, value);
+    }
+    const body = typeof request.body === 'string' ? request.body : undefined;
+    return new Request(new URL(request.url, BASE), { method: request.method, headers, body });
+  }
+
+  // The plugin routes the ACS path already (Fastify takes one handler per method and path): take
+  // it over in a hook, which runs before the plugin's handler.
+  app.addHook('preHandler', async (request, reply) => {
+    if (request.routeOptions.url !== app.saml.provider.paths.acs) return;
+    const web = webRequest(request);
+    let result: AcsFinishStep | AcsResult;
+    try {
+      result = await app.saml.provider.handleAcs(web);
+    } catch (error) {
+      const page = await app.saml.provider.errorResponse(error, web);
+      return reply
+        .code(page.status)
+        .type(page.headers.get('content-type') ?? 'text/html')
+        .send(await page.text());
+    }
+    if (result.step === 'complete') {
+      const previous = request.session.samlSessionId;
+      if (previous && previous !== result.session.id) {
+        await app.saml.provider.endSession(previous, web);
+      }
+      await request.session.regenerate(['cart']); // a new ID (no fixation), keeping only `cart`
+      request.session.samlSessionId = result.session.id;
+      for (const cookie of result.cookies) reply.header('set-cookie', cookie);
+    }
+    return reply.redirect(result.redirectTo, 303);
+  });
+
+  /** The signed-in user, or undefined (also once Single Logout ended the session, on any node). */
+  async function currentUser(request: FastifyRequest): Promise<SessionRecord | undefined> {
+    const id = request.session.samlSessionId;
+    const found = id ? await app.saml.provider.getSessionById(id) : undefined;
+    if (id && !found) delete request.session.samlSessionId;
+    return found;
+  }
+
+  app.get('/me', async (request, reply) => {
+    const user = await currentUser(request);
+    if (!user) return reply.redirect(`/saml/login?returnTo=${encodeURIComponent(request.url)}`);
+    const { cart = [], note } = request.session;
+    return { nameId: user.nameId, id: user.id, cart, note };
+  });
+  // Logout: a POST from the application's page.
+  app.post('/logout', async (request, reply) => {
+    const id = request.session.samlSessionId;
+    if (id) await app.saml.provider.endSession(id, webRequest(request));
+    await request.session.destroy();
+    return reply.redirect('/', 303);
+  });
+  // Application data stored before anyone signs in.
+  app.post('/cart', async (request) => {
+    request.session.cart = [...(request.session.cart ?? []), 'book'];
+    request.session.note = 'not named in regenerate()';
+    return { cart: request.session.cart };
+  });
+  // ---- End of the application. ----
+
+  const address = await app.listen({ port: 0, host: '127.0.0.1' });
+  return { url: address, store, sessionStore, app, loggedOut };
+}
+
+/** A @fastify/session store over a Map (what a Redis store does, in memory, as JSON). */
+function mapStore() {
+  const entries = new Map<string, Record<string, unknown>>();
+  type Done = (err?: unknown) => void;
+  return {
+    entries,
+    set(id: string, value: unknown, done: Done) {
+      entries.set(id, JSON.parse(JSON.stringify(value)) as Record<string, unknown>);
+      done();
+    },
+    get(id: string, done: (err: unknown, value?: Session | null) => void) {
+      done(null, (entries.get(id) as Session | undefined) ?? null);
+    },
+    destroy(id: string, done: Done) {
+      entries.delete(id);
+      done();
+    },
+  };
+}
+
+/** The session ID a `sessionId` cookie value names (it is `<id>.<signature>`, URL-encoded). */
+function sessionIdOf(cookie: string): string {
+  const value = decodeURIComponent(cookie);
+  return value.slice(0, value.lastIndexOf('.'));
+}
+
+/**
+ * A browser's cookie jar (name=value pairs: enough here). It remembers the name of every cookie any
+ * response set, to show that samlkit's own session cookie never appears.
+ */
+class Jar {
+  readonly cookies = new Map<string, string>();
+  readonly everSet = new Set<string>();
+  header(): string {
+    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+  }
+  take(res: Response): void {
+    for (const line of res.headers.getSetCookie()) {
+      const [pair] = line.split(';');
+      const eq = pair!.indexOf('=');
+      const name = pair!.slice(0, eq);
+      const value = pair!.slice(eq + 1);
+      const cleared =
+        value === '' || /max-age=0/i.test(line) || /expires=thu, 01 jan 1970/i.test(line);
+      if (cleared) this.cookies.delete(name);
+      else {
+        this.cookies.set(name, value);
+        this.everSet.add(name);
+      }
+    }
+  }
+}
+
+/** A browser request: cookies from the jar (unless told otherwise), no redirects followed. */
+async function visit(
+  url: string,
+  jar: Jar,
+  init: { method?: string; body?: string; cookies?: boolean; type?: string } = {},
+): Promise<Response> {
+  const headers: Record<string, string> = {};
+  if (init.cookies !== false && jar.cookies.size > 0) headers.cookie = jar.header();
+  if (init.type) headers['content-type'] = init.type;
+  const res = await fetch(url, {
+    method: init.method ?? 'GET',
+    redirect: 'manual',
+    headers,
+    ...(init.body !== undefined ? { body: init.body } : {}),
+  });
+  jar.take(res);
+  return res;
+}
+
+const FORM = 'application/x-www-form-urlencoded';
+
+/** SP-initiated login: the IdP's POST goes cross-site (no Lax cookie), the finish GET same-site. */
+async function signIn(url: string, jar: Jar, nameId = 'alice@example.com') {
+  const begin = await visit(`${url}/saml/login?returnTo=/me`, jar);
+  expect(begin.status).toBe(303);
+  const { request, relayState } = await idp.readAuthnRequest(begin.headers.get('location')!);
+  const delivery = await idp.answerLogin(request, relayState, { nameId, sessionIndex: 'idx-1' });
+  if (delivery.binding !== 'post') throw new Error('expected POST');
+  const form = delivery.form.toString();
+  const acs = await visit(`${url}/saml/acs`, jar, {
+    method: 'POST',
+    body: form,
+    type: FORM,
+    cookies: false,
+  });
+  const finishUrl = acs.headers.get('location') ?? '';
+  const finish = await visit(`${url}${finishUrl}`, jar);
+  return { acs, finish, form, finishUrl };
+}
+
+async function me(url: string, jar: Jar) {
+  const res = await visit(`${url}/me`, jar);
+  expect(res.status).toBe(200);
+  return (await res.json()) as { nameId: string; id: string; cart: string[]; note?: string };
+}
+
+describe('@fastify/session keeps the samlkit session ID', () => {
+  it('full login: the cross-site POST carries no cookie, the finish GET stores the ID in request.session', async () => {
+    const { url, store, sessionStore } = await start();
+    const jar = new Jar();
+    const { acs, finish } = await signIn(url, jar);
+
+    // The IdP's POST: validated without any cookie, answered with the same-site finish step only.
+    expect(acs.status).toBe(303);
+    expect(acs.headers.get('location')).toMatch(/^\/saml\/acs\?finish=[A-Za-z0-9_-]{43}$/);
+    expect(acs.headers.getSetCookie()).toEqual([]);
+    // The finish GET: the login is complete, @fastify/session holds it.
+    expect(finish.status).toBe(303);
+    expect(finish.headers.get('location')).toBe('/me');
+    expect(jar.cookies.has('sessionId')).toBe(true);
+
+    const body = await me(url, jar);
+    expect(body.nameId).toBe('alice@example.com');
+    expect((await store.getSession(body.id))?.nameId).toBe('alice@example.com');
+    const kept = sessionStore.entries.get(sessionIdOf(jar.cookies.get('sessionId')!));
+    expect(kept?.samlSessionId).toBe(body.id);
+
+    // samlkit never set its own session cookie (only its short-lived login cookie) …
+    expect(jar.everSet.has('samlkit_session')).toBe(false);
+    expect(jar.cookies.has('samlkit_session_login')).toBe(false); // used, then cleared
+    // … and one sent by the browser means nothing: the ID comes from @fastify/session only.
+    const forged = await fetch(`${url}/me`, {
+      redirect: 'manual',
+      headers: { cookie: `samlkit_session=${body.id}` },
+    });
+    expect(forged.status).toBe(302);
+    expect(forged.headers.get('location')).toBe('/saml/login?returnTo=%2Fme');
+  });
+
+  it('regenerates the session at sign-in (no fixation), keeping the fields regenerate() names', async () => {
+    const { url, store, sessionStore, loggedOut } = await start();
+    const jar = new Jar();
+    expect((await visit(`${url}/cart`, jar, { method: 'POST' })).status).toBe(200);
+    const before = jar.cookies.get('sessionId')!;
+    expect(sessionStore.entries.get(sessionIdOf(before))).toMatchObject({
+      cart: ['book'],
+      note: 'not named in regenerate()',
+    });
+
+    await signIn(url, jar);
+    const first = await me(url, jar);
+    // regenerate(['cart']) starts an empty session and copies `cart` only: `note` is gone.
+    expect(first.cart).toEqual(['book']);
+    expect(first.note).toBeUndefined();
+    // A new session ID; the old session is gone from the store and its cookie signs nobody in.
+    expect(sessionIdOf(jar.cookies.get('sessionId')!)).not.toBe(sessionIdOf(before));
+    expect(sessionStore.entries.get(sessionIdOf(before))).toBeFalsy();
+    const fixed = await fetch(`${url}/me`, {
+      redirect: 'manual',
+      headers: { cookie: `sessionId=${before}` },
+    });
+    expect(fixed.status).toBe(302);
+
+    // Signing in again in this browser replaces the samlkit session: the recipe ends the old one.
+    await signIn(url, jar);
+    const again = await me(url, jar);
+    expect(again.id).not.toBe(first.id);
+    expect(again.cart).toEqual(['book']);
+    expect(await store.getSession(first.id)).toBeUndefined();
+    expect(loggedOut).toEqual([{ id: first.id, reason: 'sp-initiated' }]);
+  });
+
+  it('IdP-initiated Single Logout ends the session: getSessionById answers undefined', async () => {
+    const { url, app, sessionStore } = await start();
+    const jar = new Jar();
+    await signIn(url, jar);
+    const { id } = await me(url, jar);
+
+    const message = await idp.logoutRequest({
+      spSloUrl: `${BASE}/saml/slo`,
+      nameId: 'alice@example.com',
+      binding: 'redirect',
+    });
+    if (message.binding !== 'redirect') throw new Error('expected Redirect');
+    const slo = await visit(message.url.replace(BASE, url), jar);
+    expect(slo.status).toBe(303);
+    const { response } = await idp.readLogoutResponse(slo.headers.get('location')!);
+    expect(response.inResponseTo).toBe(message.id);
+    expect(response.status.success && !response.status.partial).toBe(true);
+
+    expect(await app.saml.provider.getSessionById(id)).toBeUndefined();
+    const after = await visit(`${url}/me`, jar);
+    expect(after.status).toBe(302);
+    expect(after.headers.get('location')).toBe('/saml/login?returnTo=%2Fme');
+    // The application forgot the dead ID; its own data stays.
+    const kept = sessionStore.entries.get(sessionIdOf(jar.cookies.get('sessionId')!));
+    expect(kept?.samlSessionId).toBeUndefined();
+    expect(kept?.cart).toBeUndefined(); // nothing was put in the cart in this test
+  });
+
+  it('SP-initiated logout through the recipe ends the samlkit session and the @fastify/session', async () => {
+    const { url, store, sessionStore, loggedOut } = await start();
+    const jar = new Jar();
+    await signIn(url, jar);
+    const { id } = await me(url, jar);
+    const appSessionId = sessionIdOf(jar.cookies.get('sessionId')!);
+
+    const out = await visit(`${url}/logout`, jar, { method: 'POST' });
+    expect(out.status).toBe(303);
+    expect(out.headers.get('location')).toBe('/');
+    expect(await store.getSession(id)).toBeUndefined();
+    expect(loggedOut).toEqual([{ id, reason: 'sp-initiated' }]);
+    expect(sessionStore.entries.get(appSessionId)).toBeFalsy();
+    expect((await visit(`${url}/me`, jar)).status).toBe(302);
+  });
+
+  it("samlkit's own /saml/logout ends nothing here: it reads samlkit's cookie, which this setup never sets", async () => {
+    const { url, store } = await start();
+    const jar = new Jar();
+    await signIn(url, jar);
+    const { id } = await me(url, jar);
+    const out = await visit(`${url}/saml/logout`, jar);
+    expect(out.status).toBe(303);
+    expect(out.headers.get('location')).toBe('/'); // no LogoutRequest to the IdP either
+    expect(await store.getSession(id)).toBeDefined();
+    expect((await visit(`${url}/me`, jar)).status).toBe(200);
+  });
+
+  it('refuses a replayed ACS POST and a replayed finish step, and the session stays as it was', async () => {
+    const { url } = await start();
+    const jar = new Jar();
+    const { form, finishUrl } = await signIn(url, jar);
+    const { id } = await me(url, jar);
+
+    const replay = await fetch(`${url}/saml/acs`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': FORM, accept: 'application/json' },
+      body: form,
+    });
+    expect(replay.status).toBe(403);
+    expect(((await replay.json()) as { error: { code: string } }).error.code).toBe(
+      'IN_RESPONSE_TO_MISMATCH',
+    );
+    expect(replay.headers.getSetCookie()).toEqual([]);
+
+    const again = await fetch(`${url}${finishUrl}`, {
+      redirect: 'manual',
+      headers: { cookie: jar.header(), accept: 'application/json' },
+    });
+    expect(again.status).toBe(403);
+    expect(((await again.json()) as { error: { code: string } }).error.code).toBe(
+      'LOGIN_BINDING_MISMATCH',
+    );
+
+    expect((await me(url, jar)).id).toBe(id);
+  });
+});
+
+describe('why the recipe is shaped as it is', () => {
+  it('a route of its own for the ACS path collides with the plugin’s (hence the preHandler hook)', async () => {
+    const app = Fastify();
+    apps.push(app);
+    await app.register(samlkit, options);
+    await expect(async () => {
+      app.post('/saml/acs', async () => 'mine');
+      await app.ready();
+    }).rejects.toMatchObject({ code: 'FST_ERR_DUPLICATED_ROUTE' });
+  });
+
+  it('with saveUninitialized left at true, the cookie-less IdP POST gets a new, empty session that replaces the browser’s', async () => {
+    const { url } = await start({});
+    const jar = new Jar();
+    await visit(`${url}/cart`, jar, { method: 'POST' });
+    const { acs } = await signIn(url, jar);
+    expect(acs.headers.getSetCookie().some((c) => c.startsWith('sessionId='))).toBe(true);
+    // The login itself works, but what the application stored before it is gone.
+    expect((await me(url, jar)).cart).toEqual([]);
+  });
+});
