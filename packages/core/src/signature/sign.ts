@@ -54,6 +54,38 @@ function loadSigningStack(): Promise<SigningStack> {
   return signingStack;
 }
 
+// xmldsigjs takes its WebCrypto from one process-wide setting. Signatures on the same provider
+// share it freely; one on another provider waits until those in flight are done, so a key made by
+// one implementation is never handed to another mid-signature.
+let engine: CryptoProvider | undefined;
+let inFlight = 0;
+let waiting: Array<() => void> = [];
+
+async function withEngine<T>(
+  application: SigningStack['Application'],
+  provider: CryptoProvider,
+  run: () => Promise<T>,
+): Promise<T> {
+  while (inFlight > 0 && engine !== provider) {
+    await new Promise<void>((resolve) => waiting.push(resolve));
+  }
+  if (engine !== provider) {
+    application.setEngine('WebCrypto', provider as Crypto);
+    engine = provider;
+  }
+  inFlight++;
+  try {
+    return await run();
+  } finally {
+    inFlight--;
+    if (inFlight === 0) {
+      const wake = waiting;
+      waiting = [];
+      for (const resolve of wake) resolve();
+    }
+  }
+}
+
 function certificateBase64(cert: string | Uint8Array): string {
   if (cert instanceof Uint8Array) return toBase64(cert);
   const block = parsePem(cert).find((b) => b.label === 'CERTIFICATE');
@@ -111,17 +143,18 @@ export async function signElement(element: Element, options: SignOptions): Promi
   );
 
   const { Application, SignedXml } = await loadSigningStack();
-  Application.setEngine('WebCrypto', provider as Crypto);
 
   const doc = element.ownerDocument;
   const signed = new SignedXml(doc as never);
   signed.XmlSignature.SignedInfo.CanonicalizationMethod.Algorithm = C14N.exclusive;
   const params =
     alg.keyType === 'EC' ? { name: 'ECDSA', hash: alg.hash } : { name: 'RSASSA-PKCS1-v1_5' };
-  await signed.Sign(params as never, cryptoKey, doc as never, {
-    references: [{ uri: `#${id}`, hash: digest.hash, transforms: ['enveloped', 'exc-c14n'] }],
-    ...(options.certificate ? { x509: [certificateBase64(options.certificate)] } : {}),
-  });
+  await withEngine(Application, provider, () =>
+    signed.Sign(params as never, cryptoKey, doc as never, {
+      references: [{ uri: `#${id}`, hash: digest.hash, transforms: ['enveloped', 'exc-c14n'] }],
+      ...(options.certificate ? { x509: [certificateBase64(options.certificate)] } : {}),
+    }),
+  );
   // xml-core builds the signature with the host's own DOM where there is one (browsers have a
   // global DOMParser) and with @xmldom/xmldom elsewhere. A host DOM node cannot be imported into
   // an xmldom document, so it comes across as text, through the same safe parser as any input.

@@ -123,6 +123,28 @@ describe('signing and verifying', () => {
     });
     expect(v).not.toBeNull();
   });
+
+  it('signs concurrently with different providers (the xmldsigjs engine is process-wide)', async () => {
+    const peculiar = new PeculiarCrypto() as unknown as CryptoProvider;
+    const cert = await createSelfSignedCertificate({ subject: 'seam', days: 1, crypto: peculiar });
+    const jobs = Array.from({ length: 12 }, (_, i) => {
+      const doc = parseXml(DOC);
+      const onPeculiar = i % 2 === 0;
+      const key = onPeculiar ? cert.privateKey : rsa.privateKey;
+      const done = signElement(assertionOf(doc), {
+        key,
+        ...(onPeculiar ? { crypto: peculiar } : {}),
+      });
+      return done.then(async () => {
+        const again = parseXml(serializeXml(doc));
+        return verifyElementSignature(assertionOf(again), {
+          keys: [onPeculiar ? cert.publicKey : rsa.publicKey],
+          ...(onPeculiar ? { crypto: peculiar } : {}),
+        });
+      });
+    });
+    for (const v of await Promise.all(jobs)) expect(v).not.toBeNull();
+  });
 });
 
 describe.skipIf(!haveXmlsec)('signatures made by xmlsec1', () => {
