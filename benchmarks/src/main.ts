@@ -5,7 +5,7 @@
 // results/latest.json and the table in README.md.
 //
 // Options: --smoke (tiny run: small documents, few iterations; CI), --sizes small,medium,large,
-// --out <file> (default results/latest.json), --no-readme.
+// --out <file> (default results/latest.json; with --smoke results/tmp/smoke.json), --no-readme.
 
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -162,7 +162,12 @@ async function main(): Promise<void> {
   const sizes = (values.sizes?.split(',') ??
     (mode === 'smoke' ? ['small'] : [...SIZES])) as SizeName[];
   for (const s of sizes) if (!SIZES.includes(s)) throw new Error(`unknown size ${s}`);
-  const outPath = resolve(values.out ?? join(benchDir, 'results', 'latest.json'));
+  // A smoke run never replaces the published figures unless asked to.
+  const defaultOut =
+    mode === 'smoke'
+      ? join(benchDir, 'results', 'tmp', 'smoke.json')
+      : join(benchDir, 'results', 'latest.json');
+  const outPath = resolve(values.out ?? defaultOut);
   const started = Date.now();
 
   ensureBuilt();
