@@ -15,6 +15,7 @@ import { samlkit } from '@samlkit/fastify';
 import { createTestIdp, generateTestKeys, type TestIdp } from '@samlkit/testkit';
 import Fastify, { type FastifyInstance, type FastifyRequest, type Session } from 'fastify';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { FORM, Jar, signIn, visit } from '../../../test/support/session-browser.js';
 
 declare module 'fastify' {
   interface Session {
@@ -174,73 +175,6 @@ function sessionIdOf(cookie: string): string {
   return value.slice(0, value.lastIndexOf('.'));
 }
 
-/**
- * A browser's cookie jar (name=value pairs: enough here). It remembers the name of every cookie any
- * response set, to show that samlkit's own session cookie never appears.
- */
-class Jar {
-  readonly cookies = new Map<string, string>();
-  readonly everSet = new Set<string>();
-  header(): string {
-    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-  }
-  take(res: Response): void {
-    for (const line of res.headers.getSetCookie()) {
-      const [pair] = line.split(';');
-      const eq = pair!.indexOf('=');
-      const name = pair!.slice(0, eq);
-      const value = pair!.slice(eq + 1);
-      const cleared =
-        value === '' || /max-age=0/i.test(line) || /expires=thu, 01 jan 1970/i.test(line);
-      if (cleared) this.cookies.delete(name);
-      else {
-        this.cookies.set(name, value);
-        this.everSet.add(name);
-      }
-    }
-  }
-}
-
-/** A browser request: cookies from the jar (unless told otherwise), no redirects followed. */
-async function visit(
-  url: string,
-  jar: Jar,
-  init: { method?: string; body?: string; cookies?: boolean; type?: string } = {},
-): Promise<Response> {
-  const headers: Record<string, string> = {};
-  if (init.cookies !== false && jar.cookies.size > 0) headers.cookie = jar.header();
-  if (init.type) headers['content-type'] = init.type;
-  const res = await fetch(url, {
-    method: init.method ?? 'GET',
-    redirect: 'manual',
-    headers,
-    ...(init.body !== undefined ? { body: init.body } : {}),
-  });
-  jar.take(res);
-  return res;
-}
-
-const FORM = 'application/x-www-form-urlencoded';
-
-/** SP-initiated login: the IdP's POST goes cross-site (no Lax cookie), the finish GET same-site. */
-async function signIn(url: string, jar: Jar, nameId = 'alice@example.com') {
-  const begin = await visit(`${url}/saml/login?returnTo=/me`, jar);
-  expect(begin.status).toBe(303);
-  const { request, relayState } = await idp.readAuthnRequest(begin.headers.get('location')!);
-  const delivery = await idp.answerLogin(request, relayState, { nameId, sessionIndex: 'idx-1' });
-  if (delivery.binding !== 'post') throw new Error('expected POST');
-  const form = delivery.form.toString();
-  const acs = await visit(`${url}/saml/acs`, jar, {
-    method: 'POST',
-    body: form,
-    type: FORM,
-    cookies: false,
-  });
-  const finishUrl = acs.headers.get('location') ?? '';
-  const finish = await visit(`${url}${finishUrl}`, jar);
-  return { acs, finish, form, finishUrl };
-}
-
 async function me(url: string, jar: Jar) {
   const res = await visit(`${url}/me`, jar);
   expect(res.status).toBe(200);
@@ -251,7 +185,7 @@ describe('@fastify/session keeps the samlkit session ID', () => {
   it('full login: the cross-site POST carries no cookie, the finish GET stores the ID in request.session', async () => {
     const { url, store, sessionStore } = await start();
     const jar = new Jar();
-    const { acs, finish } = await signIn(url, jar);
+    const { acs, finish } = await signIn(idp, url, jar);
 
     // The IdP's POST: validated without any cookie, answered with the same-site finish step only.
     expect(acs.status).toBe(303);
@@ -290,7 +224,7 @@ describe('@fastify/session keeps the samlkit session ID', () => {
       note: 'not named in regenerate()',
     });
 
-    await signIn(url, jar);
+    await signIn(idp, url, jar);
     const first = await me(url, jar);
     // regenerate(['cart']) starts an empty session and copies `cart` only: `note` is gone.
     expect(first.cart).toEqual(['book']);
@@ -305,7 +239,7 @@ describe('@fastify/session keeps the samlkit session ID', () => {
     expect(fixed.status).toBe(302);
 
     // Signing in again in this browser replaces the samlkit session: the recipe ends the old one.
-    await signIn(url, jar);
+    await signIn(idp, url, jar);
     const again = await me(url, jar);
     expect(again.id).not.toBe(first.id);
     expect(again.cart).toEqual(['book']);
@@ -316,7 +250,7 @@ describe('@fastify/session keeps the samlkit session ID', () => {
   it('IdP-initiated Single Logout ends the session: getSessionById answers undefined', async () => {
     const { url, app, sessionStore } = await start();
     const jar = new Jar();
-    await signIn(url, jar);
+    await signIn(idp, url, jar);
     const { id } = await me(url, jar);
 
     const message = await idp.logoutRequest({
@@ -344,7 +278,7 @@ describe('@fastify/session keeps the samlkit session ID', () => {
   it('SP-initiated logout through the recipe ends the samlkit session and the @fastify/session', async () => {
     const { url, store, sessionStore, loggedOut } = await start();
     const jar = new Jar();
-    await signIn(url, jar);
+    await signIn(idp, url, jar);
     const { id } = await me(url, jar);
     const appSessionId = sessionIdOf(jar.cookies.get('sessionId')!);
 
@@ -360,7 +294,7 @@ describe('@fastify/session keeps the samlkit session ID', () => {
   it("samlkit's own /saml/logout ends nothing here: it reads samlkit's cookie, which this setup never sets", async () => {
     const { url, store } = await start();
     const jar = new Jar();
-    await signIn(url, jar);
+    await signIn(idp, url, jar);
     const { id } = await me(url, jar);
     const out = await visit(`${url}/saml/logout`, jar);
     expect(out.status).toBe(303);
@@ -372,7 +306,7 @@ describe('@fastify/session keeps the samlkit session ID', () => {
   it('refuses a replayed ACS POST and a replayed finish step, and the session stays as it was', async () => {
     const { url } = await start();
     const jar = new Jar();
-    const { form, finishUrl } = await signIn(url, jar);
+    const { form, finishUrl } = await signIn(idp, url, jar);
     const { id } = await me(url, jar);
 
     const replay = await fetch(`${url}/saml/acs`, {
@@ -415,7 +349,7 @@ describe('why the recipe is shaped as it is', () => {
     const { url } = await start({});
     const jar = new Jar();
     await visit(`${url}/cart`, jar, { method: 'POST' });
-    const { acs } = await signIn(url, jar);
+    const { acs } = await signIn(idp, url, jar);
     expect(acs.headers.getSetCookie().some((c) => c.startsWith('sessionId='))).toBe(true);
     // The login itself works, but what the application stored before it is gone.
     expect((await me(url, jar)).cart).toEqual([]);

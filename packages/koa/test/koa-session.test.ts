@@ -18,6 +18,7 @@ import { createTestIdp, generateTestKeys, type TestIdp } from '@samlkit/testkit'
 import Koa from 'koa';
 import session from 'koa-session';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { FORM, Jar, signIn, visit } from '../../../test/support/session-browser.js';
 
 /** What this application keeps in koa-session. */
 interface AppSession {
@@ -193,80 +194,13 @@ async function start(mode: Mode) {
   return { url, store, saml, sessionStore, loggedOut };
 }
 
-/**
- * A browser's cookie jar (name=value pairs: enough here). It remembers the name of every cookie any
- * response set, to show that samlkit's own session cookie never appears.
- */
-class Jar {
-  readonly cookies = new Map<string, string>();
-  readonly everSet = new Set<string>();
-  header(): string {
-    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-  }
-  take(res: Response): void {
-    for (const line of res.headers.getSetCookie()) {
-      const [pair] = line.split(';');
-      const eq = pair!.indexOf('=');
-      const name = pair!.slice(0, eq);
-      const value = pair!.slice(eq + 1);
-      const cleared =
-        value === '' || /max-age=0/i.test(line) || /expires=thu, 01 jan 1970/i.test(line);
-      if (cleared) this.cookies.delete(name);
-      else {
-        this.cookies.set(name, value);
-        this.everSet.add(name);
-      }
-    }
-  }
-}
-
-/** A browser request: cookies from the jar (unless told otherwise), no redirects followed. */
-async function visit(
-  url: string,
-  jar: Jar,
-  init: { method?: string; body?: string; cookies?: boolean; type?: string } = {},
-): Promise<Response> {
-  const headers: Record<string, string> = {};
-  if (init.cookies !== false && jar.cookies.size > 0) headers.cookie = jar.header();
-  if (init.type) headers['content-type'] = init.type;
-  const res = await fetch(url, {
-    method: init.method ?? 'GET',
-    redirect: 'manual',
-    headers,
-    ...(init.body !== undefined ? { body: init.body } : {}),
-  });
-  jar.take(res);
-  return res;
-}
-
-const FORM = 'application/x-www-form-urlencoded';
-
-/** SP-initiated login: the IdP's POST goes cross-site (no Lax cookie), the finish GET same-site. */
-async function signIn(url: string, jar: Jar, nameId = 'alice@example.com') {
-  const begin = await visit(`${url}/saml/login?returnTo=/me`, jar);
-  expect(begin.status).toBe(303);
-  const { request, relayState } = await idp.readAuthnRequest(begin.headers.get('location')!);
-  const delivery = await idp.answerLogin(request, relayState, { nameId, sessionIndex: 'idx-1' });
-  if (delivery.binding !== 'post') throw new Error('expected POST');
-  const form = delivery.form.toString();
-  const acs = await visit(`${url}/saml/acs`, jar, {
-    method: 'POST',
-    body: form,
-    type: FORM,
-    cookies: false,
-  });
-  const finishUrl = acs.headers.get('location') ?? '';
-  const finish = await visit(`${url}${finishUrl}`, jar);
-  return { acs, finish, form, finishUrl };
-}
-
 describe.each<Mode>(['cookie', 'external store'])(
   'koa-session (%s) keeps the samlkit session ID',
   (mode) => {
     it('full login: the cross-site POST carries no cookie, the finish GET stores the ID in ctx.session', async () => {
       const { url, store, sessionStore } = await start(mode);
       const jar = new Jar();
-      const { acs, finish } = await signIn(url, jar);
+      const { acs, finish } = await signIn(idp, url, jar);
 
       // The IdP's POST: validated without any cookie, answered with the same-site finish step only.
       expect(acs.status).toBe(303);
@@ -309,7 +243,7 @@ describe.each<Mode>(['cookie', 'external store'])(
       const before = { sess: jar.cookies.get('koa.sess')!, sig: jar.cookies.get('koa.sess.sig')! };
       expect(before.sess).toBeDefined();
 
-      await signIn(url, jar);
+      await signIn(idp, url, jar);
       const me = (await (await visit(`${url}/me`, jar)).json()) as { id: string; cart: string[] };
       expect(me.cart).toEqual(['book']);
 
@@ -323,7 +257,7 @@ describe.each<Mode>(['cookie', 'external store'])(
       expect(fixed.status).toBe(302);
 
       // Signing in again in this browser replaces the samlkit session: the recipe ends the old one.
-      await signIn(url, jar);
+      await signIn(idp, url, jar);
       const again = (await (await visit(`${url}/me`, jar)).json()) as {
         id: string;
         cart: string[];
@@ -337,7 +271,7 @@ describe.each<Mode>(['cookie', 'external store'])(
     it('IdP-initiated Single Logout ends the session: getSessionById answers undefined', async () => {
       const { url, saml, sessionStore } = await start(mode);
       const jar = new Jar();
-      await signIn(url, jar);
+      await signIn(idp, url, jar);
       const { id } = (await (await visit(`${url}/me`, jar)).json()) as { id: string };
 
       const message = await idp.logoutRequest({
@@ -366,7 +300,7 @@ describe.each<Mode>(['cookie', 'external store'])(
     it('SP-initiated logout through the recipe ends the samlkit session and the koa-session', async () => {
       const { url, store, sessionStore, loggedOut } = await start(mode);
       const jar = new Jar();
-      await signIn(url, jar);
+      await signIn(idp, url, jar);
       const { id } = (await (await visit(`${url}/me`, jar)).json()) as { id: string };
 
       const out = await visit(`${url}/logout`, jar, { method: 'POST' });
@@ -382,7 +316,7 @@ describe.each<Mode>(['cookie', 'external store'])(
     it("samlkit's own /saml/logout ends nothing here: it reads samlkit's cookie, which this setup never sets", async () => {
       const { url, store } = await start(mode);
       const jar = new Jar();
-      await signIn(url, jar);
+      await signIn(idp, url, jar);
       const { id } = (await (await visit(`${url}/me`, jar)).json()) as { id: string };
       const out = await visit(`${url}/saml/logout`, jar);
       expect(out.status).toBe(303);
@@ -394,7 +328,7 @@ describe.each<Mode>(['cookie', 'external store'])(
     it('refuses a replayed ACS POST and a replayed finish step, and the session stays as it was', async () => {
       const { url } = await start(mode);
       const jar = new Jar();
-      const { form, finishUrl } = await signIn(url, jar);
+      const { form, finishUrl } = await signIn(idp, url, jar);
       const { id } = (await (await visit(`${url}/me`, jar)).json()) as { id: string };
 
       const replay = await fetch(`${url}/saml/acs`, {
