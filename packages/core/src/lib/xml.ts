@@ -120,6 +120,14 @@ const NON_CHAR = /[^\t\n\r\x20-\ud7ff\ue000-\ufffd\u{10000}-\u{10ffff}]/u;
  * parsers (libxml2, and so xmlsec1 and most IdPs) refuse the document, and a token one party
  * reads differently from another is not one to trust.
  */
+/**
+ * Whether `value` holds a character XML 1.0 cannot carry at all, even escaped (§2.2 Char): what
+ * the message builders refuse in their arguments. @internal
+ */
+export function hasNonXmlChar(value: string): boolean {
+  return MAYBE_NON_CHAR.test(value) && NON_CHAR.test(value);
+}
+
 function checkXmlChars(input: string): void {
   if (MAYBE_NON_CHAR.test(input)) {
     const bad = NON_CHAR.exec(input);

@@ -7,6 +7,7 @@ import {
   childElements,
   escapeXml,
   formatDateTime,
+  hasNonXmlChar,
   isElement,
   NS,
   optionalChild,
@@ -124,11 +125,6 @@ export interface CreatedAuthnRequest {
 const COMPARISONS: readonly AuthnContextComparison[] = ['exact', 'minimum', 'maximum', 'better'];
 const SAML_NAMESPACES = new Set<string>([NS.samlp, NS.saml]);
 
-// XML 1.0 §2.2 Char: anything else cannot appear in a document, even escaped.
-const NON_XML_CHAR =
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: naming the allowed control characters is the point
-  /[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\u{10000}-\u{10ffff}]|[\ud800-\udfff]/u;
-
 function checkString(
   value: unknown,
   name: string,
@@ -142,7 +138,7 @@ function checkString(
     // Element content is read back trimmed; an entity ID or URI never has outer whitespace.
     throw new TypeError(`createAuthnRequest: ${name} must not start or end with whitespace`);
   }
-  if (NON_XML_CHAR.test(value)) {
+  if (hasNonXmlChar(value)) {
     throw new TypeError(`createAuthnRequest: ${name} contains a character XML cannot carry`);
   }
 }

@@ -30,6 +30,7 @@ import {
   childElements,
   escapeXml,
   formatDateTime,
+  hasNonXmlChar,
   isElement,
   NS,
   parseDateTime,
@@ -207,11 +208,6 @@ export interface ValidatedLogoutRequest {
   readonly replay: { readonly key: string; readonly expiresAt: number };
 }
 
-// XML 1.0 §2.2 Char; other characters cannot appear in a document.
-const NON_XML_CHAR =
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: naming the allowed control characters is the point
-  /[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\u{10000}-\u{10ffff}]|[\ud800-\udfff]/u;
-
 function checkString(value: unknown, name: string, optional = false): void {
   if (value === undefined && optional) return;
   if (typeof value !== 'string' || value === '' || value.trim() !== value) {
@@ -219,7 +215,7 @@ function checkString(value: unknown, name: string, optional = false): void {
       `createLogoutRequest: ${name} must be a non-empty string without outer whitespace`,
     );
   }
-  if (NON_XML_CHAR.test(value)) {
+  if (hasNonXmlChar(value)) {
     throw new TypeError(`createLogoutRequest: ${name} contains a character XML cannot carry`);
   }
 }

@@ -235,3 +235,31 @@ describe('responses to the IdP', () => {
     expect(parseLogoutResponse(xml).inResponseTo).toBe('_idp-req');
   });
 });
+
+describe('logout builders refuse what XML cannot carry', () => {
+  // XML 1.0 §2.2 Char: a C0 control, U+FFFE or a lone surrogate cannot appear even escaped.
+  const forbidden = ['a\u0001b', 'a\ufffeb', 'a\ud800b', 'a\udc00b'];
+
+  it('createLogoutRequest refuses it in the NameID', async () => {
+    for (const value of forbidden) {
+      await expect(
+        (async () =>
+          createLogoutRequest({ issuer: IDP, destination: SLO, nameId: { value }, now: NOW }))(),
+      ).rejects.toThrow(/character XML cannot carry/);
+    }
+  });
+
+  it('createLogoutResponse refuses it in the status message', () => {
+    for (const message of forbidden) {
+      expect(() =>
+        createLogoutResponse({
+          issuer: IDP,
+          destination: SLO,
+          inResponseTo: '_abcdef12',
+          status: { code: 'Requester', message },
+          now: NOW,
+        }),
+      ).toThrow(/character XML cannot carry/);
+    }
+  });
+});
