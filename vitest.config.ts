@@ -23,6 +23,7 @@ export default defineConfig({
       'benchmarks/test/**/*.test.ts',
       'test/e2e/**/*.test.ts',
       'test/interop/**/*.test.ts',
+      'test/repo/**/*.test.ts',
     ],
     globalSetup: ['./test/global-setup.ts'],
     testTimeout: 30_000,
