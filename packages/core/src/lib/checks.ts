@@ -8,6 +8,24 @@ export const DEFAULT_CLOCK_SKEW_MS = 3 * 60 * 1000;
 export const ENTITY_FORMAT = 'urn:oasis:names:tc:SAML:2.0:nameid-format:entity';
 
 /**
+ * Strips XML white space (#x20, #x9, #xD, #xA; XML 1.0 §2.3 production S) from both ends, and
+ * nothing else: the whitespace facet `collapse` of xs:anyURI and xs:token (XML Schema part 2
+ * §4.3.6) allows no more. JavaScript's `trim()` would also strip U+00A0, U+2000–U+200A, U+3000,
+ * U+FEFF and others, changing a value from what was signed. For URI-like values only (Issuer,
+ * Audience, AuthnContextClassRef); identities (NameID, SessionIndex, attribute values) are
+ * xs:string and are never trimmed.
+ * @internal
+ */
+export function trimXmlSpace(value: string): string {
+  return value.replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, '');
+}
+
+/** Whether a value is empty or XML white space only (XML 1.0 §2.3). @internal */
+export function isXmlBlank(value: string): boolean {
+  return /^[ \t\r\n]*$/.test(value);
+}
+
+/**
  * Requires `Version="2.0"` on a protocol message or assertion.
  * @throws SamlError `MESSAGE_VERSION_UNSUPPORTED`
  * @see SAML core §3.2.1 (requests), §3.2.2 (responses), §2.3.3 (assertions)
@@ -60,7 +78,8 @@ export function checkIssuer(
       },
     );
   }
-  const value = textOf(issuerEl).trim();
+  // Issuer is an entity ID here (xs:anyURI, SAML core §8.3.6): XML white space only is stripped.
+  const value = trimXmlSpace(textOf(issuerEl));
   if (expected !== undefined && value !== expected) {
     throw new SamlError('ISSUER_MISMATCH', `The <${el.localName}> was issued by another entity.`, {
       expected: describeValue(expected),

@@ -407,7 +407,9 @@ function readRequestFields(root: Element): Omit<LogoutRequest, 'nameId' | 'encry
       },
     );
   }
-  const sessionIndexes = childElements(root, NS.samlp, 'SessionIndex').map((e) => textOf(e).trim());
+  // SAML core §3.7.1: SessionIndex is an xs:string, read exactly as signed (never trimmed: the
+  // store looks sessions up by this exact value).
+  const sessionIndexes = childElements(root, NS.samlp, 'SessionIndex').map((e) => textOf(e));
   if (sessionIndexes.some((s) => s === '')) {
     throw new SamlError('XML_INVALID_VALUE', 'A SessionIndex is empty.', {
       expected: 'non-empty SessionIndex values (SAML core §3.7.1)',
