@@ -1,5 +1,14 @@
+import { isShortAlgorithmName } from '../crypto/algorithms.js';
 import { describeValue, SamlError } from '../errors.js';
-import { attr, formatDateTime, NS, optionalChild, parseDateTime, textOf } from './xml.js';
+import {
+  attr,
+  childElements,
+  formatDateTime,
+  NS,
+  optionalChild,
+  parseDateTime,
+  textOf,
+} from './xml.js';
 
 /** The default tolerated clock difference between IdP and SP: 3 minutes, in milliseconds. @internal */
 export const DEFAULT_CLOCK_SKEW_MS = 3 * 60 * 1000;
@@ -236,5 +245,30 @@ export function checkInResponseTo(
         hint: 'the request may have expired or been used already, been started on another node without a shared store, or the response was replayed',
       },
     );
+  }
+}
+
+/**
+ * Refuses a short algorithm name (`rsa-sha256`) as the SignatureMethod of a signature directly
+ * on `el`: in a message only the full algorithm URI identifies an algorithm (XML-DSig core §6.1,
+ * §4.4.2). Run before the signature is verified.
+ * @throws SamlError `SIGNATURE_ALGORITHM_UNSUPPORTED`
+ * @internal
+ */
+export function assertSignatureMethodUris(el: Element): void {
+  for (const sig of childElements(el, NS.ds, 'Signature')) {
+    for (const info of childElements(sig, NS.ds, 'SignedInfo')) {
+      for (const method of childElements(info, NS.ds, 'SignatureMethod')) {
+        const value = attr(method, 'Algorithm');
+        if (value !== undefined && isShortAlgorithmName(value)) {
+          throw new SamlError('SIGNATURE_ALGORITHM_UNSUPPORTED', 'Unknown signature algorithm.', {
+            expected:
+              'the full algorithm URI, e.g. http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
+            found: describeValue(value),
+            hint: 'a short name is a samlkit option value, never an algorithm identifier in a signature',
+          });
+        }
+      }
+    }
   }
 }

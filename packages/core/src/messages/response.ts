@@ -17,6 +17,7 @@ import {
   type SubjectConfirmationInfo,
 } from '../lib/assertion.js';
 import {
+  assertSignatureMethodUris,
   checkDestination,
   checkInResponseTo,
   checkIssuer,
@@ -380,6 +381,7 @@ export async function validateResponse(
 
   // XML-DSig core §3.2; SAML core §5.4: a Signature that is a direct child of the Response
   // covers the Response. verifyElementSignature throws on anything but a valid one by our keys.
+  assertSignatureMethodUris(root);
   const responseSig = await verifyElementSignature(root, verifyOpts);
   if (options.requireResponseSignature && !responseSig) {
     throw new SamlError('SIGNATURE_MISSING', 'The Response is not signed.', {
@@ -437,6 +439,7 @@ export async function validateResponse(
       found: `<${assertion.nodeName}>`,
     });
   }
+  assertSignatureMethodUris(assertion);
   const assertionSig = await verifyElementSignature(assertion, verifyOpts);
   if (!assertionSig && (options.requireAssertionSignature || !responseSig)) {
     throw new SamlError('SIGNATURE_MISSING', 'The assertion is not covered by a signature.', {
