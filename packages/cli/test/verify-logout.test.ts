@@ -217,3 +217,31 @@ describe('samlkit verify-logout on POST-bound messages', () => {
     expect((await run(['verify-logout', '-', '--bogus'])).code).toBe(2);
   });
 });
+
+describe.skipIf(!haveShared)('samlkit verify-logout gives the library verdicts on lookups', () => {
+  const NAMES = ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf'];
+  const args = ['--idp-cert', 'idp.pem', '--idp-entity-id', IDP, '--now', REQ_NOW];
+
+  it.each([...NAMES, 'rsa-sha256', 'rsa-sha1'])(
+    'SigAlg %s is SIGNATURE_ALGORITHM_UNSUPPORTED',
+    async (alg) => {
+      const files = golden();
+      const query = files['req.txt'].replace(/SigAlg=[^&]*/, `SigAlg=${encodeURIComponent(alg)}`);
+      expect(query).not.toBe(files['req.txt']);
+      const r = await run(['verify-logout', 'q.txt', ...args], {
+        files: { ...files, 'q.txt': query },
+      });
+      expect(r.code).toBe(1);
+      expect(JSON.parse(r.stdout).code).toBe('SIGNATURE_ALGORITHM_UNSUPPORTED');
+    },
+  );
+
+  it.each(NAMES)('a parameter named %s is ignored like any unknown one', async (name) => {
+    const files = golden();
+    const r = await run(['verify-logout', 'q.txt', ...args], {
+      files: { ...files, 'q.txt': `${files['req.txt']}&${name}=x` },
+    });
+    expect(r.code, r.stdout).toBe(0);
+    expect(JSON.parse(r.stdout).nameId).toBe('student@example.org');
+  });
+});

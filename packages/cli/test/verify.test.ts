@@ -23,6 +23,7 @@ interface Entry {
     attributes: Record<string, string[]>;
   };
   samlkit_verify_args?: string[];
+  authn?: unknown;
 }
 const manifest: { responses: Entry[]; local_simplesamlphp?: Entry[] } = haveShared
   ? JSON.parse(readFileSync(new URL('manifest.json', interop), 'utf8'))
@@ -64,6 +65,12 @@ describe.skipIf(!haveShared)('samlkit verify on real IdP responses', () => {
   it.each(entries.map((e) => [e.file, e] as const))('%s', async (_n, e) => {
     const r = await runInInterop(['verify', e.file, ...e.samlkit_verify_args!]);
     expect(r.stderr).toBe('');
+    if (!e.authn) {
+      // SAML profiles §4.1.4.2: an assertion without AuthnStatement is no login, as in the library.
+      expect(r.code).toBe(1);
+      expect(JSON.parse(r.stdout).code).toBe('AUTHN_STATEMENT_MISSING');
+      return;
+    }
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out.issuer).toBe(e.expected.issuer);
@@ -126,6 +133,67 @@ describe('samlkit verify with testkit responses', () => {
     unsolicited = await buildResponse(base);
   });
   const common = () => ['--idp-cert', 'idp.pem', '--sp-entity-id', SP, '--acs', ACS, '--now', NOW];
+
+  describe('gives the library verdicts on signed content, lookups and the profile', () => {
+    const base = () => ({
+      idpEntityId: IDP,
+      spEntityId: SP,
+      acsUrl: ACS,
+      now: Date.parse(NOW),
+      signingKey: keys,
+    });
+    const verdict = async (xml: string, extra: string[] = []) => {
+      const r = await run(['verify', 'x.xml', ...common(), ...extra], {
+        files: { 'idp.pem': keys.certificatePem, 'x.xml': xml },
+      });
+      return { code: r.code, out: JSON.parse(r.stdout) as Record<string, unknown> };
+    };
+
+    it('an IdP-initiated assertion in an unsigned envelope naming the request is UNSOLICITED_RESPONSE', async () => {
+      const xml = await buildResponse({
+        ...base(),
+        inResponseTo: '_req1',
+        subjectConfirmation: { inResponseTo: null },
+        sign: 'assertion',
+      });
+      const refused = await verdict(xml, ['--in-response-to', '_req1']);
+      expect(refused.code).toBe(1);
+      expect(refused.out.code).toBe('UNSOLICITED_RESPONSE');
+      const relaxed = await verdict(xml, ['--in-response-to', '_req1', '--allow-unsolicited']);
+      expect(relaxed.code).toBe(0);
+      expect(relaxed.out.inResponseTo).toBeNull();
+    });
+
+    it('an assertion without AuthnStatement is AUTHN_STATEMENT_MISSING', async () => {
+      const xml = await buildResponse({
+        ...base(),
+        inResponseTo: '_req1',
+        omitAuthnStatement: true,
+      });
+      const r = await verdict(xml, ['--in-response-to', '_req1']);
+      expect(r.code).toBe(1);
+      expect(r.out.code).toBe('AUTHN_STATEMENT_MISSING');
+    });
+
+    it.each(['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf', 'rsa-sha256'])(
+      'SignatureMethod %s is SIGNATURE_ALGORITHM_UNSUPPORTED, an attribute so named is ordinary',
+      async (name) => {
+        const xml = await buildResponse({
+          ...base(),
+          inResponseTo: '_req1',
+          attributes: [{ name, values: ['v'] }],
+        });
+        const ok = await verdict(xml, ['--in-response-to', '_req1']);
+        expect(ok.code).toBe(0);
+        expect(Object.hasOwn(ok.out.attributes as object, name)).toBe(true);
+        const bad = xml.replace(/(<ds:SignatureMethod Algorithm=")[^"]*"/, `$1${name}"`);
+        expect(bad).not.toBe(xml);
+        const r = await verdict(bad, ['--in-response-to', '_req1']);
+        expect(r.code).toBe(1);
+        expect(r.out.code).toBe('SIGNATURE_ALGORITHM_UNSUPPORTED');
+      },
+    );
+  });
   const files = () => ({
     'idp.pem': keys.certificatePem,
     'r.xml': solicited,

@@ -106,7 +106,7 @@ function checkEndpoints(
     throw invalid(what, 'a non-empty list of { binding, location }', describeValue(String(list)));
   }
   for (const [i, e] of list.entries()) {
-    if (!e || !(e.binding in BINDINGS)) {
+    if (!e || typeof e.binding !== 'string' || !Object.hasOwn(BINDINGS, e.binding)) {
       throw invalid(
         `${what}[${i}].binding`,
         Object.keys(BINDINGS).join(' | '),

@@ -66,7 +66,8 @@ function rootName(xml: string): string {
 
 /** Reads a form body as the framework would: `+` is a space, except inside base64 values. */
 function parseForm(body: string): Record<string, string> {
-  const out: Record<string, string> = {};
+  // No prototype: a field named `__proto__` or `constructor` is an ordinary (ignored) field.
+  const out: Record<string, string> = Object.create(null);
   for (const part of body.split('&')) {
     if (part === '') continue;
     const eq = part.indexOf('=');

@@ -2,6 +2,7 @@ import type { BindingName } from '../config.js';
 import type { PublicKey } from '../crypto/keys.js';
 import type { CryptoProvider } from '../crypto/provider.js';
 import { SamlError } from '../errors.js';
+import { assertSignatureMethodUris } from '../lib/checks.js';
 import { parseXml, type XmlLimits } from '../lib/xml.js';
 import { verifyElementSignature } from '../signature/verify.js';
 import { decodePostBinding } from './post.js';
@@ -174,6 +175,7 @@ export async function receiveMessage(
 
   // XML-DSig core §3.2, SAML core §5.4: an enveloped signature directly on the message is always
   // checked when present (throws when it is invalid or made by an unknown key).
+  assertSignatureMethodUris(root);
   const xmlSig = await verifyElementSignature(root, verifyOpts);
   const signature: MessageSignatureInfo | undefined =
     bindingSignature ??

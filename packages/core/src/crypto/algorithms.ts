@@ -112,14 +112,71 @@ export type SignatureAlgorithmName =
   | 'ecdsa-sha1';
 
 /**
- * Looks up a signature algorithm by short name or URI.
+ * Looks a key up in a table by exact, own key only: an input such as `constructor`, `__proto__`
+ * or `toString` finds nothing, where `table[key]` would find what Object.prototype inherits.
+ * @internal
+ */
+export function ownValue<T>(table: Readonly<Record<string, T>>, key: string): T | undefined {
+  return typeof key === 'string' && Object.hasOwn(table, key) ? table[key] : undefined;
+}
+
+// Exact-match lookups (Maps never consult a prototype chain).
+const SIGNATURE_BY_URI: ReadonlyMap<string, SignatureAlgorithm> = new Map(
+  Object.values(SIGNATURE_ALGORITHMS).map((a) => [a.uri, a]),
+);
+const SIGNATURE_BY_NAME: ReadonlyMap<string, SignatureAlgorithm> = new Map(
+  Object.values(SIGNATURE_ALGORITHMS).map((a) => [a.name, a]),
+);
+const DIGEST_BY_URI: ReadonlyMap<string, DigestAlgorithm> = new Map(
+  Object.values(DIGEST_ALGORITHMS).map((a) => [a.uri, a]),
+);
+
+function unknownSignatureAlgorithm(found: unknown, expected: string): SamlError {
+  return new SamlError('SIGNATURE_ALGORITHM_UNSUPPORTED', 'Unknown signature algorithm.', {
+    expected,
+    found: describeValue(typeof found === 'string' ? found : String(found)),
+    hint: 'HMAC and DSA signatures are never accepted; ask the IdP for RSA or ECDSA with SHA-256',
+  });
+}
+
+/**
+ * Looks up a signature algorithm named in a *message* (XML-DSig SignatureMethod, the Redirect and
+ * SimpleSign SigAlg): the full algorithm URI only, matched exactly (XML-DSig core §6.1, SAML
+ * bindings §3.4.4.1). A short name such as `rsa-sha256` is an option value, never an algorithm
+ * identifier in a message.
+ * @throws SamlError `SIGNATURE_ALGORITHM_UNSUPPORTED`
+ * @internal
+ */
+export function signatureAlgorithmByUri(uri: string): SignatureAlgorithm {
+  const alg = typeof uri === 'string' ? SIGNATURE_BY_URI.get(uri) : undefined;
+  if (!alg) {
+    throw unknownSignatureAlgorithm(
+      uri,
+      `one of the algorithm URIs ${[...SIGNATURE_BY_URI.keys()].join(', ')}`,
+    );
+  }
+  return alg;
+}
+
+/**
+ * Whether a value is an algorithm's short name rather than its URI (for refusing short names
+ * where only a URI is valid). @internal
+ */
+export function isShortAlgorithmName(value: string): boolean {
+  return SIGNATURE_BY_NAME.has(value) && !SIGNATURE_BY_URI.has(value);
+}
+
+/**
+ * Looks up a signature algorithm by short name or URI, exactly (an *option* value; for values
+ * read from messages use {@link signatureAlgorithmByUri}).
  * @throws SamlError `SIGNATURE_ALGORITHM_UNSUPPORTED`
  * @internal
  */
 export function signatureAlgorithm(nameOrUri: string): SignatureAlgorithm {
   const alg =
-    SIGNATURE_ALGORITHMS[nameOrUri] ??
-    Object.values(SIGNATURE_ALGORITHMS).find((a) => a.name === nameOrUri);
+    typeof nameOrUri === 'string'
+      ? (SIGNATURE_BY_URI.get(nameOrUri) ?? SIGNATURE_BY_NAME.get(nameOrUri))
+      : undefined;
   if (!alg) {
     throw new SamlError('SIGNATURE_ALGORITHM_UNSUPPORTED', 'Unknown signature algorithm.', {
       expected: `one of ${Object.values(SIGNATURE_ALGORITHMS)
@@ -153,7 +210,7 @@ export function assertHashAllowed(hash: HashName, uri: string, allowSha1: boolea
  * @internal
  */
 export function digestAlgorithm(uri: string): DigestAlgorithm {
-  const alg = DIGEST_ALGORITHMS[uri];
+  const alg = typeof uri === 'string' ? DIGEST_BY_URI.get(uri) : undefined;
   if (!alg) {
     throw new SamlError('SIGNATURE_ALGORITHM_UNSUPPORTED', 'Unknown digest algorithm.', {
       expected: `one of ${Object.keys(DIGEST_ALGORITHMS).join(', ')}`,

@@ -2,7 +2,7 @@
 // Everything runs on WebCrypto, which decides what is possible: RSA-OAEP only with the same hash
 // for the OAEP digest and MGF1, AES-CBC and AES-GCM with 128/192/256-bit keys.
 
-import type { HashName } from '../crypto/algorithms.js';
+import { type HashName, ownValue } from '../crypto/algorithms.js';
 import { describeValue, SamlError } from '../errors.js';
 import { fromBase64 } from '../lib/bytes.js';
 import { attr, childElements, NS, optionalChild } from '../lib/xml.js';
@@ -124,12 +124,12 @@ function unsupported(what: string, found: string, reason: string): SamlError {
  * @internal
  */
 export function dataEncryptionAlgorithm(uri: string | undefined): DataEncryptionAlgorithm {
-  const alg = uri === undefined ? undefined : DATA_ENCRYPTION_ALGORITHMS[uri];
+  const alg = uri === undefined ? undefined : ownValue(DATA_ENCRYPTION_ALGORITHMS, uri);
   if (alg) return alg;
   const reason =
     uri === undefined
       ? 'the EncryptedData names no EncryptionMethod, so the cipher is unknown'
-      : (REFUSED_ENCRYPTION_ALGORITHMS[uri] ?? 'not an algorithm samlkit implements');
+      : (ownValue(REFUSED_ENCRYPTION_ALGORITHMS, uri) ?? 'not an algorithm samlkit implements');
   throw unsupported('content encryption algorithm', describeValue(uri), reason);
 }
 
@@ -170,7 +170,8 @@ export function keyTransportParameters(method: Element | undefined): OaepParamet
     const reason =
       uri === undefined
         ? 'the EncryptedKey names no EncryptionMethod'
-        : (REFUSED_ENCRYPTION_ALGORITHMS[uri] ?? 'not a key transport samlkit implements');
+        : (ownValue(REFUSED_ENCRYPTION_ALGORITHMS, uri) ??
+          'not a key transport samlkit implements');
     throw unsupported('key transport algorithm', describeValue(uri), reason);
   }
   const digestEl = optionalChild(method!, NS.ds, 'DigestMethod');
@@ -192,7 +193,7 @@ export function keyTransportParameters(method: Element | undefined): OaepParamet
       throw unsupported(
         'OAEP mask generation function',
         `${uri} with MGF ${describeValue(mgfUri)}`,
-        (mgfUri && REFUSED_ENCRYPTION_ALGORITHMS[mgfUri]) ??
+        (mgfUri && ownValue(REFUSED_ENCRYPTION_ALGORITHMS, mgfUri)) ??
           'WebCrypto offers MGF1 with SHA-1, SHA-256, SHA-384 or SHA-512 only',
       );
     }
@@ -225,9 +226,9 @@ export function keyTransportDescription(
   digest: OaepDigestName | undefined,
   mgf: MgfName | undefined,
 ): { uri: string; hash: HashName; digestUri?: string; mgfUri?: string } {
-  const uri = KEY_TRANSPORT_ALGORITHMS[keyTransport];
+  const uri = ownValue(KEY_TRANSPORT_ALGORITHMS, keyTransport);
   if (!uri) throw new TypeError(`encryptElement: unknown keyTransport ${String(keyTransport)}`);
-  const d = OAEP_DIGESTS[digest ?? (keyTransport === 'rsa-oaep' ? 'sha256' : 'sha1')];
+  const d = ownValue(OAEP_DIGESTS, digest ?? (keyTransport === 'rsa-oaep' ? 'sha256' : 'sha1'));
   if (!d) throw new TypeError(`encryptElement: unknown digest ${String(digest)}`);
   if (keyTransport === 'rsa-oaep-mgf1p') {
     if (mgf !== undefined) {

@@ -101,7 +101,10 @@ export async function decryptElement(
     throw new TypeError('decryptElement: keys must be a non-empty array of PrivateKey');
   }
   const crypto = resolveCrypto(options.crypto);
-  const allowed = container.namespaceURI === NS.saml ? CONTENTS[container.localName] : undefined;
+  const allowed =
+    container.namespaceURI === NS.saml && Object.hasOwn(CONTENTS, container.localName)
+      ? CONTENTS[container.localName]
+      : undefined;
   if (!allowed) {
     throw new SamlError('XML_UNEXPECTED_ELEMENT', 'Not an encrypted SAML element.', {
       expected: 'saml:EncryptedAssertion, saml:EncryptedID or saml:EncryptedAttribute',

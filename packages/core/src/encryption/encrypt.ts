@@ -90,7 +90,9 @@ export async function encryptElement(
     throw new TypeError('encryptElement: element must be a DOM Element');
   }
   const containerName =
-    element.namespaceURI === NS.saml ? CONTAINERS[element.localName] : undefined;
+    element.namespaceURI === NS.saml && Object.hasOwn(CONTAINERS, element.localName)
+      ? CONTAINERS[element.localName]
+      : undefined;
   if (!containerName) {
     throw new TypeError(
       `encryptElement: SAML encrypts saml:Assertion, NameID, BaseID or Attribute, not <${element.nodeName}>`,

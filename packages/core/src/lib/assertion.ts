@@ -3,7 +3,9 @@ import {
   checkInResponseTo,
   checkTimeWindow,
   type InResponseToPolicy,
+  isXmlBlank,
   readTimeWindow,
+  trimXmlSpace,
 } from './checks.js';
 import {
   attr,
@@ -104,11 +106,14 @@ function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]
 export function readNameId(el: Element): NameId {
   // textOf joins every text node and skips comments, so `admin@evil.com<!---->.victim.com`
   // reads as the whole signed value, never as its first text node.
-  const value = textOf(el).trim();
-  if (value === '') {
+  // SAML core §2.2.3: the NameID value is an xs:string, returned exactly as signed (no trimming:
+  // a value that differs from the signed one by a space is another identity). Empty or XML white
+  // space only is refused.
+  const value = textOf(el);
+  if (isXmlBlank(value)) {
     throw new SamlError('NAMEID_MISSING', 'The <NameID> is empty.', {
       expected: 'a non-empty NameID',
-      found: 'an empty element',
+      found: value === '' ? 'an empty element' : 'white space only',
       hint: 'check the NameID mapping for this application at the IdP',
     });
   }
@@ -271,7 +276,8 @@ export function checkConditions(
     checkTimeWindow(window, now, skewMs, 'The assertion (Conditions)');
     for (const c of childElements(cond)) {
       if (isElement(c, NS.saml, 'AudienceRestriction')) {
-        const audiences = childElements(c, NS.saml, 'Audience').map((a) => textOf(a).trim());
+        // Audience is xs:anyURI (SAML core §2.5.1.4): XML white space only is stripped.
+        const audiences = childElements(c, NS.saml, 'Audience').map((a) => trimXmlSpace(textOf(a)));
         // §2.5.1.4: within one restriction any audience suffices; every restriction must hold.
         if (!audiences.includes(spEntityId)) {
           throw audienceError(spEntityId, audiences.map((a) => describeValue(a)).join(', '));
@@ -294,7 +300,7 @@ export function checkConditions(
         }
         proxyRestriction = {
           ...optional('count', count === undefined ? undefined : Number(count)),
-          audiences: childElements(c, NS.saml, 'Audience').map((a) => textOf(a).trim()),
+          audiences: childElements(c, NS.saml, 'Audience').map((a) => trimXmlSpace(textOf(a))),
         };
       } else {
         throw unexpected(
@@ -370,9 +376,28 @@ export function readAuthnStatement(
     authnInstant: parseDateTime(instant, 'AuthnInstant'),
     ...optional('sessionIndex', attr(stmt, 'SessionIndex')),
     ...optional('sessionNotOnOrAfter', sessionNotOnOrAfter),
-    ...optional('authnContextClassRef', classRef ? textOf(classRef).trim() : undefined),
-    ...optional('authnContextDeclRef', declRef ? textOf(declRef).trim() : undefined),
+    // xs:anyURI (SAML core §2.7.2.2): XML white space only is stripped.
+    ...optional('authnContextClassRef', classRef ? trimXmlSpace(textOf(classRef)) : undefined),
+    ...optional('authnContextDeclRef', declRef ? trimXmlSpace(textOf(declRef)) : undefined),
   };
+}
+
+/**
+ * Requires the AuthnContextClassRef to be one of `expected` (when any is given).
+ * @throws SamlError `AUTHN_CONTEXT_MISMATCH`
+ * @see SAML core §3.3.2.2.1 (RequestedAuthnContext, exact comparison)
+ * @internal
+ */
+export function checkAuthnContext(authn: AuthnStatementInfo, expected: readonly string[]): void {
+  if (expected.length === 0) return;
+  const found = authn.authnContextClassRef;
+  if (found === undefined || !expected.includes(found)) {
+    throw new SamlError('AUTHN_CONTEXT_MISMATCH', 'The user signed in with another method.', {
+      expected: expected.map((c) => describeValue(c)).join(' or '),
+      found: describeValue(found),
+      hint: 'the IdP did not honour the requested authentication context (e.g. MFA); check its policy for this application',
+    });
+  }
 }
 
 function attributeValueText(v: Element): string {

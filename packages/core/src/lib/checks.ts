@@ -1,11 +1,38 @@
+import { isShortAlgorithmName } from '../crypto/algorithms.js';
 import { describeValue, SamlError } from '../errors.js';
-import { attr, formatDateTime, NS, optionalChild, parseDateTime, textOf } from './xml.js';
+import {
+  attr,
+  childElements,
+  formatDateTime,
+  NS,
+  optionalChild,
+  parseDateTime,
+  textOf,
+} from './xml.js';
 
 /** The default tolerated clock difference between IdP and SP: 3 minutes, in milliseconds. @internal */
 export const DEFAULT_CLOCK_SKEW_MS = 3 * 60 * 1000;
 
 /** The entity NameID format, the only one allowed on an Issuer in SSO (SAML core §8.3.6). @internal */
 export const ENTITY_FORMAT = 'urn:oasis:names:tc:SAML:2.0:nameid-format:entity';
+
+/**
+ * Strips XML white space (#x20, #x9, #xD, #xA; XML 1.0 §2.3 production S) from both ends, and
+ * nothing else: the whitespace facet `collapse` of xs:anyURI and xs:token (XML Schema part 2
+ * §4.3.6) allows no more. JavaScript's `trim()` would also strip U+00A0, U+2000–U+200A, U+3000,
+ * U+FEFF and others, changing a value from what was signed. For URI-like values only (Issuer,
+ * Audience, AuthnContextClassRef); identities (NameID, SessionIndex, attribute values) are
+ * xs:string and are never trimmed.
+ * @internal
+ */
+export function trimXmlSpace(value: string): string {
+  return value.replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, '');
+}
+
+/** Whether a value is empty or XML white space only (XML 1.0 §2.3). @internal */
+export function isXmlBlank(value: string): boolean {
+  return /^[ \t\r\n]*$/.test(value);
+}
 
 /**
  * Requires `Version="2.0"` on a protocol message or assertion.
@@ -60,7 +87,8 @@ export function checkIssuer(
       },
     );
   }
-  const value = textOf(issuerEl).trim();
+  // Issuer is an entity ID here (xs:anyURI, SAML core §8.3.6): XML white space only is stripped.
+  const value = trimXmlSpace(textOf(issuerEl));
   if (expected !== undefined && value !== expected) {
     throw new SamlError('ISSUER_MISMATCH', `The <${el.localName}> was issued by another entity.`, {
       expected: describeValue(expected),
@@ -217,5 +245,30 @@ export function checkInResponseTo(
         hint: 'the request may have expired or been used already, been started on another node without a shared store, or the response was replayed',
       },
     );
+  }
+}
+
+/**
+ * Refuses a short algorithm name (`rsa-sha256`) as the SignatureMethod of a signature directly
+ * on `el`: in a message only the full algorithm URI identifies an algorithm (XML-DSig core §6.1,
+ * §4.4.2). Run before the signature is verified.
+ * @throws SamlError `SIGNATURE_ALGORITHM_UNSUPPORTED`
+ * @internal
+ */
+export function assertSignatureMethodUris(el: Element): void {
+  for (const sig of childElements(el, NS.ds, 'Signature')) {
+    for (const info of childElements(sig, NS.ds, 'SignedInfo')) {
+      for (const method of childElements(info, NS.ds, 'SignatureMethod')) {
+        const value = attr(method, 'Algorithm');
+        if (value !== undefined && isShortAlgorithmName(value)) {
+          throw new SamlError('SIGNATURE_ALGORITHM_UNSUPPORTED', 'Unknown signature algorithm.', {
+            expected:
+              'the full algorithm URI, e.g. http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
+            found: describeValue(value),
+            hint: 'a short name is a samlkit option value, never an algorithm identifier in a signature',
+          });
+        }
+      }
+    }
   }
 }

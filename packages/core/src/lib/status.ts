@@ -1,4 +1,5 @@
 import { describeValue, SamlError } from '../errors.js';
+import { trimXmlSpace } from './checks.js';
 import { attr, childElements, NS, optionalChild, requiredChild, textOf } from './xml.js';
 
 /** The top-level status code that means the request succeeded (SAML core §3.2.2.2). @internal */
@@ -41,7 +42,8 @@ export function parseStatus(message: Element): ParsedStatus {
     code = childElements(code, NS.samlp, 'StatusCode')[0];
   }
   const msgEl = optionalChild(status, NS.samlp, 'StatusMessage');
-  const text = msgEl ? textOf(msgEl).trim() : undefined;
+  // XML white space only is stripped (never U+00A0 and the like, which JS trim() removes).
+  const text = msgEl ? trimXmlSpace(textOf(msgEl)) : undefined;
   return {
     codes,
     ...(text ? { message: text } : {}),

@@ -153,7 +153,8 @@ function checkUrl(value: unknown, name: string): void {
 }
 
 function bindingUri(value: string): string {
-  return value in BINDINGS ? BINDINGS[value as BindingName] : value;
+  // Own keys only: `constructor` or `toString` is no binding name.
+  return Object.hasOwn(BINDINGS, value) ? BINDINGS[value as BindingName] : value;
 }
 
 function isNcName(value: string): boolean {

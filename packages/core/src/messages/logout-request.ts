@@ -208,11 +208,19 @@ export interface ValidatedLogoutRequest {
   readonly replay: { readonly key: string; readonly expiresAt: number };
 }
 
-function checkString(value: unknown, name: string, optional = false): void {
+function checkString(value: unknown, name: string, optional = false, verbatim = false): void {
   if (value === undefined && optional) return;
-  if (typeof value !== 'string' || value === '' || value.trim() !== value) {
+  // An identity (NameID value, SessionIndex: xs:string) is sent exactly as the IdP issued it,
+  // whatever spaces it holds (SAML core §2.2.3, §3.7.1); URIs and names carry no outer XML space.
+  if (
+    typeof value !== 'string' ||
+    value === '' ||
+    (!verbatim && value.replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, '') !== value)
+  ) {
     throw new TypeError(
-      `createLogoutRequest: ${name} must be a non-empty string without outer whitespace`,
+      verbatim
+        ? `createLogoutRequest: ${name} must be a non-empty string`
+        : `createLogoutRequest: ${name} must be a non-empty string without outer whitespace`,
     );
   }
   if (hasNonXmlChar(value)) {
@@ -291,7 +299,7 @@ export async function createLogoutRequest(
   if (!o.nameId || typeof o.nameId !== 'object') {
     throw new TypeError('createLogoutRequest: nameId must be { value, format?, … }');
   }
-  checkString(o.nameId.value, 'nameId.value');
+  checkString(o.nameId.value, 'nameId.value', false, true);
   checkString(o.nameId.format, 'nameId.format', true);
   checkString(o.nameId.nameQualifier, 'nameId.nameQualifier', true);
   checkString(o.nameId.spNameQualifier, 'nameId.spNameQualifier', true);
@@ -299,7 +307,9 @@ export async function createLogoutRequest(
   const sessionIndexes = o.sessionIndexes ?? [];
   if (!Array.isArray(sessionIndexes))
     throw new TypeError('createLogoutRequest: sessionIndexes must be an array');
-  for (const [i, s] of sessionIndexes.entries()) checkString(s, `sessionIndexes[${i}]`);
+  for (const [i, s] of sessionIndexes.entries()) {
+    checkString(s, `sessionIndexes[${i}]`, false, true);
+  }
   const notOnOrAfter =
     o.notOnOrAfter === undefined
       ? undefined
@@ -407,7 +417,9 @@ function readRequestFields(root: Element): Omit<LogoutRequest, 'nameId' | 'encry
       },
     );
   }
-  const sessionIndexes = childElements(root, NS.samlp, 'SessionIndex').map((e) => textOf(e).trim());
+  // SAML core §3.7.1: SessionIndex is an xs:string, read exactly as signed (never trimmed: the
+  // store looks sessions up by this exact value).
+  const sessionIndexes = childElements(root, NS.samlp, 'SessionIndex').map((e) => textOf(e));
   if (sessionIndexes.some((s) => s === '')) {
     throw new SamlError('XML_INVALID_VALUE', 'A SessionIndex is empty.', {
       expected: 'non-empty SessionIndex values (SAML core §3.7.1)',

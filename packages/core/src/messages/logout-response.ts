@@ -117,7 +117,7 @@ export interface ValidatedLogoutResponse extends LogoutResponse {
   readonly binding: 'redirect' | 'post' | 'simpleSign' | 'soap';
   readonly relayState?: string;
   readonly signature?: MessageSignatureInfo;
-  /** The pending LogoutRequest taken from `pendingRequests`. */
+  /** The pending LogoutRequest taken from `pendingRequests` (signed responses only). */
   readonly pendingRequest?: PendingRequest;
 }
 
@@ -290,6 +290,10 @@ export function parseLogoutResponse(xml: string, limits?: XmlLimits): LogoutResp
  * `inResponseTo`. A non-Success status is **returned**, not thrown: the local session is ended
  * either way, and the status says whether the IdP ended the others (`status.partial`).
  *
+ * Only signed content decides: an unsigned LogoutResponse (accepted on the Redirect binding only
+ * with `allowUnsignedLogout`) takes no pending request and comes back without `signature`; its
+ * Status may then explain a failure but must never be taken as a confirmed logout.
+ *
  * @param input - the message as received, per binding
  * @param options - SP and IdP configuration, `now`, the pending-request store or IDs, policy
  * @returns the validated response with its status and the pending request
@@ -346,9 +350,16 @@ export async function validateLogoutResponse(
   checkIssueInstant(response.issueInstant, now, skewMs, maxAgeMs, 'LogoutResponse');
 
   let pendingRequest: PendingRequest | undefined;
-  if (options.pendingRequests) {
+  if (options.pendingRequests && received.signature === undefined) {
+    // An unsigned LogoutResponse (allowUnsignedLogout) decides nothing: its InResponseTo must be
+    // present, but consumes no pending request (anyone could have sent it), and its Status is
+    // reported without `signature`, so it never confirms a logout.
     const irt = response.inResponseTo;
-    // SAML core §3.2.2: a response to a request carries its ID in InResponseTo.
+    checkInResponseTo(irt, { expected: irt === undefined ? [] : [irt] }, 'The LogoutResponse');
+  } else if (options.pendingRequests) {
+    const irt = response.inResponseTo;
+    // SAML core §3.2.2: a response to a request carries its ID in InResponseTo. Taken only now,
+    // after the signature and every other check passed (a forged response consumes nothing).
     checkInResponseTo(irt, { expected: irt === undefined ? [] : [irt] }, 'The LogoutResponse');
     const pending = await options.pendingRequests.takePendingRequest(irt!);
     if (pending?.kind !== 'logout') {
@@ -421,6 +432,7 @@ const REQUESTER = new Set<string>([
   'XML_UNEXPECTED_ELEMENT',
   'XML_MISSING_ELEMENT',
   'XML_INVALID_VALUE',
+  'XML_DATETIME_INVALID',
   'XML_COMMENT_IN_TEXT',
   'NAMEID_MISSING',
   'DECRYPTION_FAILED',

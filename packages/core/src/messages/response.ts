@@ -5,6 +5,7 @@ import { describeValue, SamlError } from '../errors.js';
 import {
   type AuthnStatementInfo,
   type ConditionsInfo,
+  checkAuthnContext,
   checkBearerConfirmation,
   checkConditions,
   type DecryptFn,
@@ -16,12 +17,14 @@ import {
   type SubjectConfirmationInfo,
 } from '../lib/assertion.js';
 import {
+  assertSignatureMethodUris,
   checkDestination,
   checkInResponseTo,
   checkIssuer,
   checkVersion,
   DEFAULT_CLOCK_SKEW_MS,
   type InResponseToPolicy,
+  isXmlBlank,
 } from '../lib/checks.js';
 import { parseMessageInput } from '../lib/input.js';
 import { assertSuccessStatus } from '../lib/status.js';
@@ -152,7 +155,11 @@ export interface ResponseSignatureInfo {
 export interface ValidatedResponse {
   /** The Response ID. */
   readonly responseId: string;
-  /** The Response InResponseTo, when the response was solicited. */
+  /**
+   * The request this login answers, when it was solicited: read only from signed content (the
+   * bearer SubjectConfirmationData's InResponseTo, else that of a signed Response). Absent for an
+   * unsolicited login, whatever an unsigned Response envelope claims.
+   */
   readonly inResponseTo?: string;
   /** The Response Destination, when present. */
   readonly destination?: string;
@@ -168,8 +175,8 @@ export interface ValidatedResponse {
   readonly userId: string;
   /** The AuthnStatement SessionIndex (needed for Single Logout). */
   readonly sessionIndex?: string;
-  /** The first AuthnStatement, when present. */
-  readonly authn?: AuthnStatementInfo;
+  /** The first AuthnStatement (at least one is required, SAML profiles §4.1.4.2). */
+  readonly authn: AuthnStatementInfo;
   /** Attribute values by Name (values of same-named attributes are concatenated). */
   readonly attributes: Readonly<Record<string, readonly string[]>>;
   /** Every attribute with its Name, NameFormat and FriendlyName, in document order. */
@@ -374,6 +381,7 @@ export async function validateResponse(
 
   // XML-DSig core §3.2; SAML core §5.4: a Signature that is a direct child of the Response
   // covers the Response. verifyElementSignature throws on anything but a valid one by our keys.
+  assertSignatureMethodUris(root);
   const responseSig = await verifyElementSignature(root, verifyOpts);
   if (options.requireResponseSignature && !responseSig) {
     throw new SamlError('SIGNATURE_MISSING', 'The Response is not signed.', {
@@ -383,13 +391,20 @@ export async function validateResponse(
     });
   }
 
+  // Only what a verified signature covers may decide anything. When the Response is unsigned,
+  // its Status, Issuer, Destination and InResponseTo may still cause a refusal below, but never
+  // an acceptance: what is accepted is read from the signed assertion alone.
+  const responseSigned = responseSig !== null;
   // SAML core §3.2.2.2: anything but Success carries no usable assertion.
   assertSuccessStatus(root, 'Response');
   const responseIssuer = checkIssuer(root, idp.entityId, false);
   // Bindings §3.5.5.2: a signed message must carry the Destination it was meant for.
-  const destination = checkDestination(root, acsUrls, responseSig !== null);
+  const destination = checkDestination(root, acsUrls, responseSigned);
   const responseIrt = attr(root, 'InResponseTo');
-  checkInResponseTo(responseIrt, irtPolicy, 'The Response');
+  // SAML core §3.2.2: an InResponseTo that names no outstanding request is refused, signed or
+  // not. Whether the response is solicited at all is decided after the assertion is read, from
+  // signed content only.
+  if (responseIrt !== undefined) checkInResponseTo(responseIrt, irtPolicy, 'The Response');
 
   // SAML profiles §4.1.4.2: one assertion; several (or nested copies) are refused.
   const container = assertSingleAssertion(root);
@@ -424,6 +439,7 @@ export async function validateResponse(
       found: `<${assertion.nodeName}>`,
     });
   }
+  assertSignatureMethodUris(assertion);
   const assertionSig = await verifyElementSignature(assertion, verifyOpts);
   if (!assertionSig && (options.requireAssertionSignature || !responseSig)) {
     throw new SamlError('SIGNATURE_MISSING', 'The assertion is not covered by a signature.', {
@@ -454,18 +470,25 @@ export async function validateResponse(
     responseInResponseTo: responseIrt,
     inResponseTo: irtPolicy,
   });
+  // The request this login answers, from signed content only: the bearer confirmation's
+  // InResponseTo (the assertion is covered by a verified signature), else the Response's when the
+  // Response itself is signed. An unsigned envelope's InResponseTo never makes an assertion
+  // solicited (SAML profiles §4.1.4.2, §4.1.5): whatever it says, an assertion whose signed part
+  // names no request is unsolicited.
+  const signedIrt = subjectConfirmation.inResponseTo ?? (responseSigned ? responseIrt : undefined);
+  checkInResponseTo(signedIrt, irtPolicy, 'The signed assertion');
   const conditions = checkConditions(assertion, sp.entityId, now, skewMs);
   const authn = readAuthnStatement(assertion, now, skewMs);
-  if (options.expectedAuthnContext && options.expectedAuthnContext.length > 0) {
-    const found = authn?.authnContextClassRef;
-    if (found === undefined || !options.expectedAuthnContext.includes(found)) {
-      throw new SamlError('AUTHN_CONTEXT_MISMATCH', 'The user signed in with another method.', {
-        expected: options.expectedAuthnContext.map((c) => describeValue(c)).join(' or '),
-        found: describeValue(found),
-        hint: 'the IdP did not honour the requested authentication context (e.g. MFA); check its policy for this application',
-      });
-    }
+  if (!authn) {
+    // SAML profiles §4.1.4.2: the bearer assertion of a Web SSO response carries at least one
+    // AuthnStatement; an assertion without one says nothing about a login.
+    throw new SamlError('AUTHN_STATEMENT_MISSING', 'The assertion says nothing about a login.', {
+      expected: 'at least one <saml:AuthnStatement> in the assertion (SAML profiles §4.1.4.2)',
+      found: 'an assertion without AuthnStatement',
+      hint: 'an assertion made for another purpose (attribute query, another profile) cannot log a user in; check the IdP configuration for this SP',
+    });
   }
+  if (options.expectedAuthnContext) checkAuthnContext(authn, options.expectedAuthnContext);
   const nameId = await readSubjectNameId(subject, decrypt);
   const attributeList = await readAttributes(assertion, decrypt);
   const attributes: Record<string, string[]> = Object.create(null);
@@ -481,7 +504,8 @@ export async function validateResponse(
     const a =
       attributeList.find((x) => x.name === wanted && x.values.length > 0) ??
       attributeList.find((x) => x.friendlyName === wanted && x.values.length > 0);
-    userId = a?.values.find((v) => v.trim() !== '')?.trim();
+    // The value exactly as signed (xs:string: no trimming); only an empty value does not count.
+    userId = a?.values.find((v) => !isXmlBlank(v));
     if (userId === undefined) {
       throw new SamlError('USER_ID_MISSING', 'The assertion lacks the user id attribute.', {
         expected: `an attribute named ${describeValue(wanted)} with a value`,
@@ -520,15 +544,15 @@ export async function validateResponse(
   let assertionXml: string | undefined;
   return {
     responseId,
-    ...(responseIrt !== undefined ? { inResponseTo: responseIrt } : {}),
+    ...(signedIrt !== undefined ? { inResponseTo: signedIrt } : {}),
     ...(destination !== undefined ? { destination } : {}),
     issuer,
     assertionId,
     assertionIssueInstant,
     ...(nameId ? { nameId } : {}),
     userId,
-    ...(authn?.sessionIndex !== undefined ? { sessionIndex: authn.sessionIndex } : {}),
-    ...(authn ? { authn } : {}),
+    ...(authn.sessionIndex !== undefined ? { sessionIndex: authn.sessionIndex } : {}),
+    authn,
     attributes,
     attributeList,
     conditions,

@@ -2,7 +2,7 @@ import {
   assertHashAllowed,
   type SignatureAlgorithm,
   type SignatureAlgorithmName,
-  signatureAlgorithm,
+  signatureAlgorithmByUri,
 } from '../crypto/algorithms.js';
 import {
   importPrivateKey,
@@ -77,7 +77,8 @@ export async function verifyBytes(
   algorithmUri: string,
   options: VerifyBytesOptions,
 ): Promise<PublicKey> {
-  const alg = signatureAlgorithm(algorithmUri);
+  // The SigAlg of a message: the full URI only (SAML bindings §3.4.4.1), matched exactly.
+  const alg = signatureAlgorithmByUri(algorithmUri);
   assertHashAllowed(alg.hash, alg.uri, options.allowSha1 ?? false);
   const provider = resolveCrypto(options.crypto);
   const candidates = options.keys.filter((k) => k.keyType === alg.keyType);

@@ -5,6 +5,8 @@ import {
   verifyRedirectSignature,
 } from '../bindings/redirect.js';
 import { describeValue, SamlError } from '../errors.js';
+import { checkAuthnContext } from '../lib/assertion.js';
+import { trimXmlSpace } from '../lib/checks.js';
 import { attr, childElements, isElement, NS, parseXml, textOf } from '../lib/xml.js';
 import { validateResponse } from '../messages/response.js';
 import { createSessionId } from '../store/session-id.js';
@@ -53,10 +55,13 @@ async function receive(request: Request): Promise<Received> {
 }
 
 /**
- * Reads, without trusting them, the two values needed to find the right request and IdP:
- * InResponseTo and the Issuer. Every claim is checked afterwards by validateResponse.
+ * Reads, without trusting them, the values needed to choose whose keys verify the Response: the
+ * Issuer, and every InResponseTo it claims (the Response's and, for a plaintext assertion, the
+ * bearer confirmations'). They only narrow what validateResponse may accept; whether the Response
+ * answers a request is decided from signed content alone, and nothing is taken from the store
+ * until the signatures and every check have passed.
  */
-function peek(xml: string): { inResponseTo: string | undefined; issuer: string | undefined } {
+function peek(xml: string): { inResponseTo: string[]; issuer: string | undefined } {
   const root = parseXml(xml).documentElement;
   if (!isElement(root, NS.samlp, 'Response')) {
     throw new SamlError('XML_UNEXPECTED_ELEMENT', 'The message is not a SAML Response.', {
@@ -65,12 +70,25 @@ function peek(xml: string): { inResponseTo: string | undefined; issuer: string |
       hint: 'logout messages go to the SLO endpoint, not the ACS',
     });
   }
+  const assertion = childElements(root, NS.saml, 'Assertion')[0];
   const issuerEl =
     childElements(root, NS.saml, 'Issuer')[0] ??
-    childElements(childElements(root, NS.saml, 'Assertion')[0] ?? root, NS.saml, 'Issuer')[0];
+    childElements(assertion ?? root, NS.saml, 'Issuer')[0];
+  const claimed = new Set<string>();
+  const irt = attr(root, 'InResponseTo');
+  if (irt !== undefined) claimed.add(irt);
+  for (const subject of assertion ? childElements(assertion, NS.saml, 'Subject') : []) {
+    for (const c of childElements(subject, NS.saml, 'SubjectConfirmation')) {
+      for (const d of childElements(c, NS.saml, 'SubjectConfirmationData')) {
+        const v = attr(d, 'InResponseTo');
+        if (v !== undefined) claimed.add(v);
+      }
+    }
+  }
   return {
-    inResponseTo: attr(root, 'InResponseTo'),
-    issuer: issuerEl ? textOf(issuerEl).trim() : undefined,
+    // Never a finish record's ID: an IdP that echoes any ID must not reach one.
+    inResponseTo: [...claimed].filter((v) => !v.startsWith(FINISH_ID_PREFIX)),
+    issuer: issuerEl ? trimXmlSpace(textOf(issuerEl)) : undefined,
   };
 }
 
@@ -108,53 +126,18 @@ interface FinishData {
  */
 export async function receiveResponse(s: Settings, request: Request): Promise<AcsFinishStep> {
   const received = await receive(request);
-  const { inResponseTo, issuer: claimedIssuer } = peek(received.xml);
+  const { inResponseTo: claimed, issuer: claimedIssuer } = peek(received.xml);
 
-  let pending: PendingRequest | undefined;
-  if (inResponseTo !== undefined) {
-    // Take-once: a second Response for the same request finds nothing. A finish record is never
-    // a request (an IdP that echoes any AuthnRequest ID must not reach one).
-    pending = inResponseTo.startsWith(FINISH_ID_PREFIX)
-      ? undefined
-      : await s.store.takePendingRequest(inResponseTo);
-    if (pending?.kind !== 'authn' || pending.data?.finish !== undefined) {
-      throw new SamlError('IN_RESPONSE_TO_MISMATCH', 'The Response answers no pending login.', {
-        expected: 'InResponseTo naming a login this SP started and has not yet completed',
-        found: `InResponseTo ${describeValue(inResponseTo)}`,
-        hint: 'the login expired (requestTtlMs), was already completed (back button, double submit), or was started on a node that does not share this store',
-      });
-    }
-    // RelayState is opaque: it must come back exactly as sent, and is never followed.
-    if (received.relayState !== undefined && received.relayState !== pending.relayState) {
-      throw new SamlError('RELAY_STATE_INVALID', 'The RelayState does not match the login.', {
-        expected: 'the RelayState sent with the AuthnRequest',
-        found: describeValue(received.relayState),
-        hint: 'the IdP must return RelayState unchanged (SAML bindings §3.4.3, §3.5.3)',
-      });
-    }
-  } else if (!s.options.allowUnsolicited) {
-    throw new SamlError(
-      'UNSOLICITED_RESPONSE',
-      'The Response answers no request (IdP-initiated).',
-      {
-        expected: 'a response to a login this SP started',
-        found: 'no InResponseTo',
-        hint: 'start the login at the SP; to accept IdP-initiated logins set allowUnsolicited (gives up the binding between request and response)',
-      },
-    );
-  }
-
-  const choice = await s.directory.forMessage(claimedIssuer, pending?.idpEntityId);
+  const choice = await s.directory.forMessage(claimedIssuer);
   const idpKey = choice.key;
-  const requested = pending?.requestedAuthnContext;
-  // An exact comparison (SAML's default) means the class used must be one requested; for
-  // minimum/better/maximum the ordering is the IdP's, so the application checks the class itself.
-  const expectedAuthnContext =
-    requested && (requested.comparison ?? 'exact') === 'exact' ? requested.classRefs : undefined;
   const now = s.now();
-  // With a metadata source, a signature by an unknown key triggers one refresh and retry (the
-  // IdP rolled its certificate). Nothing one-time is consumed before the signature checks: the
-  // pending request is already taken, and the replay cache is written last.
+  // Nothing one-time is consumed before the signature checks: validateResponse verifies the
+  // signatures and every condition with the claimed request IDs as the only acceptable ones
+  // (without writing the replay cache); only then is the pending request the *signed* content
+  // names taken (take-once: exactly one winner), and the replay cache written last. A forged
+  // Response naming a real pending login's ID therefore leaves that login intact. With a
+  // metadata source, a signature by an unknown key triggers one refresh and retry (the IdP rolled
+  // its certificate): nothing has been consumed, so the retry is safe.
   const result = await s.directory.withRollover(choice, async (idp) => {
     if (received.redirect?.signature) {
       // A signed query must verify too (SAML bindings §3.4.4.1), besides the XML signature.
@@ -169,17 +152,62 @@ export async function receiveResponse(s: Settings, request: Request): Promise<Ac
       idp: { entityId: idp.entityId, signingKeys: idp.signingKeys },
       now,
       clockSkewMs: s.clockSkewMs,
-      inResponseTo: pending ? [pending.id] : [],
+      inResponseTo: claimed,
       allowUnsolicited: s.options.allowUnsolicited ?? false,
       allowSha1: s.options.allowSha1 ?? false,
       ...(s.options.userIdAttribute ? { userIdAttribute: s.options.userIdAttribute } : {}),
-      ...(expectedAuthnContext ? { expectedAuthnContext } : {}),
       decryptionKeys: (s.sp.decryptionKeys ?? []).map((k) => k.privateKey),
       requireEncryption: s.options.requireEncryption ?? false,
-      replayCache: s.store,
       ...(s.crypto ? { crypto: s.crypto } : {}),
     });
   });
+
+  let pending: PendingRequest | undefined;
+  if (result.inResponseTo !== undefined) {
+    // Signed and valid: now take the request it answers (take-once across nodes).
+    pending = await s.store.takePendingRequest(result.inResponseTo);
+    if (pending?.kind !== 'authn' || pending.data?.finish !== undefined) {
+      throw new SamlError('IN_RESPONSE_TO_MISMATCH', 'The Response answers no pending login.', {
+        expected: 'InResponseTo naming a login this SP started and has not yet completed',
+        found: `InResponseTo ${describeValue(result.inResponseTo)}`,
+        hint: 'the login expired (requestTtlMs), was already completed (back button, double submit), or was started on a node that does not share this store',
+      });
+    }
+    // SAML profiles §4.1.4.2/§4.1.4.3: the response must come from the IdP the request went to.
+    if (pending.idpEntityId !== undefined && pending.idpEntityId !== result.issuer) {
+      throw new SamlError(
+        'ISSUER_MISMATCH',
+        'The message comes from another IdP than the request went to.',
+        {
+          expected: `Issuer ${describeValue(pending.idpEntityId)}`,
+          found: describeValue(result.issuer),
+          hint: 'a response from one customer’s IdP cannot complete a login started at another’s',
+        },
+      );
+    }
+    // RelayState is opaque: it must come back exactly as sent, and is never followed.
+    if (received.relayState !== undefined && received.relayState !== pending.relayState) {
+      throw new SamlError('RELAY_STATE_INVALID', 'The RelayState does not match the login.', {
+        expected: 'the RelayState sent with the AuthnRequest',
+        found: describeValue(received.relayState),
+        hint: 'the IdP must return RelayState unchanged (SAML bindings §3.4.3, §3.5.3)',
+      });
+    }
+    const requested = pending.requestedAuthnContext;
+    // An exact comparison (SAML's default) means the class used must be one requested; for
+    // minimum/better/maximum the ordering is the IdP's, so the application checks the class itself.
+    if (requested && (requested.comparison ?? 'exact') === 'exact') {
+      checkAuthnContext(result.authn, requested.classRefs);
+    }
+  }
+  // Replay (SAML profiles §4.1.4.5): written only now, after the signatures and every check.
+  if (!(await s.store.rememberOnce(result.replay.key, result.replay.expiresAt))) {
+    throw new SamlError('REPLAY_DETECTED', 'This assertion was already used.', {
+      expected: 'an assertion seen for the first time',
+      found: `assertion ${describeValue(result.assertionId)} from ${describeValue(result.issuer)}, already accepted`,
+      hint: 'a captured response was posted again (or the browser re-submitted the form); start a new login',
+    });
+  }
 
   const profile: SamlProfile = {
     issuer: result.issuer,

@@ -35,6 +35,7 @@ const BAD_INPUT = new Set<SamlErrorCode>([
   'XML_UNEXPECTED_ELEMENT',
   'XML_MISSING_ELEMENT',
   'XML_INVALID_VALUE',
+  'XML_DATETIME_INVALID',
   'XML_COMMENT_IN_TEXT',
   'MESSAGE_VERSION_UNSUPPORTED',
   'RETURN_TO_UNSAFE',
@@ -59,7 +60,8 @@ const SERVER_SIDE = new Set<SamlErrorCode>([
 
 /**
  * The HTTP status for an error: 400 malformed input, 401 no session, 403 a message or login that
- * was refused, 503 store unreachable, 500 anything else.
+ * was refused (every code in neither set above, e.g. `AUTHN_STATEMENT_MISSING`,
+ * `UNSOLICITED_RESPONSE`), 503 store unreachable, 500 anything else.
  * @internal
  */
 export function statusForError(error: unknown): number {

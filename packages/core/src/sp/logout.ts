@@ -14,6 +14,7 @@ import {
   pickEndpoint,
 } from '../config.js';
 import { isSamlError, SamlError } from '../errors.js';
+import { trimXmlSpace } from '../lib/checks.js';
 import { childElements, NS, parseXml, textOf } from '../lib/xml.js';
 import { createLogoutRequest, validateLogoutRequest } from '../messages/logout-request.js';
 import { createLogoutResponse, validateLogoutResponse } from '../messages/logout-response.js';
@@ -240,7 +241,8 @@ async function peek(
     root = parseXml(decodePostBinding(value)).documentElement;
   }
   const issuerEl = childElements(root, NS.saml, 'Issuer')[0];
-  return { type, issuer: issuerEl ? textOf(issuerEl).trim() : undefined };
+  // Issuer is an entity ID (xs:anyURI): XML white space only is stripped.
+  return { type, issuer: issuerEl ? trimXmlSpace(textOf(issuerEl)) : undefined };
 }
 
 /** Ends every session the LogoutRequest names; returns how many ended and how many failed. */
@@ -320,7 +322,9 @@ export async function handleSlo(
       const res = await s.directory.withRollover(choice, (trusted) =>
         validateLogoutResponse(message, { ...common(trusted), pendingRequests: s.store }),
       );
-      const ok = res.status.success && !res.status.partial;
+      // Only a signed Status confirms the logout: an unsigned one (allowUnsignedLogout) may
+      // report a failure but never a success.
+      const ok = res.signature !== undefined && res.status.success && !res.status.partial;
       if (!ok) {
         s.logger.warn('slo: the IdP reported an incomplete logout', { status: res.status.codes });
       }

@@ -700,3 +700,186 @@ async function signAssertion(unsignedResponse: string): Promise<string> {
   const id = /<saml:Assertion[^>]* ID="([^"]+)"/.exec(unsignedResponse)![1]!;
   return signXml(unsignedResponse, { key: idp.privateKey, id });
 }
+
+describe('only signed content decides (an unsigned Response envelope around a signed assertion)', () => {
+  // The assertion is signed; the Response around it is not, so an attacker may edit it freely.
+  const idpInitiated = () =>
+    buildResponse(base({ sign: 'assertion', subjectConfirmation: { inResponseTo: null } }));
+
+  it('an IdP-initiated assertion wrapped in an envelope naming the pending request is UNSOLICITED_RESPONSE', async () => {
+    const xml = await idpInitiated();
+    // The envelope claims to answer REQ (the victim's or attacker's pending login) …
+    expect(xml).toMatch(/<samlp:Response[^>]* InResponseTo="_request-1"/);
+    // … but the signed part names no request: unsolicited, whatever the envelope says.
+    await refused(xml, 'UNSOLICITED_RESPONSE');
+  });
+
+  it('with allowUnsolicited it is accepted as unsolicited: inResponseTo is absent', async () => {
+    const r = await validateResponse(await idpInitiated(), options({ allowUnsolicited: true }));
+    expect(r.inResponseTo).toBeUndefined();
+    expect(r.subjectConfirmation.inResponseTo).toBeUndefined();
+  });
+
+  it('a signed Response binds an assertion whose confirmation names no request', async () => {
+    const xml = await buildResponse(
+      base({ sign: 'response', subjectConfirmation: { inResponseTo: null } }),
+    );
+    const r = await validateResponse(xml, options());
+    expect(r.inResponseTo).toBe(REQ);
+  });
+
+  it('the signed confirmation binds the login even when the envelope names no request', async () => {
+    const xml = editXml(await buildResponse(base({ sign: 'assertion' })), (doc) =>
+      doc.documentElement.removeAttribute('InResponseTo'),
+    );
+    const r = await validateResponse(xml, options());
+    expect(r.inResponseTo).toBe(REQ);
+  });
+
+  it('an unsigned envelope may still cause a refusal: another InResponseTo, Destination, Issuer or Status', async () => {
+    const signed = await buildResponse(base({ sign: 'assertion' }));
+    const edit = (f: (root: Element) => void) => editXml(signed, (doc) => f(doc.documentElement));
+    await refused(
+      edit((r) => r.setAttribute('InResponseTo', '_other')),
+      'IN_RESPONSE_TO_MISMATCH',
+      { inResponseTo: [REQ, '_other'] },
+    );
+    await refused(
+      edit((r) => r.setAttribute('InResponseTo', '_unknown')),
+      'IN_RESPONSE_TO_MISMATCH',
+    );
+    await refused(
+      edit((r) => r.setAttribute('Destination', 'https://evil.example/acs')),
+      'DESTINATION_MISMATCH',
+    );
+    await refused(
+      edit((r) => {
+        first(r.ownerDocument, SAML, 'Issuer').textContent = 'https://evil.example/idp';
+      }),
+      'ISSUER_MISMATCH',
+    );
+    await refused(
+      edit((r) =>
+        first(r.ownerDocument, SAMLP, 'StatusCode').setAttribute(
+          'Value',
+          'urn:oasis:names:tc:SAML:2.0:status:Responder',
+        ),
+      ),
+      'STATUS_NOT_SUCCESS',
+    );
+  });
+
+  it('an unsigned envelope naming a request cannot turn a confirmation for another request into this one', async () => {
+    const xml = await buildResponse(
+      base({ sign: 'assertion', subjectConfirmation: { inResponseTo: '_request-other' } }),
+    );
+    await refused(xml, 'IN_RESPONSE_TO_MISMATCH', { inResponseTo: [REQ, '_request-other'] });
+  });
+});
+
+describe('the Web SSO profile', () => {
+  it('an assertion without AuthnStatement is no login (AUTHN_STATEMENT_MISSING)', async () => {
+    const keys: string[] = [];
+    const cache = {
+      rememberOnce: async (key: string) => {
+        keys.push(key);
+        return true;
+      },
+    };
+    await refused(
+      await buildResponse(base({ omitAuthnStatement: true })),
+      'AUTHN_STATEMENT_MISSING',
+      { replayCache: cache },
+    );
+    await refused(
+      await buildResponse(base({ omitAuthnStatement: true, sign: 'response' })),
+      'AUTHN_STATEMENT_MISSING',
+    );
+    expect(keys).toEqual([]);
+  });
+});
+
+describe('lookups keyed by message values are own-property only', () => {
+  const NAMES = ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf'];
+  const SHORT = ['rsa-sha256', 'rsa-sha1', 'ecdsa-sha256', 'sha256', 'sha1'];
+
+  async function code(xml: string, opts: Partial<ValidateResponseOptions> = {}): Promise<string> {
+    try {
+      await validateResponse(xml, options(opts));
+    } catch (err) {
+      if (isSamlError(err)) return err.code;
+      throw err;
+    }
+    return 'ACCEPTED';
+  }
+
+  it.each([...NAMES, ...SHORT])(
+    'SignatureMethod %s is SIGNATURE_ALGORITHM_UNSUPPORTED',
+    async (v) => {
+      for (const sign of ['assertion', 'response'] as const) {
+        const xml = editXml(await buildResponse(base({ sign })), (doc) =>
+          first(doc, DS, 'SignatureMethod').setAttribute('Algorithm', v),
+        );
+        expect(await code(xml)).toBe('SIGNATURE_ALGORITHM_UNSUPPORTED');
+      }
+    },
+  );
+
+  it.each([...NAMES, ...SHORT])('DigestMethod %s is SIGNATURE_ALGORITHM_UNSUPPORTED', async (v) => {
+    const xml = editXml(await buildResponse(base()), (doc) =>
+      first(doc, DS, 'DigestMethod').setAttribute('Algorithm', v),
+    );
+    expect(await code(xml)).toBe('SIGNATURE_ALGORITHM_UNSUPPORTED');
+  });
+
+  it.each(NAMES)('EncryptionMethod %s is ENCRYPTION_ALGORITHM_UNSUPPORTED', async (v) => {
+    const encrypted = await buildResponse(base({ encrypt: encryptAssertionTo(spKeys.publicKey) }));
+    for (const which of [0, 1]) {
+      const xml = editXml(encrypted, (doc) => {
+        const methods = doc.getElementsByTagNameNS(
+          'http://www.w3.org/2001/04/xmlenc#',
+          'EncryptionMethod',
+        );
+        methods[which]!.setAttribute('Algorithm', v);
+      });
+      expect(await code(xml, { decryptionKeys: [spKeys.privateKey] })).toBe(
+        'ENCRYPTION_ALGORITHM_UNSUPPORTED',
+      );
+    }
+  });
+
+  it.each(NAMES)('StatusCode %s is STATUS_NOT_SUCCESS', async (v) => {
+    const xml = await buildResponse(base({ status: { code: v } }));
+    expect(await code(xml)).toBe('STATUS_NOT_SUCCESS');
+  });
+
+  it.each(NAMES)('NameID Format %s comes back as given', async (v) => {
+    const r = await validateResponse(
+      await buildResponse(base({ nameId: { value: 'alice@example.com', format: v } })),
+      options(),
+    );
+    expect(r.nameId?.format).toBe(v);
+  });
+
+  it.each(NAMES)('an attribute named %s is an ordinary attribute', async (v) => {
+    const xml = await buildResponse(
+      base({
+        attributes: [
+          { name: v, values: ['a', 'b'] },
+          { name: 'mail', values: ['alice@example.com'] },
+        ],
+      }),
+    );
+    const r = await validateResponse(xml, options());
+    expect(Object.hasOwn(r.attributes, v)).toBe(true);
+    expect(r.attributes[v]).toEqual(['a', 'b']);
+    expect(Object.keys(r.attributes).sort()).toEqual([v, 'mail'].sort());
+    expect(Object.getPrototypeOf(r.attributes)).toBeNull();
+    const byName = await validateResponse(xml, options({ userIdAttribute: v }));
+    expect(byName.userId).toBe('a');
+  });
+
+  it.each(NAMES)('userIdAttribute %s that the assertion lacks is USER_ID_MISSING', async (v) => {
+    expect(await code(await buildResponse(base()), { userIdAttribute: v })).toBe('USER_ID_MISSING');
+  });
+});
