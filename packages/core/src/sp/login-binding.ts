@@ -1,7 +1,7 @@
 import { resolveCrypto } from '../crypto/provider.js';
 import { toBase64, utf8 } from '../lib/bytes.js';
 import { createSessionId } from '../store/session-id.js';
-import { type CookieSettings, readCookies, serializeCookie } from './cookie.js';
+import { type CookieSettings, readOneCookie, serializeCookie } from './cookie.js';
 import type { Settings } from './settings.js';
 
 /**
@@ -61,11 +61,11 @@ export function loginCookieSettings(s: Settings): CookieSettings {
 /** The nonces the request's login cookie holds (well-formed ones only), newest first. */
 function readNonces(s: Settings, request: Request): string[] {
   const out: string[] = [];
-  const name = loginCookieSettings(s).name;
-  for (const value of readCookies(request.headers.get('cookie'), name)) {
-    for (const nonce of value.split('.')) {
-      if (TOKEN.test(nonce) && !out.includes(nonce)) out.push(nonce);
-    }
+  // Several login cookies (one planted for a parent domain by another host) are not merged:
+  // none is used, so a planted nonce can never finish a login here.
+  const value = readOneCookie(s.logger, request, loginCookieSettings(s).name);
+  for (const nonce of value?.split('.') ?? []) {
+    if (TOKEN.test(nonce) && !out.includes(nonce)) out.push(nonce);
   }
   return out;
 }

@@ -47,8 +47,8 @@ describe('login CSRF: the finish step checks the browser that started the login'
     const set = login.headers.getSetCookie();
     expect(set).toHaveLength(1);
     const attrs = set[0]!.split('; ');
-    expect(attrs[0]).toMatch(/^samlkit_session_login=[A-Za-z0-9_-]{43}$/);
-    for (const a of ['Path=/saml', 'Max-Age=900', 'HttpOnly', 'Secure', 'SameSite=Lax']) {
+    expect(attrs[0]).toMatch(/^__Host-samlkit_session_login=[A-Za-z0-9_-]{43}$/);
+    for (const a of ['Path=/', 'Max-Age=900', 'HttpOnly', 'Secure', 'SameSite=Lax']) {
       expect(attrs).toContain(a);
     }
     const { request, relayState } = await s.idp.readAuthnRequest(login.headers.get('location')!);
@@ -60,7 +60,9 @@ describe('login CSRF: the finish step checks the browser that started the login'
     expect(finish.headers.get('location')).toBe('/account');
     expect(sessionCookie(finish)).toBeDefined();
     expect(
-      finish.headers.getSetCookie().some((c) => /^samlkit_session_login=;.*Max-Age=0/.test(c)),
+      finish.headers
+        .getSetCookie()
+        .some((c) => /^__Host-samlkit_session_login=;.*Max-Age=0/.test(c)),
     ).toBe(true);
   });
 
@@ -79,7 +81,7 @@ describe('login CSRF: the finish step checks the browser that started the login'
     expect(second.headers.get('location')).toBe('/two');
     const left = second.headers
       .getSetCookie()
-      .find((c) => c.startsWith('samlkit_session_login='))!
+      .find((c) => c.startsWith('__Host-samlkit_session_login='))!
       .split(';')[0]!;
     expect(left.split('=')[1]!.split('.')).toHaveLength(1);
     const first = await deliverLogin(
