@@ -419,6 +419,18 @@ describe('public origin and configuration', () => {
       idps: idp.config,
     });
     expect(local.sessionCookie('abc')).not.toContain('Secure');
+    expect(local.sessionCookie('abc')).toMatch(/^samlkit_session=abc;/);
+    // Cookie prefixes whose rules the settings break are refused when the SP is created.
+    await expect(
+      setup({ cookie: { name: '__Host-app', domain: 'sp.test' } }),
+    ).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: /remove cookie\.domain/ });
+    expect(() =>
+      createServiceProvider({
+        sp: spConfig(spKeys, 'http://localhost:3000'),
+        idps: idp.config,
+        cookie: { name: '__Secure-app' },
+      }),
+    ).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
     const secure = createServiceProvider({ sp: spConfig(spKeys), idps: idp.config });
     expect(secure.sessionCookie('abc')).toBe(
       '__Host-samlkit_session=abc; Path=/; HttpOnly; Secure; SameSite=Lax',
