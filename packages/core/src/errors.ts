@@ -75,6 +75,7 @@ export const SAML_ERROR_CODES = [
   'RETURN_TO_UNSAFE',
   'LOGIN_REFUSED',
   'LOGIN_BINDING_MISMATCH',
+  'COOKIE_DUPLICATE',
 ] as const;
 
 /** A stable, documented samlkit error code. See `docs/errors.md` for causes and remedies. */

@@ -150,7 +150,9 @@ describe('express-session as the session library', () => {
     const acs = await signIn(url, jar, '?returnTo=/me');
     expect(acs.status).toBe(303);
     expect(acs.headers.get('location')).toBe('/me');
-    expect(acs.headers.getSetCookie().some((c) => c.startsWith('samlkit_session='))).toBe(false);
+    expect(acs.headers.getSetCookie().some((c) => c.startsWith('__Host-samlkit_session='))).toBe(
+      false,
+    );
     expect(jar.cookies.has('connect.sid')).toBe(true);
     const me = await fetch(`${url}/me`, { headers: { cookie: jar.header() } });
     expect(me.status).toBe(200);
@@ -160,7 +162,7 @@ describe('express-session as the session library', () => {
     // A samlkit cookie the browser sends is ignored: the ID comes from express-session only.
     const forged = await fetch(`${url}/me`, {
       redirect: 'manual',
-      headers: { cookie: `samlkit_session=${body.id}`, accept: 'application/json' },
+      headers: { cookie: `__Host-samlkit_session=${body.id}`, accept: 'application/json' },
     });
     expect(forged.status).toBe(401);
 

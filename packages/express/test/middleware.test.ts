@@ -68,7 +68,7 @@ describe('@samlkit/express', () => {
       res.json({ user: req.samlSession?.nameId ?? null });
     });
     const url = await serve(app);
-    const me = await fetch(url, { headers: { cookie: `samlkit_session=${id}` } });
+    const me = await fetch(url, { headers: { cookie: `__Host-samlkit_session=${id}` } });
     expect(await me.json()).toEqual({ user: 'alice@example.com' });
     expect(await (await fetch(url)).json()).toEqual({ user: null });
   });
@@ -91,7 +91,7 @@ describe('@samlkit/express', () => {
       res.send('ran');
     });
     const url = await serve(app);
-    const cookie = `samlkit_session=${createSessionId()}`;
+    const cookie = `__Host-samlkit_session=${createSessionId()}`;
     for (const path of ['/load', '/require']) {
       const res = await fetch(`${url}${path}`, {
         headers: { cookie, accept: 'application/json' },

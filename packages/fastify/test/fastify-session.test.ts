@@ -203,12 +203,12 @@ describe('@fastify/session keeps the samlkit session ID', () => {
     expect(kept?.samlSessionId).toBe(body.id);
 
     // samlkit never set its own session cookie (only its short-lived login cookie) …
-    expect(jar.everSet.has('samlkit_session')).toBe(false);
-    expect(jar.cookies.has('samlkit_session_login')).toBe(false); // used, then cleared
+    expect(jar.everSet.has('__Host-samlkit_session')).toBe(false);
+    expect(jar.cookies.has('__Host-samlkit_session_login')).toBe(false); // used, then cleared
     // … and one sent by the browser means nothing: the ID comes from @fastify/session only.
     const forged = await fetch(`${url}/me`, {
       redirect: 'manual',
-      headers: { cookie: `samlkit_session=${body.id}` },
+      headers: { cookie: `__Host-samlkit_session=${body.id}` },
     });
     expect(forged.status).toBe(302);
     expect(forged.headers.get('location')).toBe('/saml/login?returnTo=%2Fme');

@@ -57,7 +57,7 @@ describe('createSamlHandlers', () => {
     const res = await saml.protect(async () => new Response('ok'))(
       new Request(`${BASE}/private`, {
         headers: {
-          cookie: 'samlkit_session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
+          cookie: '__Host-samlkit_session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
           accept: 'application/json',
         },
       }),

@@ -62,7 +62,7 @@ async function signedInStore(): Promise<{ store: MemoryStore; cookie: string }> 
     createdAt: now,
     expiresAt: now + 60_000,
   });
-  return { store, cookie: `samlkit_session=${id}` };
+  return { store, cookie: `__Host-samlkit_session=${id}` };
 }
 
 describe('@samlkit/koa', () => {
@@ -97,7 +97,7 @@ describe('@samlkit/koa', () => {
       ctx.body = 'should not run';
     });
     const url = await serve(app);
-    const cookie = `samlkit_session=${createSessionId()}`;
+    const cookie = `__Host-samlkit_session=${createSessionId()}`;
     for (const path of ['/', '/protected']) {
       const res = await fetch(`${url}${path}`, {
         headers: { cookie, accept: 'application/json' },

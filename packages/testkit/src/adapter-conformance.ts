@@ -54,6 +54,10 @@ export interface AdapterConformanceOptions {
 /** The public base URL the SP is configured with (the app actually listens on 127.0.0.1). */
 export const CONFORMANCE_SP_BASE = 'https://sp.test';
 
+/** samlkit's default cookie names on an https base URL. */
+const SESSION_COOKIE = '__Host-samlkit_session';
+const LOGIN_COOKIE = '__Host-samlkit_session_login';
+
 class AdapterConformanceError extends Error {
   constructor(what: string, expected: unknown, found: unknown) {
     super(`${what}: expected ${String(expected)}, found ${String(found)}`);
@@ -339,11 +343,13 @@ export function adapterConformanceCases(): AdapterConformanceCase[] {
           '/app/protected?a=1',
           location(res),
         );
-        const cookie = res.headers.getSetCookie().find((c) => c.startsWith('samlkit_session='));
+        const cookie = res.headers
+          .getSetCookie()
+          .find((c) => c.startsWith('__Host-samlkit_session='));
         check(
           cookie !== undefined,
           'session Set-Cookie',
-          'samlkit_session=…',
+          '__Host-samlkit_session=…',
           res.headers.getSetCookie().join(' | '),
         );
         for (const attr of ['HttpOnly', 'Secure', 'SameSite=Lax', 'Path=/']) {
@@ -385,9 +391,9 @@ export function adapterConformanceCases(): AdapterConformanceCase[] {
 
   add('the session ID is rotated at every login (no fixation)', (h) =>
     withApp(h, {}, async (env) => {
-      env.browser.jar.set('samlkit_session', 'attacker-chosen-value-0123456789');
+      env.browser.jar.set('__Host-samlkit_session', 'attacker-chosen-value-0123456789');
       await login(env, env.browser, '', { nameId: 'alice@example.com' });
-      const first = env.browser.jar.get('samlkit_session');
+      const first = env.browser.jar.get('__Host-samlkit_session');
       check(
         first !== 'attacker-chosen-value-0123456789',
         'session ID after login',
@@ -395,7 +401,7 @@ export function adapterConformanceCases(): AdapterConformanceCase[] {
         first,
       );
       await login(env, env.browser, '', { nameId: 'carol@example.com' });
-      const second = env.browser.jar.get('samlkit_session');
+      const second = env.browser.jar.get('__Host-samlkit_session');
       check(second !== first, 'session ID after a login as another user', 'a fresh ID', second);
       const session = await protectedJson(env.browser);
       check(
@@ -462,7 +468,7 @@ export function adapterConformanceCases(): AdapterConformanceCase[] {
         sessionIndex: 'idx-1',
       });
       const before = await protectedJson(env.browser);
-      const id = env.browser.jar.get('samlkit_session');
+      const id = env.browser.jar.get('__Host-samlkit_session');
       const start = await env.browser.send(
         'GET',
         '/saml/login?forceAuthn=true&returnTo=/app/protected',
@@ -479,10 +485,10 @@ export function adapterConformanceCases(): AdapterConformanceCase[] {
       const res = await followFinish(env.browser, acs);
       check(res.status === 303, 'step-up ACS status', 303, res.status);
       check(
-        env.browser.jar.get('samlkit_session') === id,
+        env.browser.jar.get('__Host-samlkit_session') === id,
         'session ID after step-up',
         id,
-        env.browser.jar.get('samlkit_session'),
+        env.browser.jar.get('__Host-samlkit_session'),
       );
       const after = await protectedJson(env.browser);
       check(
@@ -538,9 +544,9 @@ export function adapterConformanceCases(): AdapterConformanceCase[] {
       const attacker = env.newBrowser();
       const start = await attacker.send('GET', '/saml/login?returnTo=/app/protected');
       check(
-        attacker.jar.has('samlkit_session_login'),
+        attacker.jar.has('__Host-samlkit_session_login'),
         'login cookie after starting a login',
-        'samlkit_session_login',
+        '__Host-samlkit_session_login',
         [...attacker.jar.keys()].join(', '),
       );
       const { request, relayState } = await env.idp.readAuthnRequest(location(start));
@@ -551,7 +557,7 @@ export function adapterConformanceCases(): AdapterConformanceCase[] {
       const acs = await victim.deliver(delivery, false);
       check(acs.status === 303, 'ACS status (the Response itself is valid)', 303, acs.status);
       check(
-        !acs.headers.getSetCookie().some((c) => c.startsWith('samlkit_session=')),
+        !acs.headers.getSetCookie().some((c) => c.startsWith('__Host-samlkit_session=')),
         'session cookie from the ACS POST',
         'none (the session is created at the finish step)',
         acs.headers.getSetCookie().join(' | '),
@@ -566,10 +572,10 @@ export function adapterConformanceCases(): AdapterConformanceCase[] {
         html.slice(0, 300),
       );
       check(
-        !victim.jar.has('samlkit_session'),
+        !victim.jar.has('__Host-samlkit_session'),
         'victim session cookie',
         'none',
-        victim.jar.get('samlkit_session'),
+        victim.jar.get('__Host-samlkit_session'),
       );
       // Two logins started in one browser (two tabs) both finish, in either order.
       const tabs = env.newBrowser();
@@ -662,10 +668,10 @@ export function adapterConformanceCases(): AdapterConformanceCase[] {
         const to = location(res);
         check(to.startsWith('https://idp.test/slo?'), 'logout Location', 'the IdP SLO URL', to);
         check(
-          !env.browser.jar.has('samlkit_session'),
+          !env.browser.jar.has('__Host-samlkit_session'),
           'session cookie after logout',
           'cleared',
-          env.browser.jar.get('samlkit_session'),
+          env.browser.jar.get('__Host-samlkit_session'),
         );
         const { request, relayState, signed } = await env.idp.readLogoutRequest(to);
         check(signed, 'LogoutRequest signature', 'present', 'absent');
@@ -874,10 +880,10 @@ export function adapterConformanceCases(): AdapterConformanceCase[] {
           html.slice(0, 400),
         );
         check(
-          !env.browser.jar.has('samlkit_session'),
+          !env.browser.jar.has('__Host-samlkit_session'),
           'session cookie after a refused login',
           'none',
-          env.browser.jar.get('samlkit_session'),
+          env.browser.jar.get('__Host-samlkit_session'),
         );
         const other = env.newBrowser();
         const ok = await followFinish(
@@ -885,7 +891,12 @@ export function adapterConformanceCases(): AdapterConformanceCase[] {
           await login(env, other, '', { nameId: 'alice@example.com' }),
         );
         check(ok.status === 303, 'another user signs in', 303, ok.status);
-        check(other.jar.has('samlkit_session'), 'session cookie of the other user', 'set', 'none');
+        check(
+          other.jar.has('__Host-samlkit_session'),
+          'session cookie of the other user',
+          'set',
+          'none',
+        );
       },
     ),
   );
@@ -935,6 +946,125 @@ export function adapterConformanceCases(): AdapterConformanceCase[] {
         to,
       );
     }),
+  );
+
+  add(
+    'several cookies of one samlkit name are refused: none is used, and it is logged (cookie tossing)',
+    (h) =>
+      withApp(h, {}, async (env) => {
+        // A sibling subdomain can plant cookies for the parent domain; the browser then sends two
+        // cookies of one name. Neither may win: not "the first that names a live session", and no
+        // merging of login nonces.
+        const victim = env.browser;
+        await login(env, victim, '?returnTo=/app/protected', { nameId: 'alice@example.com' });
+        const own = victim.jar.get(SESSION_COOKIE);
+        check(own !== undefined, 'victim session cookie', 'set', 'none');
+        const attacker = env.newBrowser();
+        await login(env, attacker, '?returnTo=/app/protected', { nameId: 'mallory@example.com' });
+        const planted = attacker.jar.get(SESSION_COOKIE)!;
+        for (const cookie of [
+          `${SESSION_COOKIE}=${planted}; ${SESSION_COOKIE}=${own}`,
+          `${SESSION_COOKIE}=${own}; ${SESSION_COOKIE}=${planted}`,
+        ]) {
+          const res = await victim.send('GET', '/app/protected', {
+            cookies: false,
+            headers: { cookie },
+          });
+          check(
+            res.status !== 200,
+            'GET /app/protected with two session cookies',
+            'no session (a redirect to login)',
+            `${res.status} ${res.status === 200 ? await res.text() : ''}`,
+          );
+        }
+        check(
+          env.logs.some((l) => l.details?.code === 'COOKIE_DUPLICATE'),
+          'log entry for the duplicate cookies',
+          'a warning with code COOKIE_DUPLICATE',
+          env.logs.map((l) => l.details?.code ?? l.message).join(', '),
+        );
+
+        // Login nonces: the attacker's planted login cookie must not let the attacker's Response
+        // finish in the victim's browser (login CSRF through cookie tossing).
+        const mallory = env.newBrowser();
+        const start = await mallory.send('GET', '/saml/login?returnTo=/app/protected');
+        const read = await env.idp.readAuthnRequest(location(start));
+        const delivery = await env.idp.answerLogin(read.request, read.relayState, {
+          nameId: 'mallory@example.com',
+        });
+        const tab = env.newBrowser();
+        await tab.send('GET', '/saml/login?returnTo=/app/public');
+        const acs = await tab.deliver(delivery, false);
+        const to = location(acs);
+        const res = await tab.send('GET', to, {
+          cookies: false,
+          headers: {
+            cookie: `${LOGIN_COOKIE}=${mallory.jar.get(LOGIN_COOKIE)}; ${LOGIN_COOKIE}=${tab.jar.get(LOGIN_COOKIE)}`,
+          },
+        });
+        check(res.status === 403, 'finish with two login cookies', 403, res.status);
+        const html = await res.text();
+        check(
+          html.includes('LOGIN_BINDING_MISMATCH'),
+          'error page code',
+          'LOGIN_BINDING_MISMATCH',
+          html.slice(0, 300),
+        );
+        check(
+          !res.headers.getSetCookie().some((c) => c.startsWith(`${SESSION_COOKIE}=`)),
+          'session cookie after the finish with two login cookies',
+          'none',
+          res.headers.getSetCookie().join(' | '),
+        );
+      }),
+  );
+
+  add(
+    'a finish URL opened in another browser is refused and leaves the login to its own browser',
+    (h) =>
+      withApp(h, {}, async (env) => {
+        const owner = env.browser;
+        const start = await owner.send('GET', '/saml/login?returnTo=/app/protected');
+        const { request, relayState } = await env.idp.readAuthnRequest(location(start));
+        const acs = await owner.deliver(await env.idp.answerLogin(request, relayState), false);
+        const finishUrl = location(acs);
+        const code = /[?&]finish=([^&]+)/.exec(finishUrl)?.[1] ?? '';
+        check(code !== '', 'finish URL', '<acs>?finish=<code>', finishUrl);
+        // Someone who sees the finish URL (a proxy log, a shared screen) opens it: with no cookie,
+        // and with a login of their own in progress.
+        const stranger = env.newBrowser();
+        const other = env.newBrowser();
+        await other.send('GET', '/saml/login');
+        for (const [who, browser] of [
+          ['a browser without login cookie', stranger],
+          ['a browser with its own login cookie', other],
+        ] as const) {
+          const res = await browser.send('GET', finishUrl);
+          check(res.status === 403, `finish status in ${who}`, 403, res.status);
+          check(
+            !browser.jar.has(SESSION_COOKIE),
+            `session cookie in ${who}`,
+            'none',
+            browser.jar.get(SESSION_COOKIE),
+          );
+        }
+        const res = await owner.send('GET', finishUrl);
+        check(
+          res.status === 303,
+          'finish status in the browser that started the login',
+          303,
+          res.status,
+        );
+        check(
+          location(res) === '/app/protected',
+          'finish Location',
+          '/app/protected',
+          location(res),
+        );
+        check(owner.jar.has(SESSION_COOKIE), 'session cookie of the owner', 'set', 'none');
+        const logged = JSON.stringify(env.logs);
+        check(!logged.includes(code), 'logs', 'no finish code', 'the finish code');
+      }),
   );
 
   return cases;

@@ -77,6 +77,12 @@ export interface ResolveArtifactOptions {
   /** Give up on the IdP after this many milliseconds. Default 10000. */
   readonly timeoutMs?: number;
   readonly signal?: AbortSignal;
+  /**
+   * **Development only.** Allow a plain-http ArtifactResolutionService. The artifact and the
+   * Response it stands for (the user's assertion) then travel in clear, and anyone on the path can
+   * answer in the IdP's name. Never set it in production.
+   */
+  readonly allowInsecureHttpForDevelopment?: boolean;
   /** Signature algorithm of the ArtifactResolve (default by key type, SHA-256). */
   readonly signatureAlgorithm?: SignatureAlgorithmName;
   /**
@@ -309,6 +315,9 @@ export async function resolveArtifact(
     ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.limits ? { limits: options.limits } : {}),
+    ...(options.allowInsecureHttpForDevelopment === true
+      ? { allowInsecureHttpForDevelopment: true }
+      : {}),
   });
 
   if (!isElement(message, NS.samlp, 'ArtifactResponse')) {

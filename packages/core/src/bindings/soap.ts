@@ -1,5 +1,5 @@
 import { describeValue, SamlError } from '../errors.js';
-import { concatBytes } from '../lib/bytes.js';
+import { fetchOutbound, type OutboundFetch } from '../lib/outbound.js';
 import {
   childElements,
   DEFAULT_XML_LIMITS,
@@ -41,6 +41,11 @@ export interface PostSoapOptions {
   readonly limits?: XmlLimits;
   /** Extra request headers (for example an Authorization header some IdPs require). */
   readonly headers?: Readonly<Record<string, string>>;
+  /**
+   * **Development only.** Allow a plain-http endpoint. Anyone on the network path can then read
+   * the message and forge the answer. Never set it in production.
+   */
+  readonly allowInsecureHttpForDevelopment?: boolean;
 }
 
 /** Options of {@link createSoapFault}. */
@@ -196,36 +201,6 @@ export function parseSoapEnvelope(xml: string, limits?: XmlLimits): ParsedSoapEn
   return { document, message: children[0]! };
 }
 
-async function readCapped(response: Response, maxBytes: number, url: string): Promise<string> {
-  const declared = Number(response.headers.get('content-length'));
-  const tooLarge = (found: string) =>
-    new SamlError('XML_TOO_LARGE', 'The SOAP answer is larger than the XML size limit.', {
-      expected: `at most ${maxBytes} bytes`,
-      found,
-      hint: 'raise limits.maxSize only if this peer legitimately sends messages this large',
-      url,
-    });
-  if (Number.isFinite(declared) && declared > maxBytes) {
-    await response.body?.cancel();
-    throw tooLarge(`Content-Length ${declared}`);
-  }
-  if (!response.body) return '';
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.length;
-    if (total > maxBytes) {
-      await reader.cancel();
-      throw tooLarge(`more than ${maxBytes} bytes`);
-    }
-    chunks.push(value);
-  }
-  return new TextDecoder('utf-8', { fatal: false }).decode(concatBytes(...chunks));
-}
-
 function requestFailed(url: string, summary: string, found: string, cause?: unknown): SamlError {
   return new SamlError('HTTP_REQUEST_FAILED', summary, {
     expected: `an HTTP answer from ${describeValue(url)}`,
@@ -240,15 +215,16 @@ function requestFailed(url: string, summary: string, found: string, cause?: unkn
  * Sends a SAML message to a peer over the SOAP binding (HTTP POST, server to server) and returns
  * the SAML message of its answer. Used for ArtifactResolve and back-channel LogoutRequests.
  *
- * TLS is whatever the runtime's (or the injected) `fetch` does; samlkit adds no transport trust
- * of its own, so the answer's signature is what the caller must check.
+ * The endpoint must be https (plain http only with `allowInsecureHttpForDevelopment`), redirects
+ * are refused, and the answer is capped while it streams. TLS trust is whatever the runtime's
+ * (or the injected) `fetch` does, so the answer's signature is what the caller must check.
  *
  * @param url - the peer endpoint (ArtifactResolutionService or SingleLogoutService with SOAP)
  * @param messageXml - the (signed) SAML message to send
  * @param options - `fetch`, `timeoutMs`, an abort signal, XML limits, extra headers
  * @returns the parsed answer envelope and the message inside it
- * @throws SamlError `HTTP_REQUEST_FAILED` (network error, timeout, a non-2xx status without a
- *   SOAP fault; details `url`, `httpStatus`), `SOAP_FAULT` (details `faultCode`, `faultString`,
+ * @throws SamlError `HTTP_REQUEST_FAILED` (a plain-http endpoint, a redirect, network error,
+ *   timeout, a non-2xx status without a SOAP fault; details `url`, `httpStatus`), `SOAP_FAULT` (details `faultCode`, `faultString`,
  *   `httpStatus`), `BINDING_INVALID`, `XML_TOO_LARGE` (the answer exceeds 4 × `limits.maxSize`
  *   bytes, checked while reading), `XML_*`
  * @example Resolving an artifact (see resolveArtifact, which does all of it)
@@ -272,6 +248,16 @@ export async function postSoapMessage(
   if (parsedUrl.protocol !== 'https:' && parsedUrl.protocol !== 'http:') {
     throw new TypeError('postSoapMessage: url must be an http: or https: URL');
   }
+  // SAML bindings §3.2.3 leaves transport security to TLS; a SOAP message over plain http can be
+  // read and answered by anyone on the path. Refused unless explicitly allowed for development.
+  if (parsedUrl.protocol === 'http:' && options.allowInsecureHttpForDevelopment !== true) {
+    throw new SamlError('HTTP_REQUEST_FAILED', 'The SOAP endpoint is not https.', {
+      expected: 'an https endpoint',
+      found: describeValue(url),
+      hint: 'the peer metadata must publish an https endpoint (allowInsecureHttpForDevelopment allows http, for local development only)',
+      url,
+    });
+  }
   const doFetch = options.fetch ?? (globalThis as { fetch?: typeof fetch }).fetch;
   if (typeof doFetch !== 'function') {
     throw new TypeError('postSoapMessage: no fetch available; pass options.fetch');
@@ -294,7 +280,10 @@ export async function postSoapMessage(
   let status: number;
   let text: string;
   try {
-    const response = await doFetch(url, {
+    // Redirects are not followed (a signed message names its Destination); the answer is read
+    // even on an HTTP error, as a SOAP fault comes with HTTP 500 (SOAP 1.1 §6.2).
+    const response = await fetchOutbound(url, {
+      fetch: doFetch as OutboundFetch,
       method: 'POST',
       headers: {
         ...options.headers,
@@ -304,13 +293,19 @@ export async function postSoapMessage(
       },
       body: createSoapEnvelope(messageXml),
       signal: controller.signal,
-      redirect: 'error',
+      maxBytes,
+      maxRedirects: 0,
+      ...(options.allowInsecureHttpForDevelopment === true
+        ? { allowInsecureHttpForDevelopment: true }
+        : {}),
+      failureCode: 'HTTP_REQUEST_FAILED',
+      what: 'the SOAP answer',
+      readErrorBody: true,
     });
     status = response.status;
-    text = await readCapped(response, maxBytes, url);
+    text = response.text;
   } catch (cause) {
-    if (cause instanceof SamlError) throw cause;
-    if (timedOut) {
+    if (timedOut && !(cause instanceof SamlError && cause.code === 'XML_TOO_LARGE')) {
       throw requestFailed(
         url,
         'The SOAP request timed out.',
@@ -318,14 +313,7 @@ export async function postSoapMessage(
         cause,
       );
     }
-    const reason = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
-    const inner = (cause as { cause?: { code?: unknown } } | undefined)?.cause?.code;
-    throw requestFailed(
-      url,
-      'The SOAP request failed.',
-      `${describeValue(reason)}${typeof inner === 'string' ? ` (${inner})` : ''}`,
-      cause,
-    );
+    throw cause;
   } finally {
     clearTimeout(timer);
     options.signal?.removeEventListener('abort', onOuterAbort);

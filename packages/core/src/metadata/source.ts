@@ -2,6 +2,7 @@ import type { PublicKey } from '../crypto/keys.js';
 import type { CryptoProvider } from '../crypto/provider.js';
 import { describeValue, isSamlError, SamlError } from '../errors.js';
 import { equalBytes } from '../lib/bytes.js';
+import { DEFAULT_MAX_REDIRECTS, fetchOutbound } from '../lib/outbound.js';
 import { DEFAULT_XML_LIMITS, type XmlLimits } from '../lib/xml.js';
 import type { SamlStore } from '../store/types.js';
 import { type ExpiryWarning, findExpiryWarnings } from './expiry.js';
@@ -83,7 +84,11 @@ export interface MetadataRefreshBounds {
 
 /** Options for {@link createMetadataSource}. */
 export interface MetadataSourceOptions {
-  /** The IdP's metadata URL (https; http only for loopback hosts, signed metadata, or with `allowInsecureHttp`). */
+  /**
+   * The IdP's metadata URL: https. Plain http only for a loopback host, for signed metadata
+   * (`verify`), or with `allowInsecureHttpForDevelopment`; a redirect never leads from https to
+   * http.
+   */
   readonly url: string;
   /** The `fetch` to download with (the runtime's global `fetch`, or one with a proxy/agent). */
   readonly fetch: (url: string, init: RequestInit) => Promise<Response>;
@@ -120,10 +125,16 @@ export interface MetadataSourceOptions {
   /** Emit `expiry-warning` events for certificates expiring within this many days (default 30). */
   readonly expiryWarningDays?: number;
   /**
-   * Allow a plain-http metadata URL to a non-loopback host without signature verification.
-   * **Weakens security**: anyone on the network path can then replace the IdP's certificates.
+   * Follow at most this many redirects (default 5). Every hop must be https (a redirect from https
+   * to plain http is refused), unless `allowInsecureHttpForDevelopment` is set.
    */
-  readonly allowInsecureHttp?: boolean;
+  readonly maxRedirects?: number;
+  /**
+   * **Development only.** Allow plain http: a metadata URL to any host without signature
+   * verification, and redirects to http. Anyone on the network path can then replace the IdP's
+   * certificates and log in as anyone. Never set it in production.
+   */
+  readonly allowInsecureHttpForDevelopment?: boolean;
   /** Receives refresh, failure and expiry events. Exceptions it throws are ignored. */
   readonly onEvent?: (event: MetadataEvent) => void;
 }
@@ -255,13 +266,13 @@ export function createMetadataSource(options: MetadataSourceOptions): MetadataSo
   if (
     parsedUrl.protocol === 'http:' &&
     !options.verify &&
-    !options.allowInsecureHttp &&
+    !options.allowInsecureHttpForDevelopment &&
     !isLoopback(parsedUrl.hostname)
   ) {
     throw new SamlError('CONFIG_INVALID', 'The metadata URL uses plain http.', {
       expected: 'an https URL (or signed metadata with verify.keys)',
       found: describeValue(url),
-      hint: 'over http anyone on the path can swap the IdP certificate; use https, or set allowInsecureHttp knowingly',
+      hint: 'over http anyone on the path can swap the IdP certificate; use https (allowInsecureHttpForDevelopment allows http, for local development only)',
     });
   }
 
@@ -278,6 +289,11 @@ export function createMetadataSource(options: MetadataSourceOptions): MetadataSo
   const sleep =
     options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const maxSize = options.limits?.maxSize ?? DEFAULT_XML_LIMITS.maxSize;
+  const maxRedirects = options.maxRedirects ?? DEFAULT_MAX_REDIRECTS;
+  if (!Number.isInteger(maxRedirects) || maxRedirects < 0) {
+    throw new TypeError('createMetadataSource: maxRedirects must be a whole number ≥ 0');
+  }
+  const devHttp = options.allowInsecureHttpForDevelopment === true;
   const store = options.store;
   const valueKey = `metadata:${url}`;
   const lockKey = `lock:metadata:${url}`;
@@ -382,41 +398,32 @@ export function createMetadataSource(options: MetadataSourceOptions): MetadataSo
   };
 
   const download = async (): Promise<string> => {
-    let res: Response;
-    try {
-      res = await options.fetch(url, {
-        method: 'GET',
-        headers: {
-          accept: 'application/samlmetadata+xml, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.1',
-        },
-        redirect: 'follow',
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-    } catch (e) {
-      throw toSamlError(e, url);
-    }
-    if (!res.ok) {
-      await res.body?.cancel().catch(() => {});
+    // One outbound path for every fetch samlkit makes: redirects checked hop by hop (never from
+    // https to http), at most maxRedirects of them, and the body capped while it streams.
+    const res = await fetchOutbound(url, {
+      fetch: options.fetch,
+      method: 'GET',
+      headers: {
+        accept: 'application/samlmetadata+xml, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.1',
+      },
+      signal: AbortSignal.timeout(timeoutMs),
+      // maxSize counts UTF-16 code units, each at most 3 UTF-8 bytes: the byte cap cannot refuse a
+      // document the parser would take, and parseXml applies maxSize exactly afterwards.
+      maxBytes: maxSize * 3,
+      maxRedirects,
+      firstMayBeHttp: parsedUrl.protocol === 'http:',
+      ...(devHttp ? { allowInsecureHttpForDevelopment: true } : {}),
+      failureCode: 'METADATA_FETCH_FAILED',
+      what: 'the metadata',
+    });
+    if (res.status < 200 || res.status >= 300) {
       throw new SamlError('METADATA_FETCH_FAILED', 'The metadata URL answered with an error.', {
         expected: `HTTP 200 from ${url}`,
         found: `HTTP ${res.status} ${res.statusText}`.trim(),
         hint: 'check the URL in the IdP’s admin console; some IdPs need an app or tenant ID in it',
       });
     }
-    const length = Number(res.headers.get('content-length') ?? Number.NaN);
-    if (length > maxSize) {
-      await res.body?.cancel().catch(() => {});
-      throw new SamlError('XML_TOO_LARGE', 'The metadata is larger than the configured limit.', {
-        expected: `at most ${maxSize} characters`,
-        found: `Content-Length ${length}`,
-        hint: 'for a federation aggregate, raise limits.maxSize',
-      });
-    }
-    try {
-      return await res.text();
-    } catch (e) {
-      throw toSamlError(e, url);
-    }
+    return res.text;
   };
 
   const fail = (error: SamlError, reason: MetadataRefreshReason, t: number): IdpMetadata => {

@@ -13,10 +13,12 @@ import { createSessionId } from '../store/session-id.js';
 import type { PendingRequest, SessionRecord } from '../store/types.js';
 import { readForm } from './http.js';
 import {
-  checkLoginBinding,
   FINISH_ID_PREFIX,
   FINISH_TTL_MS,
+  heldNonces,
   isFinishCode,
+  loginCookieSettings,
+  loginCookieWithout,
 } from './login-binding.js';
 import type { Settings } from './settings.js';
 import type { AcsFinishStep, AcsResult, LogoutReason, SamlProfile } from './types.js';
@@ -236,10 +238,13 @@ export async function receiveResponse(s: Settings, request: Request): Promise<Ac
     solicited: pending !== undefined,
     reauthn: pending?.forceAuthn === true || pending?.requestedAuthnContext !== undefined,
   };
+  // A login bound to a browser is parked under a key that includes its nonce's hash: only the
+  // browser holding the nonce can name it, so nobody else who sees the finish URL can spend it.
+  const key = finishKey(code, pending?.browserBindingHash);
   await s.store.putPendingRequest(
-    `${FINISH_ID_PREFIX}${code}`,
+    key,
     {
-      id: `${FINISH_ID_PREFIX}${code}`,
+      id: key,
       kind: 'authn',
       createdAt: now,
       idpEntityId: profile.issuer,
@@ -253,6 +258,13 @@ export async function receiveResponse(s: Settings, request: Request): Promise<Ac
     now + Math.min(FINISH_TTL_MS, s.requestTtlMs),
   );
   return { step: 'finish', redirectTo: `${s.paths.acs}?finish=${code}` };
+}
+
+/** Where the finish record of `code` lives: bound to a nonce hash, or (IdP-initiated) to none. */
+function finishKey(code: string, bindingHash: string | undefined): string {
+  return bindingHash === undefined
+    ? `${FINISH_ID_PREFIX}${code}`
+    : `${FINISH_ID_PREFIX}${code}:${bindingHash}`;
 }
 
 /** The finish code of a finish-step request (`GET <acs>?finish=<code>`), else undefined. @internal */
@@ -285,21 +297,39 @@ export async function finishLogin(
   cookieSession: SessionRecord | undefined,
 ): Promise<AcsResult> {
   if (!isFinishCode(code)) throw bindingMismatch('a malformed finish code');
-  const record = await s.store.takePendingRequest(`${FINISH_ID_PREFIX}${code}`);
+  // Check the nonce and take the code in one atomic step: the record is keyed by the hash of the
+  // nonce of the browser that started the login, and takePendingRequest is take-once. A browser
+  // without that nonce finds nothing and leaves the login intact for its owner.
+  const held = await heldNonces(s, request);
+  let record: PendingRequest | undefined;
+  let matched = -1;
+  for (let i = 0; i < held.hashes.length && !record; i++) {
+    record = await s.store.takePendingRequest(finishKey(code, held.hashes[i]));
+    if (record) matched = i;
+  }
+  // An IdP-initiated login is bound to no browser (nor is one parked by an older version).
+  record ??= await s.store.takePendingRequest(finishKey(code, undefined));
   const finish = record?.data?.finish as FinishData | undefined;
   if (record?.kind !== 'authn' || !finish?.profile) {
-    throw bindingMismatch('an unknown, expired or already used finish code');
+    throw new SamlError('LOGIN_BINDING_MISMATCH', 'The login cannot be finished in this browser.', {
+      expected: `the finish code of a validated login started in this browser (its ${loginCookieSettings(s).name} cookie)`,
+      found:
+        held.nonces.length === 0
+          ? 'an unknown, expired or used finish code, or one for a login started elsewhere (this browser holds no login cookie)'
+          : `an unknown, expired or used finish code, or one for a login started elsewhere (this browser's login cookie holds ${held.nonces.length} other login(s))`,
+      hint: 'a Response for a login started in another browser was delivered here (login CSRF), or the finish link was used twice, or the cookie was lost: blocked cookies, a login started on another host name, more than 8 logins at once, or the 5 minutes to finish elapsed',
+    });
   }
   const cookies: string[] = [];
   if (finish.solicited) {
-    if (record.browserBindingHash === undefined) {
+    if (matched === -1) {
       throw new SamlError('LOGIN_BINDING_MISMATCH', 'The login is bound to no browser.', {
         expected: 'a login started by this version of samlkit (with a browser binding)',
         found: 'a pending login without a binding',
         hint: 'logins in flight during an upgrade must be started again',
       });
     }
-    cookies.push(await checkLoginBinding(s, request, record.browserBindingHash));
+    cookies.push(loginCookieWithout(s, held, matched));
   }
   const profile = finish.profile;
   const now = s.now();

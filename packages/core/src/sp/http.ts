@@ -39,6 +39,8 @@ const BAD_INPUT = new Set<SamlErrorCode>([
   'XML_COMMENT_IN_TEXT',
   'MESSAGE_VERSION_UNSUPPORTED',
   'RETURN_TO_UNSAFE',
+  // Several cookies of one samlkit name (cookie tossing); logged, never thrown by samlkit itself.
+  'COOKIE_DUPLICATE',
   // A login or message naming an IdP this SP does not know.
   'IDP_UNKNOWN',
 ]);

@@ -1,8 +1,7 @@
 import { resolveCrypto } from '../crypto/provider.js';
-import { SamlError } from '../errors.js';
-import { equalBytes, toBase64, utf8 } from '../lib/bytes.js';
+import { toBase64, utf8 } from '../lib/bytes.js';
 import { createSessionId } from '../store/session-id.js';
-import { type CookieSettings, readCookies, serializeCookie } from './cookie.js';
+import { type CookieSettings, readOneCookie, serializeCookie } from './cookie.js';
 import type { Settings } from './settings.js';
 
 /**
@@ -62,11 +61,11 @@ export function loginCookieSettings(s: Settings): CookieSettings {
 /** The nonces the request's login cookie holds (well-formed ones only), newest first. */
 function readNonces(s: Settings, request: Request): string[] {
   const out: string[] = [];
-  const name = loginCookieSettings(s).name;
-  for (const value of readCookies(request.headers.get('cookie'), name)) {
-    for (const nonce of value.split('.')) {
-      if (TOKEN.test(nonce) && !out.includes(nonce)) out.push(nonce);
-    }
+  // Several login cookies (one planted for a parent domain by another host) are not merged:
+  // none is used, so a planted nonce can never finish a login here.
+  const value = readOneCookie(s.logger, request, loginCookieSettings(s).name);
+  for (const nonce of value?.split('.') ?? []) {
+    if (TOKEN.test(nonce) && !out.includes(nonce)) out.push(nonce);
   }
   return out;
 }
@@ -102,38 +101,35 @@ export async function bindLogin(
   };
 }
 
+/** The nonces a request's login cookie holds, each with the hash a login stores for it. */
+export interface HeldNonces {
+  readonly nonces: readonly string[];
+  /** `hashes[i]` is the hash of `nonces[i]`, as {@link bindLogin} stored it. */
+  readonly hashes: readonly string[];
+}
+
 /**
- * Checks that the browser finishing a login holds the nonce whose hash the login stored, comparing
- * every candidate in constant time. Returns the `Set-Cookie` that removes the used nonce (or the
- * whole cookie when it was the last).
- * @throws SamlError `LOGIN_BINDING_MISMATCH`
+ * The nonces of the request's login cookie and their hashes: the finish step looks its record up
+ * under `finish:<code>:<hash>` for each, so only a browser holding the nonce can take (and so
+ * spend) the finish code.
  * @internal
  */
-export async function checkLoginBinding(
-  s: Settings,
-  request: Request,
-  expectedHash: string,
-): Promise<string> {
+export async function heldNonces(s: Settings, request: Request): Promise<HeldNonces> {
   const nonces = readNonces(s, request);
-  const expected = utf8(expectedHash);
-  let match = -1;
-  for (let i = 0; i < nonces.length; i++) {
-    const candidate = utf8(base64url(await sha256(s, nonces[i]!)));
-    if (equalBytes(candidate, expected) && match === -1) match = i;
-  }
-  if (match === -1) {
-    throw new SamlError('LOGIN_BINDING_MISMATCH', 'The login was not started in this browser.', {
-      expected: `the ${loginCookieSettings(s).name} cookie set when this browser started the login`,
-      found:
-        nonces.length === 0
-          ? 'no login cookie'
-          : `a login cookie with ${nonces.length} other login(s)`,
-      hint: 'a Response for a login started elsewhere was delivered to this browser (login CSRF), or the cookie was lost: blocked cookies, a login started on another host name, more than 8 logins at once, or requestTtlMs elapsed',
-    });
-  }
+  const hashes: string[] = [];
+  for (const nonce of nonces) hashes.push(base64url(await sha256(s, nonce)));
+  return { nonces, hashes };
+}
+
+/**
+ * The `Set-Cookie` that removes the nonce of a finished login from the login cookie (or clears
+ * the whole cookie when it was the last).
+ * @internal
+ */
+export function loginCookieWithout(s: Settings, held: HeldNonces, index: number): string {
   return nonceCookie(
     s,
-    nonces.filter((_, i) => i !== match),
+    held.nonces.filter((_, i) => i !== index),
   );
 }
 

@@ -2,7 +2,7 @@ import { isSamlError, SamlError } from '../errors.js';
 import { createSpMetadata } from '../metadata/sp.js';
 import type { SessionRecord } from '../store/types.js';
 import { finishCodeOf, finishLogin, notifyLogout, receiveResponse } from './acs.js';
-import { readCookies, serializeCookie } from './cookie.js';
+import { readOneCookie, serializeCookie } from './cookie.js';
 import {
   defaultErrorResponse,
   methodNotAllowed,
@@ -30,13 +30,13 @@ async function sessionFromCookie(
   request: Request,
 ): Promise<SessionRecord | undefined> {
   const now = s.now();
-  for (const id of readCookies(request.headers.get('cookie'), s.cookie.name)) {
-    // Session IDs are base64url (createSessionId); anything else is not worth a store lookup.
-    if (!/^[A-Za-z0-9_-]{16,128}$/.test(id)) continue;
-    const session = await s.store.getSession(id);
-    if (session && session.expiresAt > now) return session;
-  }
-  return undefined;
+  // One cookie or none: of several cookies of this name (a sibling subdomain's among them, say),
+  // none is trusted — "the first that names a live session" would let a planted one win.
+  const id = readOneCookie(s.logger, request, s.cookie.name);
+  // Session IDs are base64url (createSessionId); anything else is not worth a store lookup.
+  if (id === undefined || !/^[A-Za-z0-9_-]{16,128}$/.test(id)) return undefined;
+  const session = await s.store.getSession(id);
+  return session && session.expiresAt > now ? session : undefined;
 }
 
 function logError(s: Settings, error: unknown, request: Request, status: number): void {
@@ -198,8 +198,7 @@ export function createServiceProvider(options: ServiceProviderOptions): ServiceP
         if (request.method !== 'GET' && request.method !== 'POST') {
           return methodNotAllowed(['GET', 'POST']);
         }
-        const cookieIds = readCookies(request.headers.get('cookie'), s.cookie.name);
-        return handleSlo(s, request, cookieIds[0]);
+        return handleSlo(s, request, readOneCookie(s.logger, request, s.cookie.name));
       });
     },
 

@@ -27,7 +27,14 @@ export interface ServiceProviderPaths {
 
 /** The session cookie samlkit sets. It carries only an opaque session ID. */
 export interface SessionCookieOptions {
-  /** Cookie name. Default `samlkit_session`. */
+  /**
+   * Cookie name. Default on an https base URL: `__Host-samlkit_session` (a cookie no other host,
+   * not even a sibling subdomain, can set), or `__Secure-samlkit_session` when `domain` or a
+   * `path` other than `/` is set; on http (local development) `samlkit_session`. A `__Host-` name
+   * with `domain` or another `path`, or a `__Host-`/`__Secure-` name on an http base URL, is
+   * refused (`CONFIG_INVALID`): browsers would drop the cookie. The login cookie is this name
+   * followed by `_login`.
+   */
   readonly name?: string;
   /** `Domain` attribute. Default none (host-only cookie, the safest). */
   readonly domain?: string;

@@ -20,6 +20,7 @@ import { buildResponse, generateTestKeys, type TestKeys } from '@samlkit/testkit
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectCode } from '../logout/support.js';
+import { listenHttps, makeSelfSigned, trustingFetch } from '../support/tls.js';
 
 const IDP = 'https://idp.example.org/saml';
 const SP = 'https://sp.example.com/saml/metadata';
@@ -157,7 +158,15 @@ function idpConfig(arsBase = base): IdentityProviderConfig {
 }
 
 function options(extra: Partial<ResolveArtifactOptions> = {}): ResolveArtifactOptions {
-  return { sp: spConfig(), idp: idpConfig(), now: Date.now(), timeoutMs: 2000, ...extra };
+  // The test IdP serves plain http on 127.0.0.1; production endpoints must be https.
+  return {
+    sp: spConfig(),
+    idp: idpConfig(),
+    now: Date.now(),
+    timeoutMs: 2000,
+    allowInsecureHttpForDevelopment: true,
+    ...extra,
+  };
 }
 
 async function issue(entry: Held, endpointIndex = 1): Promise<string> {
@@ -399,6 +408,47 @@ describe('resolveArtifact against a local resolution service', () => {
       );
     } finally {
       await close(hop);
+    }
+  });
+
+  it('refuses a plain-http ArtifactResolutionService unless the development option is set', async () => {
+    const artifact = await issue({ forSp: SP, responseXml: await signedResponse(), signWith: idp });
+    let caught: unknown;
+    try {
+      await resolveArtifact(artifact, options({ allowInsecureHttpForDevelopment: false }));
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toMatchObject({ code: 'HTTP_REQUEST_FAILED' });
+    expect((caught as Error).message).toMatch(/not https/);
+    // Nothing was sent: the IdP still holds the artifact, and resolves it once allowed.
+    expect(held.has(artifact)).toBe(true);
+    const resolved = await resolveArtifact(artifact, options());
+    expect(resolved.messageName).toBe('Response');
+  });
+
+  it('resolves over https without the development option', async () => {
+    const tls = makeSelfSigned();
+    const { server: secure, origin } = await listenHttps(tls, (req, res) => {
+      resolutionService(req, res).catch((err) => {
+        res.writeHead(500);
+        res.end(String(err));
+      });
+    });
+    try {
+      const artifact = await issue({
+        forSp: SP,
+        responseXml: await signedResponse(),
+        signWith: idp,
+      });
+      const resolved = await resolveArtifact(artifact, {
+        ...options({ idp: idpConfig(origin), fetch: trustingFetch(tls) as typeof fetch }),
+        allowInsecureHttpForDevelopment: false,
+      });
+      expect(resolved.endpoint).toBe(`${origin}/ars-1`);
+    } finally {
+      secure.closeAllConnections();
+      await new Promise<void>((resolve) => secure.close(() => resolve()));
     }
   });
 });

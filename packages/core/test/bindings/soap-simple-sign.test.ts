@@ -17,6 +17,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectCode } from '../logout/support.js';
 
 const SOAP = 'http://schemas.xmlsoap.org/soap/envelope/';
+/** The test peer serves plain http on 127.0.0.1; production endpoints must be https. */
+const DEV = { allowInsecureHttpForDevelopment: true } as const;
 const MESSAGE = '<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="_a"/>';
 
 let keys: TestKeys;
@@ -111,7 +113,7 @@ describe('SOAP envelope', () => {
 
 describe('postSoapMessage', () => {
   it('POSTs text/xml with SOAPAction and returns the answer message', async () => {
-    const { message } = await postSoapMessage(`${base}/echo`, MESSAGE);
+    const { message } = await postSoapMessage(`${base}/echo`, MESSAGE, DEV);
     expect(message.getAttribute('ID')).toBe('_a');
     const last = seen.at(-1)!;
     expect(last.contentType).toBe(SOAP_CONTENT_TYPE);
@@ -122,7 +124,7 @@ describe('postSoapMessage', () => {
   it('turns an HTTP 500 with a fault into SOAP_FAULT, other errors into HTTP_REQUEST_FAILED', async () => {
     let caught: unknown;
     try {
-      await postSoapMessage(`${base}/fault`, MESSAGE);
+      await postSoapMessage(`${base}/fault`, MESSAGE, DEV);
     } catch (err) {
       caught = err;
     }
@@ -132,12 +134,12 @@ describe('postSoapMessage', () => {
     });
     let caught2: unknown;
     try {
-      await postSoapMessage(`${base}/html`, MESSAGE);
+      await postSoapMessage(`${base}/html`, MESSAGE, DEV);
     } catch (err) {
       caught2 = err;
     }
     expect(caught2).toMatchObject({ code: 'HTTP_REQUEST_FAILED', details: { httpStatus: 502 } });
-    await expectCode(postSoapMessage(`${base}/text`, MESSAGE), 'XML_PARSE_ERROR');
+    await expectCode(postSoapMessage(`${base}/text`, MESSAGE, DEV), 'XML_PARSE_ERROR');
   });
 
   it('stops reading an answer larger than the limit, announced or not', async () => {
@@ -148,14 +150,14 @@ describe('postSoapMessage', () => {
     ] as const) {
       let caught: unknown;
       try {
-        await postSoapMessage(`${base}/${route}`, MESSAGE, { limits: { maxSize: 2000 } });
+        await postSoapMessage(`${base}/${route}`, MESSAGE, { ...DEV, limits: { maxSize: 2000 } });
       } catch (err) {
         caught = err;
       }
       expect(caught).toMatchObject({ code: 'XML_TOO_LARGE' });
       expect((caught as { details: { found: string } }).details.found).toMatch(found);
     }
-    const { message } = await postSoapMessage(`${base}/big-chunked`, MESSAGE);
+    const { message } = await postSoapMessage(`${base}/big-chunked`, MESSAGE, DEV);
     expect(message.localName).toBe('Big');
   });
 

@@ -266,7 +266,11 @@ describe('metadata source', () => {
       expect.objectContaining({ code: 'CONFIG_INVALID' }),
     );
     expect(() =>
-      createMetadataSource({ url: 'http://idp.example/metadata', fetch, allowInsecureHttp: true }),
+      createMetadataSource({
+        url: 'http://idp.example/metadata',
+        fetch,
+        allowInsecureHttpForDevelopment: true,
+      }),
     ).not.toThrow();
     expect(() =>
       createMetadataSource({

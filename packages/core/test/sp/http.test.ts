@@ -1,6 +1,6 @@
 import { SamlError } from '@samlkit/core';
 import { describe, expect, it } from 'vitest';
-import { readCookies, resolveCookie, serializeCookie } from '../../src/sp/cookie.js';
+import { readCookie, resolveCookie, serializeCookie } from '../../src/sp/cookie.js';
 import { defaultErrorResponse, readBody, statusForError } from '../../src/sp/http.js';
 
 const err = (code: ConstructorParameters<typeof SamlError>[0]) => new SamlError(code, 'x', {});
@@ -50,11 +50,45 @@ describe('error status and pages', () => {
 });
 
 describe('the session cookie', () => {
-  it('is HttpOnly, Secure and SameSite=Lax by default', () => {
+  it('is __Host- prefixed, HttpOnly, Secure and SameSite=Lax by default on https', () => {
     const c = resolveCookie(undefined, new URL('https://app.test'));
     expect(serializeCookie(c, 'id1')).toBe(
-      'samlkit_session=id1; Path=/; HttpOnly; Secure; SameSite=Lax',
+      '__Host-samlkit_session=id1; Path=/; HttpOnly; Secure; SameSite=Lax',
     );
+    // A Domain or a narrower Path rule out __Host-: the default is then __Secure-.
+    expect(resolveCookie({ domain: 'app.test' }, new URL('https://app.test')).name).toBe(
+      '__Secure-samlkit_session',
+    );
+    expect(resolveCookie({ path: '/app' }, new URL('https://app.test')).name).toBe(
+      '__Secure-samlkit_session',
+    );
+    // Plain names only for http development.
+    expect(resolveCookie(undefined, new URL('http://localhost:3000')).name).toBe('samlkit_session');
+  });
+
+  it('refuses prefixed names whose attributes browsers reject, at start-up, with the fix', () => {
+    const https = new URL('https://app.test');
+    const refused: [Parameters<typeof resolveCookie>[0], URL, RegExp][] = [
+      [{ name: '__Host-s', domain: 'app.test' }, https, /remove cookie\.domain/],
+      [{ name: '__Host-s', path: '/saml' }, https, /remove cookie\.domain and cookie\.path/],
+      [{ name: '__host-s', domain: 'app.test' }, https, /__Secure-s/],
+      [{ name: '__Host-s' }, new URL('http://localhost:3000'), /drop the prefix.*'s'/],
+      [{ name: '__Secure-s' }, new URL('http://localhost:3000'), /serve the site over https/],
+    ];
+    for (const [options, base, fix] of refused) {
+      let caught: unknown;
+      try {
+        resolveCookie(options, base);
+      } catch (err) {
+        caught = err;
+      }
+      expect(caught, JSON.stringify(options)).toMatchObject({ code: 'CONFIG_INVALID' });
+      expect((caught as Error).message).toMatch(fix);
+    }
+    expect(resolveCookie({ name: '__Secure-s', domain: 'app.test' }, https).name).toBe(
+      '__Secure-s',
+    );
+    expect(resolveCookie({ name: '__Host-s' }, https).name).toBe('__Host-s');
   });
 
   it('relaxes Secure only on http://localhost, and refuses SameSite=None without Secure', () => {
@@ -70,16 +104,21 @@ describe('the session cookie', () => {
       new URL('https://app.test'),
     );
     expect(serializeCookie(none, 'v')).toBe(
-      'samlkit_session=v; Path=/; Domain=app.test; Max-Age=60; HttpOnly; Secure; SameSite=None',
+      '__Secure-samlkit_session=v; Path=/; Domain=app.test; Max-Age=60; HttpOnly; Secure; SameSite=None',
     );
     expect(() => resolveCookie({ name: 'a b' }, new URL('https://app.test'))).toThrow(TypeError);
     expect(() => resolveCookie({ path: '/a;b' }, new URL('https://app.test'))).toThrow(TypeError);
   });
 
-  it('reads every value of a repeated cookie name', () => {
+  it('trusts no value of a repeated cookie name', () => {
     expect(
-      readCookies('a=1; samlkit_session=x; samlkit_session="y"; b=2', 'samlkit_session'),
-    ).toEqual(['x', 'y']);
-    expect(readCookies(null, 'samlkit_session')).toEqual([]);
+      readCookie('a=1; samlkit_session=x; samlkit_session="y"; b=2', 'samlkit_session'),
+    ).toEqual({ duplicate: true, count: 2 });
+    expect(readCookie('a=1; samlkit_session="x"', 'samlkit_session')).toEqual({
+      value: 'x',
+      duplicate: false,
+      count: 1,
+    });
+    expect(readCookie(null, 'samlkit_session')).toEqual({ duplicate: false, count: 0 });
   });
 });

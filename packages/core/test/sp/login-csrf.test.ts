@@ -1,6 +1,7 @@
 // Login CSRF (session swapping) and logout CSRF: the defences of the SP flow layer.
 import { describe, expect, it } from 'vitest';
 import {
+  BASE,
   deliverLogin,
   deliveryRequest,
   errorCode,
@@ -46,8 +47,8 @@ describe('login CSRF: the finish step checks the browser that started the login'
     const set = login.headers.getSetCookie();
     expect(set).toHaveLength(1);
     const attrs = set[0]!.split('; ');
-    expect(attrs[0]).toMatch(/^samlkit_session_login=[A-Za-z0-9_-]{43}$/);
-    for (const a of ['Path=/saml', 'Max-Age=900', 'HttpOnly', 'Secure', 'SameSite=Lax']) {
+    expect(attrs[0]).toMatch(/^__Host-samlkit_session_login=[A-Za-z0-9_-]{43}$/);
+    for (const a of ['Path=/', 'Max-Age=900', 'HttpOnly', 'Secure', 'SameSite=Lax']) {
       expect(attrs).toContain(a);
     }
     const { request, relayState } = await s.idp.readAuthnRequest(login.headers.get('location')!);
@@ -59,7 +60,9 @@ describe('login CSRF: the finish step checks the browser that started the login'
     expect(finish.headers.get('location')).toBe('/account');
     expect(sessionCookie(finish)).toBeDefined();
     expect(
-      finish.headers.getSetCookie().some((c) => /^samlkit_session_login=;.*Max-Age=0/.test(c)),
+      finish.headers
+        .getSetCookie()
+        .some((c) => /^__Host-samlkit_session_login=;.*Max-Age=0/.test(c)),
     ).toBe(true);
   });
 
@@ -78,7 +81,7 @@ describe('login CSRF: the finish step checks the browser that started the login'
     expect(second.headers.get('location')).toBe('/two');
     const left = second.headers
       .getSetCookie()
-      .find((c) => c.startsWith('samlkit_session_login='))!
+      .find((c) => c.startsWith('__Host-samlkit_session_login='))!
       .split(';')[0]!;
     expect(left.split('=')[1]!.split('.')).toHaveLength(1);
     const first = await deliverLogin(
@@ -112,6 +115,35 @@ describe('login CSRF: the finish step checks the browser that started the login'
       cookie,
     );
     expect(newest.status).toBe(303);
+  });
+
+  it('only the browser holding the login nonce can spend the finish code; others leave it intact', async () => {
+    const logs: unknown[] = [];
+    const log = (level: string) => (message: string, details?: unknown) =>
+      logs.push({ level, message, details });
+    const s = await setup({
+      logger: { info: log('info'), warn: log('warn'), error: log('error') },
+    });
+    const { request, relayState, browserCookie } = await startLogin(s.sp, s.idp);
+    const acs = await s.sp.acs(deliveryRequest(await s.idp.answerLogin(request, relayState)));
+    const finishUrl = acs.headers.get('location')!;
+    const code = new URL(finishUrl, BASE).searchParams.get('finish')!;
+    // Someone who saw the finish URL (a proxy log, a shared screen) opens it: without a login
+    // cookie, and with a login cookie of their own.
+    const other = await startLogin(s.sp, s.idp);
+    for (const cookie of [undefined, other.browserCookie]) {
+      const res = await s.sp.acs(req(finishUrl, cookie ? { cookie } : {}));
+      expect(res.status).toBe(403);
+      expect(await errorCode(res)).toBe('LOGIN_BINDING_MISMATCH');
+      expect(sessionCookie(res)).toBeUndefined();
+    }
+    // The login is intact: the browser that started it finishes it.
+    const mine = await s.sp.acs(req(finishUrl, { cookie: browserCookie }));
+    expect(mine.status).toBe(303);
+    expect(sessionCookie(mine)).toBeDefined();
+    // The code was never written to the logs.
+    expect(logs.length).toBeGreaterThan(0);
+    expect(JSON.stringify(logs)).not.toContain(code);
   });
 
   it('accepts a finish code once', async () => {

@@ -155,7 +155,7 @@ describe('sessions', () => {
     expect(result.redirectTo).toBe('/dash');
     // The used nonce leaves the login cookie (the last one: the cookie is cleared).
     expect(result.cookies).toHaveLength(1);
-    expect(result.cookies[0]).toMatch(/^samlkit_session_login=; .*Max-Age=0/);
+    expect(result.cookies[0]).toMatch(/^__Host-samlkit_session_login=; .*Max-Age=0/);
     expect(result.profile.userId).toBe('erin@example.com');
     expect(result.profile.attributes.role).toEqual(['admin', 'dev']);
     expect(await s.sp.getSessionById(result.session.id)).toEqual(result.session);
@@ -338,7 +338,7 @@ describe('bindings and encryption through the flow', () => {
     const { request, relayState, signed } = await s.idp.readAuthnRequest(await res.text());
     expect(signed).toBe(true);
     const login = res.headers.getSetCookie()[0]!.split(';')[0]!;
-    expect(login).toMatch(/^samlkit_session_login=[A-Za-z0-9_-]{43}$/);
+    expect(login).toMatch(/^__Host-samlkit_session_login=[A-Za-z0-9_-]{43}$/);
     const acs = await deliverLogin(s.sp, await s.idp.answerLogin(request, relayState), login);
     expect(acs.headers.get('location')).toBe('/p');
   });
@@ -419,9 +419,21 @@ describe('public origin and configuration', () => {
       idps: idp.config,
     });
     expect(local.sessionCookie('abc')).not.toContain('Secure');
+    expect(local.sessionCookie('abc')).toMatch(/^samlkit_session=abc;/);
+    // Cookie prefixes whose rules the settings break are refused when the SP is created.
+    await expect(
+      setup({ cookie: { name: '__Host-app', domain: 'sp.test' } }),
+    ).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: /remove cookie\.domain/ });
+    expect(() =>
+      createServiceProvider({
+        sp: spConfig(spKeys, 'http://localhost:3000'),
+        idps: idp.config,
+        cookie: { name: '__Secure-app' },
+      }),
+    ).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
     const secure = createServiceProvider({ sp: spConfig(spKeys), idps: idp.config });
     expect(secure.sessionCookie('abc')).toBe(
-      'samlkit_session=abc; Path=/; HttpOnly; Secure; SameSite=Lax',
+      '__Host-samlkit_session=abc; Path=/; HttpOnly; Secure; SameSite=Lax',
     );
     expect(secure.sessionCookie(null)).toContain('Max-Age=0');
   });

@@ -94,9 +94,9 @@ export function deliveryRequest(d: TestDelivery, cookie?: string): Request {
 }
 
 export function sessionCookie(response: Response): string | undefined {
-  const line = response.headers.getSetCookie().find((c) => c.startsWith('samlkit_session='));
-  const value = line?.split(';')[0]?.slice('samlkit_session='.length);
-  return value ? `samlkit_session=${value}` : undefined;
+  const line = response.headers.getSetCookie().find((c) => c.startsWith('__Host-samlkit_session='));
+  const value = line?.split(';')[0]?.slice('__Host-samlkit_session='.length);
+  return value ? `__Host-samlkit_session=${value}` : undefined;
 }
 
 /** The `name=value` pairs a response sets (without attributes), joined for a Cookie header. */
@@ -113,7 +113,7 @@ export function cookiesSet(response: Response, name: string): string | undefined
 export async function startLogin(sp: ServiceProvider, idp: TestIdp, query = '', cookie?: string) {
   const res = await sp.login(req(`/saml/login${query}`, cookie ? { cookie } : {}));
   if (res.status !== 303) throw new Error(`login answered ${res.status}: ${await res.text()}`);
-  const login = cookiesSet(res, 'samlkit_session_login');
+  const login = cookiesSet(res, '__Host-samlkit_session_login');
   const browserCookie = [cookie, login].filter(Boolean).join('; ');
   return { ...(await idp.readAuthnRequest(res.headers.get('location')!)), browserCookie };
 }
