@@ -385,6 +385,7 @@ async function onlyHostile(
   const fixtures = await generateFixtures([]);
   const fixturesPath = join(work, 'fixtures.json');
   writeFixtures(fixturesPath, fixtures);
+  const atStart = machine();
   const hostile = await measureHostile(fixtures, fixturesPath, work, mode);
   const previous = existsSync(outPath)
     ? (JSON.parse(readFileSync(outPath, 'utf8')) as Record<string, unknown>)
@@ -392,7 +393,8 @@ async function onlyHostile(
   const meta = {
     hostile_generated_at: new Date().toISOString(),
     hostile_duration_s: Math.round((Date.now() - started) / 1000),
-    hostile_machine: machine(),
+    // Other work on the machine moves these figures: the load is recorded at both ends.
+    hostile_machine: { ...atStart, loadavg_at_end: readLoadavg() },
   };
   const merged = previous
     ? { ...previous, ...meta, hostile }

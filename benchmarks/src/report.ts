@@ -182,7 +182,7 @@ export function renderHostileTable(
   const peers = Object.keys(h.valid.peers);
   const lines: string[] = [];
   lines.push(
-    `Measured ${when} (${r.mode ?? 'full'} run) on ${String(m['cpu'])}, ${String(m['cores'])} cores, Node ${String(m['node'])}; load average at start ${JSON.stringify(m['loadavg_at_start'])}. Documents of ${h.targetBytes.toLocaleString('en-US')} characters (samlkit's default limit is ${h.maxSize.toLocaleString('en-US')}); a library still busy with one input after ${h.timeoutMs / 1000} s is stopped. Goal: ${h.goal}. Met on **${h.summary.goalMet} of ${h.summary.shapes}** shapes.`,
+    `Measured ${when} (${r.mode ?? 'full'} run) on ${String(m['cpu'])}, ${String(m['cores'])} cores, Node ${String(m['node'])}; load average at start ${JSON.stringify(m['loadavg_at_start'])}${m['loadavg_at_end'] ? `, at the end ${JSON.stringify(m['loadavg_at_end'])}` : ''}. Documents of ${h.targetBytes.toLocaleString('en-US')} characters (samlkit's default limit is ${h.maxSize.toLocaleString('en-US')}); a library still busy with one input after ${h.timeoutMs / 1000} s is stopped. Goal: ${h.goal}. Met on **${h.summary.goalMet} of ${h.summary.shapes}** shapes.`,
   );
   lines.push('');
   lines.push(
