@@ -40,6 +40,8 @@ export interface Fixtures {
   /** The NameID every valid document carries. */
   readonly nameId: string;
   readonly idpRsaCertPem: string;
+  /** The IdP's RSA signing key (PKCS#8 PEM): the hostile benchmark signs its valid baseline with it. */
+  readonly idpRsaPrivateKeyPem: string;
   readonly idpEcCertPem: string;
   readonly spPrivateKeyPem: string;
   readonly spCertPem: string;

@@ -17,7 +17,7 @@ import {
 const TAMPERED_NAME_ID = 'mallory.benchmark@example.com';
 const URI = 'urn:oasis:names:tc:SAML:2.0:attrname-format:uri';
 /** Documents stay valid this long, for the peers that read the real clock. */
-const VALIDITY_MS = 3 * 60 * 60 * 1000;
+export const VALIDITY_MS = 3 * 60 * 60 * 1000;
 
 /** The attribute statement per size: ~4 KB, ~20 KB and ~200 KB documents. */
 export function attributesFor(size: SizeName): TestAttribute[] {
@@ -161,6 +161,7 @@ export async function generateFixtures(sizes: readonly SizeName[]): Promise<Fixt
     requestId,
     nameId: NAME_ID,
     idpRsaCertPem: idpRsa.certificatePem,
+    idpRsaPrivateKeyPem: idpRsa.privateKeyPem,
     idpEcCertPem: idpEc.certificatePem,
     spPrivateKeyPem: sp.privateKeyPem,
     spCertPem: sp.certificatePem,

@@ -4,8 +4,13 @@
 // HTTP per adapter (src/acs-e2e.ts, which starts a server process per adapter). Writes
 // results/latest.json and the table in README.md.
 //
+// Then the hostile inputs (src/hostile.ts): time to refusal of ~1 MiB attack shapes, next to a
+// valid Response of the same size.
+//
 // Options: --smoke (tiny run: small documents, few iterations; CI), --sizes small,medium,large,
-// --out <file> (default results/latest.json; with --smoke results/tmp/smoke.json), --no-readme.
+// --out <file> (default results/latest.json; with --smoke results/tmp/smoke.json), --no-readme,
+// --only hostile (just the hostile inputs: replaces the `hostile` section of the output file and
+// its README table, keeping the rest).
 
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,8 +21,14 @@ import { parseArgs } from 'node:util';
 import type { AcsE2eResult } from './acs-e2e.js';
 import { CONTENDER_NAMES, PEER_NAMES } from './contenders/index.js';
 import { SIZES, type SizeName, VARIANT_LABELS, VARIANTS } from './fixtures.js';
+import type { HostileResult } from './hostile.js';
 import { ACS_ADAPTERS, type Mode, memoryIterations } from './plans.js';
-import { renderReadmeTable, updateReadme } from './report.js';
+import {
+  renderHostileTable,
+  renderReadmeTable,
+  updateHostileReadme,
+  updateReadme,
+} from './report.js';
 import { evaluateTargets, type Results } from './results.js';
 import { runMain } from './run-main.js';
 import { packageVersion } from './versions.js';
@@ -156,8 +167,12 @@ async function main(): Promise<void> {
       sizes: { type: 'string' },
       out: { type: 'string' },
       'no-readme': { type: 'boolean', default: false },
+      only: { type: 'string' },
     },
   });
+  if (values.only !== undefined && values.only !== 'hostile') {
+    throw new Error(`--only: unknown section ${values.only} (known: hostile)`);
+  }
   const mode: Mode = values.smoke ? 'smoke' : 'full';
   const sizes = (values.sizes?.split(',') ??
     (mode === 'smoke' ? ['small'] : [...SIZES])) as SizeName[];
@@ -177,6 +192,14 @@ async function main(): Promise<void> {
   const { xmlsecCheck } = await import('./xmlsec.js');
 
   const work = mkdtempSync(join(tmpdir(), 'samlkit-bench-'));
+  if (values.only === 'hostile') {
+    try {
+      await onlyHostile(mode, outPath, work, !values['no-readme'], started);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+    return;
+  }
   try {
     log(`generating documents (${sizes.join(', ')})…`);
     const fixtures = await generateFixtures(sizes);
@@ -261,6 +284,17 @@ async function main(): Promise<void> {
       );
     }
 
+    log('hostile inputs (time to refusal, ~1 MiB each)…');
+    const notRun: Record<string, string> = { ...ops.not_run };
+    let hostile: HostileResult | undefined;
+    try {
+      hostile = await measureHostile(fixtures, fixturesPath, work, mode);
+    } catch (e) {
+      // Recorded like the other secondary sections: the validation figures still stand.
+      log(`hostile inputs failed: ${(e as Error).message}`);
+      notRun['hostile inputs'] = `the driver failed: ${(e as Error).message}`;
+    }
+
     const versions: Record<string, string> = {
       '@samlkit/core': packageVersion('@samlkit/core'),
       '@samlkit/testkit': packageVersion('@samlkit/testkit'),
@@ -299,8 +333,9 @@ async function main(): Promise<void> {
       memory_peak_rss_mb: memory,
       operations: ops.operations,
       acs_e2e: acsE2e,
-      not_run: ops.not_run,
+      not_run: notRun,
       targets: { growth: {}, checks: [] },
+      ...(hostile ? { hostile } : {}),
     };
     results.targets = evaluateTargets(results);
     mkdirSync(dirname(outPath), { recursive: true });
@@ -308,12 +343,78 @@ async function main(): Promise<void> {
     log(`wrote ${outPath}`);
     if (mode === 'full' && !values['no-readme']) {
       updateReadme(join(benchDir, 'README.md'), renderReadmeTable(results));
+      if (hostile) {
+        updateHostileReadme(join(benchDir, 'README.md'), renderHostileTable(hostile, results));
+      }
       log('updated README.md');
     }
-    process.stdout.write(`${renderReadmeTable(results)}\n`);
+    const hostileTable = hostile ? `\n\n${renderHostileTable(hostile, results)}` : '';
+    process.stdout.write(`${renderReadmeTable(results)}${hostileTable}\n`);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+/** The hostile-input benchmark (src/hostile.ts) on the given fixtures' keys and identifiers. */
+async function measureHostile(
+  fixtures: import('./fixtures.js').Fixtures,
+  fixturesPath: string,
+  work: string,
+  mode: Mode,
+): Promise<HostileResult> {
+  const { runHostile } = await import('./hostile.js');
+  const { DEFAULT_XML_LIMITS } = await import('@samlkit/core');
+  return runHostile(fixtures, fixturesPath, work, mode, DEFAULT_XML_LIMITS.maxSize);
+}
+
+/**
+ * `--only hostile`: measures the hostile inputs alone and replaces the `hostile` section of the
+ * output file (and its README table), keeping every other figure as it was.
+ */
+async function onlyHostile(
+  mode: Mode,
+  outPath: string,
+  work: string,
+  readme: boolean,
+  started: number,
+): Promise<void> {
+  ensureBuilt();
+  const { generateFixtures } = await import('./generate.js');
+  const { writeFixtures } = await import('./fixtures.js');
+  log('generating keys…');
+  const fixtures = await generateFixtures([]);
+  const fixturesPath = join(work, 'fixtures.json');
+  writeFixtures(fixturesPath, fixtures);
+  const atStart = machine();
+  const hostile = await measureHostile(fixtures, fixturesPath, work, mode);
+  const previous = existsSync(outPath)
+    ? (JSON.parse(readFileSync(outPath, 'utf8')) as Record<string, unknown>)
+    : undefined;
+  const meta = {
+    hostile_generated_at: new Date().toISOString(),
+    hostile_duration_s: Math.round((Date.now() - started) / 1000),
+    // Other work on the machine moves these figures: the load is recorded at both ends.
+    hostile_machine: { ...atStart, loadavg_at_end: readLoadavg() },
+  };
+  const merged = previous
+    ? { ...previous, ...meta, hostile }
+    : {
+        schema: 'samlkit-benchmarks/1',
+        mode,
+        generated_at: meta.hostile_generated_at,
+        machine: meta.hostile_machine,
+        ...meta,
+        hostile,
+      };
+  mkdirSync(dirname(outPath), { recursive: true });
+  writeFileSync(outPath, `${JSON.stringify(merged, null, 2)}\n`);
+  log(`wrote ${outPath} (hostile section)`);
+  const table = renderHostileTable(hostile, merged as unknown as Results);
+  if (mode === 'full' && readme) {
+    updateHostileReadme(join(benchDir, 'README.md'), table);
+    log('updated README.md (hostile table)');
+  }
+  process.stdout.write(`${table}\n`);
 }
 
 runMain('bench', main);

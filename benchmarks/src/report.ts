@@ -1,6 +1,7 @@
 // Renders results/latest.json as the Markdown tables in README.md.
 
 import { readFileSync, writeFileSync } from 'node:fs';
+import type { HostileOutcome, HostileResult } from './hostile.js';
 import type { Results } from './results.js';
 
 const START = '<!-- results:start -->';
@@ -157,4 +158,59 @@ export function updateReadme(path: string, table: string): void {
   const b = text.indexOf(END);
   if (a < 0 || b < a) throw new Error(`${path} lacks the ${START} … ${END} markers`);
   writeFileSync(path, `${text.slice(0, a + START.length)}\n${table}\n${text.slice(b)}`);
+}
+
+const HOSTILE_START = '<!-- hostile:start -->';
+const HOSTILE_END = '<!-- hostile:end -->';
+
+/** One library's figure on one hostile input, for a table cell. */
+function hostileCell(o: HostileOutcome): string {
+  if (o.status === 'unsupported') return 'not measured';
+  if (o.status === 'failed') return '**process failed**';
+  if (o.timedOut) return `**≥ ${ms(o.atLeastMs)}** (stopped)`;
+  const t = `${ms(o.medianMs ?? undefined)} / ${ms(o.p95Ms ?? undefined)}`;
+  return o.accepted ? `**accepted** (${t})` : t;
+}
+
+/** The hostile-input section of README.md, from latest.json's `hostile`. */
+export function renderHostileTable(
+  h: HostileResult,
+  r: Pick<Results, 'machine'> & Partial<Results>,
+): string {
+  const m = (r.hostile_machine ?? r.machine) as Record<string, unknown>;
+  const when = r.hostile_generated_at ?? r.generated_at;
+  const peers = Object.keys(h.valid.peers);
+  const lines: string[] = [];
+  lines.push(
+    `Measured ${when} (${r.mode ?? 'full'} run) on ${String(m['cpu'])}, ${String(m['cores'])} cores, Node ${String(m['node'])}; load average at start ${JSON.stringify(m['loadavg_at_start'])}${m['loadavg_at_end'] ? `, at the end ${JSON.stringify(m['loadavg_at_end'])}` : ''}. Documents of ${h.targetBytes.toLocaleString('en-US')} characters (samlkit's default limit is ${h.maxSize.toLocaleString('en-US')}); a library still busy with one input after ${h.timeoutMs / 1000} s is stopped. Goal: ${h.goal}. Met on **${h.summary.goalMet} of ${h.summary.shapes}** shapes.`,
+  );
+  lines.push('');
+  lines.push(
+    `| input | size | samlkit refused with | samlkit median / p95 (ms) | runs | goal met | ${peers.map((p) => `${p} median / p95 (ms)`).join(' | ')} |`,
+  );
+  lines.push(`|${' --- |'.repeat(6 + peers.length)}`);
+  const v = h.valid;
+  lines.push(
+    `| valid Response (${v.attributeValues.toLocaleString('en-US')} attribute values), time to accept | ${kib(v.bytes)} | accepted | ${hostileCell(v)} | ${v.runs} | – | ${peers.map((p) => hostileCell(v.peers[p]!)).join(' | ')} |`,
+  );
+  for (const s of Object.values(h.shapes)) {
+    const size =
+      s.inflatedBytes !== undefined
+        ? `${kib(s.bytes)} URL query → ${(s.inflatedBytes / 2 ** 20).toFixed(0)} MiB inflated`
+        : kib(s.bytes);
+    lines.push(
+      `| ${s.label} | ${size} | ${s.refusedCode === null ? '–' : `\`${s.refusedCode}\``} | ${hostileCell(s)} | ${s.runs} | ${s.goalMet ? 'yes' : '**no**'} | ${peers.map((p) => hostileCell(s.peers[p]!)).join(' | ')} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+/** Replaces the hostile-input block in the README (between its markers), keeping the prose. */
+export function updateHostileReadme(path: string, table: string): void {
+  const text = readFileSync(path, 'utf8');
+  const a = text.indexOf(HOSTILE_START);
+  const b = text.indexOf(HOSTILE_END);
+  if (a < 0 || b < a)
+    throw new Error(`${path} lacks the ${HOSTILE_START} … ${HOSTILE_END} markers`);
+  writeFileSync(path, `${text.slice(0, a + HOSTILE_START.length)}\n${table}\n${text.slice(b)}`);
 }

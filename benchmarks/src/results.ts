@@ -1,6 +1,7 @@
 // The shape of results/latest.json and the evaluation of the issue's targets.
 
 import type { AcsE2eResult } from './acs-e2e.js';
+import type { HostileResult } from './hostile.js';
 import type { OpsResult } from './worker-ops.js';
 import type { SizeResult } from './worker-validate.js';
 import type { XmlsecCheck } from './xmlsec.js';
@@ -44,6 +45,14 @@ export interface Results {
    */
   readonly acs_e2e?: AcsE2eResult['adapters'];
   readonly not_run: Record<string, string>;
+  /**
+   * Time to refusal of hostile inputs (~1 MiB each) next to a valid Response of the same size.
+   * Absent from files written before the hostile benchmark existed.
+   */
+  readonly hostile?: HostileResult;
+  /** Set when `--only hostile` replaced the hostile section of an earlier file. */
+  readonly hostile_generated_at?: string;
+  readonly hostile_machine?: Record<string, unknown>;
   targets: { growth: Record<string, Growth>; checks: TargetCheck[] };
 }
 

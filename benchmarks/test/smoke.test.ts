@@ -1,12 +1,14 @@
 // Runs the benchmark harness in its tiny mode and checks that it works: every contender was
 // checked against the valid and the tampered document, every adapter served distinct valid logins
-// at its ACS over HTTP without an error, and latest.json has every field. It never asserts timings.
+// at its ACS over HTTP without an error, every hostile input was refused with a code of the right
+// kind, and latest.json has every field. It never asserts timings.
 
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SAML_ERROR_CODES } from '@samlkit/core';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const benchDir = fileURLToPath(new URL('..', import.meta.url));
@@ -20,17 +22,42 @@ const VARIANTS = [
 const STATS = ['samples', 'ops_per_s', 'mean_ms', 'p50_ms', 'p99_ms', 'min_ms', 'cpu_ms_per_op'];
 const ADAPTERS = ['@samlkit/express', '@samlkit/koa', '@samlkit/fastify', '@samlkit/fetch'];
 const ACS_STATS = ['requests_per_s', 'p50_ms', 'p99_ms', 'mean_ms', 'server_cpu_ms_per_request'];
+// The refusal each hostile shape must meet: the exact code where only one check can refuse it, the
+// family (parser or signature) where a structural limit may refuse it before the signature does.
+const PARSER_OR_SIGNATURE = /^(XML_|SIGNATURE_)/;
+const HOSTILE_CODES: Record<string, RegExp> = {
+  'deep-nesting': /^XML_/,
+  'xmlns-flood-one-element': PARSER_OR_SIGNATURE,
+  'xmlns-flood-every-element': PARSER_OR_SIGNATURE,
+  'prefixlist-many-elements': PARSER_OR_SIGNATURE,
+  'attribute-flood': PARSER_OR_SIGNATURE,
+  'base64-signature-value': PARSER_OR_SIGNATURE,
+  'base64-x509-certificate': PARSER_OR_SIGNATURE,
+  'base64-attribute-value': PARSER_OR_SIGNATURE,
+  'many-references': PARSER_OR_SIGNATURE,
+  'many-transforms': PARSER_OR_SIGNATURE,
+  'doctype-billion-laughs': /^XML_DOCTYPE_FORBIDDEN$/,
+  'doctype-external-entity': /^XML_DOCTYPE_FORBIDDEN$/,
+  'doctype-after-comments': /^XML_DOCTYPE_FORBIDDEN$/,
+  'doctype-parameter-entities': /^XML_DOCTYPE_FORBIDDEN$/,
+  'many-siblings': PARSER_OR_SIGNATURE,
+  'comment-run': PARSER_OR_SIGNATURE,
+  'pi-run': PARSER_OR_SIGNATURE,
+  oversize: /^XML_TOO_LARGE$/,
+  'deflate-bomb-redirect': /^INFLATE_TOO_LARGE$/,
+};
+const HOSTILE_FIELDS = ['bytes', 'refusedCode', 'medianMs', 'p95Ms', 'runs', 'goalMet'];
 
 describe('benchmark harness (smoke run)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'samlkit-bench-smoke-'));
   const out = join(dir, 'latest.json');
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('produces latest.json with every field, each contender checked', { timeout: 240_000 }, () => {
+  it('produces latest.json with every field, each contender checked', { timeout: 300_000 }, () => {
     const run = spawnSync(
       process.execPath,
       ['--import', 'tsx', 'src/main.ts', '--smoke', '--out', out],
-      { cwd: benchDir, encoding: 'utf8', timeout: 230_000 },
+      { cwd: benchDir, encoding: 'utf8', timeout: 290_000 },
     );
     if (run.status !== 0) console.error(run.stderr);
     expect(run.status).toBe(0);
@@ -104,6 +131,29 @@ describe('benchmark harness (smoke run)', () => {
       expect(a.checks.tampered_refused_with).toMatch(/^403 SIGNATURE_/);
     }
     expect(Object.keys(r.not_run).filter((k) => k.startsWith('ACS'))).toEqual([]);
+    // Hostile inputs (tiny in a smoke run): the valid baseline accepted, every shape refused with a
+    // documented code of the expected kind, every field present. Timings and goalMet are not judged.
+    const hostile = r.hostile;
+    expect(hostile, JSON.stringify(r.not_run)).toBeDefined();
+    expect(hostile.valid.status).toBe('measured');
+    expect(hostile.valid.accepted).toBe(true);
+    expect(hostile.valid.runs).toBeGreaterThan(0);
+    expect(Object.keys(hostile.shapes).sort()).toEqual(Object.keys(HOSTILE_CODES).sort());
+    for (const [shape, expected] of Object.entries(HOSTILE_CODES)) {
+      const s = hostile.shapes[shape];
+      for (const field of HOSTILE_FIELDS) expect(s, `${shape}.${field}`).toHaveProperty(field);
+      expect(s.status, shape).toBe('measured');
+      expect(s.accepted, shape).toBe(false);
+      expect(s.timedOut, shape).toBe(false);
+      expect(SAML_ERROR_CODES, shape).toContain(s.refusedCode);
+      expect(s.refusedCode, shape).toMatch(expected);
+      expect(typeof s.goalMet).toBe('boolean');
+    }
+    // The oversize input is over the default limit; every other document is at most that limit.
+    expect(hostile.shapes.oversize.bytes).toBeGreaterThan(hostile.maxSize);
+    for (const [shape, s] of Object.entries(hostile.shapes) as [string, { bytes: number }][]) {
+      if (shape !== 'oversize') expect(s.bytes, shape).toBeLessThanOrEqual(hostile.maxSize);
+    }
     expect(Array.isArray(r.targets.checks)).toBe(true);
     expect(r.targets.checks.length).toBeGreaterThan(0);
     if (r.xmlsec1.available) {
