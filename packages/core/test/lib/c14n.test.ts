@@ -12,7 +12,11 @@ const exc = (xml: string, inclusivePrefixes?: string[]) =>
   });
 const inc = (xml: string) => canonicalize(parseXml(xml).documentElement, { exclusive: false });
 
-function steps(xml: string, options: { exclusive: boolean; inclusivePrefixes?: readonly string[] }, maxDepth?: number): number {
+function steps(
+  xml: string,
+  options: { exclusive: boolean; inclusivePrefixes?: readonly string[] },
+  maxDepth?: number,
+): number {
   const meter = { steps: 0 };
   const doc = parseXml(xml, { maxSize: 64 * 1024 * 1024, ...(maxDepth ? { maxDepth } : {}) });
   canonicalize(doc.documentElement, { ...options, meter });
@@ -45,16 +49,18 @@ describe('canonical order compares UCS code points, not UTF-16 code units (c14n 
     expect(exc(xml)).toBe('<r xmlns:a="urn:ab" xmlns:b="urn:a" z="0" b:y="2" a:x="1"></r>');
   });
   it('property: compareCodePoints orders as the code point sequences do', () => {
-    const str = fc.string({ unit: 'grapheme-ascii' }).chain(() =>
-      fc.array(
-        fc.oneof(
-          fc.integer({ min: 0x20, max: 0x7f }),
-          fc.integer({ min: 0xe000, max: 0xfffd }),
-          fc.integer({ min: 0x10000, max: 0x10ffff }),
+    const str = fc
+      .string({ unit: 'grapheme-ascii' })
+      .chain(() =>
+        fc.array(
+          fc.oneof(
+            fc.integer({ min: 0x20, max: 0x7f }),
+            fc.integer({ min: 0xe000, max: 0xfffd }),
+            fc.integer({ min: 0x10000, max: 0x10ffff }),
+          ),
+          { maxLength: 6 },
         ),
-        { maxLength: 6 },
-      ),
-    );
+      );
     fc.assert(
       fc.property(str, str, (a, b) => {
         const sa = String.fromCodePoint(...a);

@@ -9,11 +9,15 @@ const PREFIXES = ['a', 'b', 'ds', 'saml', 'é', '\uFB01', '\u{10000}'];
 const URIS = [
   'urn:a',
   'urn:ab',
+  'http://www.w3.org/2000/09/xmldsig#',
+  // xmlsec1 writes a namespace URI unescaped in canonical form (c14n escapes it as an attribute
+  // value), and refuses namespace URIs that are not RFC 3986 URIs (IRIs, <, ")
+  'urn:x&y',
   'urn:\uFB01',
   'urn:\u{10000}',
-  'http://www.w3.org/2000/09/xmldsig#',
-  'urn:x&y<z"q',
+  'urn:x<z"q',
 ];
+const URI_URIS = URIS.slice(0, 3);
 const LOCALS = ['e', 'f', 'é', '\uFB01', '\u{10000}x'];
 const VALUES = ['v', 'a&b', '<x>', 'q"uote', 't\tab', 'l\nf', 'c\rr', '\u00e9\u{1F600}', ''];
 // A CR in text does not survive serialization yet (serializeXml writes it literally and parsing
@@ -28,16 +32,17 @@ interface Node {
   children: Array<Node | string>;
 }
 
-const declArb = fc.tuple(
-  fc.constantFrom('', ...PREFIXES),
-  fc.constantFrom(...URIS, ''),
-).filter(([p, u]) => p === '' || u !== ''); // only the default namespace may be undeclared
+function declArb(uris: readonly string[]) {
+  return fc
+    .tuple(fc.constantFrom('', ...PREFIXES), fc.constantFrom(...uris, ''))
+    .filter(([p, u]) => p === '' || u !== ''); // only the default namespace may be undeclared
+}
 
-function nodeArb(depth: number): fc.Arbitrary<Node> {
+function nodeArb(depth: number, uris: readonly string[]): fc.Arbitrary<Node> {
   return fc.record({
     prefix: fc.option(fc.constantFrom(...PREFIXES), { nil: null }),
     local: fc.constantFrom(...LOCALS),
-    decls: fc.uniqueArray(declArb, { maxLength: 3, selector: (d) => d[0] }),
+    decls: fc.uniqueArray(declArb(uris), { maxLength: 3, selector: (d) => d[0] }),
     attrs: fc.array(
       fc.tuple(fc.option(fc.constantFrom(...PREFIXES), { nil: null }), fc.constantFrom(...VALUES)),
       { maxLength: 3 },
@@ -45,7 +50,7 @@ function nodeArb(depth: number): fc.Arbitrary<Node> {
     children:
       depth <= 0
         ? fc.array(fc.constantFrom(...TEXTS), { maxLength: 1 })
-        : fc.array(fc.oneof(nodeArb(depth - 1), fc.constantFrom(...TEXTS)), { maxLength: 3 }),
+        : fc.array(fc.oneof(nodeArb(depth - 1, uris), fc.constantFrom(...TEXTS)), { maxLength: 3 }),
   });
 }
 
@@ -82,29 +87,38 @@ function render(
   return `${s}</${name}>`;
 }
 
-/** A document: a random context element holding the signed element (itself random inside). */
-export const signableDocument: fc.Arbitrary<string> = fc
-  .record({
-    outer: nodeArb(1),
-    signed: nodeArb(2),
-    signedPrefix: fc.option(fc.constantFrom(...PREFIXES), { nil: null }),
-    lang: fc.boolean(),
-  })
-  .map(({ outer, signed, signedPrefix, lang }) => {
-    // The signed element: Signed in urn:signed, declared on itself (rebinding whatever the
-    // context bound its prefix to).
-    const signedNode: Node = {
-      ...signed,
-      prefix: signedPrefix,
-      local: 'Signed',
-      decls: [
-        ...signed.decls.filter(([p]) => p !== (signedPrefix ?? '')),
-        [signedPrefix ?? '', 'urn:signed'],
-      ],
-    };
-    // The signed element sees the context's bindings: what it uses without declaring comes from
-    // there (exclusive c14n renders it on the apex; inclusive renders all of them).
-    return render(outer, new Map([['', '']]), lang ? ' xml:lang="fr"' : '', (scope) =>
-      render(signedNode, scope, ' ID="_s"'),
-    );
-  });
+/**
+ * A document: a random context element holding the signed element (itself random inside).
+ * `uriOnly` keeps namespace names to RFC 3986 URIs (what xmlsec1 accepts).
+ */
+export function signableDocuments(uriOnly = false): fc.Arbitrary<string> {
+  const uris = uriOnly ? URI_URIS : URIS;
+  return fc
+    .record({
+      outer: nodeArb(1, uris),
+      signed: nodeArb(2, uris),
+      signedPrefix: fc.option(fc.constantFrom(...PREFIXES), { nil: null }),
+      lang: fc.boolean(),
+    })
+    .map(({ outer, signed, signedPrefix, lang }) => {
+      // The signed element: Signed in urn:signed, declared on itself (rebinding whatever the
+      // context bound its prefix to).
+      const signedNode: Node = {
+        ...signed,
+        prefix: signedPrefix,
+        local: 'Signed',
+        decls: [
+          ...signed.decls.filter(([p]) => p !== (signedPrefix ?? '')),
+          [signedPrefix ?? '', 'urn:signed'],
+        ],
+      };
+      // The signed element sees the context's bindings: what it uses without declaring comes from
+      // there (exclusive c14n renders it on the apex; inclusive renders all of them).
+      return render(outer, new Map([['', '']]), lang ? ' xml:lang="fr"' : '', (scope) =>
+        render(signedNode, scope, ' ID="_s"'),
+      );
+    });
+}
+
+/** {@link signableDocuments} with every kind of namespace name. */
+export const signableDocument = signableDocuments();

@@ -139,7 +139,9 @@ describe('SignOptions: canonicalization and inclusiveNamespacePrefixes', () => {
     const lists = [...walkElements(doc.documentElement)].filter(
       (e) => e.namespaceURI === NS.ec && e.localName === 'InclusiveNamespaces',
     );
-    expect(lists.map((l) => [(l.parentNode as Element).localName, l.getAttribute('PrefixList')])).toEqual([
+    expect(
+      lists.map((l) => [(l.parentNode as Element).localName, l.getAttribute('PrefixList')]),
+    ).toEqual([
       ['CanonicalizationMethod', 'xs #default'],
       ['Transform', 'xs #default'],
     ]);
@@ -162,9 +164,9 @@ describe('SignOptions: canonicalization and inclusiveNamespacePrefixes', () => {
   it('refuses a PrefixList with inclusive c14n, over 64 prefixes, or entries that are no prefix', async () => {
     const sign = (extra: Partial<SignOptions>) =>
       codeOf(signXml(DOC, { key: rsa.privateKey, ...extra }));
-    expect(
-      await sign({ canonicalization: 'inclusive', inclusiveNamespacePrefixes: ['xs'] }),
-    ).toBe('CONFIG_INVALID');
+    expect(await sign({ canonicalization: 'inclusive', inclusiveNamespacePrefixes: ['xs'] })).toBe(
+      'CONFIG_INVALID',
+    );
     expect(
       await sign({ inclusiveNamespacePrefixes: Array.from({ length: 65 }, (_, i) => `p${i}`) }),
     ).toBe('CONFIG_INVALID');

@@ -37,8 +37,9 @@ function assertionOf(doc: Document): Element {
 
 /** A SignatureValue of the right length that no key made. */
 function corruptSignatureValue(xml: string): string {
-  return xml.replace(/<ds:SignatureValue>(.)/, (_m, c: string) =>
-    `<ds:SignatureValue>${c === 'A' ? 'B' : 'A'}`,
+  return xml.replace(
+    /<ds:SignatureValue>(.)/,
+    (_m, c: string) => `<ds:SignatureValue>${c === 'A' ? 'B' : 'A'}`,
   );
 }
 
@@ -106,7 +107,9 @@ describe('the SignatureValue is checked before the referenced element is canonic
       '<saml:Subject><x:e xmlns:x="not/absolute"/>',
     );
     expect(
-      await codeOf(verifyElementSignature(assertionOf(parseXml(hostile)), { keys: [idp.publicKey] })),
+      await codeOf(
+        verifyElementSignature(assertionOf(parseXml(hostile)), { keys: [idp.publicKey] }),
+      ),
     ).toBe('SIGNATURE_INVALID');
     // With the signature intact, the content is then reached and refused.
     const reached = signedByIdp.replace(
@@ -114,7 +117,9 @@ describe('the SignatureValue is checked before the referenced element is canonic
       '<saml:Subject><x:e xmlns:x="not/absolute"/>',
     );
     expect(
-      await codeOf(verifyElementSignature(assertionOf(parseXml(reached)), { keys: [idp.publicKey] })),
+      await codeOf(
+        verifyElementSignature(assertionOf(parseXml(reached)), { keys: [idp.publicKey] }),
+      ),
     ).toBe('XML_INVALID_VALUE');
   });
 
