@@ -44,8 +44,10 @@ const PROCESSING_INSTRUCTION_NODE = 7;
 
 // XML 1.0 (Fifth Edition) §2.3 NameStartChar and NameChar, without the colon: an NCName
 // (Namespaces in XML 1.0 §3), which is what a namespace prefix is.
-const NCNAME =
-  /^[A-Z_a-z\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u02FF\u0370-\u037D\u037F-\u1FFF\u200C-\u200D\u2070-\u218F\u2C00-\u2FEF\u3001-\uD7FF\uF900-\uFDCF\uFDF0-\uFFFD\u{10000}-\u{EFFFF}][A-Z_a-z\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u02FF\u0370-\u037D\u037F-\u1FFF\u200C-\u200D\u2070-\u218F\u2C00-\u2FEF\u3001-\uD7FF\uF900-\uFDCF\uFDF0-\uFFFD\u{10000}-\u{EFFFF}\-.0-9\u00B7\u0300-\u036F\u203F-\u2040]*$/u;
+const NAME_START_CHAR = String.raw`A-Z_a-z\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u02FF\u0370-\u037D\u037F-\u1FFF\u200C-\u200D\u2070-\u218F\u2C00-\u2FEF\u3001-\uD7FF\uF900-\uFDCF\uFDF0-\uFFFD\u{10000}-\u{EFFFF}`;
+// NameChar adds digits, '-', '.', U+00B7 and combining marks (as ranges, not after a base).
+const NAME_CHAR = String.raw`A-Z_a-z\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u02FF\u0370-\u037D\u037F-\u1FFF\u200C-\u200D\u2070-\u218F\u2C00-\u2FEF\u3001-\uD7FF\uF900-\uFDCF\uFDF0-\uFFFD\u{10000}-\u{EFFFF}\-.0-9\u00B7\u0300-\u036F\u203F-\u2040`;
+const NCNAME = new RegExp(`^[${NAME_START_CHAR}][${NAME_CHAR}]*$`, 'u');
 
 function certificateBase64(cert: string | Uint8Array): string {
   if (cert instanceof Uint8Array) return toBase64(cert);
@@ -192,7 +194,10 @@ export async function signElement(element: Element, options: SignOptions): Promi
     const hash = new Uint8Array(await provider.subtle.digest(digest.hash, utf8(canonical)));
     digestValue.appendChild(doc.createTextNode(toBase64(hash)));
     // Signature generation (XML-DSig §3.1.2): over the canonical SignedInfo.
-    const signedInfoCanonical = canonicalize(signedInfo, { exclusive, inclusivePrefixes: prefixes });
+    const signedInfoCanonical = canonicalize(signedInfo, {
+      exclusive,
+      inclusivePrefixes: prefixes,
+    });
     const value = await signBytes(utf8(signedInfoCanonical), options.key, alg, provider);
     signatureValue.appendChild(doc.createTextNode(toBase64(value)));
   } catch (error) {

@@ -281,8 +281,7 @@ function readC14n(el: Element, what: string): { exclusive: boolean; prefixes: st
     // exc-c14n §3: at most one InclusiveNamespaces parameter; Canonical XML takes none. Anything
     // else would be read one way here and another way by the signer.
     throw new SamlError('SIGNATURE_TRANSFORM_FORBIDDEN', `The ${what} has unexpected content.`, {
-      expected:
-        uri === C14N.exclusive ? 'at most one ec:InclusiveNamespaces' : 'no child elements',
+      expected: uri === C14N.exclusive ? 'at most one ec:InclusiveNamespaces' : 'no child elements',
       found: children.map((c) => c.nodeName).join(', '),
       hint: 'the signer added parameters this canonicalization does not define',
     });
