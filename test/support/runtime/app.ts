@@ -58,7 +58,7 @@ export function createApp(): (request: Request) => Promise<Response> {
     if (pathname === '/app/protected') return profile(request);
     if (pathname === '/app/runtime') return new Response(SAMLKIT_RUNTIME_NAME);
     if (pathname === '/app/sign') {
-      // An enveloped XML signature made in this runtime (xmldsigjs, loaded on first use).
+      // An enveloped XML signature made in this runtime (samlkit's canonicalizer on WebCrypto).
       const { xml } = createAuthnRequest({
         issuer: `${base}/saml/metadata`,
         destination: `${config.idpBaseUrl}/sso`,

@@ -1,17 +1,16 @@
-import { DOMParser, XMLSerializer } from '@xmldom/xmldom';
-import xpath from 'xpath';
 import {
   DIGEST_ALGORITHMS,
   type SignatureAlgorithmName,
   signatureAlgorithm,
 } from '../crypto/algorithms.js';
-import { importPrivateKey, type PrivateKey, parsePem } from '../crypto/keys.js';
+import { type PrivateKey, parsePem } from '../crypto/keys.js';
 import { type CryptoProvider, resolveCrypto } from '../crypto/provider.js';
 import { describeValue, SamlError } from '../errors.js';
-import { toBase64 } from '../lib/bytes.js';
+import { toBase64, utf8 } from '../lib/bytes.js';
+import { canonicalize, MAX_INCLUSIVE_PREFIXES } from '../lib/c14n.js';
 import { childElements, NS, parseXml, serializeXml, walkElements } from '../lib/xml.js';
-import { defaultSignatureAlgorithm } from './raw.js';
-import { C14N } from './verify.js';
+import { defaultSignatureAlgorithm, signBytes } from './raw.js';
+import { C14N, ENVELOPED_SIGNATURE } from './verify.js';
 
 /** Options for {@link signElement} and {@link signXml}. */
 export interface SignOptions {
@@ -23,68 +22,32 @@ export interface SignOptions {
   readonly algorithm?: SignatureAlgorithmName;
   /** Digest algorithm for the Reference (default sha256). */
   readonly digest?: 'sha1' | 'sha256' | 'sha384' | 'sha512';
+  /**
+   * The canonicalization of SignedInfo and of the signed element (the Reference's second
+   * transform): Exclusive XML Canonicalization 1.0 (default, what SAML core §5.4.3 recommends) or
+   * Canonical XML 1.0, both without comments.
+   */
+  readonly canonicalization?: 'exclusive' | 'inclusive';
+  /**
+   * Exclusive canonicalization only: prefixes to treat as in inclusive canonicalization
+   * (`#default` for the default namespace), written as an `ec:InclusiveNamespaces` PrefixList on
+   * both the SignedInfo CanonicalizationMethod and the Reference transform (exc-c14n §3). Useful
+   * when signed content uses a prefix in a value, such as `xsi:type="xs:string"`. At most 64.
+   */
+  readonly inclusiveNamespacePrefixes?: readonly string[];
   /** The WebCrypto provider (default `globalThis.crypto`). */
   readonly crypto?: CryptoProvider;
 }
 
-type SigningStack = {
-  readonly Application: typeof import('xmldsigjs').Application;
-  readonly SignedXml: typeof import('xmldsigjs').SignedXml;
-};
+const XMLNS_NS = 'http://www.w3.org/2000/xmlns/';
+const PROCESSING_INSTRUCTION_NODE = 7;
 
-let signingStack: Promise<SigningStack> | undefined;
-
-/**
- * Loads xmldsigjs (and xml-core, with its ASN.1 dependencies) on the first signature only. An SP
- * that only verifies never pays for them: they are about half of what importing core costs in
- * memory, and verification runs on samlkit's own canonicalizer.
- */
-function loadSigningStack(): Promise<SigningStack> {
-  signingStack ??= Promise.all([import('xml-core'), import('xmldsigjs')]).then(
-    ([xmlCore, xmldsig]) => {
-      // xml-core needs a DOM implementation outside browsers; samlkit always uses @xmldom/xmldom.
-      xmlCore.setNodeDependencies({ DOMParser, XMLSerializer, xpath } as never);
-      return { Application: xmldsig.Application, SignedXml: xmldsig.SignedXml };
-    },
-    (error: unknown) => {
-      signingStack = undefined; // a failed load is tried again on the next signature
-      throw error;
-    },
-  );
-  return signingStack;
-}
-
-// xmldsigjs takes its WebCrypto from one process-wide setting. Signatures on the same provider
-// share it freely; one on another provider waits until those in flight are done, so a key made by
-// one implementation is never handed to another mid-signature.
-let engine: CryptoProvider | undefined;
-let inFlight = 0;
-let waiting: Array<() => void> = [];
-
-async function withEngine<T>(
-  application: SigningStack['Application'],
-  provider: CryptoProvider,
-  run: () => Promise<T>,
-): Promise<T> {
-  while (inFlight > 0 && engine !== provider) {
-    await new Promise<void>((resolve) => waiting.push(resolve));
-  }
-  if (engine !== provider) {
-    application.setEngine('WebCrypto', provider as Crypto);
-    engine = provider;
-  }
-  inFlight++;
-  try {
-    return await run();
-  } finally {
-    inFlight--;
-    if (inFlight === 0) {
-      const wake = waiting;
-      waiting = [];
-      for (const resolve of wake) resolve();
-    }
-  }
-}
+// XML 1.0 (Fifth Edition) §2.3 NameStartChar and NameChar, without the colon: an NCName
+// (Namespaces in XML 1.0 §3), which is what a namespace prefix is.
+const NAME_START_CHAR = String.raw`A-Z_a-z\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u02FF\u0370-\u037D\u037F-\u1FFF\u200C-\u200D\u2070-\u218F\u2C00-\u2FEF\u3001-\uD7FF\uF900-\uFDCF\uFDF0-\uFFFD\u{10000}-\u{EFFFF}`;
+// NameChar adds digits, '-', '.', U+00B7 and combining marks (as ranges, not after a base).
+const NAME_CHAR = String.raw`A-Z_a-z\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u02FF\u0370-\u037D\u037F-\u1FFF\u200C-\u200D\u2070-\u218F\u2C00-\u2FEF\u3001-\uD7FF\uF900-\uFDCF\uFDF0-\uFFFD\u{10000}-\u{EFFFF}\-.0-9\u00B7\u0300-\u036F\u203F-\u2040`;
+const NCNAME = new RegExp(`^[${NAME_START_CHAR}][${NAME_CHAR}]*$`, 'u');
 
 function certificateBase64(cert: string | Uint8Array): string {
   if (cert instanceof Uint8Array) return toBase64(cert);
@@ -93,21 +56,56 @@ function certificateBase64(cert: string | Uint8Array): string {
   return cert.replace(/\s+/g, '');
 }
 
+function inclusivePrefixList(options: SignOptions, exclusive: boolean): string[] {
+  const prefixes = options.inclusiveNamespacePrefixes ?? [];
+  if (prefixes.length === 0) return [];
+  if (!exclusive) {
+    throw new SamlError('CONFIG_INVALID', 'inclusiveNamespacePrefixes needs exclusive c14n.', {
+      expected: "canonicalization: 'exclusive' with inclusiveNamespacePrefixes",
+      found: "canonicalization: 'inclusive'",
+      hint: 'Canonical XML renders every namespace in scope already; drop the prefix list',
+    });
+  }
+  const unique = [...new Set(prefixes)];
+  if (unique.length > MAX_INCLUSIVE_PREFIXES) {
+    throw new SamlError('CONFIG_INVALID', 'Too many inclusiveNamespacePrefixes.', {
+      expected: `at most ${MAX_INCLUSIVE_PREFIXES} prefixes (verifiers refuse longer lists)`,
+      found: `${unique.length}`,
+    });
+  }
+  for (const p of unique) {
+    // exc-c14n §3: the PrefixList holds prefixes (NCNames) and #default.
+    if (p !== '#default' && (typeof p !== 'string' || !NCNAME.test(p) || p === 'xmlns')) {
+      throw new SamlError('CONFIG_INVALID', 'An inclusiveNamespacePrefixes entry is no prefix.', {
+        expected: 'namespace prefixes (NCNames such as xs) or #default',
+        found: describeValue(String(p)),
+      });
+    }
+  }
+  return unique;
+}
+
 /**
- * Signs `element` in place with an enveloped XML signature (SAML core §5.4): exclusive
- * canonicalization, one Reference to `#<ID>`, the enveloped-signature and exc-c14n transforms.
- * The `ds:Signature` is placed right after the element's `saml:Issuer` child, as the SAML schema
- * requires (or first when there is no Issuer).
+ * Signs `element` in place with an enveloped XML signature (SAML core §5.4): one Reference to
+ * `#<ID>` with the enveloped-signature transform and then exclusive (default) or inclusive
+ * Canonical XML without comments, the same canonicalization for SignedInfo. The `ds:Signature`
+ * (declaring its own `ds` prefix) is placed right after the element's `saml:Issuer` child, as the
+ * SAML schema requires (or first when there is no Issuer).
  *
- * The signature is produced by xmldsigjs on WebCrypto.
+ * samlkit builds the signature itself on the element's DOM, canonicalizes with the same code
+ * that verifies signatures, and signs with WebCrypto: what is signed is exactly what a verifier
+ * canonicalizes after parsing the serialized document.
  *
  * @param element - the element to sign; it must have an `ID` attribute
- * @param options - key, certificate, algorithms
- * @throws SamlError `SIGNATURE_STRUCTURE_INVALID` when the element has no ID or is signed already
+ * @param options - key, certificate, algorithms, canonicalization
+ * @throws SamlError `SIGNATURE_STRUCTURE_INVALID` when the element has no ID or is signed already,
+ *   `CONFIG_INVALID` for an unusable `inclusiveNamespacePrefixes`, `XML_INVALID_VALUE` when the
+ *   element uses a relative namespace URI (Canonical XML 1.0 §2); the element is left unchanged
  * @see SAML core §5.4; XML-DSig core §3.1
  * @example
  * ```ts
  * await signElement(assertion, { key: spKey, certificate: spCertPem });
+ * await signElement(assertion, { key, inclusiveNamespacePrefixes: ['xs', 'xsi'] });
  * ```
  */
 export async function signElement(element: Element, options: SignOptions): Promise<void> {
@@ -134,44 +132,78 @@ export async function signElement(element: Element, options: SignOptions): Promi
       found: describeValue(digestName),
     });
   }
-  const cryptoKey = await importPrivateKey(
-    options.key,
-    alg.keyType === 'EC'
-      ? { name: 'ECDSA', hash: alg.hash }
-      : { name: 'RSASSA-PKCS1-v1_5', hash: alg.hash },
-    provider,
-  );
+  const mode = options.canonicalization ?? 'exclusive';
+  if (mode !== 'exclusive' && mode !== 'inclusive') {
+    throw new SamlError('CONFIG_INVALID', 'Unknown canonicalization.', {
+      expected: "'exclusive' or 'inclusive'",
+      found: describeValue(String(mode)),
+    });
+  }
+  const exclusive = mode === 'exclusive';
+  const prefixes = inclusivePrefixList(options, exclusive);
+  const c14nUri = exclusive ? C14N.exclusive : C14N.inclusive;
 
-  const { Application, SignedXml } = await loadSigningStack();
-
+  // The Signature element (XML-DSig §4), built on the element's own DOM. Every ds element
+  // takes the prefix declared on ds:Signature itself, so no binding of `ds` (or of the default
+  // namespace) around the element can change what the signature's elements mean.
   const doc = element.ownerDocument;
-  const signed = new SignedXml(doc as never);
-  signed.XmlSignature.SignedInfo.CanonicalizationMethod.Algorithm = C14N.exclusive;
-  const params =
-    alg.keyType === 'EC' ? { name: 'ECDSA', hash: alg.hash } : { name: 'RSASSA-PKCS1-v1_5' };
-  await withEngine(Application, provider, () =>
-    signed.Sign(params as never, cryptoKey, doc as never, {
-      references: [{ uri: `#${id}`, hash: digest.hash, transforms: ['enveloped', 'exc-c14n'] }],
-      ...(options.certificate ? { x509: [certificateBase64(options.certificate)] } : {}),
-    }),
-  );
-  // xml-core builds the signature with the host's own DOM where there is one (browsers have a
-  // global DOMParser) and with @xmldom/xmldom elsewhere. A host DOM node cannot be imported into
-  // an xmldom document, so it comes across as text, through the same safe parser as any input.
-  const produced = signed.GetXml() as unknown as Node;
-  const host = globalThis as unknown as {
-    DOMParser?: unknown;
-    XMLSerializer?: new () => { serializeToString(node: unknown): string };
+  const ds = (name: string, parent: Element, algorithm?: string): Element => {
+    const el = doc.createElementNS(NS.ds, `ds:${name}`);
+    if (algorithm !== undefined) el.setAttribute('Algorithm', algorithm);
+    parent.appendChild(el);
+    return el;
   };
-  const signatureEl =
-    typeof host.DOMParser === 'function' && host.XMLSerializer
-      ? doc.importNode(
-          parseXml(new host.XMLSerializer().serializeToString(produced)).documentElement,
-          true,
-        )
-      : doc.importNode(produced, true);
+  const c14nParameters = (method: Element): void => {
+    if (prefixes.length === 0) return;
+    const inc = doc.createElementNS(NS.ec, 'ec:InclusiveNamespaces');
+    inc.setAttributeNS(XMLNS_NS, 'xmlns:ec', NS.ec);
+    inc.setAttribute('PrefixList', prefixes.join(' '));
+    method.appendChild(inc);
+  };
+  const signature = doc.createElementNS(NS.ds, 'ds:Signature');
+  signature.setAttributeNS(XMLNS_NS, 'xmlns:ds', NS.ds);
+  const signedInfo = ds('SignedInfo', signature);
+  c14nParameters(ds('CanonicalizationMethod', signedInfo, c14nUri));
+  ds('SignatureMethod', signedInfo, alg.uri);
+  const reference = ds('Reference', signedInfo);
+  reference.setAttribute('URI', `#${id}`);
+  const transforms = ds('Transforms', reference);
+  ds('Transform', transforms, ENVELOPED_SIGNATURE);
+  c14nParameters(ds('Transform', transforms, c14nUri));
+  ds('DigestMethod', reference, digest.uri);
+  const digestValue = ds('DigestValue', reference);
+  const signatureValue = ds('SignatureValue', signature);
+  if (options.certificate !== undefined) {
+    const x509 = ds('X509Data', ds('KeyInfo', signature));
+    ds('X509Certificate', x509).appendChild(
+      doc.createTextNode(certificateBase64(options.certificate)),
+    );
+  }
+
+  // In place first, so SignedInfo is canonicalized in the context a verifier sees (inclusive
+  // c14n renders the namespaces in scope there). Taken out again if anything fails.
   const issuer = childElements(element, NS.saml, 'Issuer')[0];
-  element.insertBefore(signatureEl, issuer ? issuer.nextSibling : element.firstChild);
+  element.insertBefore(signature, issuer ? issuer.nextSibling : element.firstChild);
+  try {
+    // Reference generation (XML-DSig §3.1.1): the element minus its enveloped signature.
+    const canonical = canonicalize(element, {
+      exclusive,
+      inclusivePrefixes: prefixes,
+      exclude: signature,
+    });
+    const hash = new Uint8Array(await provider.subtle.digest(digest.hash, utf8(canonical)));
+    digestValue.appendChild(doc.createTextNode(toBase64(hash)));
+    // Signature generation (XML-DSig §3.1.2): over the canonical SignedInfo.
+    const signedInfoCanonical = canonicalize(signedInfo, {
+      exclusive,
+      inclusivePrefixes: prefixes,
+    });
+    const value = await signBytes(utf8(signedInfoCanonical), options.key, alg, provider);
+    signatureValue.appendChild(doc.createTextNode(toBase64(value)));
+  } catch (error) {
+    element.removeChild(signature);
+    throw error;
+  }
 }
 
 /**
@@ -208,5 +240,17 @@ export async function signXml(
     });
   }
   await signElement(target, options);
+  // The XML declaration reads as a processing instruction in the DOM, which a well-formed
+  // serialization may not contain (XML 1.0 §2.6: the target "xml" is reserved); it is written
+  // back as it came.
+  const first = doc.firstChild;
+  if (
+    first?.nodeType === PROCESSING_INSTRUCTION_NODE &&
+    (first as ProcessingInstruction).target === 'xml'
+  ) {
+    const declaration = `<?xml ${(first as ProcessingInstruction).data}?>`;
+    doc.removeChild(first);
+    return declaration + serializeXml(doc);
+  }
   return serializeXml(doc);
 }

@@ -8,8 +8,16 @@ import type { PublicKey } from '../crypto/keys.js';
 import { type CryptoProvider, resolveCrypto } from '../crypto/provider.js';
 import { describeValue, SamlError } from '../errors.js';
 import { equalBytes, fromBase64, utf8 } from '../lib/bytes.js';
-import { canonicalize } from '../lib/c14n.js';
-import { attr, childElements, NS, requiredChild, textOf, walkElements } from '../lib/xml.js';
+import { canonicalize, MAX_INCLUSIVE_PREFIXES } from '../lib/c14n.js';
+import {
+  attr,
+  childElements,
+  isElement,
+  NS,
+  requiredChild,
+  textOf,
+  walkElements,
+} from '../lib/xml.js';
 import { verifyBytes } from './raw.js';
 
 /** Canonicalization algorithms samlkit accepts (XML-DSig §6.5). "WithComments" variants are not. */
@@ -80,8 +88,12 @@ function countId(doc: Document, id: string): number {
  * - transforms: enveloped-signature, then exclusive or inclusive Canonical XML 1.0 without
  *   comments (§5.4.4) — nothing else (no XPath, XSLT, Base64);
  * - algorithms from the allowlist; SHA-1 only with `allowSha1`; no HMAC;
- * - the digest over the element minus its signature, and the SignatureValue over the canonical
- *   SignedInfo, checked against the configured keys only (KeyInfo is ignored).
+ * - an InclusiveNamespaces PrefixList of at most 64 prefixes;
+ * - first the SignatureValue over the canonical SignedInfo, checked against the configured keys
+ *   only (KeyInfo is ignored); only when that verifies is the element canonicalized and its
+ *   digest compared (authenticate before doing expensive work: XML Signature Best Practices,
+ *   BP 1). A message both tampered with and signed by another key is refused with
+ *   `SIGNATURE_INVALID`.
  *
  * @param element - the element that should be signed (a Response, Assertion, LogoutRequest, …)
  * @param options - trusted keys and algorithm policy
@@ -89,7 +101,8 @@ function countId(doc: Document, id: string): number {
  * @throws SamlError `SIGNATURE_STRUCTURE_INVALID`, `SIGNATURE_REFERENCE_INVALID`,
  *   `SIGNATURE_TRANSFORM_FORBIDDEN`, `SIGNATURE_ALGORITHM_FORBIDDEN`,
  *   `SIGNATURE_ALGORITHM_UNSUPPORTED`, `SIGNATURE_DUPLICATE_ID`, `SIGNATURE_DIGEST_MISMATCH`,
- *   `SIGNATURE_KEY_UNTRUSTED`, `SIGNATURE_INVALID`
+ *   `SIGNATURE_KEY_UNTRUSTED`, `SIGNATURE_INVALID`, `XML_INVALID_VALUE` (a relative namespace
+ *   URI, which Canonical XML 1.0 §2 makes an error)
  * @see SAML core §5.4; XML-DSig core §3.2 (core validation)
  * @example Verifying a parsed assertion
  * ```ts
@@ -212,6 +225,23 @@ export async function verifyElementSignature(
   );
 
   const provider = resolveCrypto(options.crypto);
+
+  // Authenticate first (W3C XML Signature Best Practices, BP 1): the SignatureValue over the
+  // canonical SignedInfo, with the configured keys only. Only a SignedInfo the IdP signed gets to
+  // have the referenced element transformed and canonicalized, the costly part an attacker
+  // could otherwise make any sender pay for. XML-DSig §3.2 allows either order.
+  const signedInfoCanonical = canonicalize(signedInfo, {
+    exclusive: siC14n.exclusive,
+    inclusivePrefixes: siC14n.prefixes,
+  });
+  const signatureValue = fromBase64(textOf(sigValueEl), 'SignatureValue');
+  const key = await verifyBytes(utf8(signedInfoCanonical), signatureValue, algorithm.uri, {
+    keys: options.keys,
+    allowSha1,
+    crypto: provider,
+  });
+
+  // Reference validation (XML-DSig §3.2.1): the digest of the element minus its signature.
   const canonical = canonicalize(element, {
     exclusive: refC14n.exclusive,
     inclusivePrefixes: refC14n.prefixes,
@@ -229,17 +259,6 @@ export async function verifyElementSignature(
       },
     );
   }
-
-  const signedInfoCanonical = canonicalize(signedInfo, {
-    exclusive: siC14n.exclusive,
-    inclusivePrefixes: siC14n.prefixes,
-  });
-  const signatureValue = fromBase64(textOf(sigValueEl), 'SignatureValue');
-  const key = await verifyBytes(utf8(signedInfoCanonical), signatureValue, algorithm.uri, {
-    keys: options.keys,
-    allowSha1,
-    crypto: provider,
-  });
   return { element, key, algorithm };
 }
 
@@ -253,10 +272,37 @@ function readC14n(el: Element, what: string): { exclusive: boolean; prefixes: st
     });
   }
   const prefixes: string[] = [];
-  if (uri === C14N.exclusive) {
-    const inc = childElements(el, NS.ec, 'InclusiveNamespaces')[0];
-    const list = inc ? attr(inc, 'PrefixList') : undefined;
-    if (list) prefixes.push(...list.split(/\s+/).filter(Boolean));
+  const children = childElements(el);
+  const inc = children[0];
+  if (
+    children.length > 1 ||
+    (inc && (uri !== C14N.exclusive || !isElement(inc, NS.ec, 'InclusiveNamespaces')))
+  ) {
+    // exc-c14n §3: at most one InclusiveNamespaces parameter; Canonical XML takes none. Anything
+    // else would be read one way here and another way by the signer.
+    throw new SamlError('SIGNATURE_TRANSFORM_FORBIDDEN', `The ${what} has unexpected content.`, {
+      expected: uri === C14N.exclusive ? 'at most one ec:InclusiveNamespaces' : 'no child elements',
+      found: children.map((c) => c.nodeName).join(', '),
+      hint: 'the signer added parameters this canonicalization does not define',
+    });
+  }
+  const list = inc ? attr(inc, 'PrefixList') : undefined;
+  if (list) {
+    // PrefixList is xs:NMTOKENS (exc-c14n §3): tokens separated by XML whitespace (XML 1.0 §2.3
+    // S: space, tab, CR, LF); not String.prototype.split(/\s+/), which also splits at U+00A0.
+    const tokens = new Set(list.split(/[ \t\r\n]+/).filter(Boolean));
+    if (tokens.size > MAX_INCLUSIVE_PREFIXES) {
+      throw new SamlError(
+        'SIGNATURE_TRANSFORM_FORBIDDEN',
+        `The ${what} InclusiveNamespaces PrefixList is too long.`,
+        {
+          expected: `at most ${MAX_INCLUSIVE_PREFIXES} prefixes`,
+          found: `${tokens.size}`,
+          hint: 'real signers list a few prefixes (xs, xsi, #default); a long list only makes verification costlier',
+        },
+      );
+    }
+    prefixes.push(...tokens);
   }
   return { exclusive: uri === C14N.exclusive, prefixes };
 }
