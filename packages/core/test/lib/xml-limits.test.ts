@@ -114,7 +114,7 @@ describe('structural limits (checked before any DOM is built)', () => {
     expect(xml.length).toBeLessThan(DEFAULT_XML_LIMITS.maxSize);
     expect(refusal(xml).code).toBe('XML_TOO_MANY_NODES');
     expect(parseXml(xml, { maxSize: 4 * 1024 * 1024 }).documentElement.childNodes.length).toBe(
-      7000,
+      6000,
     );
   });
 });
