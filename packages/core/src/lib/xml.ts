@@ -107,6 +107,7 @@ const ELEMENT_NODE = 1;
 const ATTRIBUTE_NODE = 2;
 const TEXT_NODE = 3;
 const CDATA_SECTION_NODE = 4;
+const PROCESSING_INSTRUCTION_NODE = 7;
 const COMMENT_NODE = 8;
 
 /**
@@ -194,6 +195,13 @@ export function parseXml(input: string, limits: XmlLimits = {}): Document {
       found: describeValue(input.slice(0, 60)),
       raw: input,
     });
+  }
+  // xmldom keeps the XML declaration as a processing instruction named xml. It is not one
+  // (XML 1.0 §2.6 reserves the name; the XPath data model, and so c14n, has no such node), and a
+  // well-formed serialization refuses it: drop it, so the DOM is the document's content.
+  const first = doc.firstChild;
+  if (first && first.nodeType === PROCESSING_INSTRUCTION_NODE && first.nodeName === 'xml') {
+    doc.removeChild(first);
   }
   return doc;
 }
