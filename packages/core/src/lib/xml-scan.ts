@@ -32,7 +32,6 @@ const DASH = 0x2d;
 const SLASH = 0x2f;
 const SEMI = 0x3b;
 const LT = 0x3c;
-const EQ = 0x3d;
 const GT = 0x3e;
 const QUESTION = 0x3f;
 const BANG = 0x21;
