@@ -14,6 +14,7 @@ import {
   optionalChild,
   parseXml,
   requiredChild,
+  resolveXmlLimits,
   textOf,
   type XmlLimits,
 } from '../lib/xml.js';
@@ -382,9 +383,14 @@ function parseDecrypted(
     open += ` ${prefix === '' ? 'xmlns' : `xmlns:${prefix}`}="${escapeXml(uri)}"`;
   }
   // The wrapper adds one level, so the element itself gets the configured depth.
+  // The wrapper's element and declarations are counted too: allow for exactly them.
+  const resolved = resolveXmlLimits(limits);
   const doc = parseXml(`${open}>${fragment}</w>`, {
+    ...resolved,
     maxSize: maxSize + open.length + 8,
     maxDepth: maxDepth + 1,
+    maxNodes: resolved.maxNodes + decls.size + 1,
+    maxNamespaceDeclarations: resolved.maxNamespaceDeclarations + decls.size,
   });
   const wrapper = doc.documentElement;
   let element: Element | undefined;

@@ -1,6 +1,7 @@
 import { DOMParser, XMLSerializer } from '@xmldom/xmldom';
 import xpath from 'xpath';
 import { describeValue, SamlError } from '../errors.js';
+import { isXmlName, scanXml } from './xml-scan.js';
 
 /** Namespace URIs used across SAML 2.0, XML-DSig and XML-Enc. @internal */
 export const NS = {
@@ -19,39 +20,124 @@ export const NS = {
   idpdisc: 'urn:oasis:names:tc:SAML:profiles:SSO:idp-discovery-protocol',
 } as const;
 
-/** Limits applied to every XML document samlkit parses. */
+/**
+ * Limits applied to every XML document samlkit parses. All of them are checked in one linear
+ * scan of the text before any DOM is built, so no input costs more than linear work before its
+ * signature is checked. Each refusal has its own error code (docs/security.md, "Parsing limits").
+ */
 export interface XmlLimits {
-  /** Maximum input length in characters. Default 1 MiB (1,048,576). */
+  /** Maximum input length in characters (UTF-16 code units). Default 1 MiB (1,048,576). `XML_TOO_LARGE`. */
   readonly maxSize?: number;
-  /** Maximum element nesting depth. Default 64. */
+  /** Maximum element nesting depth. Default 64. `XML_TOO_DEEP`. */
   readonly maxDepth?: number;
+  /**
+   * Maximum DOM nodes other than text: elements, attributes (namespace declarations included),
+   * comments, processing instructions and CDATA sections. Text nodes sit between them, so they
+   * are bounded too. Default 32,768 — or, when `maxSize` is set and this is not, one node per 32
+   * characters of `maxSize` if that is more (so raising `maxSize` for a federation aggregate
+   * raises this with it). `XML_TOO_MANY_NODES`.
+   */
+  readonly maxNodes?: number;
+  /** Maximum attributes on one element, namespace declarations aside. Default 64. `XML_TOO_MANY_ATTRIBUTES`. */
+  readonly maxAttributes?: number;
+  /** Maximum namespace declarations (`xmlns`, `xmlns:p`) on one element. Default 32. `XML_TOO_MANY_NAMESPACES`. */
+  readonly maxNamespaceDeclarations?: number;
+  /**
+   * Maximum length of one run of character data — text, references and CDATA sections between
+   * two tags, comments or processing instructions — in characters after references are replaced.
+   * Default 262,144 (256 KiB). `XML_TEXT_TOO_LARGE`.
+   */
+  readonly maxTextLength?: number;
+  /** Maximum length of one attribute value, after references are replaced. Default 65,536 (64 KiB). `XML_ATTRIBUTE_TOO_LARGE`. */
+  readonly maxAttributeLength?: number;
+  /**
+   * Maximum character and entity references (`&#xD;`, `&amp;`, …) in the document. Default
+   * 32,768 — or, like `maxNodes`, one per 32 characters of a larger `maxSize`.
+   * `XML_TOO_MANY_REFERENCES`.
+   */
+  readonly maxReferences?: number;
 }
 
-/** The defaults: generous for real IdP responses (the largest seen are ~200 KB), small for attacks. */
+/**
+ * The defaults: generous for real IdP responses (the largest seen are ~200 KB with about a
+ * thousand elements), small for attacks. An @xmldom/xmldom DOM costs a few microseconds and
+ * several hundred bytes per node, and about a microsecond per reference, so the count limits are
+ * what bound parse time and memory within `maxSize`.
+ */
 export const DEFAULT_XML_LIMITS: Required<XmlLimits> = Object.freeze({
   maxSize: 1024 * 1024,
   maxDepth: 64,
+  maxNodes: 32 * 1024,
+  maxAttributes: 64,
+  maxNamespaceDeclarations: 32,
+  maxTextLength: 256 * 1024,
+  maxAttributeLength: 64 * 1024,
+  maxReferences: 32 * 1024,
 });
 
+/** Characters of `maxSize` per node (and per reference) when the counts follow a larger size. */
+const CHARS_PER_COUNTED_ITEM = 32;
+
+/**
+ * The limits `parseXml` applies for `limits`: each one given, or its default. The two count
+ * limits follow a raised `maxSize` when not given themselves (see {@link XmlLimits.maxNodes}).
+ *
+ * @throws TypeError when a limit is not a positive number
+ * @internal
+ */
+export function resolveXmlLimits(limits: XmlLimits = {}): Required<XmlLimits> {
+  const out = { ...DEFAULT_XML_LIMITS };
+  for (const key of Object.keys(DEFAULT_XML_LIMITS) as (keyof XmlLimits)[]) {
+    const value = limits[key];
+    if (value === undefined) continue;
+    if (typeof value !== 'number' || !(value > 0)) {
+      throw new TypeError(`XML limits: ${key} must be a positive number, got ${String(value)}`);
+    }
+    out[key] = value;
+  }
+  if (limits.maxSize !== undefined) {
+    const scaled = Math.ceil(limits.maxSize / CHARS_PER_COUNTED_ITEM);
+    if (limits.maxNodes === undefined) out.maxNodes = Math.max(out.maxNodes, scaled);
+    if (limits.maxReferences === undefined) out.maxReferences = Math.max(out.maxReferences, scaled);
+  }
+  return out;
+}
+
 const ELEMENT_NODE = 1;
+const ATTRIBUTE_NODE = 2;
 const TEXT_NODE = 3;
 const CDATA_SECTION_NODE = 4;
+const PROCESSING_INSTRUCTION_NODE = 7;
 const COMMENT_NODE = 8;
 
 /**
- * Parses untrusted XML safely: refuses DTDs (so no entity expansion on any parser), enforces size
- * and depth limits, and turns every parser warning or error into a {@link SamlError}.
+ * XML 1.0 §2.11 end-of-line handling: CR LF and a CR not followed by LF become LF. Nothing else:
+ * @xmldom/xmldom's default also turns U+0085, U+2028 and U+2029 into LF, which only XML 1.1 does
+ * (XML 1.1 §2.11); in XML 1.0 they are ordinary characters, and a signature covers them as such.
+ */
+function normalizeLineEndings(text: string): string {
+  return text.indexOf('\r') === -1 ? text : text.replace(/\r\n?/g, '\n');
+}
+
+/**
+ * Parses untrusted XML safely: refuses DTDs (so no entity expansion on any parser), checks the
+ * whole text against the grammar and the limits in one linear scan before building the DOM,
+ * and turns every parser warning or error into a {@link SamlError}. The DOM holds exactly the
+ * characters of the document (XML 1.0, line ends normalized per §2.11). A leading byte order
+ * mark is skipped (XML 1.0 §4.3.3, Appendix F).
  *
  * @param input - the XML text
- * @param limits - size and depth limits (defaults in {@link DEFAULT_XML_LIMITS})
+ * @param limits - the limits (defaults in {@link DEFAULT_XML_LIMITS})
  * @returns the parsed document
- * @throws SamlError `XML_TOO_LARGE`, `XML_DOCTYPE_FORBIDDEN`, `XML_PARSE_ERROR`, `XML_TOO_DEEP`
+ * @throws SamlError `XML_TOO_LARGE`, `XML_DOCTYPE_FORBIDDEN`, `XML_PARSE_ERROR`, `XML_TOO_DEEP`,
+ *   `XML_TOO_MANY_NODES`, `XML_TOO_MANY_ATTRIBUTES`, `XML_TOO_MANY_NAMESPACES`,
+ *   `XML_TEXT_TOO_LARGE`, `XML_ATTRIBUTE_TOO_LARGE`, `XML_TOO_MANY_REFERENCES`
  * @internal
  */
 export function parseXml(input: string, limits: XmlLimits = {}): Document {
   if (typeof input !== 'string') throw new TypeError('parseXml: input must be a string');
-  const maxSize = limits.maxSize ?? DEFAULT_XML_LIMITS.maxSize;
-  const maxDepth = limits.maxDepth ?? DEFAULT_XML_LIMITS.maxDepth;
+  const resolved = resolveXmlLimits(limits);
+  const { maxSize } = resolved;
   if (input.length > maxSize) {
     throw new SamlError('XML_TOO_LARGE', 'The XML document is larger than the configured limit.', {
       expected: `at most ${maxSize} characters`,
@@ -71,9 +157,14 @@ export function parseXml(input: string, limits: XmlLimits = {}): Document {
       raw: input,
     });
   }
-  checkXmlChars(input);
+  // XML 1.0 §4.3.3 and Appendix F: a byte order mark is an encoding signature, not a character
+  // of the document.
+  const bom = input.charCodeAt(0) === 0xfeff ? 1 : 0;
+  const text = bom ? input.slice(1) : input;
+  scanXml(text, resolved, bom);
   let firstError: string | undefined;
   const parser = new DOMParser({
+    normalizeLineEndings,
     onError: (level, message) => {
       // U+FFFD is a legal character (XML 1.0 §2.2); xmldom warns about it once per document as a
       // hint at a decoding problem. samlkit decodes message bytes as strict UTF-8 (invalid
@@ -88,7 +179,7 @@ export function parseXml(input: string, limits: XmlLimits = {}): Document {
   });
   let doc: Document;
   try {
-    doc = parser.parseFromString(input, 'text/xml') as unknown as Document;
+    doc = parser.parseFromString(text, 'text/xml') as unknown as Document;
   } catch (cause) {
     throw new SamlError('XML_PARSE_ERROR', 'The input is not well-formed XML.', {
       expected: 'a well-formed XML document',
@@ -105,7 +196,13 @@ export function parseXml(input: string, limits: XmlLimits = {}): Document {
       raw: input,
     });
   }
-  checkDepth(doc.documentElement, maxDepth, input);
+  // xmldom keeps the XML declaration as a processing instruction named xml. It is not one
+  // (XML 1.0 §2.6 reserves the name; the XPath data model, and so c14n, has no such node), and a
+  // well-formed serialization refuses it: drop it, so the DOM is the document's content.
+  const first = doc.firstChild;
+  if (first && first.nodeType === PROCESSING_INSTRUCTION_NODE && first.nodeName === 'xml') {
+    doc.removeChild(first);
+  }
   return doc;
 }
 
@@ -115,12 +212,6 @@ const MAYBE_NON_CHAR = /[^\t\n\r\x20-\ud7ff\ue000-\ufffd]/;
 const NON_CHAR = /[^\t\n\r\x20-\ud7ff\ue000-\ufffd\u{10000}-\u{10ffff}]/u;
 
 /**
- * Refuses characters XML 1.0 forbids anywhere in a document, even escaped: C0 controls other than
- * tab, LF and CR, U+FFFE/U+FFFF and unpaired surrogates. @xmldom/xmldom lets them through; other
- * parsers (libxml2, and so xmlsec1 and most IdPs) refuse the document, and a token one party
- * reads differently from another is not one to trust.
- */
-/**
  * Whether `value` holds a character XML 1.0 cannot carry at all, even escaped (§2.2 Char): what
  * the message builders refuse in their arguments. @internal
  */
@@ -128,70 +219,49 @@ export function hasNonXmlChar(value: string): boolean {
   return MAYBE_NON_CHAR.test(value) && NON_CHAR.test(value);
 }
 
-function checkXmlChars(input: string): void {
-  if (MAYBE_NON_CHAR.test(input)) {
-    const bad = NON_CHAR.exec(input);
-    if (bad) throw nonCharError(input, bad[0].codePointAt(0)!, bad.index);
-  }
-  // WFC: Legal Character (XML 1.0 §4.1): a character reference must name a Char as well.
-  if (!input.includes('&#')) return;
-  for (const ref of input.matchAll(CHAR_REF)) {
-    const cp = ref[1] !== undefined ? Number.parseInt(ref[1], 16) : Number(ref[2]);
-    if (!isXmlChar(cp)) throw nonCharError(input, cp, ref.index);
-  }
-}
-
-const CHAR_REF = /&#(?:x([0-9a-fA-F]{1,8})|([0-9]{1,10}));/g;
-
-function isXmlChar(cp: number): boolean {
-  return (
-    cp === 0x9 ||
-    cp === 0xa ||
-    cp === 0xd ||
-    (cp >= 0x20 && cp <= 0xd7ff) ||
-    (cp >= 0xe000 && cp <= 0xfffd) ||
-    (cp >= 0x10000 && cp <= 0x10ffff)
-  );
-}
-
-function nonCharError(input: string, cp: number, offset: number): SamlError {
-  return new SamlError('XML_PARSE_ERROR', 'The input contains a character XML does not allow.', {
-    expected: 'only characters of the XML 1.0 Char production (§2.2), literal or referenced',
-    found: `U+${cp.toString(16).toUpperCase().padStart(4, '0')} at offset ${offset}`,
-    hint: 'a control character or a broken surrogate pair: the message was corrupted or crafted',
-    raw: input,
-  });
-}
-
-function checkDepth(root: Element, maxDepth: number, raw: string): void {
-  // Iterative walk: recursion on hostile input is itself a denial-of-service vector.
-  const stack: Array<[Element, number]> = [[root, 1]];
-  while (stack.length > 0) {
-    const [el, depth] = stack.pop()!;
-    if (depth > maxDepth) {
-      throw new SamlError('XML_TOO_DEEP', 'The XML document is nested too deeply.', {
-        expected: `at most ${maxDepth} levels of elements`,
-        found: `more than ${maxDepth} levels (at <${el.nodeName}>)`,
-        hint: 'raise limits.maxDepth only if a legitimate IdP nests this deeply',
-        raw,
-      });
-    }
-    for (let c = el.firstChild; c; c = c.nextSibling) {
-      if (c.nodeType === ELEMENT_NODE) stack.push([c as Element, depth + 1]);
-    }
-  }
-}
-
 const serializer = new XMLSerializer();
 
-/** Serializes a node, refusing to produce anything that is not well-formed. @internal */
+// Characters a text node must not carry literally. CR: the next reader's end-of-line handling
+// (XML 1.0 §2.11) would turn it into LF, so the content read is not the content signed
+// (exclusive c14n writes it as &#xD; for the same reason, xml-c14n §1.1 / §2.3). U+0085, U+2028,
+// U+2029: XML 1.1 processors, and @xmldom/xmldom with its default settings, take them for line
+// ends. U+FFFD: such parsers take it for a decoding error.
+const TEXT_REWRITTEN = /[\r\u0085\u2028\u2029\ufffd]/;
+const TEXT_ESCAPED = /[<>&\r\u0085\u2028\u2029\ufffd]/g;
+// In attribute values xmldom itself writes tab, LF and CR as references (attribute-value
+// normalization, XML 1.0 §3.3.3, would turn them into spaces); the rest as for text.
+const ATTR_REWRITTEN = /[\u0085\u2028\u2029\ufffd]/;
+const ATTR_ESCAPED = /[<>&"\t\n\r\u0085\u2028\u2029\ufffd]/g;
+
+/**
+ * Writes text and attribute values that hold one of the characters above with those characters
+ * as references; everything else is left to xmldom (which then checks well-formedness itself).
+ */
+function referenceFilter(node: Node): Node | string {
+  if (node.nodeType === TEXT_NODE) {
+    const data = (node as Text).data;
+    if (!TEXT_REWRITTEN.test(data) || hasNonXmlChar(data)) return node;
+    return data.replace(TEXT_ESCAPED, (c) => XML_ESCAPES[c]!);
+  }
+  if (node.nodeType === ATTRIBUTE_NODE) {
+    const { name, value } = node as Attr;
+    if (!ATTR_REWRITTEN.test(value) || hasNonXmlChar(value) || !isXmlName(name)) return node;
+    return ` ${name}="${value.replace(ATTR_ESCAPED, (c) => XML_ESCAPES[c]!)}"`;
+  }
+  return node;
+}
+
+/**
+ * Serializes a node, refusing to produce anything that is not well-formed. What the result
+ * parses back to is exactly this DOM: a CR in text is written `&#xD;` (xmldom's serializer writes
+ * it raw, and the next parser's end-of-line handling would make it LF), and tab, LF and CR in
+ * attribute values as references. @internal
+ */
 export function serializeXml(node: Node): string {
-  // The serializer writes U+0085, U+2028, U+2029 and U+FFFD literally; as references they survive
-  // the next parse unchanged (see escapeXml). They are not name characters, except U+FFFD, which
-  // samlkit never puts in an element or attribute name.
-  return serializer
-    .serializeToString(node as never, { requireWellFormed: true })
-    .replace(/[\u0085\u2028\u2029\ufffd]/g, (c) => XML_ESCAPES[c]!);
+  return serializer.serializeToString(node as never, {
+    requireWellFormed: true,
+    nodeFilter: referenceFilter as never,
+  });
 }
 
 /** Whether `node` is an element with this namespace URI and local name. @internal */

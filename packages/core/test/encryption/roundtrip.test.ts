@@ -445,7 +445,9 @@ describe('the plaintext is hostile input', () => {
     const pair = await spKeyPair('a');
     const xml = await rawEncryptedAssertion(plaintext, pair.publicKey.spki, mode);
     const container = parse(xml).documentElement;
-    return decryptElement(container, [key ?? pair.privateKey], { limits: { maxDepth: 20 } });
+    return decryptElement(container, [key ?? pair.privateKey], {
+      limits: { maxDepth: 20, maxAttributes: 8 },
+    });
   }
   const assertion = (inner: string) =>
     `<saml:Assertion xmlns:saml="${SAML}" ID="_x" Version="2.0" IssueInstant="2024-01-01T00:00:00Z">${inner}</saml:Assertion>`;
@@ -463,6 +465,11 @@ describe('the plaintext is hostile input', () => {
 
   it('excessive depth is refused with the configured limits (GCM: XML_TOO_DEEP)', async () => {
     await expectCode(decryptRaw(deep, 'AES-GCM'), 'XML_TOO_DEEP');
+  });
+
+  it('the other configured limits reach the decrypted XML too (GCM: XML_TOO_MANY_ATTRIBUTES)', async () => {
+    const wide = assertion(`<a${Array.from({ length: 9 }, (_, i) => ` a${i}="1"`).join('')}/>`);
+    await expectCode(decryptRaw(wide, 'AES-GCM'), 'XML_TOO_MANY_ATTRIBUTES');
   });
 
   it('with CBC (unauthenticated) every plaintext fault is the one DECRYPTION_FAILED', async () => {
