@@ -16,6 +16,7 @@ import {
   SESSION_PUT,
   SESSION_TAKE,
   SESSION_TOUCH,
+  SESSIONS_END,
 } from './lib/scripts.js';
 
 /** A connected ioredis client: a single Redis (or a Sentinel-managed one) or a Redis Cluster. */
@@ -432,9 +433,10 @@ export class RedisStore implements SamlStore {
    * {@inheritDoc @samlkit/core!SamlStore.endSessions}
    *
    * One round trip lists the SLO index and drops the members whose sessions have expired; the
-   * sessions are then ended in chunks of 500, each chunk one pipeline (on Redis Cluster, commands
-   * sent together without waiting for each other) with a `commandTimeoutMs` of its own, so ending
-   * 10 000 sessions of one user takes a few dozen round trips, not one per session. Each session
+   * sessions are then ended in chunks of 500, each chunk one script call on a single Redis (on
+   * Redis Cluster, one script call per session, all sent together without waiting for each
+   * other) with a `commandTimeoutMs` of its own, so ending 10 000 sessions of one user takes a few
+   * dozen round trips, not one per session. Each session
    * is ended by a script that checks, in Redis, that the record still belongs to this issuer and
    * NameID (and SessionIndex), so a stale index entry never ends another user's session. When a
    * chunk fails or times out, its sessions and all later ones count as `failed` (some of them may
@@ -465,17 +467,18 @@ export class RedisStore implements SamlStore {
       try {
         done = await this.#run('endSessions', async (c) => {
           const now = this.#now();
-          const rows = await this.#evalEach(
-            c,
-            SESSION_END,
-            chunk.map((id) => this.#keys.session(id)),
-            [...args, now],
-          );
+          const keys = chunk.map((id) => this.#keys.session(id));
+          // A single Redis holds every key: one script call per chunk. A Cluster spreads the
+          // sessions over slots: one script call per session, all sent at once.
+          const rows =
+            c instanceof Cluster
+              ? await this.#evalEach(c, SESSION_END, keys, [...args, now])
+              : ((await this.#evalKeys(c, SESSIONS_END, keys, [...args, now])) as unknown[]);
           const out = { ended: [] as SessionRecord[], drop: [] as string[], failed: 0 };
           rows.forEach((row, i) => {
             // Redis refused the script for this one key (say, a key of another type): that
             // session is not ended, the others are.
-            if (row instanceof Error) {
+            if (row instanceof Error || (row as number[])[0] === -1) {
               out.failed += 1;
               return;
             }
@@ -606,6 +609,21 @@ export class RedisStore implements SamlStore {
       });
     }
     return results;
+  }
+
+  /** {@link RedisStore.#eval} with many keys (a single Redis only: Cluster needs one slot). */
+  async #evalKeys(
+    c: RedisClient,
+    script: LuaScript,
+    keys: readonly string[],
+    args: readonly (string | number)[],
+  ): Promise<unknown> {
+    try {
+      return await c.evalsha(script.sha1, keys.length, ...keys, ...args);
+    } catch (err) {
+      if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
+      return c.eval(script.source, keys.length, ...keys, ...args);
+    }
   }
 
   /** Runs one store operation: connection gate, overall deadline, errors mapped. */

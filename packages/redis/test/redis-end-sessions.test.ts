@@ -46,6 +46,8 @@ describe.skipIf(skip)('RedisStore.endSessions', () => {
     const store = new RedisStore({
       url: server.url,
       keyPrefix: prefix,
+      // Functional checks, not timing: a loaded CI machine must not turn them into timeouts.
+      commandTimeoutMs: 10_000,
       now: () => now,
       onConnectionError: () => {},
     });

@@ -103,3 +103,39 @@ redis.call('DEL', KEYS[1])
 if not v[2] or tonumber(v[2]) <= tonumber(ARGV[5]) then return {0} end
 return {3, v[1], v[2]}`,
 );
+
+/**
+ * {@link SESSION_END} over many sessions at once, for a single Redis only (on Redis Cluster the
+ * keys lie in different slots, and each goes through SESSION_END on its own). KEYS = session
+ * hashes; ARGV as SESSION_END. Returns one SESSION_END result per key, in order; a key that is
+ * not a hash gives `{-1}` (not ended, counted as failed).
+ */
+export const SESSIONS_END = script(
+  'sessionsEnd',
+  `local out = {}
+for i, key in ipairs(KEYS) do
+  local okv, v = pcall(redis.call, 'HMGET', key, 'r', 'e')
+  if not okv then
+    out[i] = {-1}
+  elseif not v[1] then
+    out[i] = {0}
+  else
+    local ok, rec = pcall(cjson.decode, v[1])
+    if not ok or type(rec) ~= 'table' then
+      out[i] = {2}
+    elseif rec['issuer'] ~= ARGV[1] or rec['nameId'] ~= ARGV[2] then
+      out[i] = {1}
+    elseif ARGV[3] == '1' and rec['sessionIndex'] ~= ARGV[4] then
+      out[i] = {2}
+    else
+      redis.call('DEL', key)
+      if not v[2] or tonumber(v[2]) <= tonumber(ARGV[5]) then
+        out[i] = {0}
+      else
+        out[i] = {3, v[1], v[2]}
+      end
+    end
+  end
+end
+return out`,
+);
