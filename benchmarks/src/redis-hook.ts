@@ -17,7 +17,7 @@ interface StoreLike {
   close?(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
@@ -29,7 +29,7 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function startRedis(port: number): Promise<ChildProcess> {
+export async function startRedis(port: number): Promise<ChildProcess> {
   const child = spawn(
     'redis-server',
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],

@@ -4,6 +4,7 @@
 // reaches one node ends sessions the other created. The same cluster with per-process
 // MemoryStores fails exactly where sticky-session-less clusters fail. Then Redis is stopped and
 // restarted under the running nodes.
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -311,6 +312,101 @@ describe.skipIf(skip)('cluster proof: two SP processes, round-robin, one Redis',
       expect(r.status, r.body).toBe(303);
       expect(r.finished).not.toBe(r.begun);
     }
+    for (const node of cluster.nodes) expect(node.alive()).toBe(true);
+  }, 60_000);
+
+  it('Redis paused (SIGSTOP) mid-login: 503 STORE_UNAVAILABLE within the command timeout; resumed (SIGCONT): logins work again without a restart', async () => {
+    const start = await fetch(`${cluster.proxy.url}/saml/login`, { redirect: 'manual' });
+    expect(start.status).toBe(303);
+    const { request, relayState } = await idp.readAuthnRequest(start.headers.get('location')!);
+    const delivery = await idp.answerLogin(request, relayState, { nameId: 'paused@example.com' });
+    if (delivery.binding !== 'post') throw new Error('expected the POST binding');
+    redis!.signal('SIGSTOP');
+    try {
+      for (const n of [0, 1]) {
+        // The nodes' command timeout is 1 s; a node waiting on the paused Redis any longer than
+        // the request's own 5 s limit fails here.
+        const res = await fetch(`${nodeUrl(n)}/saml/acs`, {
+          method: 'POST',
+          redirect: 'manual',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', ...JSON_ACCEPT },
+          body: delivery.form.toString(),
+          signal: AbortSignal.timeout(5000),
+        });
+        expect(res.status).toBe(503);
+        expect(((await res.json()) as { error: { code: string } }).error.code).toBe(
+          'STORE_UNAVAILABLE',
+        );
+      }
+    } finally {
+      redis!.signal('SIGCONT');
+    }
+    let back: Awaited<ReturnType<typeof login>> | undefined;
+    for (let attempt = 0; attempt < 50; attempt++) {
+      back = await login(cluster.proxy.url, 'resumed@example.com', 'idx-resumed');
+      if (back.status === 303) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(back!.status, back!.body).toBe(303);
+    expect((await protectedAt(cluster.proxy.url, back!.cookie!)).status).toBe(200);
+    for (const node of cluster.nodes) expect(node.alive()).toBe(true);
+  }, 60_000);
+
+  it('Redis flushed (FLUSHALL) between login start and finish: a clean refusal with a code, not a 500', async () => {
+    const flush = () =>
+      new Promise<void>((resolve, reject) =>
+        execFile('redis-cli', ['-p', String(redis!.port), 'FLUSHALL'], (err) =>
+          err ? reject(err) : resolve(),
+        ),
+      );
+    // Flushed after the AuthnRequest, before the IdP's Response arrives.
+    const start = await fetch(`${cluster.proxy.url}/saml/login`, { redirect: 'manual' });
+    expect(start.status).toBe(303);
+    const first = await idp.readAuthnRequest(start.headers.get('location')!);
+    const answer = await idp.answerLogin(first.request, first.relayState, {
+      nameId: 'flushed@example.com',
+    });
+    if (answer.binding !== 'post') throw new Error('expected the POST binding');
+    await flush();
+    const acs = await fetch(`${cluster.proxy.url}/saml/acs`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...JSON_ACCEPT },
+      body: answer.form.toString(),
+    });
+    expect(acs.status).toBeGreaterThanOrEqual(400);
+    expect(acs.status).toBeLessThan(500);
+    expect(((await acs.json()) as { error: { code: string } }).error.code).toBe(
+      'IN_RESPONSE_TO_MISMATCH',
+    );
+
+    // Flushed after the ACS, before the browser's same-site finish step.
+    const again = await fetch(`${cluster.proxy.url}/saml/login`, { redirect: 'manual' });
+    const browserCookies = cookiesOf(again);
+    const second = await idp.readAuthnRequest(again.headers.get('location')!);
+    const delivery = await idp.answerLogin(second.request, second.relayState, {
+      nameId: 'flushed@example.com',
+    });
+    if (delivery.binding !== 'post') throw new Error('expected the POST binding');
+    const parked = await fetch(`${cluster.proxy.url}/saml/acs`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...JSON_ACCEPT },
+      body: delivery.form.toString(),
+    });
+    expect(parked.status).toBe(303);
+    const next = parked.headers.get('location')!;
+    expect(next).toMatch(/[?&]finish=/);
+    await flush();
+    const finish = await fetch(new URL(next, cluster.proxy.url), {
+      redirect: 'manual',
+      headers: { cookie: browserCookies, ...JSON_ACCEPT },
+    });
+    expect(finish.status).toBeGreaterThanOrEqual(400);
+    expect(finish.status).toBeLessThan(500);
+    const code = ((await finish.json()) as { error: { code: string } }).error.code;
+    expect(code).toMatch(/^[A-Z_]+$/);
+    expect(cookieOf(finish) ?? '').not.toMatch(/^samlkit_session=[^;]/);
     for (const node of cluster.nodes) expect(node.alive()).toBe(true);
   }, 60_000);
 });

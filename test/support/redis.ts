@@ -15,6 +15,11 @@ export interface RedisServer {
   readonly spawned: boolean;
   /** Stops it (no-op for REDIS_URL) and waits until the process has exited. */
   stop(): Promise<void>;
+  /**
+   * Sends a signal to the process this helper started (e.g. SIGSTOP / SIGCONT to pause it);
+   * throws for REDIS_URL, which it did not start.
+   */
+  signal(signal: NodeJS.Signals): void;
 }
 
 /** A 3-node Redis Cluster on loopback. */
@@ -173,11 +178,31 @@ export async function startRedis(
   const fromEnv = process.env.REDIS_URL;
   if (fromEnv && options.port === undefined && !options.ignoreEnv) {
     const url = new URL(fromEnv);
-    return { url: fromEnv, port: Number(url.port || 6379), spawned: false, stop: async () => {} };
+    return {
+      url: fromEnv,
+      port: Number(url.port || 6379),
+      spawned: false,
+      stop: async () => {},
+      signal: () => {
+        throw new Error('REDIS_URL: this process did not start that server');
+      },
+    };
   }
   const port = options.port ?? (await freePort());
   const child = await startOn(port);
-  return { url: `redis://${HOST}:${port}`, port, spawned: true, stop: () => stopChild(child) };
+  return {
+    url: `redis://${HOST}:${port}`,
+    port,
+    spawned: true,
+    // A paused server is resumed first, so SIGTERM can end it.
+    stop: () => {
+      child.kill('SIGCONT');
+      return stopChild(child);
+    },
+    signal: (signal) => {
+      child.kill(signal);
+    },
+  };
 }
 
 function execFileText(file: string, args: readonly string[]): Promise<string> {

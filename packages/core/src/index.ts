@@ -249,6 +249,7 @@ export type {
 export { MemoryStore } from './store/memory.js';
 export { createSessionId } from './store/session-id.js';
 export type {
+  EndSessionsResult,
   PendingRequest,
   PendingRequestKind,
   RequestedAuthnContextRecord,

@@ -1,18 +1,22 @@
 import {
+  type EndSessionsResult,
   type PendingRequest,
   SamlError,
   type SamlStore,
   type SessionQuery,
   type SessionRecord,
 } from '@samlkit/core';
-import { Cluster, type ClusterNode, Redis, type RedisOptions } from 'ioredis';
+import { Cluster, type ClusterNode, Redis, type RedisOptions, ReplyError } from 'ioredis';
 import { type KeyBuilder, keyBuilder } from './lib/keys.js';
 import {
   INDEX_ADD,
+  INDEX_LIVE,
   type LuaScript,
+  SESSION_END,
   SESSION_PUT,
   SESSION_TAKE,
   SESSION_TOUCH,
+  SESSIONS_END,
 } from './lib/scripts.js';
 
 /** A connected ioredis client: a single Redis (or a Sentinel-managed one) or a Redis Cluster. */
@@ -79,6 +83,8 @@ export type RedisStoreOptions =
 const DEFAULT_PREFIX = 'samlkit:';
 const DEFAULT_COMMAND_TIMEOUT_MS = 1000;
 const DEFAULT_CONNECT_TIMEOUT_MS = 2000;
+/** Sessions ended per pipeline (and per `commandTimeoutMs`) by {@link RedisStore.endSessions}. */
+const END_SESSIONS_CHUNK = 500;
 
 class TimeoutError extends Error {}
 
@@ -423,6 +429,84 @@ export class RedisStore implements SamlStore {
     });
   }
 
+  /**
+   * {@inheritDoc @samlkit/core!SamlStore.endSessions}
+   *
+   * One round trip lists the SLO index and drops the members whose sessions have expired; the
+   * sessions are then ended in chunks of 500, each chunk one script call on a single Redis (on
+   * Redis Cluster, one script call per session, all sent together without waiting for each
+   * other) with a `commandTimeoutMs` of its own, so ending 10 000 sessions of one user takes a few
+   * dozen round trips, not one per session. Each session
+   * is ended by a script that checks, in Redis, that the record still belongs to this issuer and
+   * NameID (and SessionIndex), so a stale index entry never ends another user's session. When a
+   * chunk fails or times out, its sessions and all later ones count as `failed` (some of them may
+   * have ended; none is reported as ended unless Redis said so) and the rest are not tried.
+   */
+  async endSessions(query: SessionQuery): Promise<EndSessionsResult> {
+    if (typeof query !== 'object' || query === null) {
+      throw new TypeError('query must be { issuer, nameId, sessionIndex? }');
+    }
+    assertKey(query.issuer, 'query.issuer');
+    assertKey(query.nameId, 'query.nameId');
+    if (query.sessionIndex !== undefined) assertKey(query.sessionIndex, 'query.sessionIndex');
+    const index = this.#keys.index(query.issuer, query.nameId);
+    const ids = (await this.#run('endSessions', (c) =>
+      this.#eval(c, INDEX_LIVE, index, [this.#now()]),
+    )) as string[];
+    const args = [
+      query.issuer,
+      query.nameId,
+      query.sessionIndex === undefined ? '0' : '1',
+      query.sessionIndex ?? '',
+    ];
+    const ended: SessionRecord[] = [];
+    let failed = 0;
+    for (let at = 0; at < ids.length; at += END_SESSIONS_CHUNK) {
+      const chunk = ids.slice(at, at + END_SESSIONS_CHUNK);
+      let done: { ended: SessionRecord[]; drop: string[]; failed: number };
+      try {
+        done = await this.#run('endSessions', async (c) => {
+          const now = this.#now();
+          const keys = chunk.map((id) => this.#keys.session(id));
+          // A single Redis holds every key: one script call per chunk. A Cluster spreads the
+          // sessions over slots: one script call per session, all sent at once.
+          const rows =
+            c instanceof Cluster
+              ? await this.#evalEach(c, SESSION_END, keys, [...args, now])
+              : ((await this.#evalKeys(c, SESSIONS_END, keys, [...args, now])) as unknown[]);
+          const out = { ended: [] as SessionRecord[], drop: [] as string[], failed: 0 };
+          rows.forEach((row, i) => {
+            // Redis refused the script for this one key (say, a key of another type): that
+            // session is not ended, the others are.
+            if (row instanceof Error || (row as number[])[0] === -1) {
+              out.failed += 1;
+              return;
+            }
+            const [status, r, e] = row as [number, string?, string?];
+            if (status === 3) {
+              const s = this.#sessionOf(r ?? null, e ?? null, now);
+              if (s) out.ended.push(s);
+            }
+            if (status !== 2) out.drop.push(chunk[i] as string);
+          });
+          return out;
+        });
+      } catch {
+        // Stop at the first failure: Redis is down or too slow, and every later chunk would wait
+        // for its own timeout. What is left is reported, so the logout says PartialLogout.
+        failed += ids.length - at;
+        break;
+      }
+      ended.push(...done.ended);
+      failed += done.failed;
+      if (done.drop.length > 0) {
+        // Tidying only: a member left behind is filtered on read and expires with its score.
+        await this.#run('endSessions', (c) => c.zrem(index, ...done.drop)).catch(() => {});
+      }
+    }
+    return { ended: ended.sort(bySessionOrder), failed };
+  }
+
   /** {@inheritDoc @samlkit/core!SamlStore.getValue} */
   async getValue(key: string): Promise<string | undefined> {
     assertKey(key, 'key');
@@ -473,6 +557,72 @@ export class RedisStore implements SamlStore {
     } catch (err) {
       if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
       return c.eval(script.source, 1, key, ...args);
+    }
+  }
+
+  /**
+   * Runs one single-key script on each of `keys`, all sent at once: one pipeline on a single
+   * Redis; on a Cluster (where one pipeline cannot span nodes) every command is written without
+   * waiting for the others. Results in the order of `keys`; a key for which Redis answered an
+   * error has that `Error` in its place. Rejects when the connection fails (no answer at all).
+   */
+  async #evalEach(
+    c: RedisClient,
+    script: LuaScript,
+    keys: readonly string[],
+    args: readonly (string | number)[],
+  ): Promise<unknown[]> {
+    if (c instanceof Cluster) {
+      const settled = await Promise.allSettled(keys.map((k) => this.#eval(c, script, k, args)));
+      return settled.map((r) => {
+        if (r.status === 'fulfilled') return r.value;
+        if (r.reason instanceof ReplyError) return r.reason;
+        throw r.reason;
+      });
+    }
+    const send = async (source: boolean, which: readonly number[]) => {
+      const p = c.pipeline();
+      for (const i of which) {
+        const key = keys[i] as string;
+        if (source) p.eval(script.source, 1, key, ...args);
+        else p.evalsha(script.sha1, 1, key, ...args);
+      }
+      const out = await p.exec();
+      if (out === null) throw new Error('the pipeline was discarded');
+      return out;
+    };
+    const results: unknown[] = new Array(keys.length);
+    const first = await send(
+      false,
+      keys.map((_, i) => i),
+    );
+    const again: number[] = [];
+    first.forEach(([err, value], i) => {
+      if (err?.message.startsWith('NOSCRIPT')) again.push(i);
+      else results[i] = err ?? value;
+    });
+    if (again.length > 0) {
+      // Redis lost its script cache (restart, SCRIPT FLUSH): send the source for those only.
+      const second = await send(true, again);
+      second.forEach(([err, value], j) => {
+        results[again[j] as number] = err ?? value;
+      });
+    }
+    return results;
+  }
+
+  /** {@link RedisStore.#eval} with many keys (a single Redis only: Cluster needs one slot). */
+  async #evalKeys(
+    c: RedisClient,
+    script: LuaScript,
+    keys: readonly string[],
+    args: readonly (string | number)[],
+  ): Promise<unknown> {
+    try {
+      return await c.evalsha(script.sha1, keys.length, ...keys, ...args);
+    } catch (err) {
+      if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
+      return c.eval(script.source, keys.length, ...keys, ...args);
     }
   }
 

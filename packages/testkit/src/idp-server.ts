@@ -18,7 +18,7 @@ import {
   renderPostForm,
 } from '@samlkit/core';
 import { createTestIdp, type TestDelivery, type TestIdp } from './idp.js';
-import type { TestKeys } from './keys.js';
+import { generateTestKeys, type TestKeys } from './keys.js';
 import type { TestAttribute } from './response.js';
 
 /** A user who can sign in at the test IdP. */
@@ -259,15 +259,24 @@ export async function startIdpServer(options: IdpServerOptions = {}): Promise<Id
   const sessions = new Map<string, IdpSession>();
   let idp: TestIdp | undefined;
   let base = '';
+  // Keys first: the port opens only when everything the handlers need can be made at once.
+  const keys = options.keys ?? (await generateTestKeys({ subject: 'samlkit test idp' }));
+  // And a request that arrives between the port opening and the IdP existing waits for it.
+  let markReady: () => void = () => {};
+  const ready = new Promise<void>((resolve) => {
+    markReady = resolve;
+  });
 
   const server = createServer((req, res) => {
-    handle(req, res).catch((err: unknown) => {
-      if (!res.headersSent) {
-        send(res, 400, page('Request refused', `<p>${escapeHtml(String(err))}</p>`));
-      } else {
-        res.destroy();
-      }
-    });
+    ready
+      .then(() => handle(req, res))
+      .catch((err: unknown) => {
+        if (!res.headersSent) {
+          send(res, 400, page('Request refused', `<p>${escapeHtml(String(err))}</p>`));
+        } else {
+          res.destroy();
+        }
+      });
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -277,11 +286,7 @@ export async function startIdpServer(options: IdpServerOptions = {}): Promise<Id
   base = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   const entityId = options.entityId ?? `${base}/metadata`;
   try {
-    idp = await createTestIdp({
-      entityId,
-      baseUrl: base,
-      ...(options.keys ? { keys: options.keys } : {}),
-    });
+    idp = await createTestIdp({ entityId, baseUrl: base, keys });
   } catch (err) {
     server.close();
     throw err;
@@ -535,6 +540,7 @@ export async function startIdpServer(options: IdpServerOptions = {}): Promise<Id
     }
   }
 
+  markReady();
   return {
     url: base,
     entityId,

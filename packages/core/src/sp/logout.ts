@@ -253,6 +253,7 @@ async function endSessions(
   nameId: string,
   sessionIndexes: readonly string[],
 ): Promise<{ ended: string[]; failed: number }> {
+  if (s.store.endSessions) return endSessionsInBulk(s, request, issuer, nameId, sessionIndexes);
   const found = new Map<string, SessionRecord>();
   let failed = 0;
   // SAML core §3.7.3.2: without SessionIndex, every session of the principal ends; with them,
@@ -279,6 +280,45 @@ async function endSessions(
     } catch (err) {
       failed++;
       s.logger.error('slo: could not end a session', { error: String(err) });
+    }
+  }
+  return { ended, failed };
+}
+
+/**
+ * {@link endSessions} on a store with `endSessions`: a few round trips however many sessions the
+ * user has. Sessions the store could not end count as failed (the answer is then PartialLogout).
+ */
+async function endSessionsInBulk(
+  s: Settings,
+  request: Request,
+  issuer: string,
+  nameId: string,
+  sessionIndexes: readonly string[],
+): Promise<{ ended: string[]; failed: number }> {
+  const endAll = s.store.endSessions!.bind(s.store);
+  const ended: string[] = [];
+  let failed = 0;
+  // SAML core §3.7.3.2: without SessionIndex, every session of the principal ends; with them,
+  // the sessions with any of those indexes.
+  for (const sessionIndex of sessionIndexes.length ? sessionIndexes : [undefined]) {
+    try {
+      const result = await endAll({
+        issuer,
+        nameId,
+        ...(sessionIndex !== undefined ? { sessionIndex } : {}),
+      });
+      failed += result.failed;
+      if (result.failed > 0) {
+        s.logger.error('slo: some sessions could not be ended', { failed: result.failed });
+      }
+      for (const session of result.ended) {
+        ended.push(session.id);
+        await notifyLogout(s, session, request, 'idp-initiated');
+      }
+    } catch (err) {
+      failed++;
+      s.logger.error('slo: could not end sessions', { error: String(err) });
     }
   }
   return { ended, failed };

@@ -1,4 +1,11 @@
-import type { PendingRequest, SamlStore, SessionQuery, SessionRecord } from './types.js';
+import { ownString } from '../lib/own-string.js';
+import type {
+  EndSessionsResult,
+  PendingRequest,
+  SamlStore,
+  SessionQuery,
+  SessionRecord,
+} from './types.js';
 
 /** Which key space an evicted entry belonged to. */
 export type MemoryStoreEntryKind = 'pendingRequest' | 'rememberOnce' | 'session' | 'value';
@@ -41,8 +48,7 @@ export interface MemoryStoreOptions {
 
 interface Entry {
   readonly kind: MemoryStoreEntryKind;
-  readonly key: string;
-  /** JSON for records, the raw string for values, '' for remembered keys. */
+  /** JSON for records, a copy of the string for values, '' for remembered keys. */
   readonly value: string;
   expiresAt: number;
   /** For sessions: the SLO index key the session is listed under. */
@@ -50,6 +56,17 @@ interface Entry {
 }
 
 const DEFAULT_MAX_ENTRIES = 100_000;
+
+/**
+ * How many entries every operation looks at for expiry. Each write adds at most one entry, so
+ * the sweep passes over the whole store within `size / (SWEEP_STEP - 1)` writes, however large.
+ */
+const SWEEP_STEP = 4;
+
+/** The entry's own key (request ID, `rememberOnce` key, session ID or value key). */
+function keyOf(full: string): string {
+  return full.slice(2);
+}
 
 const PREFIX: Record<MemoryStoreEntryKind, string> = {
   pendingRequest: 'p\u0000',
@@ -108,8 +125,12 @@ function bySessionOrder(a: SessionRecord, b: SessionRecord): number {
  * The embedded store: all state in this process's memory. Right for a single process; a cluster
  * needs a shared store such as `RedisStore` from `@samlkit/redis`.
  *
- * Expired entries are never returned. Size is bounded by `maxEntries`: when full, expired entries
- * are dropped first, then the oldest live entry is evicted and reported to `onEvict`. Every
+ * Expired entries are never returned, and are dropped as the store is used: every operation
+ * looks at the next few entries in turn (O(1) per operation) and drops those that have expired,
+ * so memory follows the live entries, not every entry ever stored. Keys and values are copied
+ * on the way in, so an entry never keeps the SAML message it was read from
+ * alive. Size is bounded by `maxEntries`: when full, expired entries are dropped first, then the
+ * oldest live entry is evicted and reported to `onEvict`. Every
  * operation runs to completion without yielding, so concurrent calls within the process are
  * atomic (one `takePendingRequest` and one `rememberOnce` win a race). Records are stored as
  * JSON, so what comes back is a copy, exactly as a networked store would return it.
@@ -132,6 +153,8 @@ export class MemoryStore implements SamlStore {
   readonly #onEvict: (event: MemoryStoreEvictionEvent) => void;
   #evicted = 0;
   #insertsSinceSweep = Number.POSITIVE_INFINITY;
+  /** Where the incremental sweep goes on from (a Map iterator survives inserts and deletes). */
+  #sweep: Iterator<[string, Entry]> | undefined;
 
   /**
    * @param options - size bound, clock and eviction callback
@@ -212,6 +235,7 @@ export class MemoryStore implements SamlStore {
   /** {@inheritDoc SamlStore.deleteSession} */
   async deleteSession(id: string): Promise<boolean> {
     assertKey(id, 'id');
+    this.#sweepSome();
     const full = PREFIX.session + id;
     const entry = this.#entries.get(full);
     if (!entry) return false;
@@ -222,6 +246,25 @@ export class MemoryStore implements SamlStore {
 
   /** {@inheritDoc SamlStore.findSessions} */
   async findSessions(query: SessionQuery): Promise<SessionRecord[]> {
+    return this.#find(query);
+  }
+
+  /**
+   * {@inheritDoc SamlStore.endSessions}
+   *
+   * In memory nothing can fail part-way: `failed` is always 0.
+   */
+  async endSessions(query: SessionQuery): Promise<EndSessionsResult> {
+    const ended = this.#find(query);
+    for (const session of ended) {
+      const full = PREFIX.session + session.id;
+      const entry = this.#entries.get(full);
+      if (entry) this.#remove(full, entry);
+    }
+    return { ended, failed: 0 };
+  }
+
+  #find(query: SessionQuery): SessionRecord[] {
     if (typeof query !== 'object' || query === null) {
       throw new TypeError('query must be { issuer, nameId, sessionIndex? }');
     }
@@ -253,7 +296,7 @@ export class MemoryStore implements SamlStore {
     assertKey(key, 'key');
     if (typeof value !== 'string') throw new TypeError('value must be a string');
     assertTime(expiresAt, 'expiresAt');
-    this.#set('value', key, value, expiresAt);
+    this.#set('value', key, ownString(value), expiresAt);
   }
 
   #sessionOf(entry: Entry): SessionRecord {
@@ -263,6 +306,7 @@ export class MemoryStore implements SamlStore {
 
   /** The live entry for a key, dropping it (and its index entry) when it has expired. */
   #live(kind: MemoryStoreEntryKind, key: string): Entry | undefined {
+    this.#sweepSome();
     const full = PREFIX[kind] + key;
     const entry = this.#entries.get(full);
     if (!entry) return undefined;
@@ -280,13 +324,16 @@ export class MemoryStore implements SamlStore {
     expiresAt: number,
     extra: { indexKey?: string } = {},
   ): void {
-    const full = PREFIX[kind] + key;
+    this.#sweepSome();
+    // A copy: `key` may be a view into a SAML message (an assertion ID), which would keep the
+    // whole message alive as long as the entry.
+    const full = ownString(PREFIX[kind] + key);
     const old = this.#entries.get(full);
     // Replacing moves the entry to the newest end of the eviction order.
     if (old) this.#remove(full, old);
     if (expiresAt <= this.#now()) return;
     this.#makeRoom();
-    const entry: Entry = { kind, key, value, expiresAt, ...extra };
+    const entry: Entry = { kind, value, expiresAt, ...extra };
     this.#entries.set(full, entry);
     if (entry.indexKey !== undefined) {
       let ids = this.#index.get(entry.indexKey);
@@ -294,7 +341,26 @@ export class MemoryStore implements SamlStore {
         ids = new Set();
         this.#index.set(entry.indexKey, ids);
       }
-      ids.add(key);
+      ids.add(keyOf(full));
+    }
+  }
+
+  /**
+   * The incremental sweep: looks at the next {@link SWEEP_STEP} entries in insertion order and
+   * drops the expired ones, going round again from the start once it reaches the end.
+   */
+  #sweepSome(): void {
+    if (this.#entries.size === 0) return;
+    const now = this.#now();
+    for (let i = 0; i < SWEEP_STEP; i++) {
+      this.#sweep ??= this.#entries.entries();
+      const next = this.#sweep.next();
+      if (next.done) {
+        this.#sweep = undefined;
+        return;
+      }
+      const [full, entry] = next.value;
+      if (entry.expiresAt <= now) this.#remove(full, entry);
     }
   }
 
@@ -303,7 +369,7 @@ export class MemoryStore implements SamlStore {
     if (entry.indexKey === undefined) return;
     const ids = this.#index.get(entry.indexKey);
     if (!ids) return;
-    ids.delete(entry.key);
+    ids.delete(keyOf(full));
     if (ids.size === 0) this.#index.delete(entry.indexKey);
   }
 
@@ -332,7 +398,7 @@ export class MemoryStore implements SamlStore {
       this.#evicted += 1;
       this.#onEvict({
         kind: entry.kind,
-        key: entry.key,
+        key: keyOf(full),
         expiresAt: entry.expiresAt,
         reason: 'capacity',
         maxEntries: this.#maxEntries,

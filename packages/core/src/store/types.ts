@@ -151,6 +151,21 @@ export interface SessionQuery {
 }
 
 /**
+ * What {@link SamlStore.endSessions} did.
+ * @see SAML 2.0 core §3.7.3.2 (a session authority that cannot end every session answers
+ * `PartialLogout`)
+ */
+export interface EndSessionsResult {
+  /** The sessions that were live and are now deleted, ordered by `createdAt`, then `id`. */
+  readonly ended: SessionRecord[];
+  /**
+   * How many sessions the SLO index listed that could not be ended (the backend failed or timed
+   * out part-way; they may still be live). 0 when every matching session ended.
+   */
+  readonly failed: number;
+}
+
+/**
  * Shared state for login, logout and replay protection. Implement it to keep samlkit's state
  * anywhere; `MemoryStore` (one process) and `RedisStore` from `@samlkit/redis` (clusters) are
  * provided. Prove an implementation with `runStoreConformance` from `@samlkit/testkit`.
@@ -241,6 +256,23 @@ export interface SamlStore {
    * @throws SamlError `STORE_UNAVAILABLE`
    */
   findSessions(query: SessionQuery): Promise<SessionRecord[]>;
+
+  /**
+   * Optional bulk logout: deletes every live session {@link SamlStore.findSessions} would return
+   * for `query`, and drops index entries of sessions that have expired or are gone. A store that
+   * has it lets an IdP-initiated logout end thousands of sessions of one user in a few round
+   * trips instead of one per session; without it samlkit finds the sessions and deletes them one
+   * by one.
+   *
+   * It may end some sessions and fail on others (for example when the backend stops answering
+   * part-way): what ended is in `ended`, the number that could not be ended in `failed`, and the
+   * logout is then answered with `PartialLogout`. It rejects (ending nothing) when the sessions
+   * cannot even be listed.
+   * @param query - issuer, NameID and optional SessionIndex (as for `findSessions`)
+   * @returns the sessions ended and how many could not be
+   * @throws SamlError `STORE_UNAVAILABLE`
+   */
+  endSessions?(query: SessionQuery): Promise<EndSessionsResult>;
 
   /**
    * Reads a small shared value (for example cached IdP metadata).

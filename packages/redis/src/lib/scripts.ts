@@ -71,3 +71,71 @@ redis.call('HSET', KEYS[1], 'e', ARGV[1])
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return 1`,
 );
+
+/**
+ * SLO index read with pruning. KEYS[1] = index sorted set; ARGV = now. Drops members whose score
+ * (the session's expiresAt) has passed and returns the rest, oldest expiry first.
+ */
+export const INDEX_LIVE = script(
+  'indexLive',
+  `redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+return redis.call('ZRANGE', KEYS[1], 0, -1)`,
+);
+
+/**
+ * Session end for a bulk logout. KEYS[1] = session hash; ARGV = issuer, nameId, '1' when a
+ * SessionIndex is asked for (else '0'), that SessionIndex, now.
+ * Deletes the session only when its record belongs to that issuer and NameID (and SessionIndex),
+ * so an index member that outlived a move to another NameID can never end someone else's session.
+ * Returns `{0}` gone or expired (the index member can go), `{1}` belongs to another NameID now
+ * (the member can go, the session stays), `{2}` another SessionIndex or an unreadable record
+ * (both stay), `{3, record JSON, expiresAt}` ended.
+ */
+export const SESSION_END = script(
+  'sessionEnd',
+  `local v = redis.call('HMGET', KEYS[1], 'r', 'e')
+if not v[1] then return {0} end
+local ok, rec = pcall(cjson.decode, v[1])
+if not ok or type(rec) ~= 'table' then return {2} end
+if rec['issuer'] ~= ARGV[1] or rec['nameId'] ~= ARGV[2] then return {1} end
+if ARGV[3] == '1' and rec['sessionIndex'] ~= ARGV[4] then return {2} end
+redis.call('DEL', KEYS[1])
+if not v[2] or tonumber(v[2]) <= tonumber(ARGV[5]) then return {0} end
+return {3, v[1], v[2]}`,
+);
+
+/**
+ * {@link SESSION_END} over many sessions at once, for a single Redis only (on Redis Cluster the
+ * keys lie in different slots, and each goes through SESSION_END on its own). KEYS = session
+ * hashes; ARGV as SESSION_END. Returns one SESSION_END result per key, in order; a key that is
+ * not a hash gives `{-1}` (not ended, counted as failed).
+ */
+export const SESSIONS_END = script(
+  'sessionsEnd',
+  `local out = {}
+for i, key in ipairs(KEYS) do
+  local okv, v = pcall(redis.call, 'HMGET', key, 'r', 'e')
+  if not okv then
+    out[i] = {-1}
+  elseif not v[1] then
+    out[i] = {0}
+  else
+    local ok, rec = pcall(cjson.decode, v[1])
+    if not ok or type(rec) ~= 'table' then
+      out[i] = {2}
+    elseif rec['issuer'] ~= ARGV[1] or rec['nameId'] ~= ARGV[2] then
+      out[i] = {1}
+    elseif ARGV[3] == '1' and rec['sessionIndex'] ~= ARGV[4] then
+      out[i] = {2}
+    else
+      redis.call('DEL', key)
+      if not v[2] or tonumber(v[2]) <= tonumber(ARGV[5]) then
+        out[i] = {0}
+      else
+        out[i] = {3, v[1], v[2]}
+      end
+    end
+  end
+end
+return out`,
+);
