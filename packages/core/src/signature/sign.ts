@@ -40,7 +40,6 @@ export interface SignOptions {
 }
 
 const XMLNS_NS = 'http://www.w3.org/2000/xmlns/';
-const PROCESSING_INSTRUCTION_NODE = 7;
 
 // XML 1.0 (Fifth Edition) §2.3 NameStartChar and NameChar, without the colon: an NCName
 // (Namespaces in XML 1.0 §3), which is what a namespace prefix is.
@@ -240,17 +239,12 @@ export async function signXml(
     });
   }
   await signElement(target, options);
-  // The XML declaration reads as a processing instruction in the DOM, which a well-formed
-  // serialization may not contain (XML 1.0 §2.6: the target "xml" is reserved); it is written
-  // back as it came.
-  const first = doc.firstChild;
-  if (
-    first?.nodeType === PROCESSING_INSTRUCTION_NODE &&
-    (first as ProcessingInstruction).target === 'xml'
-  ) {
-    const declaration = `<?xml ${(first as ProcessingInstruction).data}?>`;
-    doc.removeChild(first);
-    return declaration + serializeXml(doc);
-  }
-  return serializeXml(doc);
+  // The parser drops the XML declaration (it is not a processing instruction: XML 1.0 §2.8), so
+  // it is written back as it came, with the white space that followed it. parseXml has already
+  // checked its grammar; this only finds where it ends.
+  const declaration = /^<\?xml[ \t\r\n]/.test(xml) ? xml.slice(0, xml.indexOf('?>') + 2) : '';
+  let rest = declaration.length;
+  if (rest === 0) return serializeXml(doc);
+  while (rest < xml.length && ' \t\r\n'.includes(xml[rest] as string)) rest++;
+  return xml.slice(0, rest) + serializeXml(doc);
 }

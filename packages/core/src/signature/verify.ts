@@ -2,7 +2,7 @@ import {
   assertHashAllowed,
   digestAlgorithm,
   type SignatureAlgorithm,
-  signatureAlgorithm,
+  signatureAlgorithmByUri,
 } from '../crypto/algorithms.js';
 import type { PublicKey } from '../crypto/keys.js';
 import { type CryptoProvider, resolveCrypto } from '../crypto/provider.js';
@@ -164,7 +164,8 @@ export async function verifyElementSignature(
       hint: 'an HMAC key would have to be shared with the IdP; this is a forgery attempt or a misconfiguration',
     });
   }
-  const algorithm = signatureAlgorithm(sigUri);
+  // xmldsig §6.1: SignatureMethod names its algorithm by URI; a short name is not a valid value.
+  const algorithm = signatureAlgorithmByUri(sigUri);
   assertHashAllowed(algorithm.hash, algorithm.uri, allowSha1);
   const siC14n = readC14n(c14nEl, 'CanonicalizationMethod');
 
