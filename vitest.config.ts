@@ -27,7 +27,13 @@ export default defineConfig({
     globalSetup: ['./test/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
-    reporters: process.env.CI ? ['default', 'json'] : ['default'],
+    // The fixtures reporter ends the run with one line counting the suites whose ../shared
+    // fixtures are missing (test/support/fixtures.ts).
+    reporters: [
+      'default',
+      ...(process.env.CI ? ['json'] : []),
+      './test/support/fixtures-reporter.ts',
+    ],
     outputFile: { json: './test-results.json' },
     pool: 'forks',
   },
