@@ -49,9 +49,12 @@ export interface Fixtures {
  */
 export function sharedFixtures(folder: string, needs: readonly string[] = []): Fixtures {
   const dir = new URL(folder.endsWith('/') ? folder : `${folder}/`, SHARED_DIR);
-  const absent = existsSync(dir)
-    ? needs.map((n) => new URL(n, dir)).filter((u) => !existsSync(u))
-    : [dir];
+  // Name the outermost folder that is missing, or else each missing file.
+  const absent = !existsSync(SHARED_DIR)
+    ? [SHARED_DIR]
+    : !existsSync(dir)
+      ? [dir]
+      : needs.map((n) => new URL(n, dir)).filter((u) => !existsSync(u));
   const missing = absent.map((u) => fileURLToPath(u)).join(', ');
   const url = (path: string) => new URL(path, dir);
   return {
@@ -87,7 +90,7 @@ function standIn(fx: Fixtures, name: string): void {
 /** `describe`, when the fixtures are present; otherwise one stand-in test (see the file header). */
 export function describeWithFixtures(fx: Fixtures, name: string, body: () => void): void {
   if (fx.present) describe(name, body);
-  else describe(name, () => standIn(fx, name));
+  else describe(name, () => standIn(fx, 'has its ../shared fixtures'));
 }
 
 /** `it`, when the fixtures are present; otherwise one stand-in test (see the file header). */
