@@ -18,11 +18,21 @@ export default defineConfig({
     },
   },
   test: {
-    include: [
-      'packages/*/test/**/*.test.ts',
-      'benchmarks/test/**/*.test.ts',
-      'test/e2e/**/*.test.ts',
-      'test/interop/**/*.test.ts',
+    // `pnpm test` runs both projects; `pnpm test:unit` (vitest run --project unit) only the
+    // packages' own suites, without the browsers, runtimes, IdP servers and the benchmark smoke.
+    projects: [
+      { extends: true, test: { name: 'unit', include: ['packages/*/test/**/*.test.ts'] } },
+      {
+        extends: true,
+        test: {
+          name: 'e2e',
+          include: [
+            'test/e2e/**/*.test.ts',
+            'test/interop/**/*.test.ts',
+            'benchmarks/test/**/*.test.ts',
+          ],
+        },
+      },
     ],
     globalSetup: ['./test/global-setup.ts'],
     testTimeout: 30_000,
