@@ -11,9 +11,9 @@ import {
 } from '@samlkit/core';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { describeWithFixtures, sharedFixtures } from '../../../test/support/fixtures.js';
-import { authnRequestOptions, expectedRequest } from './support/authn-arbitraries.js';
-import { generateTestKeyPair, type TestKeyPair } from './support/generated-keys.js';
+import { describeWithFixtures, sharedFixtures } from '../../../../test/support/fixtures.js';
+import { authnRequestOptions, expectedRequest } from '../support/authn-arbitraries.js';
+import { generateTestKeyPair, type TestKeyPair } from '../support/generated-keys.js';
 
 let rsa: TestKeyPair;
 let ec: TestKeyPair;

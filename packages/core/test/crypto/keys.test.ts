@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { describeWithFixtures, sharedFixtures } from '../../../test/support/fixtures.js';
-import { importPrivateKey, importPublicKey } from '../src/crypto/keys.js';
+import { describeWithFixtures, sharedFixtures } from '../../../../test/support/fixtures.js';
+import { importPrivateKey, importPublicKey } from '../../src/crypto/keys.js';
 import {
   fingerprint,
   loadPrivateKey,
   loadPublicKey,
   loadPublicKeys,
   SamlError,
-} from '../src/index.js';
+} from '../../src/index.js';
 
 const fx = sharedFixtures('interop/certs');
 
