@@ -18,17 +18,32 @@ export default defineConfig({
     },
   },
   test: {
-    include: [
-      'packages/*/test/**/*.test.ts',
-      'benchmarks/test/**/*.test.ts',
-      'test/e2e/**/*.test.ts',
-      'test/interop/**/*.test.ts',
-      'test/repo/**/*.test.ts',
+    // `pnpm test` runs both projects; `pnpm test:unit` (vitest run --project unit) only the
+    // packages' own suites, without the browsers, runtimes, IdP servers and the benchmark smoke.
+    projects: [
+      { extends: true, test: { name: 'unit', include: ['packages/*/test/**/*.test.ts', 'test/repo/**/*.test.ts'] } },
+      {
+        extends: true,
+        test: {
+          name: 'e2e',
+          include: [
+            'test/e2e/**/*.test.ts',
+            'test/interop/**/*.test.ts',
+            'benchmarks/test/**/*.test.ts',
+          ],
+        },
+      },
     ],
     globalSetup: ['./test/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
-    reporters: process.env.CI ? ['default', 'json'] : ['default'],
+    // The fixtures reporter ends the run with one line counting the suites whose ../shared
+    // fixtures are missing (test/support/fixtures.ts).
+    reporters: [
+      'default',
+      ...(process.env.CI ? ['json'] : []),
+      './test/support/fixtures-reporter.ts',
+    ],
     outputFile: { json: './test-results.json' },
     pool: 'forks',
   },

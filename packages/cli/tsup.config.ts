@@ -1,13 +1,11 @@
-import { defineConfig } from 'tsup';
+import { packageConfig } from '../../tsup.base.js';
 
 // The CLI runs on Node only and ships as ESM. `main.js` is the `samlkit` executable; `index.js`
 // exposes `main()` for in-process use. No code splitting, so each entry is self-contained.
-export default defineConfig({
+export default packageConfig({
   entry: ['src/index.ts', 'src/main.ts'],
   format: ['esm'],
   dts: { entry: 'src/index.ts' },
-  sourcemap: true,
-  clean: true,
   splitting: false,
   target: 'node20',
   platform: 'node',

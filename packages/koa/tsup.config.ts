@@ -1,12 +1,6 @@
-import { defineConfig } from 'tsup';
+import { packageConfig } from '../../tsup.base.js';
 
-export default defineConfig({
-  entry: ['src/index.ts'],
-  format: ['esm', 'cjs'],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: 'es2022',
+export default packageConfig({
   platform: 'node',
   treeshake: true,
   external: ['@samlkit/core', 'koa'],

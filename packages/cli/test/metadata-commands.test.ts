@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -13,6 +13,7 @@ import {
   verifyElementSignature,
 } from '@samlkit/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { itWithFixtures, sharedFixtures } from '../../../test/support/fixtures.js';
 import { toBase64 } from '../../core/src/lib/bytes.js';
 import { childElements, NS, parseXml } from '../../core/src/lib/xml.js';
 import { run } from './helpers.js';
@@ -233,10 +234,11 @@ describe('samlkit metadata', () => {
 });
 
 describe('samlkit idp-metadata', () => {
-  const interop = new URL('../../../../shared/interop/', import.meta.url);
-  const haveShared = existsSync(interop);
-  if (!haveShared)
-    console.warn('\n!!! ../shared/interop is absent: idp-metadata interop tests are SKIPPED !!!\n');
+  const fx = sharedFixtures('interop', [
+    'metadata/shibboleth-1.xml',
+    'metadata/entra-id-2.xml',
+    'certs/entra-id-2b0182d8762d.pem',
+  ]);
 
   let server: Server;
   let base: string;
@@ -254,8 +256,8 @@ describe('samlkit idp-metadata', () => {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   });
 
-  it.skipIf(!haveShared)('summarises a file: endpoints, certificates, fingerprints', async () => {
-    const path = new URL('metadata/shibboleth-1.xml', interop).pathname;
+  itWithFixtures(fx, 'summarises a file: endpoints, certificates, fingerprints', async () => {
+    const path = fx.path('metadata/shibboleth-1.xml');
     const r = await runReal(['idp-metadata', path, '--now', '2026-11-23T00:00:00Z']);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('Entity ID                 https://samltest.id/saml/idp');
@@ -266,9 +268,9 @@ describe('samlkit idp-metadata', () => {
     expect(r.stdout).toMatch(/SHA-256 E5:E0:E6:57:8A:27/);
   });
 
-  it.skipIf(!haveShared)('verifies a signed document against a pinned certificate', async () => {
-    const md = new URL('metadata/entra-id-2.xml', interop).pathname;
-    const pin = new URL('certs/entra-id-2b0182d8762d.pem', interop).pathname;
+  itWithFixtures(fx, 'verifies a signed document against a pinned certificate', async () => {
+    const md = fx.path('metadata/entra-id-2.xml');
+    const pin = fx.path('certs/entra-id-2b0182d8762d.pem');
     const r = await runReal(['idp-metadata', md, '--pin-cert', pin, '--json']);
     expect(r.code).toBe(0);
     const s = JSON.parse(r.stdout);

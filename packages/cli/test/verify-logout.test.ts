@@ -1,17 +1,17 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { createLogoutRequest, createLogoutResponse, signXml } from '@samlkit/core';
 import { generateTestKeys, type TestKeys } from '@samlkit/testkit';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { describeWithFixtures, sharedFixtures } from '../../../test/support/fixtures.js';
 import { run } from './helpers.js';
 
-const interop = new URL('../../../../shared/interop/', import.meta.url);
-const haveShared = existsSync(new URL('logout/', interop));
-if (!haveShared) {
-  console.warn(
-    '\n!!! ../shared/interop/logout is absent: `samlkit verify-logout` golden tests are SKIPPED !!!\n',
-  );
-}
-const read = (path: string) => readFileSync(new URL(path, interop), 'utf8').trim();
+const fx = sharedFixtures('interop', [
+  'certs/simplesamlphp-local-idp.pem',
+  'logout/simplesamlphp-local-logoutrequest-1.query.txt',
+  'logout/simplesamlphp-local-logoutrequest-1.xml',
+  'logout/simplesamlphp-local-logoutresponse-1.query.txt',
+  'logout/simplesamlphp-local-logoutresponse-1.xml',
+]);
+const read = (path: string) => fx.read(path).trim();
 
 const IDP = 'http://127.0.0.1:8089/saml2/idp/metadata.php';
 const SLO = 'http://localhost:3000/saml/slo';
@@ -27,7 +27,7 @@ function golden() {
   };
 }
 
-describe.skipIf(!haveShared)('samlkit verify-logout on real SimpleSAMLphp messages', () => {
+describeWithFixtures(fx, 'samlkit verify-logout on real SimpleSAMLphp messages', () => {
   it('validates the signed Redirect LogoutRequest (file and URL) and prints what the SP learns', async () => {
     const files = golden();
     const args = [

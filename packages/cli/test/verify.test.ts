@@ -1,16 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { type CliIo, main } from '@samlkit/cli';
 import { buildResponse, generateTestKeys, type TestKeys, toPostBinding } from '@samlkit/testkit';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { describeWithFixtures, sharedFixtures } from '../../../test/support/fixtures.js';
 import { run } from './helpers.js';
 
-const interop = new URL('../../../../shared/interop/', import.meta.url);
-const haveShared = existsSync(interop);
-if (!haveShared) {
-  console.warn(
-    '\n!!! ../shared/interop is absent: `samlkit verify` real-IdP tests are SKIPPED !!!\n',
-  );
-}
+const fx = sharedFixtures('interop', ['manifest.json']);
 
 interface Entry {
   file: string;
@@ -25,15 +19,16 @@ interface Entry {
   samlkit_verify_args?: string[];
   authn?: unknown;
 }
-const manifest: { responses: Entry[]; local_simplesamlphp?: Entry[] } = haveShared
-  ? JSON.parse(readFileSync(new URL('manifest.json', interop), 'utf8'))
-  : { responses: [] };
-const entries = [...manifest.responses, ...(manifest.local_simplesamlphp ?? [])].filter(
-  (e) =>
-    e.samlkit_verify_args !== undefined &&
-    (e.signatures ?? []).length > 0 &&
-    e.signatures!.every((s) => s.xmlsec1 === 'OK'),
-);
+/** The manifest's responses that xmlsec1 verified and that say how to run `samlkit verify`. */
+function verifiable(): Entry[] {
+  const manifest: { responses: Entry[]; local_simplesamlphp?: Entry[] } = fx.json('manifest.json');
+  return [...manifest.responses, ...(manifest.local_simplesamlphp ?? [])].filter(
+    (e) =>
+      e.samlkit_verify_args !== undefined &&
+      (e.signatures ?? []).length > 0 &&
+      e.signatures!.every((s) => s.xmlsec1 === 'OK'),
+  );
+}
 
 /** Runs `samlkit` reading real files relative to the interop folder, as the manifest's paths are. */
 async function runInInterop(
@@ -50,7 +45,7 @@ async function runInInterop(
       stderr += t;
     },
     readStdin: async () => stdin,
-    readFile: async (path) => readFileSync(new URL(path, interop), 'utf8'),
+    readFile: async (path) => fx.read(path),
     writeFile: async () => {
       throw new Error('verify writes no files');
     },
@@ -61,7 +56,8 @@ async function runInInterop(
   return { code, stdout, stderr };
 }
 
-describe.skipIf(!haveShared)('samlkit verify on real IdP responses', () => {
+describeWithFixtures(fx, 'samlkit verify on real IdP responses', () => {
+  const entries = verifiable();
   it.each(entries.map((e) => [e.file, e] as const))('%s', async (_n, e) => {
     const r = await runInInterop(['verify', e.file, ...e.samlkit_verify_args!]);
     expect(r.stderr).toBe('');
@@ -82,7 +78,7 @@ describe.skipIf(!haveShared)('samlkit verify on real IdP responses', () => {
 
   it('reads the base64 SAMLResponse value from stdin, URL-encoded as in a form body', async () => {
     const e = entries[0]!;
-    const xml = readFileSync(new URL(e.file, interop), 'utf8');
+    const xml = fx.read(e.file);
     const form = `RelayState=x&SAMLResponse=${encodeURIComponent(Buffer.from(xml).toString('base64'))}`;
     const r = await runInInterop(['verify', '-', ...e.samlkit_verify_args!], form);
     expect(r.code).toBe(0);

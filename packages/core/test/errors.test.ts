@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { isSamlError, SAML_ERROR_CODES, SamlError } from '../src/errors.js';
+import { ERROR_CLASSES } from '../src/lib/error-classes.js';
+import { logoutStatusForError } from '../src/messages/logout-response.js';
+import { statusForError } from '../src/sp/http.js';
 
 describe('SamlError', () => {
   it('says what was expected, what was found and what to check', () => {
@@ -54,4 +57,26 @@ describe('docs/errors.md', () => {
     const known = new Set<string>(SAML_ERROR_CODES);
     expect([...documented].filter((c) => !known.has(c!))).toEqual([]);
   });
+});
+
+describe('error classification (lib/error-classes.ts)', () => {
+  it('has exactly one row per code', () => {
+    expect(Object.keys(ERROR_CLASSES).sort()).toEqual([...SAML_ERROR_CODES].sort());
+  });
+  it.each([...SAML_ERROR_CODES])(
+    '%s: the HTTP status and the logout Status follow its row',
+    (code) => {
+      const e = new SamlError(code, 'x');
+      const row = ERROR_CLASSES[code];
+      expect(statusForError(e)).toBe(row.http);
+      const status = logoutStatusForError(e);
+      expect(status.message).toBe(code);
+      if (row.logout === 'RequestDenied' || row.logout === 'UnknownPrincipal') {
+        expect(status).toMatchObject({ code: 'Requester', subCode: row.logout });
+      } else {
+        expect(status.code).toBe(row.logout);
+        expect(status.subCode).toBeUndefined();
+      }
+    },
+  );
 });

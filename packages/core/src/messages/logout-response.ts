@@ -7,6 +7,7 @@ import type { BindingName, Endpoint } from '../config.js';
 import type { CryptoProvider } from '../crypto/provider.js';
 import { describeValue, isSamlError, SamlError } from '../errors.js';
 import { checkInResponseTo, checkIssuer, checkVersion } from '../lib/checks.js';
+import { ERROR_CLASSES } from '../lib/error-classes.js';
 import { generateId } from '../lib/id.js';
 import { checkIssueInstant, toEpochMs } from '../lib/message-time.js';
 import { parseStatus, STATUS_SUCCESS } from '../lib/status.js';
@@ -401,44 +402,6 @@ export async function validateLogoutResponse(
   });
 }
 
-const REQUEST_DENIED = new Set<string>([
-  'SIGNATURE_MISSING',
-  'SIGNATURE_INVALID',
-  'SIGNATURE_DIGEST_MISMATCH',
-  'SIGNATURE_ALGORITHM_FORBIDDEN',
-  'SIGNATURE_ALGORITHM_UNSUPPORTED',
-  'SIGNATURE_REFERENCE_INVALID',
-  'SIGNATURE_TRANSFORM_FORBIDDEN',
-  'SIGNATURE_STRUCTURE_INVALID',
-  'SIGNATURE_DUPLICATE_ID',
-  'SIGNATURE_KEY_UNTRUSTED',
-  'ISSUER_MISMATCH',
-  'IDP_UNKNOWN',
-  'DESTINATION_MISMATCH',
-  'EXPIRED',
-  'NOT_YET_VALID',
-  'REPLAY_DETECTED',
-]);
-const REQUESTER = new Set<string>([
-  'BINDING_INVALID',
-  'BASE64_INVALID',
-  'INFLATE_FAILED',
-  'INFLATE_TOO_LARGE',
-  'RELAY_STATE_INVALID',
-  'XML_PARSE_ERROR',
-  'XML_DOCTYPE_FORBIDDEN',
-  'XML_TOO_LARGE',
-  'XML_TOO_DEEP',
-  'XML_UNEXPECTED_ELEMENT',
-  'XML_MISSING_ELEMENT',
-  'XML_INVALID_VALUE',
-  'XML_DATETIME_INVALID',
-  'XML_COMMENT_IN_TEXT',
-  'NAMEID_MISSING',
-  'DECRYPTION_FAILED',
-  'ENCRYPTION_ALGORITHM_UNSUPPORTED',
-]);
-
 /**
  * The Status to answer a LogoutRequest with when it could not be honoured: `Requester` with
  * `RequestDenied` for an untrusted request (signature, issuer, destination, time, replay),
@@ -458,14 +421,11 @@ const REQUESTER = new Set<string>([
 export function logoutStatusForError(error: unknown): LogoutStatusOptions {
   const code = isSamlError(error) ? error.code : undefined;
   const message = code ?? 'internal error';
-  if (code === 'MESSAGE_VERSION_UNSUPPORTED') return { code: 'VersionMismatch', message };
-  if (code === 'SESSION_NOT_FOUND')
-    return { code: 'Requester', subCode: 'UnknownPrincipal', message };
-  if (code !== undefined && REQUEST_DENIED.has(code)) {
-    return { code: 'Requester', subCode: 'RequestDenied', message };
+  const cls = code === undefined ? 'Responder' : ERROR_CLASSES[code].logout;
+  if (cls === 'UnknownPrincipal' || cls === 'RequestDenied') {
+    return { code: 'Requester', subCode: cls, message };
   }
-  if (code !== undefined && REQUESTER.has(code)) return { code: 'Requester', message };
-  return { code: 'Responder', message };
+  return { code: cls, message };
 }
 
 /** Where and how to send the LogoutResponse, from {@link chooseLogoutResponseEndpoint}. */

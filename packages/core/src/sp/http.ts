@@ -1,4 +1,5 @@
-import { isSamlError, SamlError, type SamlErrorCode } from '../errors.js';
+import { isSamlError, SamlError } from '../errors.js';
+import { ERROR_CLASSES } from '../lib/error-classes.js';
 
 /** Security headers for every page samlkit renders. @internal */
 export const PAGE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
@@ -21,64 +22,13 @@ export function escapeHtml(value: string): string {
   return value.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
 }
 
-/** Codes that mean the request itself was malformed (HTTP 400). */
-const BAD_INPUT = new Set<SamlErrorCode>([
-  'BASE64_INVALID',
-  'INFLATE_FAILED',
-  'INFLATE_TOO_LARGE',
-  'BINDING_INVALID',
-  'RELAY_STATE_INVALID',
-  'XML_PARSE_ERROR',
-  'XML_DOCTYPE_FORBIDDEN',
-  'XML_TOO_LARGE',
-  'XML_TOO_DEEP',
-  'XML_TOO_MANY_NODES',
-  'XML_TOO_MANY_ATTRIBUTES',
-  'XML_TOO_MANY_NAMESPACES',
-  'XML_TEXT_TOO_LARGE',
-  'XML_ATTRIBUTE_TOO_LARGE',
-  'XML_TOO_MANY_REFERENCES',
-  'XML_UNEXPECTED_ELEMENT',
-  'XML_MISSING_ELEMENT',
-  'XML_INVALID_VALUE',
-  'XML_DATETIME_INVALID',
-  'XML_COMMENT_IN_TEXT',
-  'MESSAGE_VERSION_UNSUPPORTED',
-  'RETURN_TO_UNSAFE',
-  // Several cookies of one samlkit name (cookie tossing); logged, never thrown by samlkit itself.
-  'COOKIE_DUPLICATE',
-  // A login or message naming an IdP this SP does not know.
-  'IDP_UNKNOWN',
-]);
-
-/** Codes that are the server's own fault (HTTP 500): configuration, keys, outgoing calls. */
-const SERVER_SIDE = new Set<SamlErrorCode>([
-  'CONFIG_INVALID',
-  'KEY_INVALID',
-  'CERT_INVALID',
-  'KEY_ALGORITHM_UNSUPPORTED',
-  'METADATA_INVALID',
-  'METADATA_EXPIRED',
-  'METADATA_ENTITY_NOT_FOUND',
-  'METADATA_FETCH_FAILED',
-  'HTTP_REQUEST_FAILED',
-  'ARTIFACT_RESOLUTION_FAILED',
-  'SOAP_FAULT',
-]);
-
 /**
  * The HTTP status for an error: 400 malformed input, 401 no session, 403 a message or login that
- * was refused (every code in neither set above, e.g. `AUTHN_STATEMENT_MISSING`,
- * `UNSOLICITED_RESPONSE`), 503 store unreachable, 500 anything else.
+ * was refused, 503 store unreachable, 500 anything else (per code: lib/error-classes.ts).
  * @internal
  */
 export function statusForError(error: unknown): number {
-  if (!isSamlError(error)) return 500;
-  if (error.code === 'STORE_UNAVAILABLE') return 503;
-  if (error.code === 'SESSION_NOT_FOUND') return 401;
-  if (BAD_INPUT.has(error.code)) return 400;
-  if (SERVER_SIDE.has(error.code)) return 500;
-  return 403;
+  return isSamlError(error) ? ERROR_CLASSES[error.code].http : 500;
 }
 
 /** The short text users see per class of failure; operators read the logs. */

@@ -1,24 +1,18 @@
 // Every real-IdP Response with an EncryptedAssertion in ../shared/interop decrypts to exactly the
 // Assertion xmlsec1 produced, and that Assertion's own signature verifies against the IdP
 // certificate (which proves the namespace context of the plaintext was carried over correctly).
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import {
   decryptElement,
   loadPrivateKey,
   loadPublicKeys,
   verifyElementSignature,
 } from '@samlkit/core';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
+import { describeWithFixtures, sharedFixtures } from '../../../../test/support/fixtures.js';
 import { canonicalize } from '../../src/lib/c14n.js';
 import { childElements, NS, parseXml } from '../../src/lib/xml.js';
 
-const interop = new URL('../../../../../shared/interop/', import.meta.url);
-const haveShared = existsSync(new URL('manifest.json', interop));
-if (!haveShared) {
-  console.warn(
-    '\n!!! ../shared/interop is absent: encrypted-assertion interop tests are SKIPPED !!!\n',
-  );
-}
+const fx = sharedFixtures('interop', ['manifest.json']);
 
 interface Entry {
   file: string;
@@ -31,16 +25,13 @@ interface Entry {
   signatures?: Array<{ signs: string; inside_encrypted_assertion?: boolean }>;
 }
 
-const manifest = haveShared
-  ? JSON.parse(readFileSync(new URL('manifest.json', interop), 'utf8'))
-  : { responses: [], extras: [], local_simplesamlphp: [] };
-const entries: Entry[] = [
-  ...manifest.responses,
-  ...manifest.extras,
-  ...manifest.local_simplesamlphp,
-].filter((e: Entry) => e.encrypted_assertion);
+interface Manifest {
+  responses: Entry[];
+  extras: Entry[];
+  local_simplesamlphp: Entry[];
+}
 
-const read = (path: string) => readFileSync(new URL(path, interop), 'utf8');
+const read = (path: string) => fx.read(path);
 
 function assertionChild(doc: Document, local: string): Element {
   const found = childElements(doc.documentElement, NS.saml, local);
@@ -48,7 +39,14 @@ function assertionChild(doc: Document, local: string): Element {
   return found[0]!;
 }
 
-describe.skipIf(!haveShared)('real IdP EncryptedAssertions', () => {
+describeWithFixtures(fx, 'real IdP EncryptedAssertions', () => {
+  const manifest = fx.json<Manifest>('manifest.json');
+  const entries: Entry[] = [
+    ...manifest.responses,
+    ...manifest.extras,
+    ...manifest.local_simplesamlphp,
+  ].filter((e: Entry) => e.encrypted_assertion);
+
   it('the corpus has the encrypted responses the manifest promises, with both key placements', () => {
     expect(manifest.responses.filter((e: Entry) => e.encrypted_assertion).length).toBe(9);
     const placements = new Set(
@@ -85,11 +83,11 @@ describe.skipIf(!haveShared)('real IdP EncryptedAssertions', () => {
   });
 
   it('with every SP key of the corpus configured (rollover), each response still decrypts', async () => {
-    const certs = new URL('certs/', interop);
-    const allKeys = readdirSync(certs)
+    const allKeys = fx
+      .list('certs/')
       .filter((f) => f.includes('sp-private-key'))
       .sort()
-      .map((f) => loadPrivateKey(readFileSync(new URL(f, certs), 'utf8')));
+      .map((f) => loadPrivateKey(read(`certs/${f}`)));
     expect(allKeys.length).toBeGreaterThan(5);
     for (const entry of entries) {
       const container = assertionChild(parseXml(read(entry.file)), 'EncryptedAssertion');

@@ -1,5 +1,3 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import {
   type LogoutValidationOptions,
   loadPublicKey,
@@ -8,18 +6,12 @@ import {
   validateLogoutRequest,
   validateLogoutResponse,
 } from '@samlkit/core';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
+import { describeWithFixtures, sharedFixtures } from '../../../../test/support/fixtures.js';
 import { expectCode } from './support.js';
 
 // Golden files: real SimpleSAMLphp 1.19 logout messages and their signed Redirect query strings.
-const interop = new URL('../../../../../shared/interop/', import.meta.url);
-const dir = fileURLToPath(interop);
-const present = existsSync(`${dir}manifest.json`);
-if (!present) {
-  console.warn(
-    `\n*** interop fixtures not found at ${dir}: SimpleSAMLphp logout golden tests SKIPPED ***\n`,
-  );
-}
+const fx = sharedFixtures('interop', ['manifest.json']);
 
 interface LogoutEntry {
   file: string;
@@ -38,7 +30,9 @@ interface LogoutEntry {
 }
 
 function entries(): LogoutEntry[] {
-  const manifest = JSON.parse(readFileSync(`${dir}manifest.json`, 'utf8'));
+  const manifest = fx.json<{ logout?: LogoutEntry[]; local_simplesamlphp?: LogoutEntry[] }>(
+    'manifest.json',
+  );
   const all = [
     ...(manifest.logout ?? []),
     ...(manifest.local_simplesamlphp ?? []),
@@ -47,7 +41,7 @@ function entries(): LogoutEntry[] {
 }
 
 function read(path: string): string {
-  return readFileSync(`${dir}${path}`, 'utf8').trim();
+  return fx.read(path).trim();
 }
 
 function options(
@@ -62,7 +56,7 @@ function options(
   };
 }
 
-describe.skipIf(!present)('SimpleSAMLphp logout messages', () => {
+describeWithFixtures(fx, 'SimpleSAMLphp logout messages', () => {
   it('has both a LogoutRequest and a LogoutResponse to test', () => {
     const roots = entries().map((e) => e.root);
     expect(roots).toContain('LogoutRequest');

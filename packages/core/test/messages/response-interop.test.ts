@@ -1,4 +1,3 @@
-import { existsSync, readFileSync } from 'node:fs';
 import {
   isSamlError,
   loadPrivateKey,
@@ -6,17 +5,12 @@ import {
   type ValidateResponseOptions,
   validateResponse,
 } from '@samlkit/core';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
+import { describeWithFixtures, sharedFixtures } from '../../../../test/support/fixtures.js';
 
 // Real IdP responses, read in place. Every file whose signatures xmlsec1 verified must be accepted
 // at an instant inside its window with the listed certificate, and yield the listed values.
-const interop = new URL('../../../../../shared/interop/', import.meta.url);
-const haveShared = existsSync(interop);
-if (!haveShared) {
-  console.warn(
-    '\n!!! ../shared/interop is absent: real-IdP validateResponse tests are SKIPPED !!!\n',
-  );
-}
+const fx = sharedFixtures('interop', ['manifest.json']);
 
 interface Entry {
   file: string;
@@ -42,15 +36,16 @@ interface Entry {
   samlkit_verify_args: string[];
 }
 
-const manifest: { responses: Entry[]; local_simplesamlphp?: Entry[] } = haveShared
-  ? JSON.parse(readFileSync(new URL('manifest.json', interop), 'utf8'))
-  : { responses: [] };
-const entries = [...manifest.responses, ...(manifest.local_simplesamlphp ?? [])].filter(
-  (e) =>
-    e.samlkit_verify_args !== undefined &&
-    (e.signatures ?? []).length > 0 &&
-    e.signatures.every((s) => s.xmlsec1 === 'OK'),
-);
+/** The manifest's responses that xmlsec1 verified and that say how to run `samlkit verify`. */
+function verifiable(): Entry[] {
+  const manifest: { responses: Entry[]; local_simplesamlphp?: Entry[] } = fx.json('manifest.json');
+  return [...manifest.responses, ...(manifest.local_simplesamlphp ?? [])].filter(
+    (e) =>
+      e.samlkit_verify_args !== undefined &&
+      (e.signatures ?? []).length > 0 &&
+      e.signatures.every((s) => s.xmlsec1 === 'OK'),
+  );
+}
 
 /** Turns a manifest entry's `samlkit verify` arguments into validateResponse options. */
 function optionsFromArgs(args: string[]): ValidateResponseOptions {
@@ -75,7 +70,7 @@ function optionsFromArgs(args: string[]): ValidateResponseOptions {
     else if (a === '--allow-sha1') allowSha1 = true;
     else throw new Error(`unexpected manifest argument ${a}`);
   }
-  const read = (p: string) => readFileSync(new URL(p, interop), 'utf8');
+  const read = (p: string) => fx.read(p);
   return {
     sp: { entityId: spEntityId, acsUrl: acs },
     idp: {
@@ -89,13 +84,14 @@ function optionsFromArgs(args: string[]): ValidateResponseOptions {
   };
 }
 
-describe.skipIf(!haveShared)('validateResponse accepts real IdP responses', () => {
+describeWithFixtures(fx, 'validateResponse accepts real IdP responses', () => {
+  const entries = verifiable();
   it('has every manifest entry to test', () => {
     expect(entries.length).toBeGreaterThanOrEqual(28);
   });
 
   it.each(entries.map((e) => [e.file, e] as const))('%s', async (_name, e) => {
-    const xml = readFileSync(new URL(e.file, interop), 'utf8');
+    const xml = fx.read(e.file);
     const options = optionsFromArgs(e.samlkit_verify_args);
     if (!e.authn) {
       // SAML profiles §4.1.4.2: a Web SSO assertion without AuthnStatement is no login (one
@@ -137,7 +133,7 @@ describe.skipIf(!haveShared)('validateResponse accepts real IdP responses', () =
   it.each(entries.filter((e) => e.requires_allow_sha1).map((e) => [e.file, e] as const))(
     '%s is refused without allowSha1',
     async (_name, e) => {
-      const xml = readFileSync(new URL(e.file, interop), 'utf8');
+      const xml = fx.read(e.file);
       const options = { ...optionsFromArgs(e.samlkit_verify_args), allowSha1: false };
       await expect(validateResponse(xml, options)).rejects.toSatisfy((err) =>
         isSamlError(err, 'SIGNATURE_ALGORITHM_FORBIDDEN'),
@@ -148,7 +144,7 @@ describe.skipIf(!haveShared)('validateResponse accepts real IdP responses', () =
   it.each(entries.map((e) => [e.file, e] as const))(
     '%s is refused with another IdP certificate',
     async (_name, e) => {
-      const xml = readFileSync(new URL(e.file, interop), 'utf8');
+      const xml = fx.read(e.file);
       const options = optionsFromArgs(e.samlkit_verify_args);
       const other = entries.find(
         (o) => o.samlkit_verify_args[1] !== e.samlkit_verify_args[1] && !o.requires_allow_sha1,

@@ -1,4 +1,3 @@
-import { existsSync, readFileSync } from 'node:fs';
 import {
   BINDINGS,
   loadPrivateKey,
@@ -8,6 +7,7 @@ import {
   signXml,
 } from '@samlkit/core';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { describeWithFixtures, sharedFixtures } from '../../../../test/support/fixtures.js';
 import { equalBytes } from '../../src/lib/bytes.js';
 import {
   adfs,
@@ -392,10 +392,7 @@ describe('metadata signature against a pinned certificate', () => {
 });
 
 // ---- Real IdP metadata documents from shared/interop ----
-const interop = new URL('../../../../../shared/interop/', import.meta.url);
-const haveInterop = existsSync(new URL('manifest.json', interop));
-if (!haveInterop)
-  console.warn('\n!!! ../shared/interop is absent: real IdP metadata tests are SKIPPED !!!\n');
+const fx = sharedFixtures('interop', ['manifest.json']);
 
 interface MetadataEntry {
   file: string;
@@ -409,18 +406,16 @@ interface MetadataEntry {
   signature?: { cert_file: string };
 }
 
-const entries: MetadataEntry[] = haveInterop
-  ? JSON.parse(readFileSync(new URL('manifest.json', interop), 'utf8')).metadata
-  : [];
 const known = new Set<string>(Object.values(BINDINGS));
 
-describe.skipIf(!haveInterop)('real IdP metadata (shared/interop)', () => {
+describeWithFixtures(fx, 'real IdP metadata (shared/interop)', () => {
+  const entries: MetadataEntry[] = fx.json<{ metadata: MetadataEntry[] }>('manifest.json').metadata;
   it.each(entries.map((e) => [e.file, e] as const))('%s', async (_file, e) => {
-    const xml = readFileSync(new URL(e.file, interop), 'utf8');
+    const xml = fx.read(e.file);
     const now = e.valid_until ? Date.parse(e.valid_until) - 86_400_000 : NOW;
     const verify =
       e.signed && e.signature
-        ? { keys: [loadPublicKey(readFileSync(new URL(e.signature.cert_file, interop), 'utf8'))] }
+        ? { keys: [loadPublicKey(fx.read(e.signature.cert_file))] }
         : undefined;
     const idp = await parseIdpMetadata(xml, {
       now,
@@ -438,7 +433,7 @@ describe.skipIf(!haveInterop)('real IdP metadata (shared/interop)', () => {
     expect(idp.nameIdFormats).toEqual(e.nameid_formats);
     expect(idp.signingKeys).toHaveLength(e.signing_certs.length);
     for (const f of e.signing_certs) {
-      expect(hasKey(idp.signingKeys, readFileSync(new URL(f, interop), 'utf8'))).toBe(true);
+      expect(hasKey(idp.signingKeys, fx.read(f))).toBe(true);
     }
     expect(idp.signatureVerified).toBe(!!verify);
     if (e.valid_until) expect(idp.validUntil).toBe(Date.parse(e.valid_until));
@@ -448,8 +443,8 @@ describe.skipIf(!haveInterop)('real IdP metadata (shared/interop)', () => {
     const e = entries.find(
       (x) => x.valid_until && Date.parse(x.valid_until) < Date.parse('2026-01-01'),
     );
-    if (!e) return;
-    const xml = readFileSync(new URL(e.file, interop), 'utf8');
+    if (!e) throw new Error('the manifest lists no metadata that expired before 2026');
+    const xml = fx.read(e.file);
     expect(await code(parseIdpMetadata(xml, { now: Date.parse('2026-01-01') }))).toBe(
       'METADATA_EXPIRED',
     );

@@ -6,7 +6,7 @@ import {
 } from '@samlkit/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { authnRequestOptions, expectedRequest, NOW } from './support/authn-arbitraries.js';
+import { authnRequestOptions, expectedRequest, NOW } from '../support/authn-arbitraries.js';
 
 const base = {
   issuer: 'https://sp.example.com/saml/metadata',

@@ -11,8 +11,9 @@ import {
 } from '@samlkit/core';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { authnRequestOptions, expectedRequest } from './support/authn-arbitraries.js';
-import { generateTestKeyPair, type TestKeyPair } from './support/generated-keys.js';
+import { describeWithFixtures, sharedFixtures } from '../../../../test/support/fixtures.js';
+import { authnRequestOptions, expectedRequest } from '../support/authn-arbitraries.js';
+import { generateTestKeyPair, type TestKeyPair } from '../support/generated-keys.js';
 
 let rsa: TestKeyPair;
 let ec: TestKeyPair;
@@ -428,21 +429,18 @@ describe('HTTP-Redirect binding', () => {
 });
 
 // Real signed Redirect-binding messages from SimpleSAMLphp (see shared/interop/manifest.json).
-const interop = new URL('../../../../shared/interop/', import.meta.url);
 const interopFiles = ['logoutrequest', 'logoutresponse'];
-let interopAvailable = true;
-try {
-  await import('node:fs').then((fs) => fs.statSync(new URL('logout/', interop)));
-} catch {
-  interopAvailable = false;
-  console.warn(
-    `\n*** SKIPPING Redirect-binding interop tests: ${interop.pathname} is absent ***\n`,
-  );
-}
+const fx = sharedFixtures('interop', [
+  ...interopFiles.flatMap((kind) => [
+    `logout/simplesamlphp-local-${kind}-1.query.txt`,
+    `logout/simplesamlphp-local-${kind}-1.xml`,
+  ]),
+  'certs/simplesamlphp-local-idp.pem',
+  'certs/okta-0f8823909edc.pem',
+]);
 
-describe.skipIf(!interopAvailable)('HTTP-Redirect interop (SimpleSAMLphp)', () => {
-  const read = async (path: string) =>
-    (await import('node:fs/promises')).readFile(new URL(path, interop), 'utf8');
+describeWithFixtures(fx, 'HTTP-Redirect interop (SimpleSAMLphp)', () => {
+  const read = async (path: string) => fx.read(path);
   for (const kind of interopFiles) {
     it(`verifies the SimpleSAMLphp ${kind} with the IdP certificate and refuses it with another key`, async () => {
       const query = (await read(`logout/simplesamlphp-local-${kind}-1.query.txt`)).trim();

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { DEFAULT_MAX_INFLATED_BYTES, deflateRaw, inflateRaw } from '../src/lib/deflate.js';
+import { DEFAULT_MAX_INFLATED_BYTES, deflateRaw, inflateRaw } from '../../src/lib/deflate.js';
 
 const enc = new TextEncoder();
 

@@ -10,11 +10,11 @@ import {
 import { DOMParser } from '@xmldom/xmldom';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseXml } from '../src/lib/xml.js';
-import { signXml } from '../src/signature/sign.js';
-import { verifyElementSignature } from '../src/signature/verify.js';
-import { authnRequestOptions, expectedRequest } from './support/authn-arbitraries.js';
-import { generateTestKeyPair, type TestKeyPair } from './support/generated-keys.js';
+import { parseXml } from '../../src/lib/xml.js';
+import { signXml } from '../../src/signature/sign.js';
+import { verifyElementSignature } from '../../src/signature/verify.js';
+import { authnRequestOptions, expectedRequest } from '../support/authn-arbitraries.js';
+import { generateTestKeyPair, type TestKeyPair } from '../support/generated-keys.js';
 
 let rsa: TestKeyPair;
 let ec: TestKeyPair;
