@@ -112,7 +112,7 @@ export function ncName(rng: Rng): string {
     s += rng.chance(0.2) ? rng.pick(NAME_CHAR_EXTRA) : nameStart(rng);
   }
   // U+FFFD is a name character too (#xFDF0-#xFFFD), and rarer in real names.
-  return rng.chance(0.02) ? `${s}\uFFFD` : s;
+  return rng.chance(0.003) ? `${s}\uFFFD` : s;
 }
 
 // Text pieces, as written. No ']' so that ']]>' cannot occur; '>' alone is legal (XML 1.0 §2.4).
