@@ -57,16 +57,33 @@ async function main(argv: string[]): Promise<number> {
   try {
     const started = Date.now();
     let done = 0;
-    const summary = await runBatch(harness, seed, count, combos, (o) => {
-      done++;
-      if (o.status === 'divergence') {
-        console.log(
-          `DIVERGENCE seed ${o.seed} ${o.combo}: ${o.classes.join(', ')}  (pnpm fuzz -- --seed ${o.seed} --count 1${comboNames.length ? ` --combo ${o.combo}` : ''})`,
-        );
-      }
-      if (verbose && o.detail) console.log(`  ${o.detail}`);
-      if (done % 1000 === 0) console.log(`… ${done}/${count}`);
-    });
+    // Ctrl-C (or SIGTERM) finishes the documents in flight and prints the summary so far.
+    let stop = false;
+    const onSignal = (): void => {
+      stop = true;
+      console.log('\nstopping: finishing the documents in flight…');
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    const summary = await runBatch(
+      harness,
+      seed,
+      count,
+      combos,
+      (o) => {
+        done++;
+        if (o.status === 'divergence') {
+          console.log(
+            `DIVERGENCE seed ${o.seed} ${o.combo}: ${o.classes.join(', ')}  (pnpm fuzz -- --seed ${o.seed} --count 1${comboNames.length ? ` --combo ${o.combo}` : ''})`,
+          );
+        }
+        if (verbose && o.detail) console.log(`  ${o.detail}`);
+        if (done % 500 === 0) console.log(`… ${done}/${count}`);
+      },
+      () => stop,
+    );
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     console.log(`\n${formatSummary(summary)}\n\n(${((Date.now() - started) / 1000).toFixed(1)} s)`);
     if (minimize && summary.failures.length > 0) {
       console.log('\nminimized example of each divergence class:');

@@ -635,6 +635,7 @@ export async function runBatch(
   count: number,
   combos: readonly Combo[] = COMBOS,
   onOutcome?: (o: Outcome) => void,
+  shouldStop?: () => boolean,
 ): Promise<Summary> {
   const perCombo = new Map<string, Record<Status, number>>();
   for (const c of combos)
@@ -642,8 +643,9 @@ export async function runBatch(
   const perClass = new Map<string, number[]>();
   const failures: Outcome[] = [];
   let next = 0;
+  let done = 0;
   const worker = async (): Promise<void> => {
-    while (next < count) {
+    while (next < count && !shouldStop?.()) {
       const s = (seed + next++) >>> 0;
       const combo = Differential.comboFor(s, combos);
       let o: Outcome;
@@ -659,6 +661,7 @@ export async function runBatch(
         };
       }
       perCombo.get(combo.name)![o.status]++;
+      done++;
       for (const c of o.classes) {
         const seeds = perClass.get(c) ?? [];
         seeds.push(s);
@@ -669,7 +672,7 @@ export async function runBatch(
     }
   };
   await Promise.all(Array.from({ length: Math.max(4, availableParallelism() * 3) }, worker));
-  return { runs: count, perCombo, perClass, failures };
+  return { runs: done, perCombo, perClass, failures };
 }
 
 /** A printable summary. */
