@@ -210,7 +210,9 @@ function declaredC14n(el: Element | undefined, splitLikeXmlsec = false): C14nPar
   const inc = childElements(el, NS.ec, 'InclusiveNamespaces')[0];
   const list = inc?.getAttribute('PrefixList') ?? '';
   // exc-c14n §3: the PrefixList is a white-space separated list (XML Schema NMTOKENS).
-  const prefixes = (splitLikeXmlsec ? list.split(' ') : list.split(/[ \t\r\n]+/)).filter(Boolean);
+  // xmlsec1 splits on single spaces and reads an empty token (two spaces in a row) as the
+  // default namespace.
+  const prefixes = splitLikeXmlsec ? list.split(' ') : list.split(/[ \t\r\n]+/).filter(Boolean);
   return {
     exclusive: alg === EXC || alg === EXC_WC,
     prefixes,
