@@ -21,7 +21,10 @@ export default defineConfig({
     // `pnpm test` runs both projects; `pnpm test:unit` (vitest run --project unit) only the
     // packages' own suites, without the browsers, runtimes, IdP servers and the benchmark smoke.
     projects: [
-      { extends: true, test: { name: 'unit', include: ['packages/*/test/**/*.test.ts', 'test/repo/**/*.test.ts'] } },
+      {
+        extends: true,
+        test: { name: 'unit', include: ['packages/*/test/**/*.test.ts', 'test/repo/**/*.test.ts'] },
+      },
       {
         extends: true,
         test: {

@@ -218,7 +218,7 @@ describe('samlkit verify-logout on POST-bound messages', () => {
   });
 });
 
-describe.skipIf(!haveShared)('samlkit verify-logout gives the library verdicts on lookups', () => {
+describeWithFixtures(fx, 'samlkit verify-logout gives the library verdicts on lookups', () => {
   const NAMES = ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf'];
   const args = ['--idp-cert', 'idp.pem', '--idp-entity-id', IDP, '--now', REQ_NOW];
 
