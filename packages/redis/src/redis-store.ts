@@ -430,8 +430,7 @@ export class RedisStore implements SamlStore {
   }
 
   /**
-   * {@inheritDoc @samlkit/core!SamlStore.endSessions}
-   *
+   * Deletes every live session of `query` (see `SamlStore.endSessions` in `@samlkit/core`).
    * One round trip lists the SLO index and drops the members whose sessions have expired; the
    * sessions are then ended in chunks of 500, each chunk one script call on a single Redis (on
    * Redis Cluster, one script call per session, all sent together without waiting for each
@@ -441,6 +440,9 @@ export class RedisStore implements SamlStore {
    * NameID (and SessionIndex), so a stale index entry never ends another user's session. When a
    * chunk fails or times out, its sessions and all later ones count as `failed` (some of them may
    * have ended; none is reported as ended unless Redis said so) and the rest are not tried.
+   * @param query - issuer, NameID and optional SessionIndex (all compared exactly)
+   * @returns the sessions ended and how many could not be
+   * @throws SamlError `STORE_UNAVAILABLE` when the sessions cannot even be listed
    */
   async endSessions(query: SessionQuery): Promise<EndSessionsResult> {
     if (typeof query !== 'object' || query === null) {

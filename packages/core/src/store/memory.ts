@@ -250,9 +250,10 @@ export class MemoryStore implements SamlStore {
   }
 
   /**
-   * {@inheritDoc SamlStore.endSessions}
-   *
-   * In memory nothing can fail part-way: `failed` is always 0.
+   * Deletes every live session of `query` (see {@link SamlStore.endSessions}). In memory nothing
+   * can fail part-way: `failed` is always 0.
+   * @param query - issuer, NameID and optional SessionIndex (all compared exactly)
+   * @returns the sessions ended, and `failed: 0`
    */
   async endSessions(query: SessionQuery): Promise<EndSessionsResult> {
     const ended = this.#find(query);
