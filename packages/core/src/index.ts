@@ -201,6 +201,8 @@ export type { XsDuration } from './metadata/duration.js';
 export { addDuration, parseDuration } from './metadata/duration.js';
 export type { ExpiryWarning, FindExpiryWarningsInput } from './metadata/expiry.js';
 export { findExpiryWarnings } from './metadata/expiry.js';
+export type { FetchMetadataOptions } from './metadata/fetch.js';
+export { fetchMetadataXml } from './metadata/fetch.js';
 export type { IdpMetadata, ParseIdpMetadataOptions } from './metadata/idp.js';
 export { parseIdpMetadata } from './metadata/idp.js';
 export type { IdpHint, IdpRegistry, IdpRegistryEntry, ResolvedIdp } from './metadata/registry.js';

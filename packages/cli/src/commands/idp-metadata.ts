@@ -1,13 +1,13 @@
 import {
   BINDINGS,
   type Endpoint,
+  fetchMetadataXml,
   findExpiryWarnings,
   fingerprint,
   type IdpMetadata,
   loadPublicKeys,
   type PublicKey,
   parseIdpMetadata,
-  SamlError,
 } from '@samlkit/core';
 import { type CliIo, type Command, stringFlag, UsageError } from '../command.js';
 
@@ -37,29 +37,7 @@ function bindingLabel(e: Endpoint): string {
 }
 
 async function load(ref: string, io: CliIo): Promise<string> {
-  if (/^https?:\/\//i.test(ref)) {
-    let res: Response;
-    try {
-      res = await io.fetch(ref, {
-        headers: { accept: 'application/samlmetadata+xml, application/xml' },
-      });
-    } catch (cause) {
-      throw new SamlError('METADATA_FETCH_FAILED', 'The IdP metadata could not be fetched.', {
-        expected: `a response from ${ref}`,
-        found: (cause as Error).message,
-        hint: 'check the URL and the network, or save the metadata and pass the file',
-        cause,
-      });
-    }
-    if (!res.ok) {
-      throw new SamlError('METADATA_FETCH_FAILED', 'The IdP metadata could not be fetched.', {
-        expected: `HTTP 200 from ${ref}`,
-        found: `HTTP ${res.status}`,
-        hint: 'check the metadata URL in the IdP administration console',
-      });
-    }
-    return res.text();
-  }
+  if (/^https?:\/\//i.test(ref)) return fetchMetadataXml(ref, { fetch: io.fetch });
   try {
     return await io.readFile(ref);
   } catch (err) {

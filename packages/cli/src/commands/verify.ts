@@ -1,9 +1,9 @@
 import {
+  fetchMetadataXml,
   loadPrivateKey,
   loadPublicKeys,
   type PublicKey,
   parseIdpMetadata,
-  SamlError,
   type ValidatedResponse,
   type ValidateResponseOptions,
   validateResponse,
@@ -99,25 +99,7 @@ export async function trustedKeys(
   if (metadataRef !== undefined) {
     let xml: string;
     if (/^https?:\/\//i.test(metadataRef)) {
-      let res: Response;
-      try {
-        res = await io.fetch(metadataRef);
-      } catch (cause) {
-        throw new SamlError('METADATA_FETCH_FAILED', 'The IdP metadata could not be fetched.', {
-          expected: `a response from ${metadataRef}`,
-          found: (cause as Error).message,
-          hint: 'check the URL and the network, or save the metadata and pass the file',
-          cause,
-        });
-      }
-      if (!res.ok) {
-        throw new SamlError('METADATA_FETCH_FAILED', 'The IdP metadata could not be fetched.', {
-          expected: `HTTP 200 from ${metadataRef}`,
-          found: `HTTP ${res.status}`,
-          hint: 'check the metadata URL in the IdP administration console',
-        });
-      }
-      xml = await res.text();
+      xml = await fetchMetadataXml(metadataRef, { fetch: io.fetch });
     } else {
       xml = await readArgumentFile(metadataRef, '--idp-metadata', io);
     }

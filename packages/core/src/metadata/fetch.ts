@@ -1,0 +1,107 @@
+// One download of a metadata document, by the rules every fetch samlkit makes follows
+// (lib/outbound.ts): redirects checked hop by hop and never from https to http, a hop limit, and
+// the body capped while it streams.
+import { describeValue, SamlError } from '../errors.js';
+import { DEFAULT_MAX_REDIRECTS, fetchOutbound, type OutboundFetch } from '../lib/outbound.js';
+import { DEFAULT_XML_LIMITS } from '../lib/xml.js';
+
+/** Options of {@link fetchMetadataXml}. */
+export interface FetchMetadataOptions {
+  /** The `fetch` to use (the runtime's global one, or one with a proxy or client TLS). */
+  readonly fetch: OutboundFetch;
+  /** Give up after this many milliseconds. Default 10000. */
+  readonly timeoutMs?: number;
+  /** The largest document accepted, in characters (default `DEFAULT_XML_LIMITS.maxSize`). */
+  readonly maxSize?: number;
+  /** Redirects followed at most (default 5); 0 refuses any redirect. */
+  readonly maxRedirects?: number;
+  /**
+   * **Development only.** Allow plain http anywhere, not only on a loopback host. Anyone on the
+   * network path can replace a document fetched over http, and with it the IdP's certificates.
+   */
+  readonly allowInsecureHttpForDevelopment?: boolean;
+  /**
+   * Allow a plain-http URL on any host because the document's signature will be checked with a
+   * pinned key (signed metadata). Redirects may still never go from https to http.
+   */
+  readonly signatureChecked?: boolean;
+}
+
+/** Whether a host name is a loopback address (the machine itself). @internal */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h);
+}
+
+/**
+ * Downloads a metadata document (an IdP's metadata, or a federation aggregate) and returns its
+ * text. The URL must be https; plain http is taken only for a loopback host, for signed metadata
+ * (`signatureChecked`), or with `allowInsecureHttpForDevelopment`. Redirects are followed only to
+ * https, at most `maxRedirects` of them, and the body is refused once it grows past what
+ * `maxSize` characters can take in UTF-8, whether or not the server announced its length.
+ *
+ * @param url - the metadata URL
+ * @param options - the fetch to use and the limits
+ * @returns the document, not yet parsed or verified
+ * @throws SamlError `CONFIG_INVALID` (not an https URL), `METADATA_FETCH_FAILED` (network error,
+ *   refused redirect, error status, timeout), `XML_TOO_LARGE` (body over the cap)
+ */
+export async function fetchMetadataXml(
+  url: string,
+  options: FetchMetadataOptions,
+): Promise<string> {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new SamlError('CONFIG_INVALID', 'The metadata URL is not a URL.', {
+      expected: 'an absolute https URL',
+      found: describeValue(String(url)),
+      hint: 'paste the IdP’s metadata URL exactly as its admin console shows it',
+    });
+  }
+  const devHttp = options.allowInsecureHttpForDevelopment === true;
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
+    throw new SamlError('CONFIG_INVALID', 'The metadata URL must use https.', {
+      expected: 'an https URL',
+      found: describeValue(url),
+    });
+  }
+  if (
+    parsed.protocol === 'http:' &&
+    !options.signatureChecked &&
+    !devHttp &&
+    !isLoopbackHost(parsed.hostname)
+  ) {
+    throw new SamlError('CONFIG_INVALID', 'The metadata URL uses plain http.', {
+      expected: 'an https URL (or signed metadata checked with a pinned key)',
+      found: describeValue(url),
+      hint: 'over http anyone on the path can swap the IdP certificate; use https, or save the metadata and load the file (allowInsecureHttpForDevelopment allows http, for local development only)',
+    });
+  }
+  const maxSize = options.maxSize ?? DEFAULT_XML_LIMITS.maxSize;
+  const res = await fetchOutbound(url, {
+    fetch: options.fetch,
+    method: 'GET',
+    headers: {
+      accept: 'application/samlmetadata+xml, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.1',
+    },
+    signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
+    // maxSize counts UTF-16 code units, each at most 3 UTF-8 bytes: the byte cap cannot refuse a
+    // document the parser would take, and parseXml applies maxSize exactly afterwards.
+    maxBytes: maxSize * 3,
+    maxRedirects: options.maxRedirects ?? DEFAULT_MAX_REDIRECTS,
+    firstMayBeHttp: parsed.protocol === 'http:',
+    ...(devHttp ? { allowInsecureHttpForDevelopment: true } : {}),
+    failureCode: 'METADATA_FETCH_FAILED',
+    what: 'the metadata',
+  });
+  if (res.status < 200 || res.status >= 300) {
+    throw new SamlError('METADATA_FETCH_FAILED', 'The metadata URL answered with an error.', {
+      expected: `HTTP 200 from ${url}`,
+      found: `HTTP ${res.status} ${res.statusText}`.trim(),
+      hint: 'check the URL in the IdP’s admin console; some IdPs need an app or tenant ID in it',
+    });
+  }
+  return res.text;
+}
