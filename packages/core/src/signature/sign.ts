@@ -239,12 +239,9 @@ export async function signXml(
     });
   }
   await signElement(target, options);
-  // The parser drops the XML declaration (it is not a processing instruction: XML 1.0 §2.8), so
-  // it is written back as it came, with the white space that followed it. parseXml has already
-  // checked its grammar; this only finds where it ends.
+  // The parser drops the XML declaration (it is not a processing instruction: XML 1.0 §2.8) and
+  // keeps what follows it, so it is written back as it came. parseXml has already checked its
+  // grammar; this only finds where it ends.
   const declaration = /^<\?xml[ \t\r\n]/.test(xml) ? xml.slice(0, xml.indexOf('?>') + 2) : '';
-  let rest = declaration.length;
-  if (rest === 0) return serializeXml(doc);
-  while (rest < xml.length && ' \t\r\n'.includes(xml[rest] as string)) rest++;
-  return xml.slice(0, rest) + serializeXml(doc);
+  return declaration + serializeXml(doc);
 }

@@ -18,7 +18,15 @@ function steps(
   maxDepth?: number,
 ): number {
   const meter = { steps: 0 };
-  const doc = parseXml(xml, { maxSize: 64 * 1024 * 1024, ...(maxDepth ? { maxDepth } : {}) });
+  // The parser's structural limits refuse these shapes by default (lib/xml-scan.ts); here they are
+  // lifted so the canonicalizer itself is measured on them.
+  const doc = parseXml(xml, {
+    maxSize: 64 * 1024 * 1024,
+    maxNodes: 1 << 24,
+    maxAttributes: 1 << 20,
+    maxNamespaceDeclarations: 1 << 20,
+    ...(maxDepth ? { maxDepth } : {}),
+  });
   canonicalize(doc.documentElement, { ...options, meter });
   return meter.steps;
 }
