@@ -85,8 +85,9 @@ const benchDir = resolve(here, '..');
 const SP_BASE = 'https://sp.bench.example';
 const IDP_BASE = 'https://idp.bench.example';
 const IDP_ENTITY_ID = `${IDP_BASE}/metadata`;
-const LOGIN_COOKIE = 'samlkit_session_login';
-const SESSION_COOKIE = 'samlkit_session';
+// samlkit's default names on an https base URL.
+const LOGIN_COOKIE = '__Host-samlkit_session_login';
+const SESSION_COOKIE = '__Host-samlkit_session';
 const TAMPERED_NAME_ID = 'mallory.benchmark@example.com';
 /** Logins prepared at once (the SP answers GET /saml/login while this process signs). */
 const PREPARE_CONCURRENCY = 4;
@@ -178,7 +179,7 @@ async function startServer(adapter: AcsAdapter, config: ServerConfig): Promise<S
 interface PreparedLogin {
   /** The ACS POST body: SAMLResponse and RelayState, form-encoded. */
   readonly body: string;
-  /** `samlkit_session_login=<nonce>`, set when the login started; the finish step needs it. */
+  /** `__Host-samlkit_session_login=<nonce>`, set when the login started; the finish step needs it. */
   readonly loginCookie: string;
   /** The SAML Response XML. */
   readonly xml: string;
