@@ -2,13 +2,13 @@
 // (lib/outbound.ts): redirects checked hop by hop and never from https to http, a hop limit, and
 // the body capped while it streams.
 import { describeValue, SamlError } from '../errors.js';
-import { DEFAULT_MAX_REDIRECTS, fetchOutbound, type OutboundFetch } from '../lib/outbound.js';
+import { DEFAULT_MAX_REDIRECTS, fetchOutbound } from '../lib/outbound.js';
 import { DEFAULT_XML_LIMITS } from '../lib/xml.js';
 
 /** Options of {@link fetchMetadataXml}. */
 export interface FetchMetadataOptions {
   /** The `fetch` to use (the runtime's global one, or one with a proxy or client TLS). */
-  readonly fetch: OutboundFetch;
+  readonly fetch: (url: string, init: RequestInit) => Promise<Response>;
   /** Give up after this many milliseconds. Default 10000. */
   readonly timeoutMs?: number;
   /** The largest document accepted, in characters (default `DEFAULT_XML_LIMITS.maxSize`). */
