@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,10 +14,9 @@ import { isSamlError, type SamlErrorCode } from '../../src/errors.js';
 import { NS, parseXml, serializeXml } from '../../src/lib/xml.js';
 import { signElement, signXml } from '../../src/signature/sign.js';
 import { verifyElementSignature } from '../../src/signature/verify.js';
+import { xmlsec1Available } from '../support/xmlsec1.js';
 
-const haveXmlsec = spawnSync('xmlsec1', ['--version']).status === 0;
-if (!haveXmlsec)
-  console.warn('\n!!! xmlsec1 is not installed: cross-checks with xmlsec1 are SKIPPED !!!\n');
+const haveXmlsec = xmlsec1Available('the signature cross-checks with xmlsec1');
 
 const DOC = `<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="_r1" Version="2.0" IssueInstant="2024-01-01T00:00:00Z"><saml:Issuer xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion">https://idp.example</saml:Issuer><samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></samlp:Status><saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" ID="_a1" Version="2.0" IssueInstant="2024-01-01T00:00:00Z"><saml:Issuer>https://idp.example</saml:Issuer><saml:Subject><saml:NameID>alice@example.com</saml:NameID></saml:Subject><saml:AttributeStatement><saml:Attribute Name="role"><saml:AttributeValue xsi:type="xs:string">admin &amp; &lt;ops&gt;</saml:AttributeValue></saml:Attribute></saml:AttributeStatement></saml:Assertion></samlp:Response>`;
 
