@@ -2,6 +2,7 @@ import type { SignatureAlgorithmName } from '../crypto/algorithms.js';
 import type { PrivateKey } from '../crypto/keys.js';
 import type { CryptoProvider } from '../crypto/provider.js';
 import { toBase64, utf8 } from '../lib/bytes.js';
+import { escapeHtml } from '../lib/html.js';
 import { signXml } from '../signature/sign.js';
 import { POST_FORM_SCRIPT, renderPostForm } from './post.js';
 import { encodeRedirect, type SamlMessageType } from './redirect.js';
@@ -45,19 +46,6 @@ export type OutgoingMessage =
   | { readonly binding: 'post' | 'simpleSign'; readonly html: string }
   /** Answer the back-channel HTTP request with `body` and `contentType`. */
   | { readonly binding: 'soap'; readonly body: string; readonly contentType: string };
-
-const HTML_ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-  '`': '&#96;',
-};
-
-function escapeHtml(value: string): string {
-  return value.replace(/[&<>"'`]/g, (c) => HTML_ESCAPES[c]!);
-}
 
 /** The POST page with arbitrary hidden fields; same form id and script as `renderPostForm`. */
 function renderFields(

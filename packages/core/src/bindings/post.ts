@@ -1,5 +1,6 @@
 import { describeValue, SamlError } from '../errors.js';
 import { fromBase64, fromUtf8, toBase64, utf8 } from '../lib/bytes.js';
+import { escapeHtml } from '../lib/html.js';
 import type { SamlMessageType } from './redirect.js';
 
 /**
@@ -36,19 +37,6 @@ export interface DecodePostOptions {
   /** The most decoded bytes accepted (default 1 MiB, the XML parser's default limit). */
   readonly maxBytes?: number;
 }
-
-function escapeHtml(value: string): string {
-  return value.replace(/[&<>"'`]/g, (c) => HTML_ESCAPES[c]!);
-}
-
-const HTML_ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-  '`': '&#96;',
-};
 
 /**
  * Renders the HTML page of the HTTP-POST binding: a form with the base64 message and RelayState

@@ -1,5 +1,6 @@
 import { isSamlError, SamlError } from '../errors.js';
 import { ERROR_CLASSES } from '../lib/error-classes.js';
+import { escapeHtml } from '../lib/html.js';
 
 /** Security headers for every page samlkit renders. @internal */
 export const PAGE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
@@ -8,19 +9,6 @@ export const PAGE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
 });
-
-const HTML_ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-
-/** Escapes text for HTML content and attribute values. @internal */
-export function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
-}
 
 /**
  * The HTTP status for an error: 400 malformed input, 401 no session, 403 a message or login that

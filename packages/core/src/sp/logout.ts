@@ -15,6 +15,7 @@ import {
 } from '../config.js';
 import { isSamlError, SamlError } from '../errors.js';
 import { trimXmlSpace } from '../lib/checks.js';
+import { escapeHtml } from '../lib/html.js';
 import { childElements, NS, parseXml, textOf } from '../lib/xml.js';
 import { createLogoutRequest, validateLogoutRequest } from '../messages/logout-request.js';
 import { createLogoutResponse, validateLogoutResponse } from '../messages/logout-response.js';
@@ -22,14 +23,7 @@ import { signXml } from '../signature/sign.js';
 import type { SessionRecord } from '../store/types.js';
 import { notifyLogout } from './acs.js';
 import { serializeCookie } from './cookie.js';
-import {
-  escapeHtml,
-  htmlResponse,
-  PAGE_HEADERS,
-  readBody,
-  readForm,
-  redirectResponse,
-} from './http.js';
+import { htmlResponse, PAGE_HEADERS, readBody, readForm, redirectResponse } from './http.js';
 import { postFormResponse } from './login.js';
 import { publicOrigin, returnPath, type Settings } from './settings.js';
 import type { LogoutOptions } from './types.js';

@@ -7,7 +7,6 @@ import {
   renderPostForm,
   SamlError,
 } from '@samlkit/core';
-import { DOMParser } from '@xmldom/xmldom';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseXml } from '../../src/lib/xml.js';
@@ -15,6 +14,7 @@ import { signXml } from '../../src/signature/sign.js';
 import { verifyElementSignature } from '../../src/signature/verify.js';
 import { authnRequestOptions, expectedRequest } from '../support/authn-arbitraries.js';
 import { generateTestKeyPair, type TestKeyPair } from '../support/generated-keys.js';
+import { submitForm } from '../support/html-form.js';
 
 let rsa: TestKeyPair;
 let ec: TestKeyPair;
@@ -28,21 +28,6 @@ beforeAll(async () => {
 });
 
 const ACTION = 'https://idp.example.org/sso';
-
-/** Reads the form the way a browser would: an HTML parser, then the named inputs' values. */
-function submitForm(html: string): { action: string; fields: Record<string, string> } {
-  // The page is also well-formed XML apart from the doctype and void elements; parse it as HTML
-  // via xmldom's HTML mode, which decodes entities in attribute values like a browser.
-  const doc = new DOMParser().parseFromString(html, 'text/html') as unknown as Document;
-  const form = doc.getElementsByTagName('form')[0]!;
-  const fields: Record<string, string> = {};
-  const inputs = doc.getElementsByTagName('input');
-  for (let i = 0; i < inputs.length; i++) {
-    const input = inputs[i]!;
-    fields[input.getAttribute('name')!] = input.getAttribute('value')!;
-  }
-  return { action: form.getAttribute('action')!, fields };
-}
 
 describe('HTTP-POST binding', () => {
   it('round-trips build → (sign) → form → decode → parse (property: unsigned, RSA, P-256)', async () => {
@@ -80,6 +65,15 @@ describe('HTTP-POST binding', () => {
       ),
       { numRuns: 40 },
     );
+  });
+
+  it('a browser reads back a RelayState with line breaks and separators exactly (CR, LF, U+0085, U+2028, U+2029)', () => {
+    // Regression: U+2028 in RelayState came back as a space from a non-HTML reader, and a raw CR
+    // becomes LF in any HTML parser (input-stream preprocessing), so CR is sent as a reference.
+    const relayState = 'a\rb\r\nc\nd\u0085e\u2028f\u2029g\th';
+    const html = renderPostForm({ action: ACTION, type: 'SAMLRequest', value: 'PHg+', relayState });
+    expect(html).not.toContain('\r');
+    expect(submitForm(html).fields.RelayState).toBe(relayState);
   });
 
   it('escapes every value so no markup can break out of the form', () => {
