@@ -233,7 +233,7 @@ describe.skipIf(skip)('cluster proof: two SP processes, round-robin, one Redis',
           method: 'POST',
           redirect: 'manual',
           headers: { 'content-type': 'application/x-www-form-urlencoded', ...JSON_ACCEPT },
-          body: r.form,
+          body: r.form!,
         });
         expect(replay.status).toBe(403);
         expect(((await replay.json()) as { error: { code: string } }).error.code).toBe(

@@ -134,7 +134,10 @@ class Xmlsec {
   private readonly pending = new Map<number, (r: XmlsecResult) => void>();
   private readonly spawner: ChildProcessWithoutNullStreams;
 
-  constructor(private readonly limit: number) {
+  private readonly limit: number;
+
+  constructor(limit: number) {
+    this.limit = limit;
     this.spawner = spawn(process.execPath, ['-e', SPAWNER], { stdio: ['pipe', 'pipe', 'pipe'] });
     this.spawner.stderr.on('data', (b: Buffer) => process.stderr.write(b));
     createInterface({ input: this.spawner.stdout }).on('line', (line) => {
@@ -236,7 +239,11 @@ function signatureParts(target: Element) {
 
 function samlkitCanonical(target: Element, exclude: Node | undefined, p: C14nParams): Buffer {
   return Buffer.from(
-    canonicalize(target, { exclusive: p.exclusive, inclusivePrefixes: p.prefixes, exclude }),
+    canonicalize(target, {
+      exclusive: p.exclusive,
+      inclusivePrefixes: p.prefixes,
+      ...(exclude !== undefined && { exclude }),
+    }),
     'utf8',
   );
 }
@@ -264,13 +271,25 @@ function compare(mine: Buffer, theirs: Buffer): { differs?: string; explained?: 
 /** The harness: one key pair, one temp directory, a pool of xmlsec1 processes. */
 export class Differential {
   private counter = 0;
+  private readonly cert: GeneratedCertificate;
+  private readonly dir: string;
+  private readonly xmlsec: Xmlsec;
+  private readonly certFile: string;
+  private readonly keyFile: string;
+
   private constructor(
-    private readonly cert: GeneratedCertificate,
-    private readonly dir: string,
-    private readonly xmlsec: Xmlsec,
-    private readonly certFile: string,
-    private readonly keyFile: string,
-  ) {}
+    cert: GeneratedCertificate,
+    dir: string,
+    xmlsec: Xmlsec,
+    certFile: string,
+    keyFile: string,
+  ) {
+    this.cert = cert;
+    this.dir = dir;
+    this.xmlsec = xmlsec;
+    this.certFile = certFile;
+    this.keyFile = keyFile;
+  }
 
   static async create(concurrency = Math.max(2, availableParallelism())): Promise<Differential> {
     const cert = await createSelfSignedCertificate({

@@ -3,7 +3,13 @@ import type { PrivateKey, PublicKey } from './crypto/keys.js';
 import { describeValue, SamlError } from './errors.js';
 
 /** SAML 2.0 binding URIs (SAML bindings §3). */
-export const BINDINGS = Object.freeze({
+export const BINDINGS: Readonly<{
+  redirect: 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect';
+  post: 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST';
+  simpleSign: 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST-SimpleSign';
+  artifact: 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Artifact';
+  soap: 'urn:oasis:names:tc:SAML:2.0:bindings:SOAP';
+}> = Object.freeze({
   redirect: 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect',
   post: 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST',
   simpleSign: 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST-SimpleSign',

@@ -197,7 +197,7 @@ const plugin: FastifyPluginAsync<SamlFastifyOptions> = async (fastify, options) 
  * ```
  * @see SAML 2.0 profiles §4.1 (Web Browser SSO), §4.4 (Single Logout)
  */
-export const samlkit = fp(plugin, {
+export const samlkit: FastifyPluginAsync<SamlFastifyOptions> = fp(plugin, {
   name: '@samlkit/fastify',
   fastify: '5.x',
 });

@@ -85,7 +85,7 @@ async function start(
     for (const [name, value] of Object.entries(request.headers)) {
       if (typeof value === 'string' && name !== 'content-length') headers.set(name, value);
     }
-    const body = typeof request.body === 'string' ? request.body : undefined;
+    const body = typeof request.body === 'string' ? request.body : null;
     return new Request(new URL(request.url, BASE), { method: request.method, headers, body });
   }
 

@@ -220,15 +220,15 @@ export class RedisStore implements SamlStore {
           `samlkit RedisStore: cannot reach Redis at ${this.#target}: ${error.message}`,
         ));
 
-    const own: RedisOptions = {
+    const own = {
       connectTimeout: this.#connectTimeoutMs,
       commandTimeout: this.#commandTimeoutMs,
       // Fail fast while disconnected instead of queueing; the store's own gate waits for the
       // first connection.
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
-      retryStrategy: (times) => Math.min(times * 100, 1000),
-    };
+      retryStrategy: (times: number) => Math.min(times * 100, 1000),
+    } satisfies RedisOptions;
     const count = [options.client, options.url, options.clusterNodes].filter(
       (v) => v !== undefined,
     ).length;

@@ -103,7 +103,10 @@ function spConfig(keys: TestKeys): ServiceProviderConfig {
 /** A browser: a cookie jar, no automatic redirects, and the SP's public URLs mapped to the app. */
 class Browser {
   readonly jar = new Map<string, string>();
-  constructor(private readonly app: AdapterApp) {}
+  private readonly app: AdapterApp;
+  constructor(app: AdapterApp) {
+    this.app = app;
+  }
 
   local(url: string): string {
     if (url.startsWith(CONFORMANCE_SP_BASE))

@@ -19,7 +19,10 @@ const tick = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 /** Delegates everything to a MemoryStore; subclasses break one thing. */
 class Delegating implements SamlStore {
-  constructor(readonly inner: MemoryStore) {}
+  readonly inner: MemoryStore;
+  constructor(inner: MemoryStore) {
+    this.inner = inner;
+  }
   putPendingRequest(id: string, r: PendingRequest, e: number) {
     return this.inner.putPendingRequest(id, r, e);
   }

@@ -11,7 +11,7 @@ import {
 } from './xml.js';
 
 /** The default tolerated clock difference between IdP and SP: 3 minutes, in milliseconds. @internal */
-export const DEFAULT_CLOCK_SKEW_MS = 3 * 60 * 1000;
+export const DEFAULT_CLOCK_SKEW_MS: number = 3 * 60 * 1000;
 
 /** The entity NameID format, the only one allowed on an Issuer in SSO (SAML core §8.3.6). @internal */
 export const ENTITY_FORMAT = 'urn:oasis:names:tc:SAML:2.0:nameid-format:entity';

@@ -1,7 +1,7 @@
 import { SamlError } from '../errors.js';
 
 /** Default cap on inflated output: 256 KiB, far above any real AuthnRequest or logout message. */
-export const DEFAULT_MAX_INFLATED_BYTES = 256 * 1024;
+export const DEFAULT_MAX_INFLATED_BYTES: number = 256 * 1024;
 
 /**
  * Size of the compressed slices fed to the decompressor. DEFLATE expands at most ~1032:1, so one

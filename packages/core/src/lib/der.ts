@@ -37,7 +37,7 @@ export const TAG = {
 } as const;
 
 /** Reads the TLV at `offset` (which must lie before `limit`). @internal */
-export function readTlv(buf: Uint8Array, offset = 0, limit = buf.length): Tlv {
+export function readTlv(buf: Uint8Array, offset: number = 0, limit: number = buf.length): Tlv {
   if (offset + 2 > limit) throw new DerError('truncated DER: no room for tag and length');
   const tag = buf[offset]!;
   if ((tag & 0x1f) === 0x1f) throw new DerError('high-tag-number form is not used in X.509');

@@ -34,7 +34,7 @@ const REFUSED = { http: 403, logout: 'Responder' } as const;
 const SERVER = { http: 500, logout: 'Responder' } as const;
 
 /** The classification of every error code. @internal */
-export const ERROR_CLASSES = {
+export const ERROR_CLASSES: Readonly<Record<SamlErrorCode, ErrorClass>> = {
   // Configuration and caller input
   CONFIG_INVALID: SERVER,
   KEY_INVALID: SERVER,

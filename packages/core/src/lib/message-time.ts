@@ -2,7 +2,7 @@ import { SamlError } from '../errors.js';
 import { formatDateTime } from './xml.js';
 
 /** Default for how old (by IssueInstant) an incoming protocol message may be: 5 minutes. @internal */
-export const DEFAULT_MAX_MESSAGE_AGE_MS = 5 * 60 * 1000;
+export const DEFAULT_MAX_MESSAGE_AGE_MS: number = 5 * 60 * 1000;
 
 /**
  * Normalizes a `now` option (Date or epoch ms) to epoch milliseconds.

@@ -2,6 +2,7 @@ import { BINDINGS, type BindingName } from '../config.js';
 import type { CryptoProvider } from '../crypto/provider.js';
 import { describeValue, SamlError } from '../errors.js';
 import { generateId } from '../lib/id.js';
+import { stripUndefined } from '../lib/objects.js';
 import {
   attr,
   childElements,
@@ -375,16 +376,14 @@ export function createAuthnRequest(options: AuthnRequestOptions): CreatedAuthnRe
     providerName: o.providerName,
     nameIdPolicy: policy && stripUndefined({ ...policy }),
     requestedAuthnContext:
-      rac && stripUndefined({ comparison: rac.comparison, classRefs: [...rac.classRefs] }),
+      rac &&
+      stripUndefined({
+        comparison: rac.comparison,
+        classRefs: [...rac.classRefs] as [string, ...string[]],
+      }),
     extensions,
-  } as AuthnRequest);
+  });
   return { id, xml, issueInstant, request };
-}
-
-function stripUndefined<T extends object>(value: T): T {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = v;
-  return out as T;
 }
 
 function parseBoolean(el: Element, name: string): boolean | undefined {

@@ -25,6 +25,7 @@ import {
   toDurationMs,
   toEpochMs,
 } from '../lib/message-time.js';
+import { stripUndefined } from '../lib/objects.js';
 import {
   attr,
   childElements,
@@ -43,7 +44,10 @@ import {
 import type { SamlStore } from '../store/types.js';
 
 /** Well-known logout Reason URIs (SAML core §3.7.3.1). */
-export const LOGOUT_REASONS = Object.freeze({
+export const LOGOUT_REASONS: Readonly<{
+  user: 'urn:oasis:names:tc:SAML:2.0:logout:user';
+  admin: 'urn:oasis:names:tc:SAML:2.0:logout:admin';
+}> = Object.freeze({
   /** The user asked to log out. */
   user: 'urn:oasis:names:tc:SAML:2.0:logout:user',
   /** An administrator ended the session. */
@@ -226,12 +230,6 @@ function checkString(value: unknown, name: string, optional = false, verbatim = 
   if (hasNonXmlChar(value)) {
     throw new TypeError(`createLogoutRequest: ${name} contains a character XML cannot carry`);
   }
-}
-
-function stripUndefined<T extends object>(value: T): T {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = v;
-  return out as T;
 }
 
 /** Serializes a NameID element (SAML core §2.2.3). @internal */

@@ -10,6 +10,7 @@ import { checkInResponseTo, checkIssuer, checkVersion } from '../lib/checks.js';
 import { ERROR_CLASSES } from '../lib/error-classes.js';
 import { generateId } from '../lib/id.js';
 import { checkIssueInstant, toEpochMs } from '../lib/message-time.js';
+import { stripUndefined } from '../lib/objects.js';
 import { parseStatus, STATUS_SUCCESS } from '../lib/status.js';
 import {
   attr,
@@ -127,12 +128,6 @@ function statusUri(value: string, what: string): string {
     throw new TypeError(`createLogoutResponse: ${what} must be a status short name or URI`);
   }
   return value.includes(':') ? value : `${STATUS_PREFIX}${value}`;
-}
-
-function stripUndefined<T extends object>(value: T): T {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = v;
-  return out as T;
 }
 
 function toStatusInfo(codes: readonly string[], message: string | undefined): LogoutStatusInfo {

@@ -330,8 +330,8 @@ export async function parseIdpMetadata(
     try {
       verified = await verifyElementSignature(root, {
         keys: options.verify.keys,
-        allowSha1: options.verify.allowSha1,
-        crypto: options.crypto,
+        ...(options.verify.allowSha1 !== undefined && { allowSha1: options.verify.allowSha1 }),
+        ...(options.crypto !== undefined && { crypto: options.crypto }),
       });
     } catch (cause) {
       if (!(cause instanceof SamlError)) throw cause;
@@ -486,7 +486,7 @@ export async function parseIdpMetadata(
   } catch (cause) {
     if (!isSamlError(cause, 'CONFIG_INVALID')) throw cause;
     throw new SamlError('METADATA_INVALID', 'The IdP metadata holds an unusable value.', {
-      expected: cause.details.expected,
+      ...(cause.details.expected !== undefined && { expected: cause.details.expected }),
       found: `${cause.details.found} (${cause.message})`,
       hint: 'endpoint locations must be absolute http(s) URLs; ask the IdP for corrected metadata',
       cause,

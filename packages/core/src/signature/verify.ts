@@ -21,7 +21,10 @@ import {
 import { verifyBytes } from './raw.js';
 
 /** Canonicalization algorithms samlkit accepts (XML-DSig §6.5). "WithComments" variants are not. */
-export const C14N = Object.freeze({
+export const C14N: Readonly<{
+  exclusive: 'http://www.w3.org/2001/10/xml-exc-c14n#';
+  inclusive: 'http://www.w3.org/TR/2001/REC-xml-c14n-20010315';
+}> = Object.freeze({
   exclusive: 'http://www.w3.org/2001/10/xml-exc-c14n#',
   inclusive: 'http://www.w3.org/TR/2001/REC-xml-c14n-20010315',
 });

@@ -107,7 +107,7 @@ export function methodNotAllowed(allow: readonly string[]): Response {
 }
 
 /** The most bytes a form or SOAP body may have (a large encrypted Response fits in 1 MiB of XML). */
-export const MAX_BODY_BYTES = 2 * 1024 * 1024;
+export const MAX_BODY_BYTES: number = 2 * 1024 * 1024;
 
 /**
  * Reads a request body as text with a size cap, refusing before buffering when Content-Length
@@ -115,7 +115,10 @@ export const MAX_BODY_BYTES = 2 * 1024 * 1024;
  * @throws SamlError `XML_TOO_LARGE`
  * @internal
  */
-export async function readBody(request: Request, maxBytes = MAX_BODY_BYTES): Promise<string> {
+export async function readBody(
+  request: Request,
+  maxBytes: number = MAX_BODY_BYTES,
+): Promise<string> {
   const declared = Number(request.headers.get('content-length') ?? '0');
   const tooLarge = (found: string) =>
     new SamlError('XML_TOO_LARGE', 'The request body is larger than the limit.', {

@@ -17,7 +17,7 @@ import type { Settings } from './settings.js';
 export const MAX_LOGIN_NONCES = 8;
 
 /** How long a validated login waits for its finish step (the browser follows the 303 at once). */
-export const FINISH_TTL_MS = 5 * 60_000;
+export const FINISH_TTL_MS: number = 5 * 60_000;
 
 /** The prefix of finish records among pending requests (never a SAML request ID). */
 export const FINISH_ID_PREFIX = 'finish:';

@@ -25,7 +25,7 @@ let keys: TestKeys;
 let other: TestKeys;
 let server: Server;
 let base: string;
-const seen: { contentType?: string; soapAction?: string; body: string }[] = [];
+const seen: { contentType: string | undefined; soapAction?: string; body: string }[] = [];
 
 beforeAll(async () => {
   [keys, other] = await Promise.all([generateTestKeys(), generateTestKeys({ alg: 'p256' })]);

@@ -37,8 +37,11 @@ function options(extra: Partial<LogoutValidationOptions> = {}): LogoutValidation
   };
 }
 
-async function request(extra: Partial<LogoutRequestOptions> = {}): Promise<string> {
-  const { xml } = await createLogoutRequest({
+/** Options over the baseline; a key given as `undefined` drops the baseline's value. */
+type Overrides = { [K in keyof LogoutRequestOptions]?: LogoutRequestOptions[K] | undefined };
+
+async function request(extra: Overrides = {}): Promise<string> {
+  const merged = {
     issuer: IDP,
     destination: SLO,
     nameId: {
@@ -49,7 +52,9 @@ async function request(extra: Partial<LogoutRequestOptions> = {}): Promise<strin
     now: NOW - 1000,
     notOnOrAfter: NOW + 60_000,
     ...extra,
-  });
+  };
+  const options = Object.fromEntries(Object.entries(merged).filter(([, v]) => v !== undefined));
+  const { xml } = await createLogoutRequest(options as unknown as LogoutRequestOptions);
   return xml;
 }
 

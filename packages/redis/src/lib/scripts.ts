@@ -22,7 +22,7 @@ function script(name: string, source: string): LuaScript {
  * Drops members whose score (expiresAt) has passed, sets this member's score, and keeps the key's
  * TTL at the latest score, so the index outlives every session it lists and then expires itself.
  */
-export const INDEX_ADD = script(
+export const INDEX_ADD: LuaScript = script(
   'indexAdd',
   `redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[3])
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
@@ -40,7 +40,7 @@ return 1`,
  * Session create/replace. KEYS[1] = session hash; ARGV = record JSON, expiresAt, TTL ms.
  * Returns the record JSON it replaced (or nil) so the caller can leave the old SLO index.
  */
-export const SESSION_PUT = script(
+export const SESSION_PUT: LuaScript = script(
   'sessionPut',
   `local old = redis.call('HGET', KEYS[1], 'r')
 redis.call('DEL', KEYS[1])
@@ -53,7 +53,7 @@ return old`,
  * Session delete. KEYS[1] = session hash. Returns `[record JSON, expiresAt]` of what it deleted
  * (both nil when there was nothing).
  */
-export const SESSION_TAKE = script(
+export const SESSION_TAKE: LuaScript = script(
   'sessionTake',
   `local old = redis.call('HMGET', KEYS[1], 'r', 'e')
 redis.call('DEL', KEYS[1])
@@ -64,7 +64,7 @@ return old`,
  * Session touch. KEYS[1] = session hash; ARGV = expiresAt, TTL ms. Returns 1 when the session
  * existed (and now carries the new expiry), 0 otherwise.
  */
-export const SESSION_TOUCH = script(
+export const SESSION_TOUCH: LuaScript = script(
   'sessionTouch',
   `if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[1], 'e', ARGV[1])
@@ -76,7 +76,7 @@ return 1`,
  * SLO index read with pruning. KEYS[1] = index sorted set; ARGV = now. Drops members whose score
  * (the session's expiresAt) has passed and returns the rest, oldest expiry first.
  */
-export const INDEX_LIVE = script(
+export const INDEX_LIVE: LuaScript = script(
   'indexLive',
   `redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
 return redis.call('ZRANGE', KEYS[1], 0, -1)`,
@@ -91,7 +91,7 @@ return redis.call('ZRANGE', KEYS[1], 0, -1)`,
  * (the member can go, the session stays), `{2}` another SessionIndex or an unreadable record
  * (both stay), `{3, record JSON, expiresAt}` ended.
  */
-export const SESSION_END = script(
+export const SESSION_END: LuaScript = script(
   'sessionEnd',
   `local v = redis.call('HMGET', KEYS[1], 'r', 'e')
 if not v[1] then return {0} end
@@ -110,7 +110,7 @@ return {3, v[1], v[2]}`,
  * hashes; ARGV as SESSION_END. Returns one SESSION_END result per key, in order; a key that is
  * not a hash gives `{-1}` (not ended, counted as failed).
  */
-export const SESSIONS_END = script(
+export const SESSIONS_END: LuaScript = script(
   'sessionsEnd',
   `local out = {}
 for i, key in ipairs(KEYS) do
