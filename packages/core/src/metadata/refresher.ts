@@ -123,12 +123,28 @@ export type WaitOutcome<T> =
 export class Refresher<T> {
   readonly #rateLimit: number;
   readonly #sleep: Sleep;
+  readonly #now: () => number;
+  readonly #staleAfter: number;
   #inflight: Promise<T> | undefined;
+  #inflightSince = 0;
   #lastAttemptAt = Number.NEGATIVE_INFINITY;
 
-  constructor(options: { readonly rateLimit: number; readonly sleep?: Sleep }) {
+  /**
+   * @param options - `rateLimit`: the least time between two download starts; `sleep`: how to
+   *   wait; `now`: the clock; `staleAfter`: a refresh still unsettled this long after it started is
+   *   taken as lost (a runtime that froze or cancelled work left after a response), and the next
+   *   caller starts a new one instead of joining it forever (default: never).
+   */
+  constructor(options: {
+    readonly rateLimit: number;
+    readonly sleep?: Sleep;
+    readonly now?: () => number;
+    readonly staleAfter?: number;
+  }) {
     this.#rateLimit = options.rateLimit;
     this.#sleep = options.sleep ?? defaultSleep;
+    this.#now = options.now ?? Date.now;
+    this.#staleAfter = options.staleAfter ?? Number.POSITIVE_INFINITY;
   }
 
   /** Whether a refresh is running. */
@@ -156,12 +172,20 @@ export class Refresher<T> {
     return true;
   }
 
-  /** Runs `task` unless a refresh is already running, in which case its result is shared. */
+  /**
+   * Runs `task` unless a refresh is already running, in which case its result is shared — unless
+   * that one started more than `staleAfter` ago and is taken as lost.
+   */
   run(task: () => Promise<T>): Promise<T> {
-    this.#inflight ??= task().finally(() => {
-      this.#inflight = undefined;
+    const t = this.#now();
+    if (this.#inflight && t - this.#inflightSince <= this.#staleAfter) return this.#inflight;
+    const started: Promise<T> = task().finally(() => {
+      // A lost refresh that settles late must not clear the one that replaced it.
+      if (this.#inflight === started) this.#inflight = undefined;
     });
-    return this.#inflight;
+    this.#inflight = started;
+    this.#inflightSince = t;
+    return started;
   }
 
   /**
@@ -174,7 +198,7 @@ export class Refresher<T> {
 
   /** Resolves once no refresh is running. */
   async idle(): Promise<void> {
-    while (this.#inflight) await this.#inflight.catch(() => {});
+    for (let p = this.#inflight; p; p = this.#inflight) await p.catch(() => {});
   }
 
   /**

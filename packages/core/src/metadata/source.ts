@@ -350,7 +350,15 @@ export function createMetadataSource(options: MetadataSourceOptions): MetadataSo
   let current: Current | undefined;
   let pinnedEntityId = options.entityId;
   let lastError: SamlError | undefined;
-  const refresher = new Refresher<IdpMetadata>({ rateLimit: policy.rateLimit, sleep });
+  const refresher = new Refresher<IdpMetadata>({
+    rateLimit: policy.rateLimit,
+    sleep,
+    now,
+    // A refresh lasts at most the download timeout plus the looks for a peer's copy, plus store
+    // calls. One still unsettled a minute beyond that was lost (a runtime that freezes or cancels
+    // work left after a response does that): the next due refresh starts afresh.
+    staleAfter: timeoutMs + peerWaitAttempts * peerWaitMs + 60_000,
+  });
 
   const emit = (event: MetadataEvent) => {
     try {

@@ -93,6 +93,30 @@ describe('Refresher single flight and bounded wait', () => {
     await expect(c).resolves.toBe(8);
   });
 
+  it('a refresh still unsettled after staleAfter is taken as lost: the next caller starts anew', async () => {
+    let t = 0;
+    const r = new Refresher<number>({ rateLimit: 0, now: () => t, staleAfter: 1000 });
+    const settle: Array<(v: number) => void> = [];
+    const task = () =>
+      new Promise<number>((resolve) => {
+        settle.push(resolve);
+      });
+    const lost = r.run(task);
+    t = 1000;
+    expect(r.run(task)).toBe(lost); // within staleAfter: joined
+    t = 1001;
+    const fresh = r.run(task);
+    expect(fresh).not.toBe(lost);
+    expect(settle).toHaveLength(2);
+    settle[0]!(1); // the lost one settles late…
+    await lost;
+    expect(r.running).toBe(true); // …and does not clear the one that replaced it
+    settle[1]!(2);
+    await expect(fresh).resolves.toBe(2);
+    await r.idle();
+    expect(r.running).toBe(false);
+  });
+
   it('waitAtMost returns what settles first, and ends its timer when the promise wins', async () => {
     const signals: AbortSignal[] = [];
     let timeUp!: () => void;

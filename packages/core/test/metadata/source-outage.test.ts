@@ -201,6 +201,21 @@ describe('a login never waits for a scheduled refresh', () => {
     expect(await s.get()).not.toBe(first);
   });
 
+  it('a refresh that never settles (a runtime that froze it) is replaced once stale, not joined forever', async () => {
+    idpServer.body = metadataFor(certs[0]!);
+    const { s, c } = source({ timeoutMs: 10_000, peerWaitAttempts: 5, peerWaitMs: 400 });
+    const first = await s.get();
+    idpServer.mode = 'hang';
+    c.t += 7 * 3600_000;
+    expect(await s.get()).toBe(first);
+    await requestsReached(2);
+    // 10 s timeout + 5 × 400 ms of peer waits + a minute for store calls: beyond that it is lost.
+    c.t += 10_000 + 2_000 + 60_000 + 1;
+    expect(await s.get()).toBe(first);
+    await requestsReached(3);
+    expect(idpServer.held).toHaveLength(2);
+  });
+
   it('a server that is down, hangs, answers garbage, 500 or a badly signed document: logins go on with the last good copy, and every failure reaches onEvent', async () => {
     const pin = { keys: [loadPublicKey(pinCert.pem)] };
     const signed = (cert: TestCert, signer: TestCert) =>
