@@ -97,9 +97,64 @@ async function openStore(settings) {
   return { store, close: () => store.close(), name: 'redis' };
 }
 
+/**
+ * One log line for a metadata source event. Every failure (a refresh that failed, a login that
+ * stopped waiting for one, a skipped refresh, the shared store failing) is a warning: these are
+ * what an operator alerts on.
+ * @param {import('@samlkit/core').MetadataEvent} e
+ * @returns {{ level: 'info' | 'warn', line: string }}
+ */
+export function formatMetadataEvent(e) {
+  const head = `samlkit metadata: ${e.type} url=${e.url}`;
+  switch (e.type) {
+    case 'metadata-updated':
+      return {
+        level: 'info',
+        line: `${head} entity=${e.entityId} from=${e.source} reason=${e.reason} signingKeysChanged=${e.signingKeysChanged} next=${new Date(e.nextRefreshAt).toISOString()}`,
+      };
+    case 'metadata-not-modified':
+      return {
+        level: 'info',
+        line: `${head} reason=${e.reason} next=${new Date(e.nextRefreshAt).toISOString()}`,
+      };
+    case 'metadata-refresh-failed':
+      return {
+        level: 'warn',
+        line: `${head} reason=${e.reason} code=${e.error.code} ${e.error.message}${e.retryAt === undefined ? ' (no usable metadata)' : ` (last good copy stays; retry ${new Date(e.retryAt).toISOString()})`}`,
+      };
+    case 'metadata-wait-exceeded':
+      return {
+        level: 'warn',
+        line: `${head} reason=${e.reason} waitedMs=${e.waitedMs} (the login failed; the refresh goes on)`,
+      };
+    case 'metadata-refresh-skipped':
+      return { level: 'warn', line: `${head} reason=${e.reason} why=${e.why}` };
+    case 'expiry-warning':
+      return { level: 'warn', line: `${head} ${e.warning.message}` };
+    case 'store-error':
+      return {
+        level: 'warn',
+        line: `${head} ${e.error instanceof Error ? e.error.message : String(e.error)}`,
+      };
+    default:
+      return { level: 'info', line: head };
+  }
+}
+
+function logMetadataEvent(e) {
+  const { level, line } = formatMetadataEvent(e);
+  if (level === 'warn') console.warn(line);
+  else console.log(line);
+}
+
 async function openIdp(settings, store) {
   if (settings.idpMetadataUrl) {
-    const source = createMetadataSource({ url: settings.idpMetadataUrl, fetch, store });
+    const source = createMetadataSource({
+      url: settings.idpMetadataUrl,
+      fetch,
+      store,
+      onEvent: logMetadataEvent,
+    });
     const metadata = await source.get();
     return {
       idps: createIdpRegistry([{ entityId: metadata.entityId, idp: source }]),

@@ -201,10 +201,17 @@ export type { XsDuration } from './metadata/duration.js';
 export { addDuration, parseDuration } from './metadata/duration.js';
 export type { ExpiryWarning, FindExpiryWarningsInput } from './metadata/expiry.js';
 export { findExpiryWarnings } from './metadata/expiry.js';
-export type { FetchMetadataOptions } from './metadata/fetch.js';
-export { fetchMetadataXml } from './metadata/fetch.js';
+export type {
+  FetchMetadataDocumentOptions,
+  FetchMetadataOptions,
+  MetadataDownload,
+  MetadataValidators,
+} from './metadata/fetch.js';
+export { fetchMetadataDocument, fetchMetadataXml } from './metadata/fetch.js';
 export type { IdpMetadata, ParseIdpMetadataOptions } from './metadata/idp.js';
 export { parseIdpMetadata } from './metadata/idp.js';
+export type { Sleep } from './metadata/refresher.js';
+export { DEFAULT_REFRESH_RATE_LIMIT_MS, DEFAULT_ROLLOVER_WAIT_MS } from './metadata/refresher.js';
 export type { IdpHint, IdpRegistry, IdpRegistryEntry, ResolvedIdp } from './metadata/registry.js';
 export { createIdpRegistry } from './metadata/registry.js';
 export type {

@@ -33,6 +33,49 @@ export function isLoopbackHost(host: string): boolean {
   return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h);
 }
 
+/** What a previous download of a document returned, for a conditional request. */
+export interface MetadataValidators {
+  /** The `ETag` of the copy held (sent back as `If-None-Match`). */
+  readonly etag?: string;
+  /** The `Last-Modified` of the copy held (sent back as `If-Modified-Since`). */
+  readonly lastModified?: string;
+}
+
+/** Options of {@link fetchMetadataDocument}. */
+export interface FetchMetadataDocumentOptions extends FetchMetadataOptions {
+  /**
+   * The validators of the copy already held: the request becomes conditional, and a server that
+   * still has the same document answers `304 Not Modified` without sending it again.
+   */
+  readonly validators?: MetadataValidators;
+}
+
+/** What {@link fetchMetadataDocument} returns. */
+export type MetadataDownload =
+  | {
+      /** The server sent a document. */
+      readonly modified: true;
+      /** The document, not yet parsed or verified. */
+      readonly xml: string;
+      /** Its validators, to make the next request conditional. */
+      readonly validators: MetadataValidators;
+    }
+  | {
+      /** The server answered 304: the copy held is still current. */
+      readonly modified: false;
+      /** Validators the 304 carried (a server may send an updated ETag). */
+      readonly validators: MetadataValidators;
+    };
+
+function validatorsOf(headers: Headers): MetadataValidators {
+  const etag = headers.get('etag');
+  const lastModified = headers.get('last-modified');
+  return {
+    ...(etag !== null && etag !== '' && { etag }),
+    ...(lastModified !== null && lastModified !== '' && { lastModified }),
+  };
+}
+
 /**
  * Downloads a metadata document (an IdP's metadata, or a federation aggregate) and returns its
  * text. The URL must be https; plain http is taken only for a loopback host, for signed metadata
@@ -50,6 +93,30 @@ export async function fetchMetadataXml(
   url: string,
   options: FetchMetadataOptions,
 ): Promise<string> {
+  // Never conditional: without validators a 304 is refused, so a document always comes back.
+  const { validators: _notConditional, ...unconditional } = options as FetchMetadataDocumentOptions;
+  const got = await fetchMetadataDocument(url, unconditional);
+  return got.modified ? got.xml : '';
+}
+
+/**
+ * Downloads a metadata document by the rules of {@link fetchMetadataXml}, as a conditional
+ * request when `validators` from an earlier download are given: `If-None-Match` with its ETag,
+ * `If-Modified-Since` with its Last-Modified (RFC 9110 §13.1.2, §13.1.3). A `304 Not Modified`
+ * then means the copy held is still current; it costs the server no document and the SP no parse.
+ * A 304 to a request that was not conditional is refused.
+ *
+ * @param url - the metadata URL
+ * @param options - the fetch to use, the limits, and the validators of the copy held
+ * @returns the document and its validators, or `{ modified: false }` for a 304
+ * @throws SamlError `CONFIG_INVALID` (not an https URL), `METADATA_FETCH_FAILED` (network error,
+ *   refused redirect, error status, an unasked-for 304, timeout), `XML_TOO_LARGE` (body over the
+ *   cap)
+ */
+export async function fetchMetadataDocument(
+  url: string,
+  options: FetchMetadataDocumentOptions,
+): Promise<MetadataDownload> {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -80,11 +147,17 @@ export async function fetchMetadataXml(
     });
   }
   const maxSize = options.maxSize ?? DEFAULT_XML_LIMITS.maxSize;
+  const etag = options.validators?.etag;
+  const lastModified = options.validators?.lastModified;
+  const conditional = etag !== undefined || lastModified !== undefined;
   const res = await fetchOutbound(url, {
     fetch: options.fetch,
     method: 'GET',
     headers: {
       accept: 'application/samlmetadata+xml, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.1',
+      // RFC 9110 §13.1.2, §13.1.3: the validators exactly as the server sent them.
+      ...(etag !== undefined && { 'if-none-match': etag }),
+      ...(lastModified !== undefined && { 'if-modified-since': lastModified }),
     },
     signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
     // maxSize counts UTF-16 code units, each at most 3 UTF-8 bytes: the byte cap cannot refuse a
@@ -96,6 +169,15 @@ export async function fetchMetadataXml(
     failureCode: 'METADATA_FETCH_FAILED',
     what: 'the metadata',
   });
+  if (res.status === 304) {
+    // RFC 9110 §15.4.5: 304 answers a conditional GET only; the held copy stays current.
+    if (conditional) return { modified: false, validators: validatorsOf(res.headers) };
+    throw new SamlError('METADATA_FETCH_FAILED', 'The metadata URL answered 304 unasked.', {
+      expected: `HTTP 200 with the metadata from ${url}`,
+      found: 'HTTP 304 Not Modified to a request that was not conditional',
+      hint: 'a cache or proxy between this server and the IdP answers wrongly; check it',
+    });
+  }
   if (res.status < 200 || res.status >= 300) {
     throw new SamlError('METADATA_FETCH_FAILED', 'The metadata URL answered with an error.', {
       expected: `HTTP 200 from ${url}`,
@@ -103,5 +185,5 @@ export async function fetchMetadataXml(
       hint: 'check the URL in the IdP’s admin console; some IdPs need an app or tenant ID in it',
     });
   }
-  return res.text;
+  return { modified: true, xml: res.text, validators: validatorsOf(res.headers) };
 }

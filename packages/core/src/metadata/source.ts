@@ -6,12 +6,26 @@ import { DEFAULT_MAX_REDIRECTS } from '../lib/outbound.js';
 import { DEFAULT_XML_LIMITS, type XmlLimits } from '../lib/xml.js';
 import type { SamlStore } from '../store/types.js';
 import { type ExpiryWarning, findExpiryWarnings } from './expiry.js';
-import { fetchMetadataXml, isLoopbackHost } from './fetch.js';
+import {
+  fetchMetadataDocument,
+  isLoopbackHost,
+  type MetadataDownload,
+  type MetadataValidators,
+} from './fetch.js';
 import { type IdpMetadata, type ParseIdpMetadataOptions, parseIdpMetadata } from './idp.js';
+import {
+  DEFAULT_ROLLOVER_WAIT_MS,
+  defaultSleep,
+  type MetadataRefreshBounds,
+  nextScheduledRefresh,
+  Refresher,
+  resolveRefreshPolicy,
+  type Sleep,
+} from './refresher.js';
 
-const MINUTE = 60_000;
-const HOUR = 60 * MINUTE;
-const DAY = 24 * HOUR;
+export type { MetadataRefreshBounds } from './refresher.js';
+
+const DAY = 24 * 60 * 60_000;
 
 /** Why a metadata source refreshed (or tried to). */
 export type MetadataRefreshReason = 'initial' | 'scheduled' | 'signature' | 'manual';
@@ -32,6 +46,31 @@ export type MetadataEvent =
       readonly signingKeysChanged: boolean;
       /** When the next scheduled refresh is due (epoch ms). */
       readonly nextRefreshAt: number;
+    }
+  | {
+      /**
+       * A conditional request found the metadata unchanged (HTTP 304 to `If-None-Match` /
+       * `If-Modified-Since`): the copy in force stays, and its next refresh moves on.
+       */
+      readonly type: 'metadata-not-modified';
+      readonly url: string;
+      readonly reason: MetadataRefreshReason;
+      /** When the copy was confirmed current (epoch ms). */
+      readonly checkedAt: number;
+      /** When the next scheduled refresh is due (epoch ms). */
+      readonly nextRefreshAt: number;
+    }
+  | {
+      /**
+       * A login that met a signature by an unknown key stopped waiting for the refresh after
+       * `rolloverWaitMs`: it failed with the signature error, and the refresh carries on in the
+       * background (the next login uses its result).
+       */
+      readonly type: 'metadata-wait-exceeded';
+      readonly url: string;
+      readonly reason: MetadataRefreshReason;
+      /** How long the login waited (the `rolloverWaitMs` option), in milliseconds. */
+      readonly waitedMs: number;
     }
   | {
       /** A refresh failed; the last good metadata (if any) stays in force. */
@@ -65,24 +104,6 @@ export type MetadataEvent =
       readonly error: unknown;
     };
 
-/** Bounds on how often metadata is downloaded. All values in milliseconds. */
-export interface MetadataRefreshBounds {
-  /** Interval when the metadata has no `cacheDuration` (default 6 hours). */
-  readonly defaultInterval?: number;
-  /** Never refresh on schedule more often than this (default 5 minutes). */
-  readonly minInterval?: number;
-  /** Refresh at least this often, whatever `cacheDuration` says (default 24 hours). */
-  readonly maxInterval?: number;
-  /** After a failed download, try again after this long (default 5 minutes). */
-  readonly retryInterval?: number;
-  /**
-   * At most one download per this period across the whole cluster, also for refreshes that a
-   * failing signature triggers (default 1 minute). Forged responses cannot make the SP hammer
-   * the IdP.
-   */
-  readonly rateLimit?: number;
-}
-
 /** Options for {@link createMetadataSource}. */
 export interface MetadataSourceOptions {
   /**
@@ -113,16 +134,29 @@ export interface MetadataSourceOptions {
   readonly now?: () => number;
   /** Refresh intervals and rate limit. */
   readonly refresh?: MetadataRefreshBounds;
-  /** Abort a download after this many milliseconds (default 10 000). */
+  /**
+   * Abort a download after this many milliseconds (default 10 000). Logins do not wait for it:
+   * scheduled refreshes run in the background, and a login waits at most `rolloverWaitMs`.
+   */
   readonly timeoutMs?: number;
+  /**
+   * When a Response or logout message is signed by a key the metadata in force does not list
+   * (the IdP may have rolled its certificate), {@link MetadataSource.withRollover} starts a
+   * refresh and waits for it at most this many milliseconds (default 2000) before failing with
+   * the signature error; the refresh then finishes in the background. 0 never waits.
+   */
+  readonly rolloverWaitMs?: number;
   /**
    * When another node holds the refresh lock, look for its result in the store this many times
    * (default 5), `peerWaitMs` apart (default 400 ms), before carrying on with the current copy.
    */
   readonly peerWaitAttempts?: number;
   readonly peerWaitMs?: number;
-  /** How to wait between those looks (default `setTimeout`). */
-  readonly sleep?: (ms: number) => Promise<void>;
+  /**
+   * How to wait, for the looks above and for `rolloverWaitMs` (default `setTimeout`). It should
+   * resolve early when `signal` aborts, so that no timer outlives a wait that ended.
+   */
+  readonly sleep?: Sleep;
   /** Emit `expiry-warning` events for certificates expiring within this many days (default 30). */
   readonly expiryWarningDays?: number;
   /**
@@ -149,8 +183,12 @@ export interface MetadataSourceStatus {
   readonly fetchedAt?: number;
   /** When the next scheduled refresh is due (epoch ms). */
   readonly nextRefreshAt?: number;
+  /** When the metadata in force was last confirmed current (a download or a 304), epoch ms. */
+  readonly checkedAt?: number;
   /** The last refresh failure since metadata was last adopted, if any. */
   readonly lastError?: SamlError;
+  /** Whether a refresh is running (in the background, or one a login waits for). */
+  readonly refreshing: boolean;
 }
 
 /** A cached, self-refreshing source of one IdP's metadata. */
@@ -158,7 +196,9 @@ export interface MetadataSource {
   /** The metadata URL. */
   readonly url: string;
   /**
-   * The metadata in force; downloads it first if there is none yet or a refresh is due.
+   * The metadata in force. It never waits for a scheduled refresh: when one is due it starts in
+   * the background and the last good copy is returned at once. Only when there is no usable
+   * copy (none yet, or past its `validUntil`) does it wait for the download.
    * @throws SamlError `METADATA_FETCH_FAILED`, `METADATA_INVALID`, `METADATA_EXPIRED`, … only when
    *   there is no usable metadata at all
    */
@@ -170,22 +210,28 @@ export interface MetadataSource {
   refresh(): Promise<IdpMetadata>;
   /**
    * Runs `fn` with the metadata in force; when it fails with `SIGNATURE_INVALID` or
-   * `SIGNATURE_KEY_UNTRUSTED`, refreshes once (rate-limited) and, if the IdP's signing keys
-   * changed, runs `fn` again with the new metadata. An IdP certificate rollover so needs no admin
-   * action. `fn` must not consume one-time state (pending requests, replay cache) before the
-   * signature check, as it may run twice.
+   * `SIGNATURE_KEY_UNTRUSTED`, refreshes once (rate-limited, waiting at most `rolloverWaitMs`)
+   * and, if the IdP's signing keys changed, runs `fn` again with the new metadata. An IdP
+   * certificate rollover so needs no admin action. `fn` must not consume one-time state (pending
+   * requests, replay cache) before the signature check, as it may run twice.
    */
   withRollover<T>(fn: (idp: IdpMetadata) => Promise<T>): Promise<T>;
   /** The source's state, for health checks. */
   status(): MetadataSourceStatus;
+  /** Resolves once no refresh is running (for a graceful shutdown, and for tests). */
+  idle(): Promise<void>;
 }
 
-interface Copy {
+interface Copy extends MetadataValidators {
   readonly xml: string;
+  /** When this document was downloaded. */
   readonly fetchedAt: number;
+  /** When it was last confirmed current (a download, or a 304 to a conditional request). */
+  readonly checkedAt: number;
 }
 
-interface Current extends Copy {
+interface Current {
+  copy: Copy;
   readonly idp: IdpMetadata;
   nextRefreshAt: number;
 }
@@ -217,8 +263,11 @@ function toSamlError(e: unknown, url: string): SamlError {
  * network or the store is adopted only after it parsed (and, with `verify`, its signature
  * verified): a new IdP signing certificate never enters through a broken or unsigned document.
  *
- * Refreshes happen inside {@link MetadataSource.get} when they are due, so the source needs no
- * timers and works the same in every runtime.
+ * Refreshes start inside {@link MetadataSource.get} when they are due and run in the background
+ * while the last good copy keeps serving logins, so the source needs no interval timers and works
+ * the same in every runtime. Refreshes are conditional requests (`If-None-Match` /
+ * `If-Modified-Since`), so a check of unchanged metadata costs a 304. Downloads for one URL start
+ * at most once per `refresh.rateLimit` (5 s), whatever triggers them.
  *
  * @param options - URL, fetch, store, clock, bounds, verification and event sink
  * @returns the source
@@ -273,17 +322,21 @@ export function createMetadataSource(options: MetadataSourceOptions): MetadataSo
   }
 
   const now = options.now ?? Date.now;
-  const bounds = options.refresh ?? {};
-  const minInterval = bounds.minInterval ?? 5 * MINUTE;
-  const maxInterval = Math.max(bounds.maxInterval ?? DAY, minInterval);
-  const defaultInterval = bounds.defaultInterval ?? 6 * HOUR;
-  const retryInterval = bounds.retryInterval ?? 5 * MINUTE;
-  const rateLimit = bounds.rateLimit ?? MINUTE;
+  const policy = resolveRefreshPolicy(options.refresh);
   const timeoutMs = options.timeoutMs ?? 10_000;
+  const rolloverWaitMs = options.rolloverWaitMs ?? DEFAULT_ROLLOVER_WAIT_MS;
+  if (
+    typeof rolloverWaitMs !== 'number' ||
+    !Number.isFinite(rolloverWaitMs) ||
+    rolloverWaitMs < 0
+  ) {
+    throw new TypeError(
+      'createMetadataSource: rolloverWaitMs must be a number of milliseconds ≥ 0',
+    );
+  }
   const peerWaitAttempts = options.peerWaitAttempts ?? 5;
   const peerWaitMs = options.peerWaitMs ?? 400;
-  const sleep =
-    options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const sleep = options.sleep ?? defaultSleep;
   const maxSize = options.limits?.maxSize ?? DEFAULT_XML_LIMITS.maxSize;
   const maxRedirects = options.maxRedirects ?? DEFAULT_MAX_REDIRECTS;
   if (!Number.isInteger(maxRedirects) || maxRedirects < 0) {
@@ -296,9 +349,16 @@ export function createMetadataSource(options: MetadataSourceOptions): MetadataSo
 
   let current: Current | undefined;
   let pinnedEntityId = options.entityId;
-  let lastAttemptAt = Number.NEGATIVE_INFINITY;
   let lastError: SamlError | undefined;
-  let inflight: Promise<IdpMetadata> | undefined;
+  const refresher = new Refresher<IdpMetadata>({
+    rateLimit: policy.rateLimit,
+    sleep,
+    now,
+    // A refresh lasts at most the download timeout plus the looks for a peer's copy, plus store
+    // calls. One still unsettled a minute beyond that was lost (a runtime that freezes or cancels
+    // work left after a response does that): the next due refresh starts afresh.
+    staleAfter: timeoutMs + peerWaitAttempts * peerWaitMs + 60_000,
+  });
 
   const emit = (event: MetadataEvent) => {
     try {
@@ -308,17 +368,9 @@ export function createMetadataSource(options: MetadataSourceOptions): MetadataSo
     }
   };
 
-  const schedule = (fetchedAt: number, idp: IdpMetadata): number => {
-    let interval = Math.min(
-      Math.max(idp.cacheDuration ?? defaultInterval, minInterval),
-      maxInterval,
-    );
-    if (idp.validUntil !== undefined) {
-      // Refresh well before validUntil: by then the metadata must not be used (metadata §2.3.1).
-      interval = Math.min(interval, Math.max((idp.validUntil - fetchedAt) / 2, minInterval));
-    }
-    return fetchedAt + interval;
-  };
+  // SAML metadata §2.3.1: metadata must not be used after its validUntil.
+  const usable = (c: Current | undefined, t: number): boolean =>
+    c !== undefined && (c.idp.validUntil === undefined || c.idp.validUntil > t);
 
   const parse = (xml: string, t: number) =>
     parseIdpMetadata(xml, {
@@ -337,7 +389,7 @@ export function createMetadataSource(options: MetadataSourceOptions): MetadataSo
     t: number,
   ) => {
     const signingKeysChanged = !current || !sameKeys(current.idp.signingKeys, idp.signingKeys);
-    current = { ...copy, idp, nextRefreshAt: schedule(copy.fetchedAt, idp) };
+    current = { copy, idp, nextRefreshAt: nextScheduledRefresh(policy, copy.checkedAt, idp) };
     pinnedEntityId ??= idp.entityId;
     lastError = undefined;
     emit({
@@ -359,24 +411,63 @@ export function createMetadataSource(options: MetadataSourceOptions): MetadataSo
     }
   };
 
+  /** The copy already confirmed at a later time (a 304): keep the document, move its schedule. */
+  const confirm = (c: Current, copy: Copy) => {
+    c.copy = copy;
+    c.nextRefreshAt = nextScheduledRefresh(policy, copy.checkedAt, c.idp);
+    lastError = undefined;
+  };
+
   const readStore = async (): Promise<Copy | undefined> => {
     if (!store) return undefined;
     try {
       const raw = await store.getValue(valueKey);
       if (raw === undefined) return undefined;
-      const v = JSON.parse(raw) as Partial<Copy>;
+      const v = JSON.parse(raw) as Partial<Record<keyof Copy, unknown>>;
       if (typeof v.xml !== 'string' || typeof v.fetchedAt !== 'number') return undefined;
-      return { xml: v.xml, fetchedAt: v.fetchedAt };
+      return {
+        xml: v.xml,
+        fetchedAt: v.fetchedAt,
+        checkedAt:
+          typeof v.checkedAt === 'number' && v.checkedAt > v.fetchedAt ? v.checkedAt : v.fetchedAt,
+        ...(typeof v.etag === 'string' && { etag: v.etag }),
+        ...(typeof v.lastModified === 'string' && { lastModified: v.lastModified }),
+      };
     } catch (error) {
       emit({ type: 'store-error', url, error });
       return undefined;
     }
   };
 
-  /** Adopts the store's copy when it is newer than ours and usable; true when adopted. */
+  const writeStore = async (copy: Copy, idp: IdpMetadata, t: number): Promise<void> => {
+    if (!store) return;
+    // Keep the shared copy as long as it may be used: until validUntil, or 30 days.
+    const expiresAt = idp.validUntil ?? t + 30 * DAY;
+    try {
+      await store.setValue(valueKey, JSON.stringify(copy), expiresAt);
+    } catch (error) {
+      emit({ type: 'store-error', url, error });
+    }
+  };
+
+  /**
+   * Takes the store's copy when it is newer than ours and usable (true), or the same document
+   * confirmed by another node more recently (true, without a parse); false otherwise.
+   */
   const tryStore = async (reason: MetadataRefreshReason, t: number): Promise<boolean> => {
     const stored = await readStore();
-    if (!stored || (current && stored.fetchedAt <= current.fetchedAt)) return false;
+    if (!stored) return false;
+    if (current && stored.fetchedAt <= current.copy.fetchedAt) {
+      if (
+        stored.fetchedAt === current.copy.fetchedAt &&
+        stored.checkedAt > current.copy.checkedAt &&
+        stored.xml === current.copy.xml
+      ) {
+        confirm(current, stored);
+        return true;
+      }
+      return false;
+    }
     try {
       adopt(stored, await parse(stored.xml, t), 'store', reason, t);
       return true;
@@ -387,14 +478,14 @@ export function createMetadataSource(options: MetadataSourceOptions): MetadataSo
         url,
         reason,
         error: toSamlError(e, url),
-        ...(current ? { lastGoodFetchedAt: current.fetchedAt } : {}),
+        ...(current ? { lastGoodFetchedAt: current.copy.fetchedAt } : {}),
       });
       return false;
     }
   };
 
-  const download = (): Promise<string> =>
-    fetchMetadataXml(url, {
+  const download = (validators: MetadataValidators | undefined): Promise<MetadataDownload> =>
+    fetchMetadataDocument(url, {
       fetch: options.fetch,
       timeoutMs,
       maxSize,
@@ -402,21 +493,22 @@ export function createMetadataSource(options: MetadataSourceOptions): MetadataSo
       // The URL itself was vetted above (https, loopback, signed, or the development option).
       signatureChecked: true,
       ...(devHttp ? { allowInsecureHttpForDevelopment: true } : {}),
+      ...(validators !== undefined && { validators }),
     });
 
   const fail = (error: SamlError, reason: MetadataRefreshReason, t: number): IdpMetadata => {
     lastError = error;
-    const usable = current && (current.idp.validUntil === undefined || current.idp.validUntil > t);
-    if (current && usable) current.nextRefreshAt = t + retryInterval;
+    const ok = usable(current, t);
+    if (current && ok) current.nextRefreshAt = t + policy.retryInterval;
     emit({
       type: 'metadata-refresh-failed',
       url,
       reason,
       error,
-      ...(current ? { lastGoodFetchedAt: current.fetchedAt } : {}),
-      ...(current && usable ? { retryAt: current.nextRefreshAt } : {}),
+      ...(current ? { lastGoodFetchedAt: current.copy.fetchedAt } : {}),
+      ...(current && ok ? { retryAt: current.nextRefreshAt } : {}),
     });
-    if (current && usable) return current.idp;
+    if (current && ok) return current.idp;
     if (current) {
       throw new SamlError(
         'METADATA_EXPIRED',
@@ -440,20 +532,28 @@ export function createMetadataSource(options: MetadataSourceOptions): MetadataSo
       const keysChanged = !before || !sameKeys(before.idp.signingKeys, current!.idp.signingKeys);
       if (reason !== 'signature' || keysChanged) return current!.idp;
     }
-    // 2. Rate limit on this node (the lock below does it for the cluster).
-    if (t - lastAttemptAt < rateLimit) {
+    // 2. Rate limit on this node (the lock below does it for the cluster): whatever asks for it —
+    //    a schedule, or a flood of forged Responses — one download per rateLimit at most.
+    if (!refresher.tryStartDownload(t)) {
       emit({ type: 'metadata-refresh-skipped', url, reason, why: 'rate-limited' });
       if (current) {
-        current.nextRefreshAt = Math.max(current.nextRefreshAt, lastAttemptAt + rateLimit);
-        if (current.idp.validUntil === undefined || current.idp.validUntil > t) return current.idp;
+        current.nextRefreshAt = Math.max(current.nextRefreshAt, refresher.nextAllowedAt);
+        if (usable(current, t)) return current.idp;
       }
-      if (lastError) throw lastError;
+      throw (
+        lastError ??
+        new SamlError('METADATA_FETCH_FAILED', 'The metadata was downloaded moments ago.', {
+          expected: `a usable copy of ${url}`,
+          found: `none, and the next download is allowed at ${new Date(refresher.nextAllowedAt).toISOString()}`,
+          hint: 'retry in a few seconds; see the metadata-refresh-failed events for why the last copy was not usable',
+        })
+      );
     }
-    // 3. Single flight across the cluster.
+    // 3. Single flight across the cluster: one download per rateLimit for all nodes.
     if (store) {
       let locked: boolean;
       try {
-        locked = await store.rememberOnce(lockKey, t + rateLimit);
+        locked = await store.rememberOnce(lockKey, t + policy.rateLimit);
       } catch (error) {
         emit({ type: 'store-error', url, error });
         locked = true; // the store is down: each node fetches for itself rather than not at all
@@ -467,10 +567,9 @@ export function createMetadataSource(options: MetadataSourceOptions): MetadataSo
         if (current) {
           current.nextRefreshAt = Math.max(
             current.nextRefreshAt,
-            t + Math.min(rateLimit, retryInterval),
+            t + Math.min(policy.rateLimit, policy.retryInterval),
           );
-          if (current.idp.validUntil === undefined || current.idp.validUntil > t)
-            return current.idp;
+          if (usable(current, t)) return current.idp;
         }
         return fail(
           new SamlError('METADATA_FETCH_FAILED', 'Another node is downloading the metadata.', {
@@ -483,51 +582,82 @@ export function createMetadataSource(options: MetadataSourceOptions): MetadataSo
         );
       }
     }
-    lastAttemptAt = t;
-    let xml: string;
+    // 4. A conditional request when a copy is held: an unchanged document costs a 304.
+    const held = current;
+    const validators: MetadataValidators | undefined =
+      held && (held.copy.etag !== undefined || held.copy.lastModified !== undefined)
+        ? {
+            ...(held.copy.etag !== undefined && { etag: held.copy.etag }),
+            ...(held.copy.lastModified !== undefined && { lastModified: held.copy.lastModified }),
+          }
+        : undefined;
+    let got: MetadataDownload;
     let idp: IdpMetadata;
     try {
-      xml = await download();
-      idp = await parse(xml, t);
+      got = await download(validators);
+      if (!got.modified) {
+        if (!held) throw new TypeError('a 304 without a held copy'); // validators imply one
+        const copy: Copy = {
+          xml: held.copy.xml,
+          fetchedAt: held.copy.fetchedAt,
+          checkedAt: t,
+          // A 304 may carry updated validators (RFC 9110 §15.4.5); keep the old ones otherwise.
+          ...((got.validators.etag ?? held.copy.etag) !== undefined && {
+            etag: (got.validators.etag ?? held.copy.etag)!,
+          }),
+          ...((got.validators.lastModified ?? held.copy.lastModified) !== undefined && {
+            lastModified: (got.validators.lastModified ?? held.copy.lastModified)!,
+          }),
+        };
+        if (!usable(held, t)) {
+          return fail(
+            new SamlError('METADATA_EXPIRED', 'The IdP still serves metadata that has expired.', {
+              expected: `metadata valid at ${new Date(t).toISOString()}`,
+              found: `HTTP 304 Not Modified for metadata with validUntil ${new Date(held.idp.validUntil!).toISOString()}`,
+              hint: 'ask the IdP administrator to republish its metadata with a later validUntil',
+            }),
+            reason,
+            t,
+          );
+        }
+        confirm(held, copy);
+        emit({
+          type: 'metadata-not-modified',
+          url,
+          reason,
+          checkedAt: t,
+          nextRefreshAt: held.nextRefreshAt,
+        });
+        await writeStore(copy, held.idp, t);
+        return held.idp;
+      }
+      idp = await parse(got.xml, t);
     } catch (e) {
       return fail(toSamlError(e, url), reason, t);
     }
-    adopt({ xml, fetchedAt: t }, idp, 'fetch', reason, t);
-    if (store) {
-      // Keep the shared copy as long as it may be used: until validUntil, or 30 days.
-      const expiresAt = idp.validUntil ?? t + 30 * DAY;
-      try {
-        await store.setValue(valueKey, JSON.stringify({ xml, fetchedAt: t }), expiresAt);
-      } catch (error) {
-        emit({ type: 'store-error', url, error });
-      }
-    }
+    const copy: Copy = { xml: got.xml, fetchedAt: t, checkedAt: t, ...got.validators };
+    adopt(copy, idp, 'fetch', reason, t);
+    await writeStore(copy, idp, t);
     return idp;
   };
 
-  const refreshOnce = (reason: MetadataRefreshReason): Promise<IdpMetadata> => {
-    inflight ??= doRefresh(reason).finally(() => {
-      inflight = undefined;
-    });
-    return inflight;
-  };
+  const refreshNow = (reason: MetadataRefreshReason): Promise<IdpMetadata> =>
+    refresher.run(() => doRefresh(reason));
 
   const get = async (): Promise<IdpMetadata> => {
     const t = now();
-    if (
-      current &&
-      t < current.nextRefreshAt &&
-      (current.idp.validUntil === undefined || current.idp.validUntil > t)
-    ) {
+    if (current && usable(current, t)) {
+      // Never make a login wait for a scheduled refresh: serve the copy in force meanwhile.
+      if (t >= current.nextRefreshAt) refresher.runInBackground(() => doRefresh('scheduled'));
       return current.idp;
     }
-    return refreshOnce(current ? 'scheduled' : 'initial');
+    return refreshNow(current ? 'scheduled' : 'initial');
   };
 
   return Object.freeze({
     url,
     get,
-    refresh: () => refreshOnce(current ? 'manual' : 'initial'),
+    refresh: () => refreshNow(current ? 'manual' : 'initial'),
     async withRollover<T>(fn: (idp: IdpMetadata) => Promise<T>): Promise<T> {
       const idp = await get();
       try {
@@ -536,7 +666,20 @@ export function createMetadataSource(options: MetadataSourceOptions): MetadataSo
         if (!isSamlError(e, 'SIGNATURE_INVALID') && !isSamlError(e, 'SIGNATURE_KEY_UNTRUSTED')) {
           throw e;
         }
-        const fresh = await refreshOnce('signature');
+        // One refresh, awaited for a bounded time: a hanging metadata server must not hold the
+        // login longer than rolloverWaitMs.
+        const outcome = await refresher.waitAtMost(refreshNow('signature'), rolloverWaitMs);
+        if (!outcome.settled) {
+          emit({
+            type: 'metadata-wait-exceeded',
+            url,
+            reason: 'signature',
+            waitedMs: rolloverWaitMs,
+          });
+          throw e;
+        }
+        if ('error' in outcome) throw outcome.error;
+        const fresh = outcome.value;
         // Same keys: the signature is bad, not unknown; retrying could not help.
         if (sameKeys(fresh.signingKeys, idp.signingKeys)) throw e;
         return fn(fresh);
@@ -547,11 +690,14 @@ export function createMetadataSource(options: MetadataSourceOptions): MetadataSo
       ...(current
         ? {
             entityId: current.idp.entityId,
-            fetchedAt: current.fetchedAt,
+            fetchedAt: current.copy.fetchedAt,
+            checkedAt: current.copy.checkedAt,
             nextRefreshAt: current.nextRefreshAt,
           }
         : {}),
       ...(lastError ? { lastError } : {}),
+      refreshing: refresher.running,
     }),
+    idle: (): Promise<void> => refresher.idle(),
   });
 }

@@ -166,7 +166,8 @@ describe('metadata source', () => {
       served.body = body;
       c.t += 2 * 3600_000; // the scheduled refresh is due
       hits = 0;
-      const idp = await source.get();
+      const idp = await source.get(); // served at once; the refresh runs in the background
+      await source.idle();
       expect(hits).toBe(1);
       expect(idp).toBe(good);
       const failed = events.at(-1);
@@ -187,6 +188,8 @@ describe('metadata source', () => {
     served.status = 200;
     served.body = metadataFor(newCert);
     c.t += 3600_000;
+    await source.get();
+    await source.idle();
     const back = await source.get();
     expect(back).not.toBe(good);
     expect(source.status().lastError).toBeUndefined();
@@ -227,6 +230,7 @@ describe('metadata source', () => {
     expect(hits).toBe(1);
     c.t += 2 * 60_000;
     await source.get();
+    await source.idle();
     expect(hits).toBe(2);
 
     // A tiny cacheDuration is clamped to minInterval.
@@ -256,6 +260,8 @@ describe('metadata source', () => {
       'entityID="https://evil.example/idp"',
     );
     c.t += 2 * 3600_000;
+    await source.get();
+    await source.idle();
     const idp = await source.get();
     expect(idp.entityId).toBe('http://www.okta.com/exk1abcdEFGH');
     expect(source.status().lastError?.code).toBe('METADATA_ENTITY_NOT_FOUND');
