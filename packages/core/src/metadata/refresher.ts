@@ -37,10 +37,10 @@ export interface RefreshPolicy {
 }
 
 /** The default of {@link MetadataRefreshBounds.rateLimit}: 5 seconds. */
-export const DEFAULT_REFRESH_RATE_LIMIT_MS = 5 * SECOND;
+export const DEFAULT_REFRESH_RATE_LIMIT_MS: number = 5 * SECOND;
 
 /** The default time a login waits for a refresh after a signature by an unknown key: 2 seconds. */
-export const DEFAULT_ROLLOVER_WAIT_MS = 2 * SECOND;
+export const DEFAULT_ROLLOVER_WAIT_MS: number = 2 * SECOND;
 
 function duration(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
