@@ -222,6 +222,15 @@ export type { SignOptions } from './signature/sign.js';
 export { signElement, signXml } from './signature/sign.js';
 export type { VerifiedSignature, VerifyElementOptions } from './signature/verify.js';
 export { C14N, ENVELOPED_SIGNATURE, verifyElementSignature } from './signature/verify.js';
+export type { IdpPolicy } from './sp/idp-policy.js';
+export type {
+  IdpDefinition,
+  IdpInvalidation,
+  IdpLookup,
+  IdpResolver,
+  IdpResolverOptions,
+} from './sp/idp-resolver.js';
+export { createIdpResolver } from './sp/idp-resolver.js';
 export { safeReturnTo } from './sp/return-to.js';
 export { createServiceProvider } from './sp/service-provider.js';
 export type {

@@ -12,6 +12,7 @@ import { validateResponse } from '../messages/response.js';
 import { createSessionId } from '../store/session-id.js';
 import type { PendingRequest, SessionRecord } from '../store/types.js';
 import { readForm } from './http.js';
+import { mapAttributes } from './idp-policy.js';
 import {
   FINISH_ID_PREFIX,
   FINISH_TTL_MS,
@@ -20,7 +21,7 @@ import {
   loginCookieSettings,
   loginCookieWithout,
 } from './login-binding.js';
-import type { Settings } from './settings.js';
+import { policyFor, type Settings } from './settings.js';
 import type { AcsFinishStep, AcsResult, LogoutReason, SamlProfile } from './types.js';
 
 /** What the ACS received, before any check. */
@@ -132,6 +133,8 @@ export async function receiveResponse(s: Settings, request: Request): Promise<Ac
 
   const choice = await s.directory.forMessage(claimedIssuer);
   const idpKey = choice.key;
+  // The policy of this IdP (its own fields over the SP options): per-IdP relaxations stay per IdP.
+  const policy = policyFor(s, choice);
   const now = s.now();
   // Nothing one-time is consumed before the signature checks: validateResponse verifies the
   // signatures and every condition with the claimed request IDs as the only acceptable ones
@@ -145,7 +148,7 @@ export async function receiveResponse(s: Settings, request: Request): Promise<Ac
       // A signed query must verify too (SAML bindings §3.4.4.1), besides the XML signature.
       await verifyRedirectSignature(received.redirect, {
         keys: idp.signingKeys,
-        allowSha1: s.options.allowSha1 ?? false,
+        allowSha1: policy.allowSha1,
         ...(s.crypto ? { crypto: s.crypto } : {}),
       });
     }
@@ -153,13 +156,15 @@ export async function receiveResponse(s: Settings, request: Request): Promise<Ac
       sp: { entityId: s.sp.entityId, acsUrl: s.acsUrls },
       idp: { entityId: idp.entityId, signingKeys: idp.signingKeys },
       now,
-      clockSkewMs: s.clockSkewMs,
+      clockSkewMs: policy.clockSkewMs,
       inResponseTo: claimed,
-      allowUnsolicited: s.options.allowUnsolicited ?? false,
-      allowSha1: s.options.allowSha1 ?? false,
-      ...(s.options.userIdAttribute ? { userIdAttribute: s.options.userIdAttribute } : {}),
+      allowUnsolicited: policy.allowUnsolicited,
+      allowSha1: policy.allowSha1,
+      ...(policy.userIdAttribute ? { userIdAttribute: policy.userIdAttribute } : {}),
       decryptionKeys: (s.sp.decryptionKeys ?? []).map((k) => k.privateKey),
-      requireEncryption: s.options.requireEncryption ?? false,
+      requireEncryption: policy.requireEncryption,
+      requireAssertionSignature: policy.requireAssertionSignature,
+      requireResponseSignature: policy.requireResponseSignature,
       ...(s.crypto ? { crypto: s.crypto } : {}),
     });
   });
@@ -224,7 +229,7 @@ export async function receiveResponse(s: Settings, request: Request): Promise<Ac
     ...(result.authn?.sessionNotOnOrAfter !== undefined
       ? { sessionNotOnOrAfter: result.authn.sessionNotOnOrAfter }
       : {}),
-    attributes: result.attributes,
+    attributes: mapAttributes(result.attributes, policy.attributeMap),
     attributeList: result.attributeList,
     assertionId: result.assertionId,
     ...(result.inResponseTo !== undefined ? { inResponseTo: result.inResponseTo } : {}),

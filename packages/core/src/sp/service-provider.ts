@@ -207,6 +207,9 @@ export function createServiceProvider(options: ServiceProviderOptions): ServiceP
         if (request.method !== 'GET' && request.method !== 'HEAD') return methodNotAllowed(['GET']);
         metadataXml ??= createSpMetadata(s.sp, {
           ...(options.metadata ?? {}),
+          // SAML metadata §2.4.4: WantAssertionsSigned promises that unsigned assertions are
+          // refused; it is announced exactly when the ACS enforces it for every IdP.
+          wantAssertionsSigned: s.requireAssertionSignature,
           ...(s.crypto && !options.metadata?.crypto ? { crypto: s.crypto } : {}),
         });
         let xml: string;

@@ -5,6 +5,7 @@ import type { NameId, SamlAttribute } from '../lib/assertion.js';
 import type { IdpRegistry } from '../metadata/registry.js';
 import type { SpMetadataOptions } from '../metadata/sp.js';
 import type { RequestedAuthnContextRecord, SamlStore, SessionRecord } from '../store/types.js';
+import type { IdpResolver } from './idp-resolver.js';
 
 /**
  * Where the service provider's endpoints live, as URL paths. Each defaults to the prefix followed
@@ -145,9 +146,11 @@ export interface ServiceProviderOptions {
    * keyed by an application key (e.g. a tenant name), or an `IdpRegistry` (`createIdpRegistry`:
    * metadata sources refreshed on schedule and on a signing-key rollover, keys and email domains).
    * The login endpoint picks one with `?idp=<key, entity ID or, with a registry, email>`; without
-   * it, the first.
+   * it, the first. Or an `IdpResolver` (`createIdpResolver`): IdPs the application looks up at run
+   * time (its database), cached, added, changed and removed without a restart.
    */
   readonly idps:
+    | IdpResolver
     | IdpRegistry
     | IdentityProviderConfig
     | readonly IdentityProviderConfig[]
@@ -199,6 +202,15 @@ export interface ServiceProviderOptions {
   readonly userIdAttribute?: string;
   /** Refuse plaintext assertions. Default false. */
   readonly requireEncryption?: boolean;
+  /**
+   * Require every Assertion to carry its own signature (a signed Response around it is not
+   * enough). SP metadata announces `WantAssertionsSigned="true"` exactly when this is on (it is
+   * also turned on by `metadata.wantAssertionsSigned: true`). An IdP's policy may require it for
+   * that IdP alone. Default false.
+   */
+  readonly requireAssertionSignature?: boolean;
+  /** Require the Response element to be signed (for every IdP; an IdP's policy may too). Default false. */
+  readonly requireResponseSignature?: boolean;
   /** Binding for AuthnRequests when the IdP offers both. Default `redirect`. */
   readonly authnRequestBinding?: 'redirect' | 'post';
   /** Named step-up levels for `?authnContext=<name>` on the login endpoint. */
