@@ -233,6 +233,14 @@ export type {
 export { createIdpResolver } from './sp/idp-resolver.js';
 export { safeReturnTo } from './sp/return-to.js';
 export { createServiceProvider } from './sp/service-provider.js';
+export { tenantStore } from './sp/tenant-store.js';
+export type {
+  TenantConfig,
+  TenantOverrides,
+  TenantServiceProviders,
+  TenantServiceProvidersOptions,
+} from './sp/tenants.js';
+export { createTenantServiceProviders } from './sp/tenants.js';
 export type {
   AcsFinishStep,
   AcsResult,
