@@ -95,7 +95,9 @@ export async function startTenantDemo(settings, opened, spKey, file) {
       return { config: await source.get(), describe: `metadata ${entry.idpMetadataUrl}` };
     }
     if (entry.idpMetadataFile) {
-      const config = await parseIdpMetadata(await readFile(entry.idpMetadataFile, 'utf8'));
+      const config = await parseIdpMetadata(await readFile(entry.idpMetadataFile, 'utf8'), {
+        now: Date.now(),
+      });
       return { config, describe: `metadata file ${entry.idpMetadataFile}` };
     }
     let server = testIdps.get(id);

@@ -12,6 +12,7 @@ import { validateResponse } from '../messages/response.js';
 import { createSessionId } from '../store/session-id.js';
 import type { PendingRequest, SessionRecord } from '../store/types.js';
 import { readForm } from './http.js';
+import { checkScopedUserId } from './identity.js';
 import { mapAttributes } from './idp-policy.js';
 import {
   FINISH_ID_PREFIX,
@@ -168,6 +169,9 @@ export async function receiveResponse(s: Settings, request: Request): Promise<Ac
       ...(s.crypto ? { crypto: s.crypto } : {}),
     });
   });
+
+  // A subject-id / pairwise-id user id must carry a scope the IdP's metadata grants it.
+  checkScopedUserId(choice.idp, policy.userIdAttribute, result.userId);
 
   let pending: PendingRequest | undefined;
   if (result.inResponseTo !== undefined) {
@@ -344,11 +348,30 @@ export async function finishLogin(
   const fromPending = record.sessionId ? await s.store.getSession(record.sessionId) : undefined;
   const previous = fromPending ?? cookieSession;
   const nameIdValue = profile.nameId?.value ?? profile.userId;
+  // The same user: the same IdP and the same user id (NameID, or the configured attribute — a
+  // transient NameID changes at every login, the user id does not). Sessions stored without a
+  // user id are compared by NameID.
   const sameUser =
-    previous !== undefined && previous.issuer === profile.issuer && previous.nameId === nameIdValue;
+    previous !== undefined &&
+    previous.issuer === profile.issuer &&
+    (previous.userId !== undefined
+      ? previous.userId === profile.userId
+      : previous.nameId === nameIdValue);
   // Step-up: a re-authentication (ForceAuthn or a requested context) started from this session
   // by the same user keeps the session. Every other login gets a new session ID.
   const stepUp = sameUser && fromPending !== undefined && finish.reauthn;
+  if (fromPending !== undefined && finish.reauthn && !sameUser) {
+    // Another user answered a step-up of this session: refused, and the session stays as it was.
+    throw new SamlError(
+      'STEP_UP_USER_MISMATCH',
+      'The re-authentication was done by another user.',
+      {
+        expected: `the user of the session being stepped up (${describeValue(fromPending.userId ?? fromPending.nameId)} at ${describeValue(fromPending.issuer)})`,
+        found: `${describeValue(profile.userId)} at ${describeValue(profile.issuer)}`,
+        hint: 'the user signed in as someone else at the IdP; for IdPs with transient NameIDs set userIdAttribute so one user is recognised across logins',
+      },
+    );
+  }
 
   const decision = s.options.onLogin
     ? await s.options.onLogin(profile, {
@@ -376,6 +399,7 @@ export async function finishLogin(
   const fields = {
     issuer: profile.issuer,
     nameId: nameIdValue,
+    userId: profile.userId,
     ...(profile.nameId?.format ? { nameIdFormat: profile.nameId.format } : {}),
     ...(profile.nameId?.nameQualifier ? { nameQualifier: profile.nameId.nameQualifier } : {}),
     ...(profile.nameId?.spNameQualifier ? { spNameQualifier: profile.nameId.spNameQualifier } : {}),

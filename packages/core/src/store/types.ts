@@ -114,6 +114,11 @@ export interface SessionRecord {
   readonly issuer: string;
   /** The `<saml:NameID>` value. */
   readonly nameId: string;
+  /**
+   * The user id: the NameID value, or the value of the IdP's `userIdAttribute` (absent in
+   * sessions stored by older versions).
+   */
+  readonly userId?: string;
   /** The NameID `Format` attribute. */
   readonly nameIdFormat?: string;
   /** The NameID `NameQualifier` attribute. */
