@@ -22,7 +22,7 @@ import {
   loginCookieSettings,
   loginCookieWithout,
 } from './login-binding.js';
-import { policyFor, type Settings } from './settings.js';
+import { policyFor, returnPath, type Settings } from './settings.js';
 import type { AcsFinishStep, AcsResult, LogoutReason, SamlProfile } from './types.js';
 
 /** What the ACS received, before any check. */
@@ -239,6 +239,20 @@ export async function receiveResponse(s: Settings, request: Request): Promise<Ac
     ...(result.inResponseTo !== undefined ? { inResponseTo: result.inResponseTo } : {}),
   };
 
+  // An IdP-initiated login may name the page to land on in RelayState (opt-in per IdP): only a
+  // same-origin path that passes the returnTo checks is followed (SAML bindings §3.4.3 leaves
+  // RelayState's meaning to the profile; profiles §4.1.5 for unsolicited responses).
+  let deepLink: string | undefined;
+  if (pending === undefined && policy.relayStateDeepLinks && received.relayState !== undefined) {
+    deepLink = returnPath(s, received.relayState);
+    if (deepLink === undefined) {
+      s.logger.warn('acs: unsafe RelayState of an IdP-initiated login replaced by the default', {
+        code: 'RETURN_TO_UNSAFE',
+        found: received.relayState.slice(0, 200),
+      });
+    }
+  }
+
   // Park the validated login under an unguessable one-time code; the browser that started the
   // login (the one holding its nonce) redeems it on a same-site GET.
   const code = createSessionId(s.crypto);
@@ -257,7 +271,7 @@ export async function receiveResponse(s: Settings, request: Request): Promise<Ac
       kind: 'authn',
       createdAt: now,
       idpEntityId: profile.issuer,
-      returnTo: pending?.returnTo ?? s.defaultReturnTo,
+      returnTo: pending?.returnTo ?? deepLink ?? s.defaultReturnTo,
       ...(pending?.sessionId !== undefined ? { sessionId: pending.sessionId } : {}),
       ...(pending?.browserBindingHash !== undefined
         ? { browserBindingHash: pending.browserBindingHash }

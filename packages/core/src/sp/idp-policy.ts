@@ -19,6 +19,13 @@ export interface IdpPolicy {
    */
   readonly allowUnsolicited?: boolean;
   /**
+   * With `allowUnsolicited`: follow the RelayState of an IdP-initiated Response as the page to
+   * land on (the Okta and Entra ID dashboard tiles send one), when it is a same-origin path that
+   * passes the same checks as `returnTo`; anything else lands on `defaultReturnTo`. Default false:
+   * RelayState of an unsolicited Response is ignored.
+   */
+  readonly relayStateDeepLinks?: boolean;
+  /**
    * Take the user id from this attribute (matched on Name, then FriendlyName; first value)
    * instead of the NameID. A missing attribute is `USER_ID_MISSING`.
    */
@@ -61,6 +68,7 @@ export interface IdpPolicy {
 export interface EffectivePolicy {
   readonly allowSha1: boolean;
   readonly allowUnsolicited: boolean;
+  readonly relayStateDeepLinks: boolean;
   readonly userIdAttribute: string | undefined;
   readonly attributeMap: Readonly<Record<string, string>>;
   readonly requireEncryption: boolean;
@@ -93,6 +101,7 @@ function check(policy: IdpPolicy, entityId: string): void {
   for (const f of [
     'allowSha1',
     'allowUnsolicited',
+    'relayStateDeepLinks',
     'requireEncryption',
     'allowCreate',
     'requireAssertionSignature',
@@ -140,6 +149,7 @@ export function effectivePolicy(
   return {
     allowSha1: p.allowSha1 ?? defaults.allowSha1 ?? false,
     allowUnsolicited: p.allowUnsolicited ?? defaults.allowUnsolicited ?? false,
+    relayStateDeepLinks: p.relayStateDeepLinks ?? false,
     userIdAttribute: p.userIdAttribute ?? defaults.userIdAttribute,
     attributeMap: p.attributeMap ?? {},
     requireEncryption: p.requireEncryption ?? defaults.requireEncryption ?? false,

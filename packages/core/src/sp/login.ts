@@ -179,7 +179,15 @@ export async function beginLogin(
           ...(s.crypto ? { crypto: s.crypto } : {}),
         })
       : created.xml;
-  return postFormResponse(sso.location, 'SAMLRequest', xml, relayState, [binding.setCookie]);
+  // Home-realm hints (Entra ID's domain_hint, AD FS's whr) are read from the SSO URL's query on
+  // the POST binding too: they go on the form's action URL.
+  let action = sso.location;
+  if (authnRequestParams && Object.keys(authnRequestParams).length > 0) {
+    const url = new URL(sso.location);
+    for (const [k, v] of Object.entries(authnRequestParams)) url.searchParams.set(k, v);
+    action = url.href;
+  }
+  return postFormResponse(action, 'SAMLRequest', xml, relayState, [binding.setCookie]);
 }
 
 /**

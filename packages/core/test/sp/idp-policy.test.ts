@@ -243,3 +243,76 @@ describe('SP metadata announces WantAssertionsSigned only when it is enforced', 
     );
   });
 });
+
+describe('IdP-initiated deep links (relayStateDeepLinks)', () => {
+  async function unsolicited(sp: ServiceProvider, idp: TestIdp, relayState: string) {
+    const xml = await buildResponse({
+      idpEntityId: idp.entityId,
+      spEntityId: `${BASE}/saml/metadata`,
+      acsUrl: `${BASE}/saml/acs`,
+      now: Date.now(),
+      signingKey: idp.keys,
+    });
+    const acs = await sp.acs(
+      req('/saml/acs', {
+        method: 'POST',
+        body: new URLSearchParams({
+          SAMLResponse: toPostBinding(xml),
+          RelayState: relayState,
+        }).toString(),
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      }),
+    );
+    expect(acs.status).toBe(303);
+    const done = await sp.acs(req(acs.headers.get('location')!));
+    expect(done.status).toBe(303);
+    return done.headers.get('location');
+  }
+
+  it('follows a same-origin path when the IdP opted in, and nothing else', async () => {
+    const { sp, lenient, strict } = await setupTwo(
+      { allowUnsolicited: true, relayStateDeepLinks: true },
+      { defaultReturnTo: '/home' },
+    );
+    expect(await unsolicited(sp, lenient, '/reports/42?tab=q3')).toBe('/reports/42?tab=q3');
+    for (const evil of [
+      'https://evil.example/x',
+      '//evil.example/x',
+      '/\\evil.example',
+      '/saml/logout',
+    ]) {
+      expect(await unsolicited(sp, lenient, evil)).toBe('/home');
+    }
+    // Without the opt-in (strict IdP, allowed unsolicited by the SP-wide option) RelayState is ignored.
+    const plain = await setupTwo({}, { allowUnsolicited: true, defaultReturnTo: '/home' });
+    expect(await unsolicited(plain.sp, strict, '/reports/42')).toBe('/home');
+  });
+});
+
+describe('home-realm hints on the POST binding', () => {
+  it('puts authnRequestParams on the form action when AuthnRequests go over POST', async () => {
+    const { spKeys } = await keys();
+    const { lenient } = await twoIdps();
+    const sp = createServiceProvider({
+      sp: spConfig(spKeys),
+      idps: createIdpRegistry([
+        {
+          entityId: lenient.entityId,
+          idp: lenient.config,
+          policy: { requestBinding: 'post' },
+          authnRequestParams: { domain_hint: 'contoso.com', whr: 'urn:contoso' },
+        },
+      ]),
+      store: new MemoryStore(),
+      baseUrl: BASE,
+    });
+    const res = await sp.login(req('/saml/login'));
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    const action = /<form[^>]* action="([^"]+)"/.exec(html)?.[1]?.replace(/&amp;/g, '&');
+    const url = new URL(action!);
+    expect(url.searchParams.get('domain_hint')).toBe('contoso.com');
+    expect(url.searchParams.get('whr')).toBe('urn:contoso');
+    expect(res.headers.get('content-security-policy')).toContain(`form-action ${url.origin}`);
+  });
+});
