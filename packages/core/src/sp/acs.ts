@@ -13,6 +13,7 @@ import { createSessionId } from '../store/session-id.js';
 import type { PendingRequest, SessionRecord } from '../store/types.js';
 import { readForm } from './http.js';
 import { checkScopedUserId } from './identity.js';
+import { sessionExpiry } from './idle.js';
 import { mapAttributes } from './idp-policy.js';
 import {
   FINISH_ID_PREFIX,
@@ -406,10 +407,7 @@ export async function finishLogin(
   }
   const appData = decision && typeof decision === 'object' ? decision.data : undefined;
 
-  const expiresAt = Math.min(
-    now + s.sessionMaxAgeMs,
-    profile.sessionNotOnOrAfter ?? Number.POSITIVE_INFINITY,
-  );
+  const { expiresAt, absoluteExpiresAt } = sessionExpiry(s, now, profile.sessionNotOnOrAfter);
   const fields = {
     issuer: profile.issuer,
     nameId: nameIdValue,
@@ -422,6 +420,7 @@ export async function finishLogin(
     ...(profile.authnInstant !== undefined ? { authnInstant: profile.authnInstant } : {}),
     ...(profile.authnContextClassRef ? { authnContextClassRef: profile.authnContextClassRef } : {}),
     expiresAt,
+    ...(absoluteExpiresAt !== undefined && { absoluteExpiresAt }),
   };
   let session: SessionRecord;
   let replacedSessionId: string | undefined;

@@ -39,6 +39,8 @@ export interface Settings {
   };
   readonly cookie: CookieSettings;
   readonly sessionMaxAgeMs: number;
+  /** Inactivity timeout (ms), when set. */
+  readonly sessionIdleMs: number | undefined;
   readonly requestTtlMs: number;
   readonly now: () => number;
   readonly clockSkewMs: number;
@@ -362,6 +364,10 @@ export function resolveSettings(options: ServiceProviderOptions): Settings {
     paths,
     cookie: resolveCookie(options.cookie, base),
     sessionMaxAgeMs: positive(options.sessionMaxAgeMs, 8 * 3600_000, 'sessionMaxAgeMs'),
+    sessionIdleMs:
+      options.sessionIdleTimeoutMs === undefined
+        ? undefined
+        : positive(options.sessionIdleTimeoutMs, 0, 'sessionIdleTimeoutMs'),
     requestTtlMs: positive(options.requestTtlMs, 15 * 60_000, 'requestTtlMs'),
     now: options.now ?? Date.now,
     clockSkewMs: options.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS,

@@ -175,6 +175,14 @@ export interface ServiceProviderOptions {
   readonly cookie?: SessionCookieOptions;
   /** How long a session lasts at most (ms). Default 8 hours; shortened to the IdP's SessionNotOnOrAfter. */
   readonly sessionMaxAgeMs?: number;
+  /**
+   * Inactivity timeout (ms): a session not used for this long ends, beside the absolute lifetime
+   * (`sessionMaxAgeMs`, capped by SessionNotOnOrAfter), which use never extends. Each use
+   * (`getSession`, `requireSession`, the login and logout endpoints) moves the expiry to now plus
+   * this timeout, writing to the store only when it moves by more than a tenth of the timeout (at
+   * most a minute). Default: none (sessions end only at their absolute end).
+   */
+  readonly sessionIdleTimeoutMs?: number;
   /** How long a login or logout request may stay unanswered (ms). Default 15 minutes. */
   readonly requestTtlMs?: number;
   /** The clock (epoch ms). Default `Date.now`. */

@@ -137,6 +137,11 @@ export interface SessionRecord {
   readonly createdAt: number;
   /** When the session ends (epoch ms); the store forgets it then. */
   readonly expiresAt: number;
+  /**
+   * With an inactivity timeout: the absolute end no use can extend the session past (epoch ms).
+   * `expiresAt` is then the inactivity deadline.
+   */
+  readonly absoluteExpiresAt?: number;
   /** The application's own data (JSON values only). */
   readonly data?: Readonly<Record<string, unknown>>;
 }
