@@ -39,7 +39,7 @@ export function tenantStore(store: SamlStore, tenant: string): SamlStore {
     issuer: k(s.issuer),
   });
   const own = (s: SessionRecord | undefined): SessionRecord | undefined => {
-    if (!s || !s.id.startsWith(ns) || !s.issuer.startsWith(ns)) return undefined;
+    if (!s?.id.startsWith(ns) || !s.issuer.startsWith(ns)) return undefined;
     return { ...s, id: s.id.slice(ns.length), issuer: s.issuer.slice(ns.length) };
   };
   const query = (q: SessionQuery): SessionQuery => ({ ...q, issuer: k(q.issuer) });
