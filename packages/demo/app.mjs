@@ -41,6 +41,7 @@ export function readSettings(env) {
     testIdpPort: Number(env.SAML_TEST_IDP_PORT ?? 0),
     authnRequestBinding: binding,
     allowSha1: env.SAML_ALLOW_SHA1 === 'true',
+    tenantsFile: env.SAML_TENANTS_FILE || undefined,
   };
 }
 
@@ -252,6 +253,18 @@ export async function startDemo(env) {
   const settings = readSettings(env);
   const keys = await loadSpKeys(settings);
   const opened = await openStore(settings);
+  if (settings.tenantsFile) {
+    // Tenant mode (tenants.mjs): one SP per tenant under /t/<id>/.
+    const { startTenantDemo } = await import('./tenants.mjs');
+    const spKey = { privateKey: keys.privateKey, certificate: keys.certificate };
+    const demo = await startTenantDemo(settings, opened, spKey, settings.tenantsFile).catch(
+      async (error) => {
+        await opened.close();
+        throw error;
+      },
+    );
+    return { ...demo, stop: () => demo.stop().finally(() => opened.close()) };
+  }
   let idp;
   try {
     idp = await openIdp(settings, opened.store);

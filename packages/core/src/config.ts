@@ -79,6 +79,19 @@ export interface IdentityProviderConfig {
   readonly encryptionKeys?: readonly PublicKey[];
   /** The IdP asks for signed AuthnRequests (metadata WantAuthnRequestsSigned). */
   readonly wantAuthnRequestsSigned?: boolean;
+  /**
+   * The scopes this IdP may assert in scoped user ids (`subject-id`, `pairwise-id`): its
+   * `<shibmd:Scope>` metadata extensions. A user id whose scope is not among them is refused.
+   */
+  readonly scopes?: readonly IdpScope[];
+}
+
+/** A `<shibmd:Scope>`: a DNS-like scope an IdP may assert, or a regular expression of them. */
+export interface IdpScope {
+  /** The scope (e.g. `example.org`), or with `regexp` a regular expression matching whole scopes. */
+  readonly value: string;
+  /** Whether `value` is a regular expression (`regexp="true"`). Default false. */
+  readonly regexp?: boolean;
 }
 
 function invalid(what: string, expected: string, found: string): SamlError {

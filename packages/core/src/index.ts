@@ -68,6 +68,7 @@ export type {
   BindingName,
   Endpoint,
   IdentityProviderConfig,
+  IdpScope,
   ServiceProviderConfig,
   SpKeyPair,
 } from './config.js';
@@ -229,8 +230,33 @@ export type { SignOptions } from './signature/sign.js';
 export { signElement, signXml } from './signature/sign.js';
 export type { VerifiedSignature, VerifyElementOptions } from './signature/verify.js';
 export { C14N, ENVELOPED_SIGNATURE, verifyElementSignature } from './signature/verify.js';
+export {
+  GOOGLE_ATTRIBUTE_MAP,
+  MICROSOFT_ATTRIBUTE_MAP,
+  OID_ATTRIBUTE_MAP,
+  OKTA_ATTRIBUTE_MAP,
+  STANDARD_ATTRIBUTE_MAP,
+} from './sp/attribute-maps.js';
+export { PAIRWISE_ID_ATTRIBUTE, SUBJECT_ID_ATTRIBUTE } from './sp/identity.js';
+export type { IdpPolicy } from './sp/idp-policy.js';
+export type {
+  IdpDefinition,
+  IdpInvalidation,
+  IdpLookup,
+  IdpResolver,
+  IdpResolverOptions,
+} from './sp/idp-resolver.js';
+export { createIdpResolver } from './sp/idp-resolver.js';
 export { safeReturnTo } from './sp/return-to.js';
 export { createServiceProvider } from './sp/service-provider.js';
+export { tenantStore } from './sp/tenant-store.js';
+export type {
+  TenantConfig,
+  TenantOverrides,
+  TenantServiceProviders,
+  TenantServiceProvidersOptions,
+} from './sp/tenants.js';
+export { createTenantServiceProviders } from './sp/tenants.js';
 export type {
   AcsFinishStep,
   AcsResult,

@@ -5,6 +5,7 @@ import {
   type ServiceProviderLogger,
   type ServiceProviderOptions,
 } from '@samlkit/core';
+import { tenantConformanceCases } from './adapter-conformance-tenants.js';
 import { createTestIdp, type TestDelivery, type TestIdp } from './idp.js';
 import { generateTestKeys, type TestKeys } from './keys.js';
 
@@ -1090,7 +1091,7 @@ export function runAdapterConformance(
   harness: AdapterHarness,
   options: AdapterConformanceOptions,
 ): void {
-  for (const c of adapterConformanceCases()) {
+  for (const c of [...adapterConformanceCases(), ...tenantConformanceCases()]) {
     if (options.only && !options.only.some((s) => c.name.includes(s))) continue;
     options.test(c.name, () => c.run(harness));
   }

@@ -11,6 +11,7 @@ export {
   CONFORMANCE_SP_BASE,
   runAdapterConformance,
 } from './adapter-conformance.js';
+export { tenantConformanceCases } from './adapter-conformance-tenants.js';
 export type { XswVariant } from './attacks.js';
 export { editXml, setNameId, XSW_VARIANTS, xswWrap } from './attacks.js';
 export type { EncryptionCombination } from './encrypt.js';

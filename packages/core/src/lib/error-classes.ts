@@ -88,6 +88,8 @@ export const ERROR_CLASSES: Readonly<Record<SamlErrorCode, ErrorClass>> = {
   AUDIENCE_MISMATCH: REFUSED,
   NAMEID_MISSING: { http: 403, logout: 'Requester' },
   USER_ID_MISSING: REFUSED,
+  // Subject Identifier Attributes profile §3.3: a scope the IdP's metadata does not grant it.
+  USER_ID_SCOPE_MISMATCH: UNTRUSTED,
   AUTHN_CONTEXT_MISMATCH: REFUSED,
   // SAML profiles §4.1.4.2: a Web SSO assertion without an AuthnStatement is no login.
   AUTHN_STATEMENT_MISSING: REFUSED,
@@ -112,6 +114,8 @@ export const ERROR_CLASSES: Readonly<Record<SamlErrorCode, ErrorClass>> = {
   RETURN_TO_UNSAFE: { http: 400, logout: 'Responder' },
   LOGIN_REFUSED: REFUSED,
   LOGIN_BINDING_MISMATCH: REFUSED,
+  // A step-up answered by another user than the session's: refused, the session kept.
+  STEP_UP_USER_MISMATCH: REFUSED,
   // Several cookies of one samlkit name (cookie tossing); logged, never thrown by samlkit itself.
   COOKIE_DUPLICATE: { http: 400, logout: 'Requester' },
 } as const satisfies Record<SamlErrorCode, ErrorClass>;

@@ -4,6 +4,7 @@ import {
   defineIdentityProvider,
   type Endpoint,
   type IdentityProviderConfig,
+  type IdpScope,
 } from '../config.js';
 import { loadPublicKey, type PublicKey } from '../crypto/keys.js';
 import type { CryptoProvider } from '../crypto/provider.js';
@@ -23,6 +24,9 @@ import {
 } from '../lib/xml.js';
 import { verifyElementSignature } from '../signature/verify.js';
 import { addDuration, parseDuration } from './duration.js';
+
+/** The Shibboleth metadata extension namespace (`<shibmd:Scope>`). */
+const SHIBMD = 'urn:mace:shibboleth:metadata:1.0';
 
 /** The SAML 2.0 protocol URI an IDPSSODescriptor must list (SAML metadata §2.4.1). */
 const SAML2_PROTOCOL = 'urn:oasis:names:tc:SAML:2.0:protocol';
@@ -468,6 +472,19 @@ export async function parseIdpMetadata(
     textOf(e).trim(),
   );
 
+  // Shibboleth metadata extension `<shibmd:Scope>` (on the IDPSSODescriptor or the entity): the
+  // scopes the IdP may assert (SAML V2.0 Subject Identifier Attributes Profile §3.2 relies on it).
+  const scopes: IdpScope[] = [];
+  for (const holder of [descriptor, entity]) {
+    for (const ext of childElements(holder, NS.md, 'Extensions')) {
+      for (const el of childElements(ext, SHIBMD, 'Scope')) {
+        const value = textOf(el).trim();
+        if (value !== '')
+          scopes.push({ value, ...(attr(el, 'regexp') === 'true' && { regexp: true }) });
+      }
+    }
+  }
+
   const result: IdpMetadata = {
     entityId,
     singleSignOnServices,
@@ -477,6 +494,7 @@ export async function parseIdpMetadata(
     encryptionKeys,
     wantAuthnRequestsSigned: booleanAttr(descriptor, 'WantAuthnRequestsSigned') ?? false,
     nameIdFormats,
+    ...(scopes.length > 0 && { scopes }),
     ...(validity.validUntil !== undefined ? { validUntil: validity.validUntil } : {}),
     ...(validity.cacheDuration !== undefined ? { cacheDuration: validity.cacheDuration } : {}),
     signatureVerified,

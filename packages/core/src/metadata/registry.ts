@@ -1,5 +1,6 @@
 import type { IdentityProviderConfig } from '../config.js';
 import { describeValue, SamlError } from '../errors.js';
+import type { IdpPolicy } from '../sp/idp-policy.js';
 import type { MetadataSource } from './source.js';
 
 /** One IdP the SP trusts, and how login finds it. */
@@ -18,6 +19,8 @@ export interface IdpRegistryEntry {
    * `extraParams`: e.g. `{ domain_hint: 'contoso.com' }` (Entra ID) or `{ whr: '…' }` (AD FS).
    */
   readonly authnRequestParams?: Readonly<Record<string, string>>;
+  /** How the SP treats this IdP (allowSha1, userIdAttribute, …); each field falls back to the SP options. */
+  readonly policy?: IdpPolicy;
 }
 
 /** How login chose an IdP. */
@@ -27,6 +30,8 @@ export interface ResolvedIdp {
   readonly idp: IdentityProviderConfig;
   /** Extra AuthnRequest query parameters for this IdP (possibly empty). */
   readonly authnRequestParams: Readonly<Record<string, string>>;
+  /** The IdP's own policy, when its entry has one. */
+  readonly policy?: IdpPolicy;
 }
 
 /** What selects an IdP at login: its entityID, an app key, or a user's email address. */
@@ -159,6 +164,7 @@ export function createIdpRegistry(entries: readonly IdpRegistryEntry[]): IdpRegi
     entityId: e.entityId,
     idp: await load(e),
     authnRequestParams: e.authnRequestParams ?? {},
+    ...(e.policy !== undefined && { policy: e.policy }),
   });
 
   return Object.freeze({

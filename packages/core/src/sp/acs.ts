@@ -12,6 +12,9 @@ import { validateResponse } from '../messages/response.js';
 import { createSessionId } from '../store/session-id.js';
 import type { PendingRequest, SessionRecord } from '../store/types.js';
 import { readForm } from './http.js';
+import { checkScopedUserId } from './identity.js';
+import { sessionExpiry } from './idle.js';
+import { mapAttributes } from './idp-policy.js';
 import {
   FINISH_ID_PREFIX,
   FINISH_TTL_MS,
@@ -20,7 +23,7 @@ import {
   loginCookieSettings,
   loginCookieWithout,
 } from './login-binding.js';
-import type { Settings } from './settings.js';
+import { policyFor, returnPath, type Settings } from './settings.js';
 import type { AcsFinishStep, AcsResult, LogoutReason, SamlProfile } from './types.js';
 
 /** What the ACS received, before any check. */
@@ -132,6 +135,8 @@ export async function receiveResponse(s: Settings, request: Request): Promise<Ac
 
   const choice = await s.directory.forMessage(claimedIssuer);
   const idpKey = choice.key;
+  // The policy of this IdP (its own fields over the SP options): per-IdP relaxations stay per IdP.
+  const policy = policyFor(s, choice);
   const now = s.now();
   // Nothing one-time is consumed before the signature checks: validateResponse verifies the
   // signatures and every condition with the claimed request IDs as the only acceptable ones
@@ -145,7 +150,7 @@ export async function receiveResponse(s: Settings, request: Request): Promise<Ac
       // A signed query must verify too (SAML bindings §3.4.4.1), besides the XML signature.
       await verifyRedirectSignature(received.redirect, {
         keys: idp.signingKeys,
-        allowSha1: s.options.allowSha1 ?? false,
+        allowSha1: policy.allowSha1,
         ...(s.crypto ? { crypto: s.crypto } : {}),
       });
     }
@@ -153,16 +158,21 @@ export async function receiveResponse(s: Settings, request: Request): Promise<Ac
       sp: { entityId: s.sp.entityId, acsUrl: s.acsUrls },
       idp: { entityId: idp.entityId, signingKeys: idp.signingKeys },
       now,
-      clockSkewMs: s.clockSkewMs,
+      clockSkewMs: policy.clockSkewMs,
       inResponseTo: claimed,
-      allowUnsolicited: s.options.allowUnsolicited ?? false,
-      allowSha1: s.options.allowSha1 ?? false,
-      ...(s.options.userIdAttribute ? { userIdAttribute: s.options.userIdAttribute } : {}),
+      allowUnsolicited: policy.allowUnsolicited,
+      allowSha1: policy.allowSha1,
+      ...(policy.userIdAttribute ? { userIdAttribute: policy.userIdAttribute } : {}),
       decryptionKeys: (s.sp.decryptionKeys ?? []).map((k) => k.privateKey),
-      requireEncryption: s.options.requireEncryption ?? false,
+      requireEncryption: policy.requireEncryption,
+      requireAssertionSignature: policy.requireAssertionSignature,
+      requireResponseSignature: policy.requireResponseSignature,
       ...(s.crypto ? { crypto: s.crypto } : {}),
     });
   });
+
+  // A subject-id / pairwise-id user id must carry a scope the IdP's metadata grants it.
+  checkScopedUserId(choice.idp, policy.userIdAttribute, result.userId);
 
   let pending: PendingRequest | undefined;
   if (result.inResponseTo !== undefined) {
@@ -224,11 +234,25 @@ export async function receiveResponse(s: Settings, request: Request): Promise<Ac
     ...(result.authn?.sessionNotOnOrAfter !== undefined
       ? { sessionNotOnOrAfter: result.authn.sessionNotOnOrAfter }
       : {}),
-    attributes: result.attributes,
+    attributes: mapAttributes(result.attributes, policy.attributeMap),
     attributeList: result.attributeList,
     assertionId: result.assertionId,
     ...(result.inResponseTo !== undefined ? { inResponseTo: result.inResponseTo } : {}),
   };
+
+  // An IdP-initiated login may name the page to land on in RelayState (opt-in per IdP): only a
+  // same-origin path that passes the returnTo checks is followed (SAML bindings §3.4.3 leaves
+  // RelayState's meaning to the profile; profiles §4.1.5 for unsolicited responses).
+  let deepLink: string | undefined;
+  if (pending === undefined && policy.relayStateDeepLinks && received.relayState !== undefined) {
+    deepLink = returnPath(s, received.relayState);
+    if (deepLink === undefined) {
+      s.logger.warn('acs: unsafe RelayState of an IdP-initiated login replaced by the default', {
+        code: 'RETURN_TO_UNSAFE',
+        found: received.relayState.slice(0, 200),
+      });
+    }
+  }
 
   // Park the validated login under an unguessable one-time code; the browser that started the
   // login (the one holding its nonce) redeems it on a same-site GET.
@@ -248,7 +272,7 @@ export async function receiveResponse(s: Settings, request: Request): Promise<Ac
       kind: 'authn',
       createdAt: now,
       idpEntityId: profile.issuer,
-      returnTo: pending?.returnTo ?? s.defaultReturnTo,
+      returnTo: pending?.returnTo ?? deepLink ?? s.defaultReturnTo,
       ...(pending?.sessionId !== undefined ? { sessionId: pending.sessionId } : {}),
       ...(pending?.browserBindingHash !== undefined
         ? { browserBindingHash: pending.browserBindingHash }
@@ -339,11 +363,30 @@ export async function finishLogin(
   const fromPending = record.sessionId ? await s.store.getSession(record.sessionId) : undefined;
   const previous = fromPending ?? cookieSession;
   const nameIdValue = profile.nameId?.value ?? profile.userId;
+  // The same user: the same IdP and the same user id (NameID, or the configured attribute — a
+  // transient NameID changes at every login, the user id does not). Sessions stored without a
+  // user id are compared by NameID.
   const sameUser =
-    previous !== undefined && previous.issuer === profile.issuer && previous.nameId === nameIdValue;
+    previous !== undefined &&
+    previous.issuer === profile.issuer &&
+    (previous.userId !== undefined
+      ? previous.userId === profile.userId
+      : previous.nameId === nameIdValue);
   // Step-up: a re-authentication (ForceAuthn or a requested context) started from this session
   // by the same user keeps the session. Every other login gets a new session ID.
   const stepUp = sameUser && fromPending !== undefined && finish.reauthn;
+  if (fromPending !== undefined && finish.reauthn && !sameUser) {
+    // Another user answered a step-up of this session: refused, and the session stays as it was.
+    throw new SamlError(
+      'STEP_UP_USER_MISMATCH',
+      'The re-authentication was done by another user.',
+      {
+        expected: `the user of the session being stepped up (${describeValue(fromPending.userId ?? fromPending.nameId)} at ${describeValue(fromPending.issuer)})`,
+        found: `${describeValue(profile.userId)} at ${describeValue(profile.issuer)}`,
+        hint: 'the user signed in as someone else at the IdP; for IdPs with transient NameIDs set userIdAttribute so one user is recognised across logins',
+      },
+    );
+  }
 
   const decision = s.options.onLogin
     ? await s.options.onLogin(profile, {
@@ -364,13 +407,11 @@ export async function finishLogin(
   }
   const appData = decision && typeof decision === 'object' ? decision.data : undefined;
 
-  const expiresAt = Math.min(
-    now + s.sessionMaxAgeMs,
-    profile.sessionNotOnOrAfter ?? Number.POSITIVE_INFINITY,
-  );
+  const { expiresAt, absoluteExpiresAt } = sessionExpiry(s, now, profile.sessionNotOnOrAfter);
   const fields = {
     issuer: profile.issuer,
     nameId: nameIdValue,
+    userId: profile.userId,
     ...(profile.nameId?.format ? { nameIdFormat: profile.nameId.format } : {}),
     ...(profile.nameId?.nameQualifier ? { nameQualifier: profile.nameId.nameQualifier } : {}),
     ...(profile.nameId?.spNameQualifier ? { spNameQualifier: profile.nameId.spNameQualifier } : {}),
@@ -379,6 +420,7 @@ export async function finishLogin(
     ...(profile.authnInstant !== undefined ? { authnInstant: profile.authnInstant } : {}),
     ...(profile.authnContextClassRef ? { authnContextClassRef: profile.authnContextClassRef } : {}),
     expiresAt,
+    ...(absoluteExpiresAt !== undefined && { absoluteExpiresAt }),
   };
   let session: SessionRecord;
   let replacedSessionId: string | undefined;

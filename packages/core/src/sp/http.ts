@@ -29,6 +29,9 @@ function userMessage(error: SamlError | undefined, status: number): string {
   if (error.code === 'LOGIN_BINDING_MISMATCH') {
     return 'This sign-in was not started in this browser, or it was already completed. Please sign in again.';
   }
+  if (error.code === 'STEP_UP_USER_MISMATCH') {
+    return 'You confirmed your sign-in as a different user. You are still signed in as before.';
+  }
   if (status === 503) return 'Sign-in is temporarily unavailable. Please try again in a moment.';
   if (status === 400) return 'The sign-in message could not be read.';
   if (status === 401) return 'You are not signed in.';

@@ -7,7 +7,7 @@ import { signXml } from '../signature/sign.js';
 import type { PendingRequest, SessionRecord } from '../store/types.js';
 import { htmlResponse, redirectResponse } from './http.js';
 import { bindLogin } from './login-binding.js';
-import { publicOrigin, returnPath, type Settings } from './settings.js';
+import { policyFor, publicOrigin, returnPath, type Settings } from './settings.js';
 import type { LoginOptions } from './types.js';
 
 /**
@@ -68,7 +68,9 @@ export async function beginLogin(
   options: LoginOptions,
   current: SessionRecord | undefined,
 ): Promise<Response> {
-  const { key, idp, authnRequestParams } = await s.directory.forLogin(options.idp);
+  const choice = await s.directory.forLogin(options.idp);
+  const { key, idp, authnRequestParams } = choice;
+  const policy = policyFor(s, choice);
   const now = s.now();
   let returnTo = s.defaultReturnTo;
   if (options.returnTo !== undefined) {
@@ -82,7 +84,7 @@ export async function beginLogin(
       returnTo = safe;
     }
   }
-  const preferred = s.options.authnRequestBinding ?? 'redirect';
+  const preferred = policy.requestBinding;
   const sso =
     pickEndpoint(idp.singleSignOnServices, preferred) ??
     pickEndpoint(idp.singleSignOnServices, preferred === 'redirect' ? 'post' : 'redirect');
@@ -94,11 +96,11 @@ export async function beginLogin(
     });
   }
   const acs = chooseAcs(s, request);
-  const rac = options.requestedAuthnContext;
+  const rac = options.requestedAuthnContext ?? policy.requestedAuthnContext;
   if (rac && (!Array.isArray(rac.classRefs) || rac.classRefs.length === 0)) {
     throw new TypeError('login: requestedAuthnContext.classRefs must be a non-empty list');
   }
-  const nameIdFormat = s.sp.nameIdFormats?.[0];
+  const nameIdFormat = policy.nameIdFormat;
   const created = createAuthnRequest({
     issuer: s.sp.entityId,
     destination: sso.location,
@@ -106,7 +108,9 @@ export async function beginLogin(
     protocolBinding: acs.binding,
     ...(options.forceAuthn ? { forceAuthn: true } : {}),
     ...(options.isPassive ? { isPassive: true } : {}),
-    ...(nameIdFormat ? { nameIdPolicy: { format: nameIdFormat, allowCreate: true } } : {}),
+    ...(nameIdFormat
+      ? { nameIdPolicy: { format: nameIdFormat, allowCreate: policy.allowCreate } }
+      : {}),
     ...(rac
       ? {
           requestedAuthnContext: {
@@ -175,7 +179,15 @@ export async function beginLogin(
           ...(s.crypto ? { crypto: s.crypto } : {}),
         })
       : created.xml;
-  return postFormResponse(sso.location, 'SAMLRequest', xml, relayState, [binding.setCookie]);
+  // Home-realm hints (Entra ID's domain_hint, AD FS's whr) are read from the SSO URL's query on
+  // the POST binding too: they go on the form's action URL.
+  let action = sso.location;
+  if (authnRequestParams && Object.keys(authnRequestParams).length > 0) {
+    const url = new URL(sso.location);
+    for (const [k, v] of Object.entries(authnRequestParams)) url.searchParams.set(k, v);
+    action = url.href;
+  }
+  return postFormResponse(action, 'SAMLRequest', xml, relayState, [binding.setCookie]);
 }
 
 /**

@@ -25,7 +25,7 @@ import { notifyLogout } from './acs.js';
 import { serializeCookie } from './cookie.js';
 import { htmlResponse, PAGE_HEADERS, readBody, readForm, redirectResponse } from './http.js';
 import { postFormResponse } from './login.js';
-import { publicOrigin, returnPath, type Settings } from './settings.js';
+import { policyFor, publicOrigin, returnPath, type Settings } from './settings.js';
 import type { LogoutOptions } from './types.js';
 
 /** How a message is sent to the IdP's SLO endpoint. */
@@ -342,13 +342,14 @@ export async function handleSlo(
     const { type, issuer } = await peek(message);
     const choice = await s.directory.forMessage(issuer);
     const idp = choice.idp;
+    const policy = policyFor(s, choice);
     const common = (trusted: IdentityProviderConfig) => ({
       sp: s.sp,
       idp: { entityId: trusted.entityId, signingKeys: trusted.signingKeys },
       now: s.now(),
-      clockSkewMs: s.clockSkewMs,
+      clockSkewMs: policy.clockSkewMs,
       allowUnsignedLogout: s.options.allowUnsignedLogout ?? false,
-      allowSha1: s.options.allowSha1 ?? false,
+      allowSha1: policy.allowSha1,
       ...(s.crypto ? { crypto: s.crypto } : {}),
     });
     if (type === 'SAMLResponse') {

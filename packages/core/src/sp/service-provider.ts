@@ -11,6 +11,7 @@ import {
   statusForError,
   wantsJson,
 } from './http.js';
+import { touchOnUse } from './idle.js';
 import { beginLogin, loginOptionsFromQuery } from './login.js';
 import { beginLogout, confirmLogoutPage, handleSlo, mayBeCrossSite } from './logout.js';
 import { resolveSettings, returnPath, type Settings } from './settings.js';
@@ -36,7 +37,8 @@ async function sessionFromCookie(
   // Session IDs are base64url (createSessionId); anything else is not worth a store lookup.
   if (id === undefined || !/^[A-Za-z0-9_-]{16,128}$/.test(id)) return undefined;
   const session = await s.store.getSession(id);
-  return session && session.expiresAt > now ? session : undefined;
+  // With an inactivity timeout, use extends the session (up to its absolute end).
+  return session && session.expiresAt > now ? touchOnUse(s, session, now) : undefined;
 }
 
 function logError(s: Settings, error: unknown, request: Request, status: number): void {
@@ -207,6 +209,9 @@ export function createServiceProvider(options: ServiceProviderOptions): ServiceP
         if (request.method !== 'GET' && request.method !== 'HEAD') return methodNotAllowed(['GET']);
         metadataXml ??= createSpMetadata(s.sp, {
           ...(options.metadata ?? {}),
+          // SAML metadata §2.4.4: WantAssertionsSigned promises that unsigned assertions are
+          // refused; it is announced exactly when the ACS enforces it for every IdP.
+          wantAssertionsSigned: s.requireAssertionSignature,
           ...(s.crypto && !options.metadata?.crypto ? { crypto: s.crypto } : {}),
         });
         let xml: string;

@@ -14,6 +14,8 @@ import type { IdpRegistry, ResolvedIdp } from '../metadata/registry.js';
 import { MemoryStore } from '../store/memory.js';
 import type { SamlStore } from '../store/types.js';
 import { type CookieSettings, resolveCookie } from './cookie.js';
+import { type EffectivePolicy, effectivePolicy, type IdpPolicy } from './idp-policy.js';
+import { type IdpResolver, isIdpResolver } from './idp-resolver.js';
 import { safeReturnTo } from './return-to.js';
 import type { ServiceProviderLogger, ServiceProviderOptions } from './types.js';
 
@@ -37,6 +39,8 @@ export interface Settings {
   };
   readonly cookie: CookieSettings;
   readonly sessionMaxAgeMs: number;
+  /** Inactivity timeout (ms), when set. */
+  readonly sessionIdleMs: number | undefined;
   readonly requestTtlMs: number;
   readonly now: () => number;
   readonly clockSkewMs: number;
@@ -48,6 +52,11 @@ export interface Settings {
   readonly sloUrls: readonly string[];
   /** The key that signs AuthnRequests and logout messages. */
   readonly signingKey: SpKeyPair | undefined;
+  /**
+   * Every assertion must carry its own signature (for every IdP): what SP metadata announces as
+   * WantAssertionsSigned.
+   */
+  readonly requireAssertionSignature: boolean;
   readonly defaultReturnTo: string;
   readonly logoutComplete: string;
   readonly logoutPartial: string;
@@ -89,6 +98,8 @@ export interface IdpChoice {
   readonly idp: IdentityProviderConfig;
   /** Extra AuthnRequest query parameters (registry entries may set them). */
   readonly authnRequestParams?: Readonly<Record<string, string>>;
+  /** The IdP's own policy (registry entries and resolver answers may set it). */
+  readonly policy?: IdpPolicy;
 }
 
 /** Where the handlers find IdPs. @internal */
@@ -131,6 +142,7 @@ function registryDirectory(registry: IdpRegistry): IdpDirectory {
     key: r.entityId,
     idp: r.idp,
     authnRequestParams: r.authnRequestParams,
+    ...(r.policy !== undefined && { policy: r.policy }),
   });
   return {
     async forLogin(hint) {
@@ -148,6 +160,69 @@ function registryDirectory(registry: IdpRegistry): IdpDirectory {
     },
     withRollover: (c, fn) => registry.withRollover(c.idp.entityId, fn),
   };
+}
+
+function resolverDirectory(resolver: IdpResolver): IdpDirectory {
+  const unknown = (what: string, value: string | undefined): SamlError =>
+    new SamlError('IDP_UNKNOWN', `No IdP is configured for this ${what}.`, {
+      expected: 'an IdP the application’s resolver knows (for this tenant)',
+      found: value === undefined ? 'no IdP named, and no default IdP' : describeValue(value),
+      hint: `check the IdP settings of this tenant, or the ${what} the login or message names`,
+    });
+  return {
+    async forLogin(hint) {
+      const def = await resolver.lookup({
+        purpose: 'login',
+        ...(hint !== undefined && { idp: hint }),
+      });
+      if (!def) throw unknown('login', hint);
+      return {
+        key: def.key ?? def.idp.entityId,
+        idp: def.idp,
+        ...(def.authnRequestParams !== undefined && { authnRequestParams: def.authnRequestParams }),
+        ...(def.policy !== undefined && { policy: def.policy }),
+      };
+    },
+    async forMessage(issuer, requested) {
+      // The IdP the request went to when the message answers one, else the claimed Issuer;
+      // validation then checks the (signed) Issuer against the IdP chosen here.
+      const entityId = requested ?? issuer;
+      if (entityId === undefined || entityId === '') throw unknown('message Issuer', entityId);
+      const def = await resolver.lookup({ purpose: 'message', entityId });
+      if (!def) throw unknown('message Issuer', entityId);
+      return {
+        key: def.key ?? def.idp.entityId,
+        idp: def.idp,
+        ...(def.policy !== undefined && { policy: def.policy }),
+      };
+    },
+    withRollover: (choice, fn) => fn(choice.idp),
+  };
+}
+
+/**
+ * The policy in force for an IdP: its own fields over the SP options over the defaults.
+ * @internal
+ */
+export function policyFor(s: Settings, choice: IdpChoice): EffectivePolicy {
+  const o = s.options;
+  return effectivePolicy(
+    choice.policy,
+    {
+      clockSkewMs: s.clockSkewMs,
+      ...(o.allowSha1 !== undefined && { allowSha1: o.allowSha1 }),
+      ...(o.allowUnsolicited !== undefined && { allowUnsolicited: o.allowUnsolicited }),
+      ...(o.userIdAttribute !== undefined && { userIdAttribute: o.userIdAttribute }),
+      ...(o.requireEncryption !== undefined && { requireEncryption: o.requireEncryption }),
+      ...(s.sp.nameIdFormats?.[0] !== undefined && { nameIdFormat: s.sp.nameIdFormats[0] }),
+      ...(o.authnRequestBinding !== undefined && { authnRequestBinding: o.authnRequestBinding }),
+      requireAssertionSignature: s.requireAssertionSignature,
+      ...(o.requireResponseSignature !== undefined && {
+        requireResponseSignature: o.requireResponseSignature,
+      }),
+    },
+    choice.idp.entityId,
+  );
 }
 
 /**
@@ -175,7 +250,7 @@ export function findIdpIn(
 
 function collectIdps(idps: ServiceProviderOptions['idps']): Map<string, IdentityProviderConfig> {
   const map = new Map<string, IdentityProviderConfig>();
-  if (isRegistry(idps)) return map;
+  if (isRegistry(idps) || isIdpResolver(idps)) return map;
   if (!idps || typeof idps !== 'object') {
     throw configError(
       'idps',
@@ -220,7 +295,7 @@ export function resolveSettings(options: ServiceProviderOptions): Settings {
   }
   const sp = defineServiceProvider(options.sp);
   const idps = collectIdps(options.idps);
-  if (idps.size === 0 && !isRegistry(options.idps)) {
+  if (idps.size === 0 && !isRegistry(options.idps) && !isIdpResolver(options.idps)) {
     throw configError('idps', 'at least one IdP', 'none');
   }
   const defaultAcs = pickEndpoint(sp.assertionConsumerServices) as Endpoint;
@@ -279,12 +354,20 @@ export function resolveSettings(options: ServiceProviderOptions): Settings {
     options,
     sp,
     idps,
-    directory: isRegistry(options.idps) ? registryDirectory(options.idps) : staticDirectory(idps),
+    directory: isRegistry(options.idps)
+      ? registryDirectory(options.idps)
+      : isIdpResolver(options.idps)
+        ? resolverDirectory(options.idps)
+        : staticDirectory(idps),
     store: options.store ?? new MemoryStore(),
     base,
     paths,
     cookie: resolveCookie(options.cookie, base),
     sessionMaxAgeMs: positive(options.sessionMaxAgeMs, 8 * 3600_000, 'sessionMaxAgeMs'),
+    sessionIdleMs:
+      options.sessionIdleTimeoutMs === undefined
+        ? undefined
+        : positive(options.sessionIdleTimeoutMs, 0, 'sessionIdleTimeoutMs'),
     requestTtlMs: positive(options.requestTtlMs, 15 * 60_000, 'requestTtlMs'),
     now: options.now ?? Date.now,
     clockSkewMs: options.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS,
@@ -293,6 +376,8 @@ export function resolveSettings(options: ServiceProviderOptions): Settings {
     acsUrls,
     sloUrls,
     signingKey,
+    requireAssertionSignature:
+      options.requireAssertionSignature ?? options.metadata?.wantAssertionsSigned === true,
     defaultReturnTo,
     logoutComplete,
     logoutPartial,

@@ -5,6 +5,7 @@ import type { NameId, SamlAttribute } from '../lib/assertion.js';
 import type { IdpRegistry } from '../metadata/registry.js';
 import type { SpMetadataOptions } from '../metadata/sp.js';
 import type { RequestedAuthnContextRecord, SamlStore, SessionRecord } from '../store/types.js';
+import type { IdpResolver } from './idp-resolver.js';
 
 /**
  * Where the service provider's endpoints live, as URL paths. Each defaults to the prefix followed
@@ -145,9 +146,11 @@ export interface ServiceProviderOptions {
    * keyed by an application key (e.g. a tenant name), or an `IdpRegistry` (`createIdpRegistry`:
    * metadata sources refreshed on schedule and on a signing-key rollover, keys and email domains).
    * The login endpoint picks one with `?idp=<key, entity ID or, with a registry, email>`; without
-   * it, the first.
+   * it, the first. Or an `IdpResolver` (`createIdpResolver`): IdPs the application looks up at run
+   * time (its database), cached, added, changed and removed without a restart.
    */
   readonly idps:
+    | IdpResolver
     | IdpRegistry
     | IdentityProviderConfig
     | readonly IdentityProviderConfig[]
@@ -172,6 +175,14 @@ export interface ServiceProviderOptions {
   readonly cookie?: SessionCookieOptions;
   /** How long a session lasts at most (ms). Default 8 hours; shortened to the IdP's SessionNotOnOrAfter. */
   readonly sessionMaxAgeMs?: number;
+  /**
+   * Inactivity timeout (ms): a session not used for this long ends, beside the absolute lifetime
+   * (`sessionMaxAgeMs`, capped by SessionNotOnOrAfter), which use never extends. Each use
+   * (`getSession`, `requireSession`, the login and logout endpoints) moves the expiry to now plus
+   * this timeout, writing to the store only when it moves by more than a tenth of the timeout (at
+   * most a minute). Default: none (sessions end only at their absolute end).
+   */
+  readonly sessionIdleTimeoutMs?: number;
   /** How long a login or logout request may stay unanswered (ms). Default 15 minutes. */
   readonly requestTtlMs?: number;
   /** The clock (epoch ms). Default `Date.now`. */
@@ -199,6 +210,15 @@ export interface ServiceProviderOptions {
   readonly userIdAttribute?: string;
   /** Refuse plaintext assertions. Default false. */
   readonly requireEncryption?: boolean;
+  /**
+   * Require every Assertion to carry its own signature (a signed Response around it is not
+   * enough). SP metadata announces `WantAssertionsSigned="true"` exactly when this is on (it is
+   * also turned on by `metadata.wantAssertionsSigned: true`). An IdP's policy may require it for
+   * that IdP alone. Default false.
+   */
+  readonly requireAssertionSignature?: boolean;
+  /** Require the Response element to be signed (for every IdP; an IdP's policy may too). Default false. */
+  readonly requireResponseSignature?: boolean;
   /** Binding for AuthnRequests when the IdP offers both. Default `redirect`. */
   readonly authnRequestBinding?: 'redirect' | 'post';
   /** Named step-up levels for `?authnContext=<name>` on the login endpoint. */

@@ -114,6 +114,11 @@ export interface SessionRecord {
   readonly issuer: string;
   /** The `<saml:NameID>` value. */
   readonly nameId: string;
+  /**
+   * The user id: the NameID value, or the value of the IdP's `userIdAttribute` (absent in
+   * sessions stored by older versions).
+   */
+  readonly userId?: string;
   /** The NameID `Format` attribute. */
   readonly nameIdFormat?: string;
   /** The NameID `NameQualifier` attribute. */
@@ -132,6 +137,11 @@ export interface SessionRecord {
   readonly createdAt: number;
   /** When the session ends (epoch ms); the store forgets it then. */
   readonly expiresAt: number;
+  /**
+   * With an inactivity timeout: the absolute end no use can extend the session past (epoch ms).
+   * `expiresAt` is then the inactivity deadline.
+   */
+  readonly absoluteExpiresAt?: number;
   /** The application's own data (JSON values only). */
   readonly data?: Readonly<Record<string, unknown>>;
 }

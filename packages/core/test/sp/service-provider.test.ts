@@ -197,12 +197,8 @@ describe('sessions', () => {
     });
     const first = await fullLogin(s, { nameId: 'alice@example.com' });
     const cookie = sessionCookie(first)!;
-    const { request, relayState, browserCookie } = await startLogin(
-      s.sp,
-      s.idp,
-      '?forceAuthn=true',
-      cookie,
-    );
+    // A plain login (a step-up answered by another user is refused: identity.test.ts).
+    const { request, relayState, browserCookie } = await startLogin(s.sp, s.idp, '', cookie);
     const second = await deliverLogin(
       s.sp,
       await s.idp.answerLogin(request, relayState, { nameId: 'bob@example.com' }),
