@@ -44,7 +44,10 @@ function sharedParts(): Promise<Shared> {
 /** A browser with one cookie jar per public origin, sending each origin to its tenant's app. */
 class TenantBrowser {
   readonly jars = new Map<string, Map<string, string>>();
-  constructor(private readonly apps: Readonly<Record<TenantId, AdapterApp>>) {}
+  private readonly apps: Readonly<Record<TenantId, AdapterApp>>;
+  constructor(apps: Readonly<Record<TenantId, AdapterApp>>) {
+    this.apps = apps;
+  }
 
   async send(
     method: string,
