@@ -16,3 +16,9 @@ export type {
   SamlExpressOptions,
 } from './saml-express.js';
 export { createSamlExpress } from './saml-express.js';
+export type {
+  ClosableStore,
+  CloseGracefullyOptions,
+  CloseGracefullyResult,
+} from './lib/shutdown.js';
+export { closeGracefully } from './lib/shutdown.js';

@@ -12,3 +12,9 @@ export type {
 } from '@samlkit/core';
 export type { SamlKoa, SamlState } from './saml-koa.js';
 export { createSamlKoa } from './saml-koa.js';
+export type {
+  ClosableStore,
+  CloseGracefullyOptions,
+  CloseGracefullyResult,
+} from './lib/shutdown.js';
+export { closeGracefully } from './lib/shutdown.js';
