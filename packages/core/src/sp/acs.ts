@@ -8,7 +8,7 @@ import { describeValue, SamlError } from '../errors.js';
 import { checkAuthnContext } from '../lib/assertion.js';
 import { trimXmlSpace } from '../lib/checks.js';
 import { attr, childElements, isElement, NS, parseXml, textOf } from '../lib/xml.js';
-import { validateResponse } from '../messages/response.js';
+import { validateResponseDocument } from '../messages/response.js';
 import { createSessionId } from '../store/session-id.js';
 import type { PendingRequest, SessionRecord } from '../store/types.js';
 import { readForm } from './http.js';
@@ -63,8 +63,8 @@ async function receive(request: Request): Promise<Received> {
  * answers a request is decided from signed content alone, and nothing is taken from the store
  * until the signatures and every check have passed.
  */
-function peek(xml: string): { inResponseTo: string[]; issuer: string | undefined } {
-  const root = parseXml(xml).documentElement;
+function peek(doc: Document): { inResponseTo: string[]; issuer: string | undefined } {
+  const root = doc.documentElement;
   if (!isElement(root, NS.samlp, 'Response')) {
     throw new SamlError('XML_UNEXPECTED_ELEMENT', 'The message is not a SAML Response.', {
       expected: `<samlp:Response> (namespace ${NS.samlp})`,
@@ -128,7 +128,16 @@ interface FinishData {
  */
 export async function receiveResponse(s: Settings, request: Request): Promise<AcsFinishStep> {
   const received = await receive(request);
-  const { inResponseTo: claimed, issuer: claimedIssuer } = peek(received.xml);
+  // One parse per request: peek reads the document that is then validated. Only a retry after a
+  // metadata refresh (the IdP rolled its key; rare) parses the message again, so that no attempt
+  // can see what an earlier one did with the document.
+  let parsed: Document | undefined = parseXml(received.xml.trim());
+  const { inResponseTo: claimed, issuer: claimedIssuer } = peek(parsed);
+  const parseOnce = (): Document => {
+    const doc = parsed ?? parseXml(received.xml.trim());
+    parsed = undefined;
+    return doc;
+  };
 
   const choice = await s.directory.forMessage(claimedIssuer);
   const idpKey = choice.key;
@@ -149,7 +158,7 @@ export async function receiveResponse(s: Settings, request: Request): Promise<Ac
         ...(s.crypto ? { crypto: s.crypto } : {}),
       });
     }
-    return validateResponse(received.xml, {
+    return validateResponseDocument(parseOnce, {
       sp: { entityId: s.sp.entityId, acsUrl: s.acsUrls },
       idp: { entityId: idp.entityId, signingKeys: idp.signingKeys },
       now,
