@@ -12,6 +12,7 @@ import { validateResponseDocument } from '../messages/response.js';
 import { createSessionId } from '../store/session-id.js';
 import type { PendingRequest, SessionRecord } from '../store/types.js';
 import { readForm } from './http.js';
+import { noteIdp } from './log.js';
 import {
   FINISH_ID_PREFIX,
   FINISH_TTL_MS,
@@ -133,6 +134,7 @@ export async function receiveResponse(s: Settings, request: Request): Promise<Ac
   // can see what an earlier one did with the document.
   let parsed: Document | undefined = parseXml(received.xml.trim());
   const { inResponseTo: claimed, issuer: claimedIssuer } = peek(parsed);
+  noteIdp(request, claimedIssuer);
   const parseOnce = (): Document => {
     const doc = parsed ?? parseXml(received.xml.trim());
     parsed = undefined;

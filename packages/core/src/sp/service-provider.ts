@@ -11,6 +11,7 @@ import {
   statusForError,
   wantsJson,
 } from './http.js';
+import { logRefusal, refusalEvent } from './log.js';
 import { beginLogin, loginOptionsFromQuery } from './login.js';
 import { beginLogout, confirmLogoutPage, handleSlo, mayBeCrossSite } from './logout.js';
 import { resolveSettings, returnPath, type Settings } from './settings.js';
@@ -37,20 +38,6 @@ async function sessionFromCookie(
   if (id === undefined || !/^[A-Za-z0-9_-]{16,128}$/.test(id)) return undefined;
   const session = await s.store.getSession(id);
   return session && session.expiresAt > now ? session : undefined;
-}
-
-function logError(s: Settings, error: unknown, request: Request, status: number): void {
-  const path = new URL(request.url).pathname;
-  if (isSamlError(error)) {
-    const details = { path, ...(error.toJSON() as unknown as Record<string, unknown>) };
-    if (status >= 500) s.logger.error(error.message, details);
-    else s.logger.warn(error.message, details);
-  } else {
-    s.logger.error('unexpected failure', {
-      path,
-      error: error instanceof Error ? (error.stack ?? error.message) : String(error),
-    });
-  }
 }
 
 /**
@@ -101,7 +88,7 @@ export function createServiceProvider(options: ServiceProviderOptions): ServiceP
 
   async function errorResponse(error: unknown, request: Request): Promise<Response> {
     const status = statusForError(error);
-    logError(s, error, request, status);
+    logRefusal(s.logger, refusalEvent(s, error, request, status));
     if (options.renderError && isSamlError(error)) {
       return options.renderError(error, request, status);
     }

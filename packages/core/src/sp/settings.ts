@@ -14,6 +14,7 @@ import type { IdpRegistry, ResolvedIdp } from '../metadata/registry.js';
 import { MemoryStore } from '../store/memory.js';
 import type { SamlStore } from '../store/types.js';
 import { type CookieSettings, resolveCookie } from './cookie.js';
+import { defaultLogger } from './log.js';
 import { safeReturnTo } from './return-to.js';
 import type { ServiceProviderLogger, ServiceProviderOptions } from './types.js';
 
@@ -52,11 +53,6 @@ export interface Settings {
   readonly logoutComplete: string;
   readonly logoutPartial: string;
 }
-
-const defaultLogger: ServiceProviderLogger = {
-  warn: (message, details) => console.warn(`samlkit: ${message}`, details ?? ''),
-  error: (message, details) => console.error(`samlkit: ${message}`, details ?? ''),
-};
 
 function configError(what: string, expected: string, found: string): SamlError {
   return new SamlError('CONFIG_INVALID', `The service provider has an invalid ${what}.`, {

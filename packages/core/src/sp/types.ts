@@ -69,14 +69,67 @@ export interface LogoutPages {
   readonly partial?: string;
 }
 
-/** A logger for operator details. Users only ever see a short page with the error code. */
+/**
+ * A logger for operator details. Users only ever see a short page with the error code.
+ *
+ * The default writes one JSON line per event to the console (`console.warn` / `console.error`).
+ * @example One line per refusal into pino
+ * ```ts
+ * const logger = pino();
+ * createServiceProvider({
+ *   ...options,
+ *   logger: {
+ *     event: (e) => logger[e.level]({ ...e, msg: undefined }, e.message),
+ *     warn: (msg, details) => logger.warn(details ?? {}, msg),
+ *     error: (msg, details) => logger.error(details ?? {}, msg),
+ *   },
+ * });
+ * ```
+ */
 export interface ServiceProviderLogger {
-  /** Refused messages and unsafe input (a SamlError's JSON is passed as `details`). */
+  /**
+   * Notices: unsafe input that was replaced (a `returnTo`, a duplicate cookie), a logout the IdP
+   * reported incomplete; and refusals when `event` is not given (the {@link SamlLogEvent} without
+   * its `message` is then passed as `details`).
+   */
   warn(message: string, details?: Record<string, unknown>): void;
-  /** Unexpected failures (store down, configuration, bugs). */
+  /** Unexpected failures (store down, configuration, bugs), and failures when `event` is absent. */
   error(message: string, details?: Record<string, unknown>): void;
   /** Successful logins and logouts (optional). */
   info?(message: string, details?: Record<string, unknown>): void;
+  /**
+   * One structured event per refused or failed request (optional; without it, refusals go to
+   * `warn` and failures to `error`). Never carries the received message, its XML or base64,
+   * cookies, RelayState, session IDs or keys.
+   */
+  event?(event: SamlLogEvent): void;
+}
+
+/** The samlkit endpoint a request was for (`session`: `requireSession` in an application route). */
+export type SamlRoute = 'login' | 'acs' | 'logout' | 'slo' | 'metadata' | 'session';
+
+/** A refused or failed request, as {@link ServiceProviderLogger.event} receives it. */
+export interface SamlLogEvent {
+  /** `warn` for a refusal (4xx), `error` for a failure on our side (5xx: store down, a bug). */
+  readonly level: 'warn' | 'error';
+  /** `refused`: a SamlError; `failed`: anything else that was thrown. */
+  readonly event: 'refused' | 'failed';
+  /** The SamlError code (see docs/errors.md), or `INTERNAL_ERROR`. */
+  readonly code: string;
+  /** The HTTP status answered. */
+  readonly status: number;
+  readonly route: SamlRoute;
+  readonly method: string;
+  /** The request's path (never its query, which may carry a SAML message or a finish code). */
+  readonly path: string;
+  /** The IdP the message claims to come from (its Issuer, as claimed: not proof of origin). */
+  readonly idpEntityId?: string;
+  /** The request's `X-Request-ID` header, when well formed (at most 128 safe characters). */
+  readonly requestId?: string;
+  /** The client address the trusted proxy appended to `X-Forwarded-For` (only with `trustProxy`). */
+  readonly clientAddress?: string;
+  /** The SamlError's message (what was expected and found, and what to check), on one line. */
+  readonly message: string;
 }
 
 /**
