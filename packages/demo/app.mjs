@@ -30,7 +30,9 @@ export function readSettings(env) {
   }
   const shutdownMs = Number(env.SAML_SHUTDOWN_MS ?? 10_000);
   if (!Number.isFinite(shutdownMs) || shutdownMs < 0) {
-    throw new Error(`SAML_SHUTDOWN_MS must be a number of milliseconds, not ${JSON.stringify(env.SAML_SHUTDOWN_MS)}`);
+    throw new Error(
+      `SAML_SHUTDOWN_MS must be a number of milliseconds, not ${JSON.stringify(env.SAML_SHUTDOWN_MS)}`,
+    );
   }
   return {
     port,

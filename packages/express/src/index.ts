@@ -11,14 +11,14 @@ export type {
   SessionRecord,
 } from '@samlkit/core';
 export type {
-  ExpressSessionBridge,
-  SamlExpress,
-  SamlExpressOptions,
-} from './saml-express.js';
-export { createSamlExpress } from './saml-express.js';
-export type {
   ClosableStore,
   CloseGracefullyOptions,
   CloseGracefullyResult,
 } from './lib/shutdown.js';
 export { closeGracefully } from './lib/shutdown.js';
+export type {
+  ExpressSessionBridge,
+  SamlExpress,
+  SamlExpressOptions,
+} from './saml-express.js';
+export { createSamlExpress } from './saml-express.js';
