@@ -228,6 +228,7 @@ export type {
   AcsFinishStep,
   AcsResult,
   AuthnContextLevels,
+  ErrorPageContext,
   HookContext,
   LoginDecision,
   LoginOptions,

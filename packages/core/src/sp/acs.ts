@@ -57,6 +57,19 @@ async function receive(request: Request): Promise<Received> {
   return { xml: redirect.xml, relayState: redirect.relayState, redirect };
 }
 
+/** Where a failed ACS step's login was going, once its pending (or finish) record was taken. */
+const returnToOfResponse = new WeakMap<Request, string>();
+
+/**
+ * The return address of the login the ACS request `request` answered, when the pending request
+ * was taken before the request failed (else undefined: the error page's fresh login then goes to
+ * `defaultReturnTo`).
+ * @internal
+ */
+export function returnToOfFailedResponse(request: Request): string | undefined {
+  return returnToOfResponse.get(request);
+}
+
 /**
  * Reads, without trusting them, the values needed to choose whose keys verify the Response: the
  * Issuer, and every InResponseTo it claims (the Response's and, for a plaintext assertion, the
@@ -179,6 +192,9 @@ export async function receiveResponse(s: Settings, request: Request): Promise<Ac
   if (result.inResponseTo !== undefined) {
     // Signed and valid: now take the request it answers (take-once across nodes).
     pending = await s.store.takePendingRequest(result.inResponseTo);
+    // From here on the login is spent if anything fails: the error page offers a fresh login to
+    // where this one was going (a re-post of this Response could only be refused).
+    if (pending?.returnTo !== undefined) returnToOfResponse.set(request, pending.returnTo);
     if (pending?.kind !== 'authn' || pending.data?.finish !== undefined) {
       throw new SamlError('IN_RESPONSE_TO_MISMATCH', 'The Response answers no pending login.', {
         expected: 'InResponseTo naming a login this SP started and has not yet completed',
@@ -320,6 +336,8 @@ export async function finishLogin(
   }
   // An IdP-initiated login is bound to no browser (nor is one parked by an older version).
   record ??= await s.store.takePendingRequest(finishKey(code, undefined));
+  // Spent now: if anything below fails, the error page's fresh login goes where this one was going.
+  if (record?.returnTo !== undefined) returnToOfResponse.set(request, record.returnTo);
   const finish = record?.data?.finish as FinishData | undefined;
   if (record?.kind !== 'authn' || !finish?.profile) {
     throw new SamlError('LOGIN_BINDING_MISMATCH', 'The login cannot be finished in this browser.', {

@@ -1,7 +1,13 @@
 import { isSamlError, SamlError } from '../errors.js';
 import { createSpMetadata } from '../metadata/sp.js';
 import type { SessionRecord } from '../store/types.js';
-import { finishCodeOf, finishLogin, notifyLogout, receiveResponse } from './acs.js';
+import {
+  finishCodeOf,
+  finishLogin,
+  notifyLogout,
+  receiveResponse,
+  returnToOfFailedResponse,
+} from './acs.js';
 import { readOneCookie, serializeCookie } from './cookie.js';
 import {
   defaultErrorResponse,
@@ -89,10 +95,23 @@ export function createServiceProvider(options: ServiceProviderOptions): ServiceP
   async function errorResponse(error: unknown, request: Request): Promise<Response> {
     const status = statusForError(error);
     logRefusal(s.logger, refusalEvent(s, error, request, status));
+    const signInAgain = signInAgainFor(request);
     if (options.renderError && isSamlError(error)) {
-      return options.renderError(error, request, status);
+      return options.renderError(error, request, status, signInAgain ? { signInAgain } : {});
     }
-    return defaultErrorResponse(error, request, status);
+    return defaultErrorResponse(error, request, status, signInAgain);
+  }
+
+  /**
+   * For a failed ACS step (the IdP's Response, or the finish step): a fresh login to where the
+   * failed one was going. That login cannot be finished any more (its pending request may be spent, or its assertion
+   * remembered), so "try again" would only get a refusal; a new login always works once the
+   * cause (a store outage, say) has passed.
+   */
+  function signInAgainFor(request: Request): string | undefined {
+    if (new URL(request.url).pathname !== s.paths.acs) return undefined;
+    const returnTo = returnToOfFailedResponse(request) ?? s.defaultReturnTo;
+    return `${s.paths.login}?returnTo=${encodeURIComponent(returnTo)}`;
   }
 
   async function guard(request: Request, body: () => Promise<Response>): Promise<Response> {

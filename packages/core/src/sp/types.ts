@@ -277,17 +277,29 @@ export interface ServiceProviderOptions {
   ) => void | Promise<void>;
   /** How the metadata endpoint builds the SP metadata (signing, validity, contacts). */
   readonly metadata?: SpMetadataOptions;
-  /** Operator logger. Default: `console.warn` / `console.error`. */
+  /** Operator logger. Default: one JSON line per event on the console (docs/logging.md). */
   readonly logger?: ServiceProviderLogger;
   /**
    * Renders the error page yourself. Default: a minimal escaped HTML page with the error code, or
-   * JSON when the request's `Accept` prefers `application/json`.
+   * JSON when the request's `Accept` prefers `application/json`. `context.signInAgain` is set when
+   * the failed request was the IdP's Response to the ACS: that login cannot be finished any more,
+   * and the page should offer this link (a fresh login back to the original return address).
    */
   readonly renderError?: (
     error: SamlError,
     request: Request,
     status: number,
+    context: ErrorPageContext,
   ) => Response | Promise<Response>;
+}
+
+/** What an error page should offer besides the error code (see `renderError`). */
+export interface ErrorPageContext {
+  /**
+   * A same-origin URL that starts a fresh login returning to where the failed one was going
+   * (`<login>?returnTo=…`), when the failed request was the IdP's Response to the ACS.
+   */
+  readonly signInAgain?: string;
 }
 
 /** Options for a programmatic {@link ServiceProvider.login} call (the query string offers the same). */
