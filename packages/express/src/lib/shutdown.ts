@@ -34,8 +34,9 @@ const DEFAULT_DEADLINE_MS = 10_000;
  * login would otherwise lose that login: the IdP's POST gets a connection reset and the pending
  * request may already be spent). In order: the server stops accepting connections; idle
  * keep-alive connections are closed at once, and busy ones as soon as their response is sent
- * (they are answered with `Connection: close`); once none is left — or at `deadlineMs`, when the
- * ones still busy are cut — the store is closed. Works for any `node:http`/`node:https` server:
+ * (a request that arrives on a kept-alive connection meanwhile is answered with
+ * `Connection: close`); once none is left — or at `deadlineMs`, when the ones still busy are cut —
+ * the store is closed. Works for any `node:http`/`node:https` server:
  * Express's and Koa's `app.listen()` return one. (Fastify's `app.close()` already drains; close
  * the store in an `onClose` hook there.)
  *
