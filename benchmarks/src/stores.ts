@@ -109,6 +109,12 @@ async function redisFigures(sessions: number) {
   const port = await freePort();
   const server = await startRedis(port);
   const store = new RedisStore({ url: `redis://127.0.0.1:${port}`, keyPrefix: 'bench:' });
+  // The fixture is written through a patient store: a loaded machine must not fail the set-up.
+  const writer = new RedisStore({
+    url: `redis://127.0.0.1:${port}`,
+    keyPrefix: 'bench:',
+    commandTimeoutMs: 60_000,
+  });
   try {
     const now = Date.now();
     const all = Array.from({ length: sessions }, (_, i) => ({
@@ -121,7 +127,7 @@ async function redisFigures(sessions: number) {
       expiresAt: now + HOUR,
     }));
     for (let i = 0; i < all.length; i += 500) {
-      await Promise.all(all.slice(i, i + 500).map((s) => store.putSession(s)));
+      await Promise.all(all.slice(i, i + 500).map((s) => writer.putSession(s)));
     }
     // What a logout without endSessions does first: one findSessions (one HMGET per session,
     // within one commandTimeoutMs).
@@ -156,11 +162,12 @@ async function redisFigures(sessions: number) {
       met: endMs < 1000 && r.ended.length === sessions && r.failed === 0,
       description:
         'RedisStore.endSessions on a local redis-server: every session of one user ended (one ' +
-        'index read, then five script calls of 2 000 sessions sent together); wall time, and ' +
+        'index read, then one script call per chunk of 2 000 sessions); wall time, and ' +
         'the CPU time of this process and of redis-server during it',
     };
   } finally {
     await store.close();
+    await writer.close();
     server.kill('SIGTERM');
   }
 }

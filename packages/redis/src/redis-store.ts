@@ -85,8 +85,6 @@ const DEFAULT_COMMAND_TIMEOUT_MS = 1000;
 const DEFAULT_CONNECT_TIMEOUT_MS = 2000;
 /** Sessions ended per script call on a single Redis by {@link RedisStore.endSessions}. */
 const END_SESSIONS_CHUNK = 2000;
-/** Chunks sent together (each with a `commandTimeoutMs` of its own) on a single Redis. */
-const END_SESSIONS_WINDOW = 5;
 /** Sessions ended per pipeline (and per `commandTimeoutMs`) on Redis Cluster. */
 const END_SESSIONS_CLUSTER_CHUNK = 500;
 
@@ -437,9 +435,8 @@ export class RedisStore implements SamlStore {
    * Deletes every live session of `query` (see `SamlStore.endSessions` in `@samlkit/core`).
    * One round trip lists the SLO index and drops the members whose sessions have expired. On a
    * single Redis the sessions are then ended in chunks of 2 000, one script call per chunk that
-   * also removes the ended (and vanished) sessions from the index; up to five chunks (10 000
-   * sessions) are sent together, each with a `commandTimeoutMs` of its own, so ending 10 000
-   * sessions of one user costs two round trips. On Redis Cluster (sessions spread over slots)
+   * also removes the ended (and vanished) sessions from the index, each chunk one round trip with
+   * a `commandTimeoutMs` of its own: ending 10 000 sessions of one user costs six round trips. On Redis Cluster (sessions spread over slots)
    * they are ended in chunks of 500, one script call per session, all of a chunk sent together.
    * Each session is ended by a script that checks, in Redis, that the record still belongs to this
    * issuer and NameID (and SessionIndex), so a stale index entry never ends another user's
@@ -467,37 +464,21 @@ export class RedisStore implements SamlStore {
       query.sessionIndex === undefined ? '0' : '1',
       query.sessionIndex ?? '',
     ];
-    const cluster = this.#client instanceof Cluster;
-    const size = cluster ? END_SESSIONS_CLUSTER_CHUNK : END_SESSIONS_CHUNK;
-    const window = cluster ? 1 : END_SESSIONS_WINDOW;
+    // One chunk at a time, each its own round trip with a commandTimeoutMs of its own (ioredis
+    // times every command from when it is sent, so chunks queued behind others would time out).
+    const size = this.#client instanceof Cluster ? END_SESSIONS_CLUSTER_CHUNK : END_SESSIONS_CHUNK;
     const ended: SessionRecord[] = [];
     let failed = 0;
-    for (let at = 0; at < ids.length; at += size * window) {
-      const chunks: string[][] = [];
-      for (let i = 0; i < window && at + i * size < ids.length; i++) {
-        chunks.push(ids.slice(at + i * size, at + (i + 1) * size));
-      }
-      // The chunks of one window go out together: Redis runs them one after the other, and the
-      // answers come back without a round trip each.
-      const settled = await Promise.allSettled(
-        chunks.map((chunk) =>
-          this.#run('endSessions', (c) => this.#endChunk(c, index, chunk, args)),
-        ),
-      );
-      let stop = false;
-      for (const [i, r] of settled.entries()) {
-        if (r.status === 'fulfilled') {
-          ended.push(...r.value.ended);
-          failed += r.value.failed;
-        } else {
-          failed += (chunks[i] as string[]).length;
-          stop = true;
-        }
-      }
-      if (stop) {
-        // Redis is down or too slow, and every later chunk would wait for its own timeout. What
-        // is left is reported, so the logout says PartialLogout.
-        failed += Math.max(0, ids.length - at - size * window);
+    for (let at = 0; at < ids.length; at += size) {
+      const chunk = ids.slice(at, at + size);
+      try {
+        const r = await this.#run('endSessions', (c) => this.#endChunk(c, index, chunk, args));
+        ended.push(...r.ended);
+        failed += r.failed;
+      } catch {
+        // Stop at the first failure: Redis is down or too slow, and every later chunk would wait
+        // for its own timeout. What is left is reported, so the logout says PartialLogout.
+        failed += ids.length - at;
         break;
       }
     }
