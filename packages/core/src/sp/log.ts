@@ -91,6 +91,8 @@ export function refusalEvent(
     ...(requestId !== undefined ? { requestId } : {}),
     ...(clientAddress !== undefined ? { clientAddress } : {}),
     message: oneLine(message, MAX_MESSAGE),
+    // A bug: where it happened (file and line numbers only; one JSON string, so still one line).
+    ...(!saml && error instanceof Error && error.stack ? { stack: error.stack } : {}),
   };
 }
 

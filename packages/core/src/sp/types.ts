@@ -130,6 +130,8 @@ export interface SamlLogEvent {
   readonly clientAddress?: string;
   /** The SamlError's message (what was expected and found, and what to check), on one line. */
   readonly message: string;
+  /** For a `failed` event (not a SamlError: a bug), the error's stack trace. */
+  readonly stack?: string;
 }
 
 /**

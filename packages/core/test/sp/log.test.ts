@@ -93,6 +93,26 @@ describe('refusal events', () => {
     });
   });
 
+  test('a bug (not a SamlError) is one error line with its stack, answered 500', async () => {
+    const store = wrapStore(new MemoryStore(), {
+      putPendingRequest: () => Promise.reject(new RangeError('bug in a custom store')),
+    });
+    const s = await setup({ store, logger: undefined as never });
+    const lines = await consoleLines(async () => {
+      expect((await s.sp.login(req('/saml/login'))).status).toBe(500);
+    });
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).not.toContain('\n');
+    const e = JSON.parse(lines[0]!) as SamlLogEvent;
+    expect(e).toMatchObject({
+      level: 'error',
+      event: 'failed',
+      code: 'INTERNAL_ERROR',
+      message: 'unexpected failure: RangeError: bug in a custom store',
+    });
+    expect(e.stack).toMatch(/^RangeError: bug in a custom store\n\s+at /);
+  });
+
   test('behind a trusted proxy the client address is the one the proxy appended', async () => {
     const events: SamlLogEvent[] = [];
     const logger = { warn() {}, error() {}, event: (e: SamlLogEvent) => events.push(e) };
