@@ -4,6 +4,8 @@
 // listening on 127.0.0.1 on a free port. The parent talks to it over the IPC channel:
 //   { type: 'start', config } → { type: 'ready', url, server }
 //   { type: 'stats' }         → { type: 'stats', cpu_us, logged }
+//   { type: 'baseline', items } → { type: 'baseline', cpu_us, validated }: validateResponse alone
+//                                on each item's Response (same keys, same process), its CPU time
 // and it closes its server and exits when the channel closes (the parent ended or let it go).
 // Usage: spawned with an 'ipc' stdio entry: node --import tsx src/acs-e2e-server.ts <adapter>
 
@@ -17,6 +19,7 @@ import {
   MemoryStore,
   type ServiceProviderLogger,
   type ServiceProviderOptions,
+  validateResponse,
 } from '@samlkit/core';
 import { ACS_ADAPTERS, type AcsAdapter } from './plans.js';
 import { packageVersion } from './versions.js';
@@ -31,9 +34,19 @@ export interface ServerConfig {
   readonly idpCertPem: string;
 }
 
-export type ToServer = { type: 'start'; config: ServerConfig } | { type: 'stats' };
+/** A Response (XML) and the request ID it answers, for the validateResponse baseline. */
+export interface BaselineItem {
+  readonly xml: string;
+  readonly inResponseTo: string;
+}
+
+export type ToServer =
+  | { type: 'start'; config: ServerConfig }
+  | { type: 'stats' }
+  | { type: 'baseline'; items: readonly BaselineItem[] };
 export type FromServer =
   | { type: 'ready'; url: string; server: string }
+  | { type: 'baseline'; cpu_us: number; validated: number }
   | { type: 'stats'; cpu_us: number; logged: Record<string, number> }
   | { type: 'failed'; error: string };
 
@@ -232,6 +245,34 @@ const STARTERS: Record<AcsAdapter, (o: ServiceProviderOptions) => Promise<Runnin
   fetch: startFetch,
 };
 
+/**
+ * validateResponse alone on each item, one after the other, with the SP's keys and names: what
+ * the ACS would cost if HTTP, the form, the store and the finish code were free. CPU time of this
+ * process, like the ACS figure.
+ */
+async function baseline(c: ServerConfig, items: readonly BaselineItem[]): Promise<FromServer> {
+  const o = options(c);
+  const idp = defineIdentityProvider({
+    entityId: c.idpEntityId,
+    singleSignOnServices: [{ binding: 'redirect', location: `${c.idpBase}/sso` }],
+    signingKeys: [loadPublicKey(c.idpCertPem)],
+  });
+  const validationOptions = (inResponseTo: string) => ({
+    sp: { entityId: o.sp.entityId, acsUrl: `${c.spBase}/saml/acs` },
+    idp: { entityId: idp.entityId, signingKeys: idp.signingKeys },
+    now: Date.now(),
+    inResponseTo: [inResponseTo],
+  });
+  const start = process.cpuUsage();
+  let validated = 0;
+  for (const item of items) {
+    await validateResponse(item.xml, validationOptions(item.inResponseTo));
+    validated++;
+  }
+  const cpu = process.cpuUsage(start);
+  return { type: 'baseline', cpu_us: cpu.user + cpu.system, validated };
+}
+
 function send(message: FromServer): void {
   process.send?.(message);
 }
@@ -244,8 +285,14 @@ function main(): void {
     return;
   }
   let running: Promise<Running> | undefined;
+  let config: ServerConfig | undefined;
   process.on('message', (m: ToServer) => {
-    if (m.type === 'start' && !running) {
+    if (m.type === 'baseline' && config) {
+      baseline(config, m.items).then(send, (e: unknown) =>
+        send({ type: 'failed', error: String((e as Error).stack ?? e) }),
+      );
+    } else if (m.type === 'start' && !running) {
+      config = m.config;
       running = STARTERS[adapter](options(m.config));
       running.then(
         (r) => send({ type: 'ready', url: r.url, server: r.server }),

@@ -19,7 +19,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createTestIdp, generateTestKeys, type TestIdp, toPostBinding } from '@samlkit/testkit';
 import autocannon from 'autocannon';
-import type { FromServer, ServerConfig, ToServer } from './acs-e2e-server.js';
+import type { BaselineItem, FromServer, ServerConfig, ToServer } from './acs-e2e-server.js';
 import { NAME_ID } from './fixtures.js';
 import { attributesFor } from './generate.js';
 import { ACS_ADAPTERS, type AcsAdapter, type AcsPlan, acsPlan, type Mode } from './plans.js';
@@ -62,6 +62,13 @@ export interface AcsE2eTimed {
   readonly error_kinds: Record<string, number>;
   /** The server process's CPU time (user + system) during the timed run, per request. */
   readonly server_cpu_ms_per_request: number;
+  /** CPU ms of validateResponse alone per Response, in the same server process and document. */
+  readonly validate_response_cpu_ms: number;
+  /** How many Responses that figure averages. */
+  readonly validate_response_runs: number;
+  /** server_cpu_ms_per_request / validate_response_cpu_ms (target: at most 1.3). */
+  readonly acs_vs_validate_response: number;
+  readonly acs_vs_validate_response_target: number;
   /** What samlkit logged in the server during the timed run, by level and code (empty: nothing). */
   readonly server_logged: Record<string, number>;
   /** The SAML Response XML of one request, and the whole form body POSTed. */
@@ -118,6 +125,8 @@ interface ServerProcess {
   readonly url: string;
   readonly server: string;
   stats(): Promise<{ cpu_us: number; logged: Record<string, number> }>;
+  /** CPU µs the server spends in validateResponse alone on `items`, and how many it validated. */
+  baseline(items: readonly BaselineItem[]): Promise<{ cpu_us: number; validated: number }>;
   stop(): Promise<void>;
 }
 
@@ -165,6 +174,12 @@ async function startServer(adapter: AcsAdapter, config: ServerConfig): Promise<S
         child.send({ type: 'stats' } satisfies ToServer);
         const { cpu_us, logged } = await withTimeout(answer, 10_000, 'server stats');
         return { cpu_us, logged };
+      },
+      baseline: async (items) => {
+        const answer = nextMessage('baseline');
+        child.send({ type: 'baseline', items } satisfies ToServer);
+        const { cpu_us, validated } = await withTimeout(answer, 120_000, 'server baseline');
+        return { cpu_us, validated };
       },
     };
   } catch (e) {
@@ -453,6 +468,16 @@ async function runAdapter(
       const d = v - (before.logged[k] ?? 0);
       if (d > 0) logged[k] = d;
     }
+    // The same kind of Response (fresh logins, never posted), validated by validateResponse alone
+    // in the server process: the ACS's overhead over the validation it cannot avoid.
+    const extra = await prepareLogins(base, idp, Math.min(plan.requests, 500));
+    const items: BaselineItem[] = extra.map((l) => ({
+      xml: l.xml,
+      inResponseTo: /\bInResponseTo="([^"]+)"/.exec(l.xml)?.[1] ?? '',
+    }));
+    const base1 = await server.baseline(items);
+    const validateCpuMs = base1.cpu_us / 1000 / Math.max(1, base1.validated);
+    const acsCpuMs = (after.cpu_us - before.cpu_us) / 1000 / logins.length;
     const sorted = run.latencies.slice().sort((a, b) => a - b);
     const mean = sorted.reduce((a, b) => a + b, 0) / Math.max(1, sorted.length);
     const sample = logins[0]!;
@@ -469,7 +494,11 @@ async function runAdapter(
       max_ms: round4(sorted[sorted.length - 1] ?? Number.NaN),
       errors: logins.length - run.ok,
       error_kinds: run.errorKinds,
-      server_cpu_ms_per_request: round4((after.cpu_us - before.cpu_us) / 1000 / logins.length),
+      server_cpu_ms_per_request: round4(acsCpuMs),
+      validate_response_cpu_ms: round4(validateCpuMs),
+      validate_response_runs: base1.validated,
+      acs_vs_validate_response: round3(acsCpuMs / validateCpuMs),
+      acs_vs_validate_response_target: 1.3,
       server_logged: logged,
       response_bytes: Buffer.byteLength(sample.xml, 'utf8'),
       body_bytes: Buffer.byteLength(sample.body, 'utf8'),

@@ -170,8 +170,8 @@ async function main(): Promise<void> {
       only: { type: 'string' },
     },
   });
-  if (values.only !== undefined && values.only !== 'hostile') {
-    throw new Error(`--only: unknown section ${values.only} (known: hostile)`);
+  if (values.only !== undefined && values.only !== 'hostile' && values.only !== 'acs') {
+    throw new Error(`--only: unknown section ${values.only} (known: hostile, acs)`);
   }
   const mode: Mode = values.smoke ? 'smoke' : 'full';
   const sizes = (values.sizes?.split(',') ??
@@ -192,6 +192,14 @@ async function main(): Promise<void> {
   const { xmlsecCheck } = await import('./xmlsec.js');
 
   const work = mkdtempSync(join(tmpdir(), 'samlkit-bench-'));
+  if (values.only === 'acs') {
+    try {
+      await onlyAcs(mode, outPath, work, started);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+    return;
+  }
   if (values.only === 'hostile') {
     try {
       await onlyHostile(mode, outPath, work, !values['no-readme'], started);
@@ -415,6 +423,31 @@ async function onlyHostile(
     log('updated README.md (hostile table)');
   }
   process.stdout.write(`${table}\n`);
+}
+
+/**
+ * `--only acs`: measures the ACS end to end alone and replaces the `acs_e2e` section of the output
+ * file, keeping every other figure as it was.
+ */
+async function onlyAcs(mode: Mode, outPath: string, work: string, started: number): Promise<void> {
+  ensureBuilt();
+  const atStart = machine();
+  const acsOut = join(work, 'acs-e2e.json');
+  await runWorker('acs-e2e.ts', [mode, acsOut]);
+  const acsE2e = (JSON.parse(readFileSync(acsOut, 'utf8')) as AcsE2eResult).adapters;
+  const previous = existsSync(outPath)
+    ? (JSON.parse(readFileSync(outPath, 'utf8')) as Record<string, unknown>)
+    : {};
+  const merged = {
+    ...previous,
+    acs_e2e_generated_at: new Date().toISOString(),
+    acs_e2e_duration_s: Math.round((Date.now() - started) / 1000),
+    acs_e2e_machine: { ...atStart, loadavg_at_end: readLoadavg() },
+    acs_e2e: acsE2e,
+  };
+  mkdirSync(dirname(outPath), { recursive: true });
+  writeFileSync(outPath, `${JSON.stringify(merged, null, 2)}\n`);
+  log(`wrote ${outPath} (acs_e2e section)`);
 }
 
 runMain('bench', main);

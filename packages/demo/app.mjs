@@ -9,7 +9,7 @@ import {
   MemoryStore,
   parseIdpMetadata,
 } from '@samlkit/core';
-import { createSamlExpress } from '@samlkit/express';
+import { closeGracefully, createSamlExpress } from '@samlkit/express';
 import { startIdpServer } from '@samlkit/testkit';
 import express from 'express';
 
@@ -28,6 +28,12 @@ export function readSettings(env) {
   if (binding !== 'redirect' && binding !== 'post') {
     throw new Error('SAML_AUTHN_REQUEST_BINDING must be redirect or post');
   }
+  const shutdownMs = Number(env.SAML_SHUTDOWN_MS ?? 10_000);
+  if (!Number.isFinite(shutdownMs) || shutdownMs < 0) {
+    throw new Error(
+      `SAML_SHUTDOWN_MS must be a number of milliseconds, not ${JSON.stringify(env.SAML_SHUTDOWN_MS)}`,
+    );
+  }
   return {
     port,
     host: env.HOST ?? 'localhost',
@@ -42,6 +48,7 @@ export function readSettings(env) {
     authnRequestBinding: binding,
     allowSha1: env.SAML_ALLOW_SHA1 === 'true',
     tenantsFile: env.SAML_TENANTS_FILE || undefined,
+    shutdownMs,
   };
 }
 
@@ -247,7 +254,7 @@ ${attributes ? `<table><tr><th>Name</th><th>Values</th></tr>${attributes}</table
 /**
  * Starts the demo: the IdP (built-in or configured), the store, and the Express application.
  * @param {Record<string, string | undefined>} env - environment variables (see docs/demo.md)
- * @returns {Promise<{ url: string, idpUrl?: string, describe: string[], stop(): Promise<void> }>}
+ * @returns {Promise<{ url: string, idpUrl?: string, describe: string[], stop(deadlineMs?: number): Promise<{ drained: boolean, cut: number }> }>}
  */
 export async function startDemo(env) {
   const settings = readSettings(env);
@@ -337,11 +344,14 @@ export async function startDemo(env) {
     url,
     ...(idp.testIdp ? { idpUrl: idp.testIdp.url } : {}),
     describe,
-    async stop() {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(() => resolve()));
+    /**
+     * Stops accepting, answers what is in flight (within `deadlineMs`, default SAML_SHUTDOWN_MS or
+     * 10 s), then stops the IdP and closes the store.
+     */
+    async stop(deadlineMs = settings.shutdownMs) {
+      const result = await closeGracefully(server, { deadlineMs, store: opened });
       await idp.stop();
-      await opened.close();
+      return result;
     },
   };
 }

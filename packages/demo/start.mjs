@@ -106,9 +106,16 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
   process.on(signal, () => {
     if (stopping) return;
     stopping = true;
+    console.log(`samlkit demo: ${signal}: answering the requests in flight, then stopping`);
     demo.stop().then(
-      () => process.exit(0),
-      () => process.exit(1),
+      ({ drained, cut }) => {
+        if (!drained) console.error(`samlkit demo: ${cut} connection(s) cut at the deadline`);
+        process.exit(drained ? 0 : 1);
+      },
+      (error) => {
+        console.error(`samlkit demo: could not stop cleanly: ${error?.message ?? error}`);
+        process.exit(1);
+      },
     );
   });
 }

@@ -11,6 +11,12 @@ export type {
   SessionRecord,
 } from '@samlkit/core';
 export type {
+  ClosableStore,
+  CloseGracefullyOptions,
+  CloseGracefullyResult,
+} from './lib/shutdown.js';
+export { closeGracefully } from './lib/shutdown.js';
+export type {
   ExpressSessionBridge,
   SamlExpress,
   SamlExpressOptions,

@@ -10,5 +10,11 @@ export type {
   ServiceProviderOptions,
   SessionRecord,
 } from '@samlkit/core';
+export type {
+  ClosableStore,
+  CloseGracefullyOptions,
+  CloseGracefullyResult,
+} from './lib/shutdown.js';
+export { closeGracefully } from './lib/shutdown.js';
 export type { SamlKoa, SamlState } from './saml-koa.js';
 export { createSamlKoa } from './saml-koa.js';

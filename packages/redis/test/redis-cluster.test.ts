@@ -80,4 +80,41 @@ describe.skipIf(skip)('RedisStore conformance on a 3-node Redis Cluster', () => 
       await store.close();
     }
   });
+
+  test('endSessions on the cluster: more than one chunk of sessions, spread over every node', async () => {
+    const store = new RedisStore({ clusterNodes: cluster.nodes, keyPrefix: 'bulk:' });
+    try {
+      const now = Date.now();
+      const ids = Array.from({ length: 620 }, (_, i) => `b${i}`);
+      for (let i = 0; i < ids.length; i += 100) {
+        await Promise.all(
+          ids.slice(i, i + 100).map((id) =>
+            store.putSession({
+              id,
+              issuer: 'https://idp/',
+              nameId: 'bulk-user',
+              attributes: {},
+              createdAt: now,
+              expiresAt: now + 60_000,
+            }),
+          ),
+        );
+      }
+      await store.putSession({
+        id: 'other',
+        issuer: 'https://idp/',
+        nameId: 'someone-else',
+        attributes: {},
+        createdAt: now,
+        expiresAt: now + 60_000,
+      });
+      const r = await store.endSessions({ issuer: 'https://idp/', nameId: 'bulk-user' });
+      expect(r.failed).toBe(0);
+      expect(r.ended.map((s) => s.id).sort()).toEqual([...ids].sort());
+      expect(await store.findSessions({ issuer: 'https://idp/', nameId: 'bulk-user' })).toEqual([]);
+      expect((await store.getSession('other'))?.nameId).toBe('someone-else');
+    } finally {
+      await store.close();
+    }
+  });
 });

@@ -352,6 +352,20 @@ export async function validateResponse(
   options: ValidateResponseOptions,
 ): Promise<ValidatedResponse> {
   if (typeof input !== 'string') throw new TypeError('validateResponse: input must be a string');
+  return validateResponseDocument(() => parseMessageInput(input, options.limits).doc, options);
+}
+
+/**
+ * {@link validateResponse} on a document parsed by the caller (the ACS parses the Response once,
+ * reads from it which IdP's keys apply, and validates that same document). `parse` is called once,
+ * after the options are checked, and must apply `options.limits` (see `parseMessageInput`). The
+ * document is only read, never changed (decryption works on a copy).
+ * @internal
+ */
+export async function validateResponseDocument(
+  parse: () => Document,
+  options: ValidateResponseOptions,
+): Promise<ValidatedResponse> {
   const { now, skewMs, acsUrls } = assertOptions(options);
   const { idp, sp } = options;
   const verifyOpts = {
@@ -365,7 +379,7 @@ export async function validateResponse(
     skip: options.skipInResponseToCheck ?? false,
   };
 
-  const { doc } = parseMessageInput(input, options.limits);
+  const doc = parse();
   const root = doc.documentElement;
   if (!isElement(root, NS.samlp, 'Response')) {
     throw new SamlError('XML_UNEXPECTED_ELEMENT', 'The message is not a SAML Response.', {

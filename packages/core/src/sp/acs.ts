@@ -8,13 +8,14 @@ import { describeValue, SamlError } from '../errors.js';
 import { checkAuthnContext } from '../lib/assertion.js';
 import { trimXmlSpace } from '../lib/checks.js';
 import { attr, childElements, isElement, NS, parseXml, textOf } from '../lib/xml.js';
-import { validateResponse } from '../messages/response.js';
+import { validateResponseDocument } from '../messages/response.js';
 import { createSessionId } from '../store/session-id.js';
 import type { PendingRequest, SessionRecord } from '../store/types.js';
 import { readForm } from './http.js';
 import { checkScopedUserId } from './identity.js';
 import { sessionExpiry } from './idle.js';
 import { mapAttributes } from './idp-policy.js';
+import { noteIdp } from './log.js';
 import {
   FINISH_ID_PREFIX,
   FINISH_TTL_MS,
@@ -59,6 +60,19 @@ async function receive(request: Request): Promise<Received> {
   return { xml: redirect.xml, relayState: redirect.relayState, redirect };
 }
 
+/** Where a failed ACS step's login was going, once its pending (or finish) record was taken. */
+const returnToOfResponse = new WeakMap<Request, string>();
+
+/**
+ * The return address of the login the ACS request `request` answered, when the pending request
+ * was taken before the request failed (else undefined: the error page's fresh login then goes to
+ * `defaultReturnTo`).
+ * @internal
+ */
+export function returnToOfFailedResponse(request: Request): string | undefined {
+  return returnToOfResponse.get(request);
+}
+
 /**
  * Reads, without trusting them, the values needed to choose whose keys verify the Response: the
  * Issuer, and every InResponseTo it claims (the Response's and, for a plaintext assertion, the
@@ -66,8 +80,8 @@ async function receive(request: Request): Promise<Received> {
  * answers a request is decided from signed content alone, and nothing is taken from the store
  * until the signatures and every check have passed.
  */
-function peek(xml: string): { inResponseTo: string[]; issuer: string | undefined } {
-  const root = parseXml(xml).documentElement;
+function peek(doc: Document): { inResponseTo: string[]; issuer: string | undefined } {
+  const root = doc.documentElement;
   if (!isElement(root, NS.samlp, 'Response')) {
     throw new SamlError('XML_UNEXPECTED_ELEMENT', 'The message is not a SAML Response.', {
       expected: `<samlp:Response> (namespace ${NS.samlp})`,
@@ -131,7 +145,17 @@ interface FinishData {
  */
 export async function receiveResponse(s: Settings, request: Request): Promise<AcsFinishStep> {
   const received = await receive(request);
-  const { inResponseTo: claimed, issuer: claimedIssuer } = peek(received.xml);
+  // One parse per request: peek reads the document that is then validated. Only a retry after a
+  // metadata refresh (the IdP rolled its key; rare) parses the message again, so that no attempt
+  // can see what an earlier one did with the document.
+  let parsed: Document | undefined = parseXml(received.xml.trim());
+  const { inResponseTo: claimed, issuer: claimedIssuer } = peek(parsed);
+  noteIdp(request, claimedIssuer);
+  const parseOnce = (): Document => {
+    const doc = parsed ?? parseXml(received.xml.trim());
+    parsed = undefined;
+    return doc;
+  };
 
   const choice = await s.directory.forMessage(claimedIssuer);
   const idpKey = choice.key;
@@ -154,7 +178,7 @@ export async function receiveResponse(s: Settings, request: Request): Promise<Ac
         ...(s.crypto ? { crypto: s.crypto } : {}),
       });
     }
-    return validateResponse(received.xml, {
+    return validateResponseDocument(parseOnce, {
       sp: { entityId: s.sp.entityId, acsUrl: s.acsUrls },
       idp: { entityId: idp.entityId, signingKeys: idp.signingKeys },
       now,
@@ -178,6 +202,9 @@ export async function receiveResponse(s: Settings, request: Request): Promise<Ac
   if (result.inResponseTo !== undefined) {
     // Signed and valid: now take the request it answers (take-once across nodes).
     pending = await s.store.takePendingRequest(result.inResponseTo);
+    // From here on the login is spent if anything fails: the error page offers a fresh login to
+    // where this one was going (a re-post of this Response could only be refused).
+    if (pending?.returnTo !== undefined) returnToOfResponse.set(request, pending.returnTo);
     if (pending?.kind !== 'authn' || pending.data?.finish !== undefined) {
       throw new SamlError('IN_RESPONSE_TO_MISMATCH', 'The Response answers no pending login.', {
         expected: 'InResponseTo naming a login this SP started and has not yet completed',
@@ -333,6 +360,8 @@ export async function finishLogin(
   }
   // An IdP-initiated login is bound to no browser (nor is one parked by an older version).
   record ??= await s.store.takePendingRequest(finishKey(code, undefined));
+  // Spent now: if anything below fails, the error page's fresh login goes where this one was going.
+  if (record?.returnTo !== undefined) returnToOfResponse.set(request, record.returnTo);
   const finish = record?.data?.finish as FinishData | undefined;
   if (record?.kind !== 'authn' || !finish?.profile) {
     throw new SamlError('LOGIN_BINDING_MISMATCH', 'The login cannot be finished in this browser.', {

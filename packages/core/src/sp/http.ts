@@ -19,8 +19,12 @@ export function statusForError(error: unknown): number {
   return isSamlError(error) ? ERROR_CLASSES[error.code].http : 500;
 }
 
-/** The short text users see per class of failure; operators read the logs. */
-function userMessage(error: SamlError | undefined, status: number): string {
+/**
+ * The short text users see per class of failure; operators read the logs. With `signInAgain` the
+ * failed login cannot be finished any more (whatever it was: the pending request may be spent), so
+ * the page never says "try again" — it offers a fresh login instead.
+ */
+function userMessage(error: SamlError | undefined, status: number, signInAgain: boolean): string {
   if (!error) return 'Something went wrong on our side. Please try again later.';
   if (error.code === 'LOGIN_REFUSED') {
     const shown = error.details.userMessage;
@@ -31,6 +35,13 @@ function userMessage(error: SamlError | undefined, status: number): string {
   }
   if (error.code === 'STEP_UP_USER_MISMATCH') {
     return 'You confirmed your sign-in as a different user. You are still signed in as before.';
+  }
+  if (signInAgain) {
+    if (status === 503) {
+      return 'Sign-in could not be completed because a service is temporarily unavailable. Please sign in again in a moment.';
+    }
+    if (status === 400) return 'The sign-in message could not be read. Please sign in again.';
+    return 'Sign-in could not be completed. Please sign in again.';
   }
   if (status === 503) return 'Sign-in is temporarily unavailable. Please try again in a moment.';
   if (status === 400) return 'The sign-in message could not be read.';
@@ -50,15 +61,23 @@ export function wantsJson(request: Request): boolean {
 
 /**
  * The default error response: a minimal escaped HTML page (or JSON) with the code and a generic
- * message; never the details, which go to the operator log.
+ * message; never the details, which go to the operator log. With `signInAgain` (a same-origin URL
+ * starting a fresh login) the page offers it as a "Sign in again" link.
  * @internal
  */
-export function defaultErrorResponse(error: unknown, request: Request, status: number): Response {
+export function defaultErrorResponse(
+  error: unknown,
+  request: Request,
+  status: number,
+  signInAgain?: string,
+): Response {
   const saml = isSamlError(error) ? error : undefined;
-  const message = userMessage(saml, status);
+  const offer = signInAgain !== undefined && status !== 500 && saml?.code !== 'LOGIN_REFUSED';
+  const message = userMessage(saml, status, offer);
   const code = saml?.code ?? 'INTERNAL_ERROR';
   if (wantsJson(request)) {
-    return new Response(JSON.stringify({ error: { code, message } }), {
+    const body = { code, message, ...(offer ? { signInAgain } : {}) };
+    return new Response(JSON.stringify({ error: body }), {
       status,
       headers: { ...PAGE_HEADERS, 'content-type': 'application/json; charset=utf-8' },
     });
@@ -69,6 +88,7 @@ export function defaultErrorResponse(error: unknown, request: Request, status: n
     '<meta name="viewport" content="width=device-width, initial-scale=1">' +
     `<title>${escapeHtml(title)}</title></head><body>\n` +
     `<h1>${escapeHtml(title)}</h1>\n<p>${escapeHtml(message)}</p>\n` +
+    (offer ? `<p><a href="${escapeHtml(signInAgain ?? '')}">Sign in again</a></p>\n` : '') +
     `<p>Error code: <code>${escapeHtml(code)}</code></p>\n</body></html>\n`;
   return htmlResponse(body, status, { 'content-security-policy': "default-src 'none'" });
 }

@@ -23,7 +23,15 @@ import { signXml } from '../signature/sign.js';
 import type { SessionRecord } from '../store/types.js';
 import { notifyLogout } from './acs.js';
 import { serializeCookie } from './cookie.js';
-import { htmlResponse, PAGE_HEADERS, readBody, readForm, redirectResponse } from './http.js';
+import {
+  htmlResponse,
+  PAGE_HEADERS,
+  readBody,
+  readForm,
+  redirectResponse,
+  statusForError,
+} from './http.js';
+import { logRefusal, noteIdp, refusalEvent } from './log.js';
 import { postFormResponse } from './login.js';
 import { policyFor, publicOrigin, returnPath, type Settings } from './settings.js';
 import type { LogoutOptions } from './types.js';
@@ -340,6 +348,7 @@ export async function handleSlo(
   const isSoap = message.binding === 'soap';
   try {
     const { type, issuer } = await peek(message);
+    noteIdp(request, issuer);
     const choice = await s.directory.forMessage(issuer);
     const idp = choice.idp;
     const policy = policyFor(s, choice);
@@ -412,10 +421,8 @@ export async function handleSlo(
     return sendToIdp(s, endpoint, 'SAMLResponse', response.xml, req.relayState, cookies);
   } catch (err) {
     if (isSoap && isSamlError(err) && err.code !== 'STORE_UNAVAILABLE') {
-      s.logger.warn(
-        'slo: refused a SOAP logout message',
-        err.toJSON() as unknown as Record<string, unknown>,
-      );
+      // Answered with a SOAP fault; logged as the refusal it is (the status of its class).
+      logRefusal(s.logger, refusalEvent(s, err, request, statusForError(err)));
       return soapFault(`${err.code}: the logout message was refused`);
     }
     throw err;

@@ -1,7 +1,13 @@
 import { isSamlError, SamlError } from '../errors.js';
 import { createSpMetadata } from '../metadata/sp.js';
 import type { SessionRecord } from '../store/types.js';
-import { finishCodeOf, finishLogin, notifyLogout, receiveResponse } from './acs.js';
+import {
+  finishCodeOf,
+  finishLogin,
+  notifyLogout,
+  receiveResponse,
+  returnToOfFailedResponse,
+} from './acs.js';
 import { readOneCookie, serializeCookie } from './cookie.js';
 import {
   defaultErrorResponse,
@@ -12,6 +18,7 @@ import {
   wantsJson,
 } from './http.js';
 import { touchOnUse } from './idle.js';
+import { logRefusal, refusalEvent } from './log.js';
 import { beginLogin, loginOptionsFromQuery } from './login.js';
 import { beginLogout, confirmLogoutPage, handleSlo, mayBeCrossSite } from './logout.js';
 import { resolveSettings, returnPath, type Settings } from './settings.js';
@@ -39,20 +46,6 @@ async function sessionFromCookie(
   const session = await s.store.getSession(id);
   // With an inactivity timeout, use extends the session (up to its absolute end).
   return session && session.expiresAt > now ? touchOnUse(s, session, now) : undefined;
-}
-
-function logError(s: Settings, error: unknown, request: Request, status: number): void {
-  const path = new URL(request.url).pathname;
-  if (isSamlError(error)) {
-    const details = { path, ...(error.toJSON() as unknown as Record<string, unknown>) };
-    if (status >= 500) s.logger.error(error.message, details);
-    else s.logger.warn(error.message, details);
-  } else {
-    s.logger.error('unexpected failure', {
-      path,
-      error: error instanceof Error ? (error.stack ?? error.message) : String(error),
-    });
-  }
 }
 
 /**
@@ -103,11 +96,24 @@ export function createServiceProvider(options: ServiceProviderOptions): ServiceP
 
   async function errorResponse(error: unknown, request: Request): Promise<Response> {
     const status = statusForError(error);
-    logError(s, error, request, status);
+    logRefusal(s.logger, refusalEvent(s, error, request, status));
+    const signInAgain = signInAgainFor(request);
     if (options.renderError && isSamlError(error)) {
-      return options.renderError(error, request, status);
+      return options.renderError(error, request, status, signInAgain ? { signInAgain } : {});
     }
-    return defaultErrorResponse(error, request, status);
+    return defaultErrorResponse(error, request, status, signInAgain);
+  }
+
+  /**
+   * For a failed ACS step (the IdP's Response, or the finish step): a fresh login to where the
+   * failed one was going. That login cannot be finished any more (its pending request may be spent, or its assertion
+   * remembered), so "try again" would only get a refusal; a new login always works once the
+   * cause (a store outage, say) has passed.
+   */
+  function signInAgainFor(request: Request): string | undefined {
+    if (new URL(request.url).pathname !== s.paths.acs) return undefined;
+    const returnTo = returnToOfFailedResponse(request) ?? s.defaultReturnTo;
+    return `${s.paths.login}?returnTo=${encodeURIComponent(returnTo)}`;
   }
 
   async function guard(request: Request, body: () => Promise<Response>): Promise<Response> {

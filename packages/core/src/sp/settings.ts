@@ -16,6 +16,7 @@ import type { SamlStore } from '../store/types.js';
 import { type CookieSettings, resolveCookie } from './cookie.js';
 import { type EffectivePolicy, effectivePolicy, type IdpPolicy } from './idp-policy.js';
 import { type IdpResolver, isIdpResolver } from './idp-resolver.js';
+import { defaultLogger } from './log.js';
 import { safeReturnTo } from './return-to.js';
 import type { ServiceProviderLogger, ServiceProviderOptions } from './types.js';
 
@@ -61,11 +62,6 @@ export interface Settings {
   readonly logoutComplete: string;
   readonly logoutPartial: string;
 }
-
-const defaultLogger: ServiceProviderLogger = {
-  warn: (message, details) => console.warn(`samlkit: ${message}`, details ?? ''),
-  error: (message, details) => console.error(`samlkit: ${message}`, details ?? ''),
-};
 
 function configError(what: string, expected: string, found: string): SamlError {
   return new SamlError('CONFIG_INVALID', `The service provider has an invalid ${what}.`, {

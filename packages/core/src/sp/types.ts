@@ -70,14 +70,69 @@ export interface LogoutPages {
   readonly partial?: string;
 }
 
-/** A logger for operator details. Users only ever see a short page with the error code. */
+/**
+ * A logger for operator details. Users only ever see a short page with the error code.
+ *
+ * The default writes one JSON line per event to the console (`console.warn` / `console.error`).
+ * @example One line per refusal into pino
+ * ```ts
+ * const logger = pino();
+ * createServiceProvider({
+ *   ...options,
+ *   logger: {
+ *     event: (e) => logger[e.level]({ ...e, msg: undefined }, e.message),
+ *     warn: (msg, details) => logger.warn(details ?? {}, msg),
+ *     error: (msg, details) => logger.error(details ?? {}, msg),
+ *   },
+ * });
+ * ```
+ */
 export interface ServiceProviderLogger {
-  /** Refused messages and unsafe input (a SamlError's JSON is passed as `details`). */
+  /**
+   * Notices: unsafe input that was replaced (a `returnTo`, a duplicate cookie), a logout the IdP
+   * reported incomplete; and refusals when `event` is not given (the {@link SamlLogEvent} without
+   * its `message` is then passed as `details`).
+   */
   warn(message: string, details?: Record<string, unknown>): void;
-  /** Unexpected failures (store down, configuration, bugs). */
+  /** Unexpected failures (store down, configuration, bugs), and failures when `event` is absent. */
   error(message: string, details?: Record<string, unknown>): void;
   /** Successful logins and logouts (optional). */
   info?(message: string, details?: Record<string, unknown>): void;
+  /**
+   * One structured event per refused or failed request (optional; without it, refusals go to
+   * `warn` and failures to `error`). Never carries the received message, its XML or base64,
+   * cookies, RelayState, session IDs or keys.
+   */
+  event?(event: SamlLogEvent): void;
+}
+
+/** The samlkit endpoint a request was for (`session`: `requireSession` in an application route). */
+export type SamlRoute = 'login' | 'acs' | 'logout' | 'slo' | 'metadata' | 'session';
+
+/** A refused or failed request, as {@link ServiceProviderLogger.event} receives it. */
+export interface SamlLogEvent {
+  /** `warn` for a refusal (4xx), `error` for a failure on our side (5xx: store down, a bug). */
+  readonly level: 'warn' | 'error';
+  /** `refused`: a SamlError; `failed`: anything else that was thrown. */
+  readonly event: 'refused' | 'failed';
+  /** The SamlError code (see docs/errors.md), or `INTERNAL_ERROR`. */
+  readonly code: string;
+  /** The HTTP status answered. */
+  readonly status: number;
+  readonly route: SamlRoute;
+  readonly method: string;
+  /** The request's path (never its query, which may carry a SAML message or a finish code). */
+  readonly path: string;
+  /** The IdP the message claims to come from (its Issuer, as claimed: not proof of origin). */
+  readonly idpEntityId?: string;
+  /** The request's `X-Request-ID` header, when well formed (at most 128 safe characters). */
+  readonly requestId?: string;
+  /** The client address the trusted proxy appended to `X-Forwarded-For` (only with `trustProxy`). */
+  readonly clientAddress?: string;
+  /** The SamlError's message (what was expected and found, and what to check), on one line. */
+  readonly message: string;
+  /** For a `failed` event (not a SamlError: a bug), the error's stack trace. */
+  readonly stack?: string;
 }
 
 /**
@@ -244,17 +299,29 @@ export interface ServiceProviderOptions {
   ) => void | Promise<void>;
   /** How the metadata endpoint builds the SP metadata (signing, validity, contacts). */
   readonly metadata?: SpMetadataOptions;
-  /** Operator logger. Default: `console.warn` / `console.error`. */
+  /** Operator logger. Default: one JSON line per event on the console (docs/logging.md). */
   readonly logger?: ServiceProviderLogger;
   /**
    * Renders the error page yourself. Default: a minimal escaped HTML page with the error code, or
-   * JSON when the request's `Accept` prefers `application/json`.
+   * JSON when the request's `Accept` prefers `application/json`. `context.signInAgain` is set when
+   * the failed request was the IdP's Response to the ACS: that login cannot be finished any more,
+   * and the page should offer this link (a fresh login back to the original return address).
    */
   readonly renderError?: (
     error: SamlError,
     request: Request,
     status: number,
+    context: ErrorPageContext,
   ) => Response | Promise<Response>;
+}
+
+/** What an error page should offer besides the error code (see `renderError`). */
+export interface ErrorPageContext {
+  /**
+   * A same-origin URL that starts a fresh login returning to where the failed one was going
+   * (`<login>?returnTo=…`), when the failed request was the IdP's Response to the ACS.
+   */
+  readonly signInAgain?: string;
 }
 
 /** Options for a programmatic {@link ServiceProvider.login} call (the query string offers the same). */

@@ -106,36 +106,51 @@ return {3, v[1], v[2]}`,
 
 /**
  * {@link SESSION_END} over many sessions at once, for a single Redis only (on Redis Cluster the
- * keys lie in different slots, and each goes through SESSION_END on its own). KEYS = session
- * hashes; ARGV as SESSION_END. Returns one SESSION_END result per key, in order; a key that is
- * not a hash gives `{-1}` (not ended, counted as failed).
+ * keys lie in different slots, and each goes through SESSION_END on its own). KEYS[1] = the SLO
+ * index, KEYS[2..] = session hashes; ARGV[1..5] as SESSION_END, ARGV[6..] = the index member (session
+ * ID) of each session hash, in the same order. Returns one SESSION_END result per session, in
+ * order; a key that is not a hash gives `{-1}` (not ended, counted as failed). Members whose
+ * session is gone, expired, ended or moved to another NameID leave the index in the same call, so
+ * a bulk logout costs one round trip per chunk. UNLINK frees the hashes off the main thread.
  */
 export const SESSIONS_END: LuaScript = script(
   'sessionsEnd',
   `local out = {}
-for i, key in ipairs(KEYS) do
+local drop = {}
+for i = 2, #KEYS do
+  local key = KEYS[i]
   local okv, v = pcall(redis.call, 'HMGET', key, 'r', 'e')
+  local res
   if not okv then
-    out[i] = {-1}
+    res = {-1}
   elseif not v[1] then
-    out[i] = {0}
+    res = {0}
   else
     local ok, rec = pcall(cjson.decode, v[1])
     if not ok or type(rec) ~= 'table' then
-      out[i] = {2}
+      res = {2}
     elseif rec['issuer'] ~= ARGV[1] or rec['nameId'] ~= ARGV[2] then
-      out[i] = {1}
+      res = {1}
     elseif ARGV[3] == '1' and rec['sessionIndex'] ~= ARGV[4] then
-      out[i] = {2}
+      res = {2}
     else
-      redis.call('DEL', key)
+      redis.call('UNLINK', key)
       if not v[2] or tonumber(v[2]) <= tonumber(ARGV[5]) then
-        out[i] = {0}
+        res = {0}
       else
-        out[i] = {3, v[1], v[2]}
+        res = {3, v[1], v[2]}
       end
     end
   end
+  out[i - 1] = res
+  if res[1] == 0 or res[1] == 1 or res[1] == 3 then
+    drop[#drop + 1] = ARGV[i + 4]
+    if #drop == 1000 then
+      redis.call('ZREM', KEYS[1], unpack(drop))
+      drop = {}
+    end
+  end
 end
+if #drop > 0 then redis.call('ZREM', KEYS[1], unpack(drop)) end
 return out`,
 );
