@@ -242,6 +242,7 @@ export type {
   ServiceProviderOptions,
   ServiceProviderPaths,
   SessionCookieOptions,
+  SessionIdStorage,
 } from './sp/types.js';
 export type {
   MemoryStoreEntryKind,

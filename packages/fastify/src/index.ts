@@ -8,6 +8,7 @@ export type {
   SamlProfile,
   ServiceProvider,
   ServiceProviderOptions,
+  SessionIdStorage,
   SessionRecord,
 } from '@samlkit/core';
 export type { SamlFastify, SamlFastifyOptions } from './plugin.js';

@@ -112,5 +112,6 @@ export type {
   SamlProfile,
   ServiceProvider,
   ServiceProviderOptions,
+  SessionIdStorage,
   SessionRecord,
 } from '@samlkit/core';

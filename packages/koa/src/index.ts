@@ -8,7 +8,8 @@ export type {
   SamlProfile,
   ServiceProvider,
   ServiceProviderOptions,
+  SessionIdStorage,
   SessionRecord,
 } from '@samlkit/core';
-export type { SamlKoa, SamlState } from './saml-koa.js';
+export type { SamlKoa, SamlKoaOptions, SamlState } from './saml-koa.js';
 export { createSamlKoa } from './saml-koa.js';

@@ -3,10 +3,11 @@ import {
   type RequireSessionOptions,
   type ServiceProvider,
   type ServiceProviderOptions,
+  type SessionIdStorage,
   type SessionRecord,
 } from '@samlkit/core';
+import { contextSessions, requestUrl, responseHeaders, toWebRequest } from '@samlkit/node-bridge';
 import type { Context, Middleware } from 'koa';
-import { requestUrl, toWebRequest } from './lib/node.js';
 
 /** What samlkit puts into `ctx.state`. */
 export interface SamlState {
@@ -17,6 +18,15 @@ export interface SamlState {
 declare module 'koa' {
   // Typed `ctx.state.samlSession` in every Koa middleware of the application.
   interface DefaultState extends SamlState {}
+}
+
+/** Options of {@link createSamlKoa}: the service-provider options, plus the Koa ones. */
+export interface SamlKoaOptions extends Omit<ServiceProviderOptions, 'session'> {
+  /**
+   * Keep the samlkit session ID in the application's session library (koa-session…) instead of
+   * samlkit's cookie: the core `session` option, in terms of the Koa context.
+   */
+  readonly session?: SessionIdStorage<Context>;
 }
 
 /** What {@link createSamlKoa} returns. */
@@ -47,19 +57,9 @@ async function respond(ctx: Context, response: Response): Promise<void> {
   // Koa turns a null body into 204 unless the status is set afterwards.
   ctx.body = body;
   ctx.status = response.status;
-  response.headers.forEach((value, name) => {
-    if (name !== 'set-cookie' && name !== 'content-length') ctx.set(name, value);
-  });
-  for (const cookie of response.headers.getSetCookie()) ctx.append('set-cookie', cookie);
-}
-
-function toRequest(ctx: Context, withBody: boolean): Request {
-  const url = requestUrl(ctx.req, ctx.originalUrl);
-  const parsed = (ctx.request as { body?: unknown }).body;
-  // Only a body that was read counts as consumed: koa-bodyparser sets `ctx.request.body = {}` for
-  // content types it skips, leaving the stream unread.
-  const consumed = ctx.req.readableEnded || (ctx.req.complete && !ctx.req.readable);
-  return toWebRequest(ctx.req, url, withBody ? { consumed, parsed } : false);
+  const { headers, cookies } = responseHeaders(response, false);
+  for (const [name, value] of headers) ctx.set(name, value);
+  for (const cookie of cookies) ctx.append('set-cookie', cookie);
 }
 
 /**
@@ -71,7 +71,9 @@ function toRequest(ctx: Context, withBody: boolean): Request {
  * No body parser is needed; when koa-bodyparser (or similar) ran first, its parsed form is
  * re-encoded for samlkit.
  *
- * @param options - the samlkit service-provider options (SP, IdPs, store, base URL, cookie, hooks)
+ * @param options - the samlkit service-provider options (SP, IdPs, store, base URL, cookie, hooks),
+ *   plus `session` to keep the session ID in koa-session or another library instead of samlkit's
+ *   cookie
  * @returns the middleware and session helpers
  * @throws SamlError `CONFIG_INVALID` for an unusable configuration; TypeError for malformed options
  * @example A Koa 3 application with @koa/router
@@ -84,8 +86,21 @@ function toRequest(ctx: Context, withBody: boolean): Request {
  * ```
  * @see SAML 2.0 profiles §4.1 (Web Browser SSO), §4.4 (Single Logout)
  */
-export function createSamlKoa(options: ServiceProviderOptions): SamlKoa {
-  const provider = createServiceProvider(options);
+export function createSamlKoa(options: SamlKoaOptions): SamlKoa {
+  const { session: storage, ...spOptions } = options;
+  const sessions = contextSessions('createSamlKoa', storage);
+  const provider = createServiceProvider({
+    ...spOptions,
+    ...(sessions.session && { session: sessions.session }),
+  });
+  function toRequest(ctx: Context, withBody: boolean): Request {
+    const url = requestUrl(ctx.req, ctx.originalUrl);
+    const parsed = (ctx.request as { body?: unknown }).body;
+    // Only a body that was read counts as consumed: koa-bodyparser sets `ctx.request.body = {}`
+    // for content types it skips, leaving the stream unread.
+    const consumed = ctx.req.readableEnded || (ctx.req.complete && !ctx.req.readable);
+    return sessions.bind(toWebRequest(ctx.req, url, withBody ? { consumed, parsed } : false), ctx);
+  }
   const endpoints = new Set(Object.values(provider.paths));
   const pathOf = (ctx: Context) => {
     const q = ctx.originalUrl.indexOf('?');

@@ -1,18 +1,10 @@
 // koa-session as the application's session library, built as docs/getting-started-koa.md §2 says:
-// the application serves the ACS itself with `provider.handleAcs`, keeps the samlkit session ID in
-// `ctx.session`, reads it with `provider.getSessionById` and ends it with `provider.endSession`.
-// samlkit sets no cookie of its own. Run with koa-session's two modes: the whole session in its
+// the `session` option of createSamlKoa keeps the samlkit session ID in `ctx.session` (regenerated
+// at sign-in). samlkit sets no cookie of its own. Run with koa-session's two modes: the whole session in its
 // (signed) cookie, and an external store with only a session key in the cookie.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Readable } from 'node:stream';
-import {
-  type AcsFinishStep,
-  type AcsResult,
-  MemoryStore,
-  type ServiceProviderOptions,
-  type SessionRecord,
-} from '@samlkit/core';
+import { MemoryStore, type ServiceProviderOptions } from '@samlkit/core';
 import { createSamlKoa } from '@samlkit/koa';
 import { createTestIdp, generateTestKeys, type TestIdp } from '@samlkit/testkit';
 import Koa from 'koa';
@@ -89,6 +81,17 @@ async function start(mode: Mode) {
     onLogout: (s, { reason }) => {
       loggedOut.push({ id: s.id, reason });
     },
+    session: {
+      get: (ctx) => ctx.session?.samlSessionId,
+      async set(ctx, id) {
+        if (id === null) {
+          if (ctx.session) delete ctx.session.samlSessionId;
+          return;
+        }
+        await ctx.session!.regenerate(); // a new koa-session (no fixation); its data is kept
+        ctx.session!.samlSessionId = id;
+      },
+    },
   });
   const app = new Koa();
   app.keys = ['test only, not a secret'];
@@ -104,72 +107,17 @@ async function start(mode: Mode) {
     ),
   );
 
-  /** The web Request samlkit reads (put it before any body parser: it streams the body). */
-  function webRequest(ctx: Koa.Context): Request {
-    const headers = new Headers();
-    for (const [name, value] of Object.entries(ctx.headers)) {
-      if (typeof value === 'string') headers.set(name, value);
-    }
-    const body = ctx.method === 'POST' ? Readable.toWeb(ctx.req) : undefined;
-    return new Request(new URL(ctx.originalUrl, BASE), {
-      method: ctx.method,
-      headers,
-      body,
-      duplex: 'half',
-    } as RequestInit);
-  }
-
-  // The ACS, before saml.middleware: the IdP's POST (which brings no cookie), then the finish GET.
-  app.use(async (ctx, next) => {
-    if (ctx.path !== saml.provider.paths.acs) return next();
-    const request = webRequest(ctx);
-    let result: AcsFinishStep | AcsResult;
-    try {
-      result = await saml.provider.handleAcs(request);
-    } catch (error) {
-      const page = await saml.provider.errorResponse(error, request);
-      ctx.status = page.status;
-      ctx.type = page.headers.get('content-type') ?? 'text/html';
-      ctx.body = await page.text();
-      return;
-    }
-    if (result.step === 'complete') {
-      const previous = ctx.session!.samlSessionId;
-      if (previous && previous !== result.session.id) {
-        await saml.provider.endSession(previous, request);
-      }
-      await ctx.session!.regenerate(); // a new koa-session (no fixation); its data is kept
-      ctx.session!.samlSessionId = result.session.id;
-      for (const cookie of result.cookies) ctx.append('Set-Cookie', cookie);
-    }
-    ctx.status = 303;
-    ctx.redirect(result.redirectTo);
-  });
-  app.use(saml.middleware); // /saml/login, /saml/slo (Single Logout), /saml/metadata
-
-  /** The signed-in user, or undefined (also once Single Logout ended the session, on any node). */
-  async function currentUser(ctx: Koa.Context): Promise<SessionRecord | undefined> {
-    const id = ctx.session?.samlSessionId;
-    const found = id ? await saml.provider.getSessionById(id) : undefined;
-    if (id && !found) delete ctx.session!.samlSessionId;
-    return found;
-  }
+  app.use(saml.middleware); // /saml/login, /saml/acs, /saml/logout, /saml/slo, /saml/metadata
+  const loadSession = saml.loadSession();
 
   app.use(async (ctx, next) => {
     if (ctx.method === 'GET' && ctx.path === '/me') {
-      const user = await currentUser(ctx);
-      if (!user) return ctx.redirect(`/saml/login?returnTo=${encodeURIComponent(ctx.originalUrl)}`);
-      ctx.body = { nameId: user.nameId, id: user.id, cart: ctx.session!.cart ?? [] };
-      return;
-    }
-    // Logout: a POST from the application's page.
-    if (ctx.method === 'POST' && ctx.path === '/logout') {
-      const id = ctx.session?.samlSessionId;
-      if (id) await saml.provider.endSession(id, webRequest(ctx));
-      ctx.session = null;
-      ctx.status = 303;
-      ctx.redirect('/');
-      return;
+      return loadSession(ctx, async () => {
+        const user = ctx.state.samlSession;
+        if (!user)
+          return ctx.redirect(`/saml/login?returnTo=${encodeURIComponent(ctx.originalUrl)}`);
+        ctx.body = { nameId: user.nameId, id: user.id, cart: ctx.session!.cart ?? [] };
+      });
     }
     // Application data stored before anyone signs in.
     if (ctx.method === 'POST' && ctx.path === '/cart') {
@@ -256,7 +204,7 @@ describe.each<Mode>(['cookie', 'external store'])(
       });
       expect(fixed.status).toBe(302);
 
-      // Signing in again in this browser replaces the samlkit session: the recipe ends the old one.
+      // Signing in again in this browser replaces the samlkit session: samlkit ends the old one.
       await signIn(idp, url, jar);
       const again = (await (await visit(`${url}/me`, jar)).json()) as {
         id: string;
@@ -265,7 +213,7 @@ describe.each<Mode>(['cookie', 'external store'])(
       expect(again.id).not.toBe(me.id);
       expect(again.cart).toEqual(['book']);
       expect(await store.getSession(me.id)).toBeUndefined();
-      expect(loggedOut).toEqual([{ id: me.id, reason: 'sp-initiated' }]);
+      expect(loggedOut).toEqual([{ id: me.id, reason: 'replaced' }]);
     });
 
     it('IdP-initiated Single Logout ends the session: getSessionById answers undefined', async () => {
@@ -297,32 +245,24 @@ describe.each<Mode>(['cookie', 'external store'])(
       }
     });
 
-    it('SP-initiated logout through the recipe ends the samlkit session and the koa-session', async () => {
-      const { url, store, sessionStore, loggedOut } = await start(mode);
+    it("SP-initiated logout at samlkit's /saml/logout ends the samlkit session and forgets its ID", async () => {
+      const { url, store, loggedOut } = await start(mode);
       const jar = new Jar();
+      await visit(`${url}/cart`, jar, { method: 'POST' });
       await signIn(idp, url, jar);
       const { id } = (await (await visit(`${url}/me`, jar)).json()) as { id: string };
 
-      const out = await visit(`${url}/logout`, jar, { method: 'POST' });
+      const out = await visit(`${url}/saml/logout?localOnly=true`, jar);
       expect(out.status).toBe(303);
       expect(out.headers.get('location')).toBe('/');
       expect(await store.getSession(id)).toBeUndefined();
       expect(loggedOut).toEqual([{ id, reason: 'sp-initiated' }]);
-      expect(jar.cookies.has('koa.sess')).toBe(false);
-      if (sessionStore) expect(sessionStore.entries.size).toBe(0);
+      expect(jar.everSet.has('__Host-samlkit_session')).toBe(false);
+      // The application's session stays (its cart), without the samlkit ID.
+      expect(jar.cookies.has('koa.sess')).toBe(true);
       expect((await visit(`${url}/me`, jar)).status).toBe(302);
-    });
-
-    it("samlkit's own /saml/logout ends nothing here: it reads samlkit's cookie, which this setup never sets", async () => {
-      const { url, store } = await start(mode);
-      const jar = new Jar();
-      await signIn(idp, url, jar);
-      const { id } = (await (await visit(`${url}/me`, jar)).json()) as { id: string };
-      const out = await visit(`${url}/saml/logout`, jar);
-      expect(out.status).toBe(303);
-      expect(out.headers.get('location')).toBe('/'); // no LogoutRequest to the IdP either
-      expect(await store.getSession(id)).toBeDefined();
-      expect((await visit(`${url}/me`, jar)).status).toBe(200);
+      const cart = await visit(`${url}/cart`, jar, { method: 'POST' });
+      expect(((await cart.json()) as { cart: string[] }).cart).toEqual(['book', 'book']);
     });
 
     it('refuses a replayed ACS POST and a replayed finish step, and the session stays as it was', async () => {

@@ -25,6 +25,33 @@ export interface ServiceProviderPaths {
   readonly metadata?: string;
 }
 
+/**
+ * Where the application keeps the samlkit session ID when it has a session library of its own
+ * (express-session, koa-session, @fastify/session, a Hono or Next.js session…): samlkit then
+ * sets and reads no session cookie of its own. `Context` is what the adapter hands over: the web
+ * `Request` in core and `@samlkit/fetch`, the framework's request object in the Node adapters.
+ *
+ * @example express-session, through `@samlkit/express`
+ * ```ts
+ * createSamlExpress({ ...options, session: {
+ *   get: (req) => req.session.samlSessionId,
+ *   set: (req, id) => new Promise<void>((done, fail) => {
+ *     if (id === null) return req.session.destroy((e) => (e ? fail(e) : done()));
+ *     req.session.regenerate((e) => { if (e) return fail(e); req.session.samlSessionId = id; done(); });
+ *   }),
+ * } });
+ * ```
+ */
+export interface SessionIdStorage<Context = Request> {
+  /** The samlkit session ID kept for this request, if any. */
+  get(context: Context): string | null | undefined | Promise<string | null | undefined>;
+  /**
+   * Keeps the samlkit session ID after a login (a new or upgraded session), or forgets it (`null`)
+   * after a logout. Regenerate your own session ID here at login (session fixation).
+   */
+  set(context: Context, sessionId: string | null): void | Promise<void>;
+}
+
 /** The session cookie samlkit sets. It carries only an opaque session ID. */
 export interface SessionCookieOptions {
   /**
@@ -170,6 +197,11 @@ export interface ServiceProviderOptions {
   readonly paths?: ServiceProviderPaths;
   /** The session cookie. */
   readonly cookie?: SessionCookieOptions;
+  /**
+   * Keep the samlkit session ID in the application's session library instead of samlkit's
+   * session cookie (which is then neither set nor read). The login cookie stays.
+   */
+  readonly session?: SessionIdStorage;
   /** How long a session lasts at most (ms). Default 8 hours; shortened to the IdP's SessionNotOnOrAfter. */
   readonly sessionMaxAgeMs?: number;
   /** How long a login or logout request may stay unanswered (ms). Default 15 minutes. */
