@@ -6,10 +6,10 @@ import fastifyCookie from '@fastify/cookie';
 import fastifySession from '@fastify/session';
 import { MemoryStore, type ServiceProviderOptions } from '@samlkit/core';
 import { samlkit } from '@samlkit/fastify';
-import { createTestIdp, generateTestKeys, type TestIdp } from '@samlkit/testkit';
+import { CookieJar, createTestIdp, generateTestKeys, type TestIdp } from '@samlkit/testkit';
 import Fastify, { type FastifyInstance, type Session } from 'fastify';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { FORM, Jar, signIn, visit } from '../../../test/support/session-browser.js';
+import { FORM, signIn, visit } from '../../../test/support/session-browser.js';
 
 declare module 'fastify' {
   interface Session {
@@ -128,7 +128,7 @@ function sessionIdOf(cookie: string): string {
   return value.slice(0, value.lastIndexOf('.'));
 }
 
-async function me(url: string, jar: Jar) {
+async function me(url: string, jar: CookieJar) {
   const res = await visit(`${url}/me`, jar);
   expect(res.status).toBe(200);
   return (await res.json()) as { nameId: string; id: string; cart: string[]; note?: string };
@@ -137,7 +137,7 @@ async function me(url: string, jar: Jar) {
 describe('@fastify/session keeps the samlkit session ID', () => {
   it('full login: the cross-site POST carries no cookie, the finish GET stores the ID in request.session', async () => {
     const { url, store, sessionStore } = await start();
-    const jar = new Jar();
+    const jar = new CookieJar();
     const { acs, finish } = await signIn(idp, url, jar);
 
     // The IdP's POST: validated without any cookie, answered with the same-site finish step only.
@@ -147,17 +147,17 @@ describe('@fastify/session keeps the samlkit session ID', () => {
     // The finish GET: the login is complete, @fastify/session holds it.
     expect(finish.status).toBe(303);
     expect(finish.headers.get('location')).toBe('/me');
-    expect(jar.cookies.has('sessionId')).toBe(true);
+    expect(jar.has('sessionId')).toBe(true);
 
     const body = await me(url, jar);
     expect(body.nameId).toBe('alice@example.com');
     expect((await store.getSession(body.id))?.nameId).toBe('alice@example.com');
-    const kept = sessionStore.entries.get(sessionIdOf(jar.cookies.get('sessionId')!));
+    const kept = sessionStore.entries.get(sessionIdOf(jar.get('sessionId')!));
     expect(kept?.samlSessionId).toBe(body.id);
 
     // samlkit never set its own session cookie (only its short-lived login cookie) …
     expect(jar.everSet.has('__Host-samlkit_session')).toBe(false);
-    expect(jar.cookies.has('__Host-samlkit_session_login')).toBe(false); // used, then cleared
+    expect(jar.has('__Host-samlkit_session_login')).toBe(false); // used, then cleared
     // … and one sent by the browser means nothing: the ID comes from @fastify/session only.
     const forged = await fetch(`${url}/me`, {
       redirect: 'manual',
@@ -169,9 +169,9 @@ describe('@fastify/session keeps the samlkit session ID', () => {
 
   it('regenerates the session at sign-in (no fixation), keeping the fields regenerate() names', async () => {
     const { url, store, sessionStore, loggedOut } = await start();
-    const jar = new Jar();
+    const jar = new CookieJar();
     expect((await visit(`${url}/cart`, jar, { method: 'POST' })).status).toBe(200);
-    const before = jar.cookies.get('sessionId')!;
+    const before = jar.get('sessionId')!;
     expect(sessionStore.entries.get(sessionIdOf(before))).toMatchObject({
       cart: ['book'],
       note: 'not named in regenerate()',
@@ -183,7 +183,7 @@ describe('@fastify/session keeps the samlkit session ID', () => {
     expect(first.cart).toEqual(['book']);
     expect(first.note).toBeUndefined();
     // A new session ID; the old session is gone from the store and its cookie signs nobody in.
-    expect(sessionIdOf(jar.cookies.get('sessionId')!)).not.toBe(sessionIdOf(before));
+    expect(sessionIdOf(jar.get('sessionId')!)).not.toBe(sessionIdOf(before));
     expect(sessionStore.entries.get(sessionIdOf(before))).toBeFalsy();
     const fixed = await fetch(`${url}/me`, {
       redirect: 'manual',
@@ -202,7 +202,7 @@ describe('@fastify/session keeps the samlkit session ID', () => {
 
   it('IdP-initiated Single Logout ends the session: getSessionById answers undefined', async () => {
     const { url, app, sessionStore } = await start();
-    const jar = new Jar();
+    const jar = new CookieJar();
     await signIn(idp, url, jar);
     const { id } = await me(url, jar);
 
@@ -223,18 +223,18 @@ describe('@fastify/session keeps the samlkit session ID', () => {
     expect(after.status).toBe(302);
     expect(after.headers.get('location')).toBe('/saml/login?returnTo=%2Fme');
     // The application forgot the dead ID; its own data stays.
-    const kept = sessionStore.entries.get(sessionIdOf(jar.cookies.get('sessionId')!));
+    const kept = sessionStore.entries.get(sessionIdOf(jar.get('sessionId')!));
     expect(kept?.samlSessionId).toBeUndefined();
     expect(kept?.cart).toBeUndefined(); // nothing was put in the cart in this test
   });
 
   it("SP-initiated logout at samlkit's /saml/logout ends the samlkit session and forgets its ID", async () => {
     const { url, store, sessionStore, loggedOut } = await start();
-    const jar = new Jar();
+    const jar = new CookieJar();
     await visit(`${url}/cart`, jar, { method: 'POST' });
     await signIn(idp, url, jar);
     const { id } = await me(url, jar);
-    const appSessionId = sessionIdOf(jar.cookies.get('sessionId')!);
+    const appSessionId = sessionIdOf(jar.get('sessionId')!);
 
     const out = await visit(`${url}/saml/logout?localOnly=true`, jar);
     expect(out.status).toBe(303);
@@ -251,7 +251,7 @@ describe('@fastify/session keeps the samlkit session ID', () => {
 
   it('refuses a replayed ACS POST and a replayed finish step, and the session stays as it was', async () => {
     const { url } = await start();
-    const jar = new Jar();
+    const jar = new CookieJar();
     const { form, finishUrl } = await signIn(idp, url, jar);
     const { id } = await me(url, jar);
 
@@ -283,7 +283,7 @@ describe('@fastify/session keeps the samlkit session ID', () => {
 describe('why the docs ask for saveUninitialized: false', () => {
   it('with saveUninitialized left at true, the cookie-less IdP POST gets a new, empty session that replaces the browser’s', async () => {
     const { url } = await start({});
-    const jar = new Jar();
+    const jar = new CookieJar();
     await visit(`${url}/cart`, jar, { method: 'POST' });
     const { acs } = await signIn(idp, url, jar);
     expect(acs.headers.getSetCookie().some((c) => c.startsWith('sessionId='))).toBe(true);

@@ -6,11 +6,11 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { MemoryStore, type ServiceProviderOptions } from '@samlkit/core';
 import { createSamlKoa } from '@samlkit/koa';
-import { createTestIdp, generateTestKeys, type TestIdp } from '@samlkit/testkit';
+import { CookieJar, createTestIdp, generateTestKeys, type TestIdp } from '@samlkit/testkit';
 import Koa from 'koa';
 import session from 'koa-session';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { FORM, Jar, signIn, visit } from '../../../test/support/session-browser.js';
+import { FORM, signIn, visit } from '../../../test/support/session-browser.js';
 
 /** What this application keeps in koa-session. */
 interface AppSession {
@@ -147,7 +147,7 @@ describe.each<Mode>(['cookie', 'external store'])(
   (mode) => {
     it('full login: the cross-site POST carries no cookie, the finish GET stores the ID in ctx.session', async () => {
       const { url, store, sessionStore } = await start(mode);
-      const jar = new Jar();
+      const jar = new CookieJar();
       const { acs, finish } = await signIn(idp, url, jar);
 
       // The IdP's POST: validated without any cookie, answered with the same-site finish step only.
@@ -157,7 +157,7 @@ describe.each<Mode>(['cookie', 'external store'])(
       // The finish GET: the login is complete, koa-session holds it.
       expect(finish.status).toBe(303);
       expect(finish.headers.get('location')).toBe('/me');
-      expect(jar.cookies.has('koa.sess')).toBe(true);
+      expect(jar.has('koa.sess')).toBe(true);
 
       const me = await visit(`${url}/me`, jar);
       expect(me.status).toBe(200);
@@ -166,15 +166,16 @@ describe.each<Mode>(['cookie', 'external store'])(
       expect((await store.getSession(body.id))?.nameId).toBe('alice@example.com');
       // What koa-session keeps: in its store, or (base64 JSON) in its signed cookie.
       const kept = sessionStore
-        ? sessionStore.entries.get(jar.cookies.get('koa.sess')!)
-        : (JSON.parse(
-            Buffer.from(jar.cookies.get('koa.sess')!, 'base64').toString('utf8'),
-          ) as Record<string, unknown>);
+        ? sessionStore.entries.get(jar.get('koa.sess')!)
+        : (JSON.parse(Buffer.from(jar.get('koa.sess')!, 'base64').toString('utf8')) as Record<
+            string,
+            unknown
+          >);
       expect(kept?.samlSessionId).toBe(body.id);
 
       // samlkit never set its own session cookie (only its short-lived login cookie) …
       expect(jar.everSet.has('__Host-samlkit_session')).toBe(false);
-      expect(jar.cookies.has('__Host-samlkit_session_login')).toBe(false); // used, then cleared
+      expect(jar.has('__Host-samlkit_session_login')).toBe(false); // used, then cleared
       // … and one sent by the browser means nothing: the ID comes from koa-session only.
       const forged = await fetch(`${url}/me`, {
         redirect: 'manual',
@@ -186,9 +187,9 @@ describe.each<Mode>(['cookie', 'external store'])(
 
     it('keeps the data stored before login, under a new session (no fixation)', async () => {
       const { url, store, sessionStore, loggedOut } = await start(mode);
-      const jar = new Jar();
+      const jar = new CookieJar();
       expect((await visit(`${url}/cart`, jar, { method: 'POST' })).status).toBe(200);
-      const before = { sess: jar.cookies.get('koa.sess')!, sig: jar.cookies.get('koa.sess.sig')! };
+      const before = { sess: jar.get('koa.sess')!, sig: jar.get('koa.sess.sig')! };
       expect(before.sess).toBeDefined();
 
       await signIn(idp, url, jar);
@@ -196,7 +197,7 @@ describe.each<Mode>(['cookie', 'external store'])(
       expect(me.cart).toEqual(['book']);
 
       // The session was regenerated at sign-in: a new cookie, and the old one does not sign in.
-      expect(jar.cookies.get('koa.sess')).not.toBe(before.sess);
+      expect(jar.get('koa.sess')).not.toBe(before.sess);
       if (sessionStore) expect(sessionStore.entries.has(before.sess)).toBe(false);
       const fixed = await fetch(`${url}/me`, {
         redirect: 'manual',
@@ -218,7 +219,7 @@ describe.each<Mode>(['cookie', 'external store'])(
 
     it('IdP-initiated Single Logout ends the session: getSessionById answers undefined', async () => {
       const { url, saml, sessionStore } = await start(mode);
-      const jar = new Jar();
+      const jar = new CookieJar();
       await signIn(idp, url, jar);
       const { id } = (await (await visit(`${url}/me`, jar)).json()) as { id: string };
 
@@ -247,7 +248,7 @@ describe.each<Mode>(['cookie', 'external store'])(
 
     it("SP-initiated logout at samlkit's /saml/logout ends the samlkit session and forgets its ID", async () => {
       const { url, store, loggedOut } = await start(mode);
-      const jar = new Jar();
+      const jar = new CookieJar();
       await visit(`${url}/cart`, jar, { method: 'POST' });
       await signIn(idp, url, jar);
       const { id } = (await (await visit(`${url}/me`, jar)).json()) as { id: string };
@@ -259,7 +260,7 @@ describe.each<Mode>(['cookie', 'external store'])(
       expect(loggedOut).toEqual([{ id, reason: 'sp-initiated' }]);
       expect(jar.everSet.has('__Host-samlkit_session')).toBe(false);
       // The application's session stays (its cart), without the samlkit ID.
-      expect(jar.cookies.has('koa.sess')).toBe(true);
+      expect(jar.has('koa.sess')).toBe(true);
       expect((await visit(`${url}/me`, jar)).status).toBe(302);
       const cart = await visit(`${url}/cart`, jar, { method: 'POST' });
       expect(((await cart.json()) as { cart: string[] }).cart).toEqual(['book', 'book']);
@@ -267,7 +268,7 @@ describe.each<Mode>(['cookie', 'external store'])(
 
     it('refuses a replayed ACS POST and a replayed finish step, and the session stays as it was', async () => {
       const { url } = await start(mode);
-      const jar = new Jar();
+      const jar = new CookieJar();
       const { form, finishUrl } = await signIn(idp, url, jar);
       const { id } = (await (await visit(`${url}/me`, jar)).json()) as { id: string };
 

@@ -5,6 +5,8 @@ export type {
   AdapterConformanceCase,
   AdapterConformanceOptions,
   AdapterHarness,
+  AdapterHarnessOptions,
+  HeaderCarrier,
 } from './adapter-conformance.js';
 export {
   adapterConformanceCases,
@@ -13,6 +15,7 @@ export {
 } from './adapter-conformance.js';
 export type { XswVariant } from './attacks.js';
 export { editXml, setNameId, XSW_VARIANTS, xswWrap } from './attacks.js';
+export { CookieJar } from './cookie-jar.js';
 export type { EncryptionCombination } from './encrypt.js';
 export { ENCRYPTION_COMBINATIONS, encryptAssertionTo, encryptInXml } from './encrypt.js';
 export type { TestDelivery, TestIdp, TestIdpOptions, TestLoginAnswer } from './idp.js';
