@@ -1,12 +1,16 @@
-import {
-  createServiceProvider,
-  type RequireSessionOptions,
-  type ServiceProvider,
-  type ServiceProviderOptions,
-  type SessionIdStorage,
-  type SessionRecord,
+import type {
+  RequireSessionOptions,
+  ServiceProvider,
+  ServiceProviderOptions,
+  SessionIdStorage,
+  SessionRecord,
 } from '@samlkit/core';
-import { contextSessions, requestUrl, toWebRequest, writeWebResponse } from '@samlkit/node-bridge';
+import {
+  createContextProvider,
+  requestUrl,
+  toWebRequest,
+  writeWebResponse,
+} from '@samlkit/node-bridge';
 import type {
   Request as ExpressRequest,
   Response as ExpressResponse,
@@ -96,12 +100,7 @@ function handler(run: Run): RequestHandler {
  * @see SAML 2.0 profiles §4.1 (Web Browser SSO), §4.4 (Single Logout)
  */
 export function createSamlExpress(options: SamlExpressOptions): SamlExpress {
-  const { session: storage, ...spOptions } = options;
-  const sessions = contextSessions('createSamlExpress', storage);
-  const provider = createServiceProvider({
-    ...spOptions,
-    ...(sessions.session && { session: sessions.session }),
-  });
+  const { provider, bind } = createContextProvider('createSamlExpress', options);
   const endpoints = new Set(Object.values(provider.paths));
 
   function toRequest(req: ExpressRequest, withBody: boolean): Request {
@@ -113,7 +112,7 @@ export function createSamlExpress(options: SamlExpressOptions): SamlExpress {
       req.readableEnded ||
       (req.complete && !req.readable);
     const body = withBody ? { consumed, parsed: req.body as unknown } : false;
-    return sessions.bind(toWebRequest(req, url, body), req);
+    return bind(toWebRequest(req, url, body), req);
   }
 
   const pathOf = (req: ExpressRequest) => {

@@ -1,13 +1,12 @@
-import {
-  createServiceProvider,
-  type RequireSessionOptions,
-  type ServiceProvider,
-  type ServiceProviderOptions,
-  type SessionIdStorage,
-  type SessionRecord,
+import type {
+  RequireSessionOptions,
+  ServiceProvider,
+  ServiceProviderOptions,
+  SessionIdStorage,
+  SessionRecord,
 } from '@samlkit/core';
 import {
-  contextSessions,
+  createContextProvider,
   requestUrl,
   responseBody,
   responseHeaders,
@@ -72,12 +71,7 @@ async function send(reply: FastifyReply, response: Response): Promise<FastifyRep
 }
 
 const plugin: FastifyPluginAsync<SamlFastifyOptions> = async (fastify, options) => {
-  const { session: storage, ...spOptions } = options;
-  const sessions = contextSessions('@samlkit/fastify', storage);
-  const provider = createServiceProvider({
-    ...spOptions,
-    ...(sessions.session && { session: sessions.session }),
-  });
+  const { provider, bind } = createContextProvider('@samlkit/fastify', options);
 
   /**
    * The web Request. A SAML form or SOAP body is left unread by the plugin's parser and streamed
@@ -88,7 +82,7 @@ const plugin: FastifyPluginAsync<SamlFastifyOptions> = async (fastify, options) 
     const raw = request.raw;
     const consumed = request.body !== undefined || raw.readableEnded;
     const body = withBody ? { consumed, parsed: request.body } : false;
-    return sessions.bind(toWebRequest(raw, requestUrl(raw), body), request);
+    return bind(toWebRequest(raw, requestUrl(raw), body), request);
   }
 
   const saml: SamlFastify = Object.freeze({

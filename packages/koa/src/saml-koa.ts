@@ -1,12 +1,16 @@
-import {
-  createServiceProvider,
-  type RequireSessionOptions,
-  type ServiceProvider,
-  type ServiceProviderOptions,
-  type SessionIdStorage,
-  type SessionRecord,
+import type {
+  RequireSessionOptions,
+  ServiceProvider,
+  ServiceProviderOptions,
+  SessionIdStorage,
+  SessionRecord,
 } from '@samlkit/core';
-import { contextSessions, requestUrl, responseHeaders, toWebRequest } from '@samlkit/node-bridge';
+import {
+  createContextProvider,
+  requestUrl,
+  responseHeaders,
+  toWebRequest,
+} from '@samlkit/node-bridge';
 import type { Context, Middleware } from 'koa';
 
 /** What samlkit puts into `ctx.state`. */
@@ -87,19 +91,14 @@ async function respond(ctx: Context, response: Response): Promise<void> {
  * @see SAML 2.0 profiles §4.1 (Web Browser SSO), §4.4 (Single Logout)
  */
 export function createSamlKoa(options: SamlKoaOptions): SamlKoa {
-  const { session: storage, ...spOptions } = options;
-  const sessions = contextSessions('createSamlKoa', storage);
-  const provider = createServiceProvider({
-    ...spOptions,
-    ...(sessions.session && { session: sessions.session }),
-  });
+  const { provider, bind } = createContextProvider('createSamlKoa', options);
   function toRequest(ctx: Context, withBody: boolean): Request {
     const url = requestUrl(ctx.req, ctx.originalUrl);
     const parsed = (ctx.request as { body?: unknown }).body;
     // Only a body that was read counts as consumed: koa-bodyparser sets `ctx.request.body = {}`
     // for content types it skips, leaving the stream unread.
     const consumed = ctx.req.readableEnded || (ctx.req.complete && !ctx.req.readable);
-    return sessions.bind(toWebRequest(ctx.req, url, withBody ? { consumed, parsed } : false), ctx);
+    return bind(toWebRequest(ctx.req, url, withBody ? { consumed, parsed } : false), ctx);
   }
   const endpoints = new Set(Object.values(provider.paths));
   const pathOf = (ctx: Context) => {

@@ -4,6 +4,12 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
+import {
+  createServiceProvider,
+  type ServiceProvider,
+  type ServiceProviderOptions,
+  type SessionIdStorage,
+} from '@samlkit/core';
 
 /** A `Host` header value that can be put in a URL (host name or [IPv6], optional port). */
 const HOST = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
@@ -145,30 +151,27 @@ export function fetchListener(
   };
 }
 
-/**
- * Where an application keeps the samlkit session ID in its own session library, in the terms of
- * a framework's request object (Express `req`, Koa `ctx`, Fastify `request`): the shape of the
- * core `session` option, with the framework's object in place of the web `Request`.
- */
-export interface ContextSessionStorage<Context> {
-  get(context: Context): string | null | undefined | Promise<string | null | undefined>;
-  set(context: Context, sessionId: string | null): void | Promise<void>;
-}
+/** An adapter's options: samlkit's, with `session` in terms of the framework's request object. */
+export type ContextProviderOptions<Context> = Omit<ServiceProviderOptions, 'session'> & {
+  readonly session?: SessionIdStorage<Context>;
+};
 
 /**
- * Turns a framework-level session storage into the core option over web `Request`s: `bind`
- * remembers which framework object a web `Request` was built from, and the core option's `get` and
- * `set` reach the application's storage through it.
- * @throws TypeError when `storage` lacks a `get` or `set` function
+ * Creates the core service provider for an adapter whose framework has a request object of its
+ * own (Express `req`, Koa `ctx`, Fastify `request`). The `session` option, written against that
+ * object, reaches core as the option over web `Request`s: `bind` remembers which framework object
+ * a web `Request` was built from, and the core option's `get` and `set` find it through that.
+ * @throws TypeError when `session` lacks a `get` or `set` function; SamlError `CONFIG_INVALID` as
+ *   `createServiceProvider`
  */
-export function contextSessions<Context extends object>(
+export function createContextProvider<Context extends object>(
   adapter: string,
-  storage: ContextSessionStorage<Context> | undefined,
-): {
-  readonly session?: ContextSessionStorage<Request>;
-  bind(request: Request, context: Context): Request;
-} {
-  if (storage === undefined) return { bind: (request) => request };
+  options: ContextProviderOptions<Context>,
+): { readonly provider: ServiceProvider; bind(request: Request, context: Context): Request } {
+  const { session: storage, ...spOptions } = options;
+  if (storage === undefined) {
+    return { provider: createServiceProvider(spOptions), bind: (request) => request };
+  }
   if (typeof storage?.get !== 'function' || typeof storage.set !== 'function') {
     throw new TypeError(
       `${adapter}: session must have get(context) and set(context, id) functions`,
@@ -182,11 +185,15 @@ export function contextSessions<Context extends object>(
       throw new TypeError(`${adapter}: a request the adapter did not build`);
     return context;
   };
-  return {
+  const provider = createServiceProvider({
+    ...spOptions,
     session: {
       get: (request) => storage.get(contextOf(request)),
       set: (request, sessionId) => storage.set(contextOf(request), sessionId),
     },
+  });
+  return {
+    provider,
     bind(request, context) {
       contexts.set(request, context);
       return request;
