@@ -243,6 +243,7 @@ export type {
   ServiceProviderPaths,
   SessionCookieOptions,
   SessionIdStorage,
+  SessionOption,
 } from './sp/types.js';
 export type {
   MemoryStoreEntryKind,

@@ -9,6 +9,7 @@ export type {
   ServiceProvider,
   ServiceProviderOptions,
   SessionIdStorage,
+  SessionOption,
   SessionRecord,
 } from '@samlkit/core';
 export type {

@@ -7,6 +7,8 @@ import type {
 } from '@samlkit/core';
 import {
   createContextProvider,
+  loadSessionOrPage,
+  pathOf,
   requestUrl,
   toWebRequest,
   writeWebResponse,
@@ -38,7 +40,7 @@ declare global {
 export type ExpressSessionBridge = SessionIdStorage<ExpressRequest>;
 
 /** Options of {@link createSamlExpress}: the service-provider options, plus the Express ones. */
-export interface SamlExpressOptions extends Omit<ServiceProviderOptions, 'session'> {
+export interface SamlExpressOptions extends ServiceProviderOptions {
   /** Keep the samlkit session ID in the application's session library instead of a cookie. */
   readonly session?: ExpressSessionBridge;
 }
@@ -115,16 +117,10 @@ export function createSamlExpress(options: SamlExpressOptions): SamlExpress {
     return bind(toWebRequest(req, url, body), req);
   }
 
-  const pathOf = (req: ExpressRequest) => {
-    const raw = req.originalUrl ?? req.url;
-    const q = raw.indexOf('?');
-    return q === -1 ? raw : raw.slice(0, q);
-  };
-
   return Object.freeze({
     provider,
     routes: handler(async (req, res, next) => {
-      if (!endpoints.has(pathOf(req))) return next();
+      if (!endpoints.has(pathOf(req.originalUrl ?? req.url))) return next();
       const response = await provider.handle(toRequest(req, true));
       if (!response) return next();
       await writeWebResponse(res, response);
@@ -139,15 +135,10 @@ export function createSamlExpress(options: SamlExpressOptions): SamlExpress {
     },
     loadSession() {
       return handler(async (req, res, next) => {
-        const request = toRequest(req, false);
-        let current: SessionRecord | undefined;
-        try {
-          current = await provider.getSession(request);
-        } catch (error) {
-          // A store outage is a 503 page, not an exception in the application's route.
-          return writeWebResponse(res, await provider.errorResponse(error, request));
-        }
-        if (current) req.samlSession = current;
+        // A store outage is a 503 page, not an exception in the application's route.
+        const { session, response } = await loadSessionOrPage(provider, toRequest(req, false));
+        if (response) return writeWebResponse(res, response);
+        if (session) req.samlSession = session;
         next();
       });
     },

@@ -7,6 +7,7 @@ import type {
 } from '@samlkit/core';
 import {
   createContextProvider,
+  loadSessionOrPage,
   requestUrl,
   responseBody,
   responseHeaders,
@@ -22,7 +23,7 @@ import type {
 import fp from 'fastify-plugin';
 
 /** Options of the {@link samlkit} plugin: the samlkit service-provider options, plus the Fastify ones. */
-export interface SamlFastifyOptions extends Omit<ServiceProviderOptions, 'session'> {
+export interface SamlFastifyOptions extends ServiceProviderOptions {
   /**
    * Keep the samlkit session ID in the application's session library (@fastify/session,
    * @fastify/secure-session…) instead of samlkit's cookie: the core `session` option, in terms of
@@ -97,13 +98,10 @@ const plugin: FastifyPluginAsync<SamlFastifyOptions> = async (fastify, options) 
     },
     loadSession(): preHandlerAsyncHookHandler {
       return async function samlLoadSession(request, reply) {
-        const web = toRequest(request, false);
-        try {
-          request.samlSession = (await provider.getSession(web)) ?? null;
-        } catch (error) {
-          // A store outage is a 503 page, not an exception in the application's route.
-          return send(reply, await provider.errorResponse(error, web));
-        }
+        // A store outage is a 503 page, not an exception in the application's route.
+        const { session, response } = await loadSessionOrPage(provider, toRequest(request, false));
+        if (response) return send(reply, response);
+        request.samlSession = session ?? null;
       };
     },
   });

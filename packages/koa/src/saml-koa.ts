@@ -7,6 +7,8 @@ import type {
 } from '@samlkit/core';
 import {
   createContextProvider,
+  loadSessionOrPage,
+  pathOf,
   requestUrl,
   responseHeaders,
   toWebRequest,
@@ -25,7 +27,7 @@ declare module 'koa' {
 }
 
 /** Options of {@link createSamlKoa}: the service-provider options, plus the Koa ones. */
-export interface SamlKoaOptions extends Omit<ServiceProviderOptions, 'session'> {
+export interface SamlKoaOptions extends ServiceProviderOptions {
   /**
    * Keep the samlkit session ID in the application's session library (koa-session…) instead of
    * samlkit's cookie: the core `session` option, in terms of the Koa context.
@@ -101,14 +103,10 @@ export function createSamlKoa(options: SamlKoaOptions): SamlKoa {
     return bind(toWebRequest(ctx.req, url, withBody ? { consumed, parsed } : false), ctx);
   }
   const endpoints = new Set(Object.values(provider.paths));
-  const pathOf = (ctx: Context) => {
-    const q = ctx.originalUrl.indexOf('?');
-    return q === -1 ? ctx.originalUrl : ctx.originalUrl.slice(0, q);
-  };
   return Object.freeze({
     provider,
     async middleware(ctx: Context, next: () => Promise<unknown>) {
-      if (!endpoints.has(pathOf(ctx))) return next();
+      if (!endpoints.has(pathOf(ctx.originalUrl))) return next();
       const response = await provider.handle(toRequest(ctx, true));
       if (!response) return next();
       await respond(ctx, response);
@@ -124,15 +122,10 @@ export function createSamlKoa(options: SamlKoaOptions): SamlKoa {
     },
     loadSession() {
       const load: Middleware = async (ctx, next) => {
-        const request = toRequest(ctx, false);
-        let current: SessionRecord | undefined;
-        try {
-          current = await provider.getSession(request);
-        } catch (error) {
-          // A store outage is a 503 page, not an exception in the application's route.
-          return respond(ctx, await provider.errorResponse(error, request));
-        }
-        if (current) ctx.state.samlSession = current;
+        // A store outage is a 503 page, not an exception in the application's route.
+        const { session, response } = await loadSessionOrPage(provider, toRequest(ctx, false));
+        if (response) return respond(ctx, response);
+        if (session) ctx.state.samlSession = session;
         await next();
       };
       return load;

@@ -8,7 +8,8 @@ import {
   createServiceProvider,
   type ServiceProvider,
   type ServiceProviderOptions,
-  type SessionIdStorage,
+  type SessionOption,
+  type SessionRecord,
 } from '@samlkit/core';
 
 /** A `Host` header value that can be put in a URL (host name or [IPv6], optional port). */
@@ -152,9 +153,7 @@ export function fetchListener(
 }
 
 /** An adapter's options: samlkit's, with `session` in terms of the framework's request object. */
-export type ContextProviderOptions<Context> = Omit<ServiceProviderOptions, 'session'> & {
-  readonly session?: SessionIdStorage<Context>;
-};
+export type ContextProviderOptions<Context> = ServiceProviderOptions & SessionOption<Context>;
 
 /**
  * Creates the core service provider for an adapter whose framework has a request object of its
@@ -199,4 +198,26 @@ export function createContextProvider<Context extends object>(
       return request;
     },
   };
+}
+
+/** The path of a request target (`/saml/acs?finish=…` → `/saml/acs`), to match the SAML endpoints. */
+export function pathOf(target: string): string {
+  const q = target.indexOf('?');
+  return q === -1 ? target : target.slice(0, q);
+}
+
+/**
+ * What a `loadSession` middleware does: the request's session if any, or — when the store cannot
+ * be read — samlkit's error page (503) to send instead of an exception in the application's route.
+ */
+export async function loadSessionOrPage(
+  provider: ServiceProvider,
+  request: Request,
+): Promise<{ readonly session?: SessionRecord; readonly response?: Response }> {
+  try {
+    const session = await provider.getSession(request);
+    return session ? { session } : {};
+  } catch (error) {
+    return { response: await provider.errorResponse(error, request) };
+  }
 }

@@ -25,6 +25,7 @@ import type {
   ServiceProvider,
   ServiceProviderOptions,
   SessionIdStorage,
+  SessionOption,
 } from './types.js';
 
 async function sessionFromCookie(
@@ -81,7 +82,8 @@ function logError(s: Settings, error: unknown, request: Request, status: number)
  * input, 401 no session, 403 refused, 503 store unreachable, 500 otherwise); the details go to
  * `logger`.
  *
- * @param options - SP and IdP configuration, store, base URL, paths, cookie, hooks and policy
+ * @param options - SP and IdP configuration, store, base URL, paths, cookie, hooks and policy,
+ *   and `session` to keep the session ID in the application's session library instead of a cookie
  * @returns the service provider
  * @throws SamlError `CONFIG_INVALID` for an unusable configuration; TypeError for malformed
  *   options (cookie attributes, `secure: false` outside localhost)
@@ -99,7 +101,9 @@ function logError(s: Settings, error: unknown, request: Request, status: number)
  * ```
  * @see SAML 2.0 profiles §4.1 (Web Browser SSO), §4.4 (Single Logout); bindings §3.2, §3.4, §3.5
  */
-export function createServiceProvider(options: ServiceProviderOptions): ServiceProvider {
+export function createServiceProvider(
+  options: ServiceProviderOptions & SessionOption,
+): ServiceProvider {
   const s = resolveSettings(options);
   const storage = checkSessionStorage(options.session);
   const sessionFromRequest = (request: Request) => sessionFromCookie(s, storage, request);

@@ -52,6 +52,19 @@ export interface SessionIdStorage<Context = Request> {
   set(context: Context, sessionId: string | null): void | Promise<void>;
 }
 
+/**
+ * The `session` option of `createServiceProvider` and of every adapter, with `Context` the object
+ * the adapter hands over (see {@link SessionIdStorage}). Kept apart from
+ * {@link ServiceProviderOptions} so that one options object serves every adapter.
+ */
+export interface SessionOption<Context = Request> {
+  /**
+   * Keep the samlkit session ID in the application's session library instead of samlkit's
+   * session cookie (which is then neither set nor read). The login cookie stays.
+   */
+  readonly session?: SessionIdStorage<Context>;
+}
+
 /** The session cookie samlkit sets. It carries only an opaque session ID. */
 export interface SessionCookieOptions {
   /**
@@ -197,11 +210,6 @@ export interface ServiceProviderOptions {
   readonly paths?: ServiceProviderPaths;
   /** The session cookie. */
   readonly cookie?: SessionCookieOptions;
-  /**
-   * Keep the samlkit session ID in the application's session library instead of samlkit's
-   * session cookie (which is then neither set nor read). The login cookie stays.
-   */
-  readonly session?: SessionIdStorage;
   /** How long a session lasts at most (ms). Default 8 hours; shortened to the IdP's SessionNotOnOrAfter. */
   readonly sessionMaxAgeMs?: number;
   /** How long a login or logout request may stay unanswered (ms). Default 15 minutes. */

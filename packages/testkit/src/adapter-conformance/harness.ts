@@ -6,7 +6,7 @@ import {
   type ServiceProviderConfig,
   type ServiceProviderLogger,
   type ServiceProviderOptions,
-  type SessionIdStorage,
+  type SessionOption,
 } from '@samlkit/core';
 import { CookieJar } from '../cookie-jar.js';
 import { createTestIdp, type TestDelivery, type TestIdp } from '../idp.js';
@@ -35,9 +35,7 @@ export interface HeaderCarrier {
  * case sets one) written against any request object that carries headers, so each adapter's own
  * (Express `req`, Koa `ctx`, Fastify `request`, the web `Request`) fits it. Pass them on whole.
  */
-export type AdapterHarnessOptions = Omit<ServiceProviderOptions, 'session'> & {
-  readonly session?: SessionIdStorage<HeaderCarrier>;
-};
+export type AdapterHarnessOptions = ServiceProviderOptions & SessionOption<HeaderCarrier>;
 
 /**
  * How the conformance suite starts an application built with an adapter.
