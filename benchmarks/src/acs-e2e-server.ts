@@ -9,7 +9,7 @@
 // and it closes its server and exits when the channel closes (the parent ended or let it go).
 // Usage: spawned with an 'ipc' stdio entry: node --import tsx src/acs-e2e-server.ts <adapter>
 
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
   defineIdentityProvider,
@@ -21,6 +21,7 @@ import {
   type ServiceProviderOptions,
   validateResponse,
 } from '@samlkit/core';
+import { fetchListener } from '@samlkit/node-bridge';
 import { ACS_ADAPTERS, type AcsAdapter } from './plans.js';
 import { packageVersion } from './versions.js';
 
@@ -170,8 +171,8 @@ async function startFastify(o: ServiceProviderOptions): Promise<Running> {
 }
 
 /**
- * The Fetch handlers served by node:http through the smallest Request/Response bridge (what
- * `@hono/node-server` and similar servers do): the body is read whole, as samlkit reads it anyway.
+ * The Fetch handlers served by node:http through the repository's Node ⇄ Web bridge (what
+ * `@hono/node-server` and similar servers do): the body streamed, as samlkit reads it.
  */
 async function startFetch(o: ServiceProviderOptions): Promise<Running> {
   const { createSamlHandlers } = await import('@samlkit/fetch');
@@ -185,57 +186,17 @@ async function startFetch(o: ServiceProviderOptions): Promise<Running> {
     if (pathname === '/profile') return profile(request);
     return new Response('Not found', { status: 404 });
   };
-  let origin = '';
-  const server = createServer((req, res) => {
-    bridge(handler, origin, req, res).catch((err: unknown) => {
+  const server = createServer(
+    fetchListener(handler, (err) => {
       process.stderr.write(`acs-e2e server: bridge failure: ${String(err)}\n`);
-      if (!res.headersSent) res.statusCode = 500;
-      res.end();
-    });
-  });
+    }),
+  );
   server.listen(0, '127.0.0.1');
-  origin = await listening(server);
   return {
-    url: origin,
+    url: await listening(server),
     server: `node:http ${process.version} (Fetch bridge)`,
     stop: closer(server),
   };
-}
-
-async function bridge(
-  handler: (request: Request) => Promise<Response>,
-  origin: string,
-  req: IncomingMessage,
-  res: ServerResponse,
-): Promise<void> {
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (Array.isArray(value)) for (const v of value) headers.append(name, v);
-    else if (value !== undefined) headers.set(name, value);
-  }
-  const withBody = req.method !== 'GET' && req.method !== 'HEAD';
-  let body: Uint8Array<ArrayBuffer> | undefined;
-  if (withBody) {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    // A Buffer is a Uint8Array; the cast only meets the DOM typing of a Request body.
-    body = Buffer.concat(chunks) as Uint8Array<ArrayBuffer>;
-  }
-  const response = await handler(
-    new Request(new URL(req.url ?? '/', origin), {
-      method: req.method ?? 'GET',
-      headers,
-      ...(body ? { body } : {}),
-    }),
-  );
-  const out: Record<string, string | string[]> = {};
-  response.headers.forEach((value, name) => {
-    if (name !== 'set-cookie') out[name] = value;
-  });
-  const cookies = response.headers.getSetCookie();
-  if (cookies.length > 0) out['set-cookie'] = cookies;
-  res.writeHead(response.status, out);
-  res.end(response.body ? Buffer.from(await response.arrayBuffer()) : undefined);
 }
 
 const STARTERS: Record<AcsAdapter, (o: ServiceProviderOptions) => Promise<Running>> = {

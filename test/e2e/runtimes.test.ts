@@ -8,7 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadPublicKey, verifyElementSignature } from '@samlkit/core';
-import { createTestIdp, generateTestKeys, type TestIdp, type TestKeys } from '@samlkit/testkit';
+import {
+  CookieJar,
+  createTestIdp,
+  generateTestKeys,
+  type TestIdp,
+  type TestKeys,
+} from '@samlkit/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseXml } from '../../packages/core/src/lib/xml.js';
 import { bundle, type ListeningProcess, spawnListening } from '../support/processes.js';
@@ -98,30 +104,15 @@ async function bundleFor(runtime: string, entry: string, port: number): Promise<
   });
 }
 
-/** A browser's cookie jar (name → value), enough for these flows. */
-class Jar {
-  readonly values = new Map<string, string>();
-  take(res: Response): Response {
-    for (const line of res.headers.getSetCookie()) {
-      const [pair] = line.split(';');
-      const eq = pair!.indexOf('=');
-      const name = pair!.slice(0, eq);
-      const value = pair!.slice(eq + 1);
-      if (value === '' || /max-age=0/i.test(line)) this.values.delete(name);
-      else this.values.set(name, value);
-    }
-    return res;
-  }
-  get header(): string {
-    return [...this.values].map(([k, v]) => `${k}=${v}`).join('; ');
-  }
-}
-
 /**
  * Delivers the IdP's POST (cross-site: no cookies) and, when the ACS answers with its same-site
  * finish step (`/saml/acs?finish=…`), follows it with the browser's cookies.
  */
-async function deliverResponse(base: string, form: URLSearchParams, jar: Jar): Promise<Response> {
+async function deliverResponse(
+  base: string,
+  form: URLSearchParams,
+  jar: CookieJar,
+): Promise<Response> {
   const acs = jar.take(
     await fetch(`${base}/saml/acs`, {
       method: 'POST',
@@ -133,13 +124,13 @@ async function deliverResponse(base: string, form: URLSearchParams, jar: Jar): P
   const next = acs.status === 303 ? acs.headers.get('location') : null;
   if (!next || !/[?&]finish=/.test(next)) return acs;
   return jar.take(
-    await fetch(new URL(next, base), { redirect: 'manual', headers: { cookie: jar.header } }),
+    await fetch(new URL(next, base), { redirect: 'manual', headers: { cookie: jar.header() } }),
   );
 }
 
 /** A whole login, a step-up and the start of logout against the SP at `base`. */
 async function exercise(base: string, runtime: string): Promise<void> {
-  const jar = new Jar();
+  const jar = new CookieJar();
   expect(await (await fetch(`${base}/app/runtime`)).text()).toBe(runtime);
   // XML signing in the runtime, checked here with samlkit's verifier against the SP certificate.
   const signedXml = await (await fetch(`${base}/app/sign`)).text();
@@ -165,8 +156,8 @@ async function exercise(base: string, runtime: string): Promise<void> {
   const acs = await deliverResponse(base, delivery.form, jar);
   expect(acs.status).toBe(303);
   expect(acs.headers.get('location')).toBe('/app/protected');
-  expect(jar.values.has('samlkit_session')).toBe(true);
-  const cookie = `samlkit_session=${jar.values.get('samlkit_session')}`;
+  expect(jar.has('samlkit_session')).toBe(true);
+  const cookie = `samlkit_session=${jar.get('samlkit_session')}`;
   const me = await fetch(`${base}/app/protected`, { headers: { cookie } });
   expect(me.status).toBe(200);
   const session = (await me.json()) as { id: string; nameId: string; authnInstant: number };
@@ -188,7 +179,7 @@ async function exercise(base: string, runtime: string): Promise<void> {
   const stepUp = jar.take(
     await fetch(`${base}/saml/login?forceAuthn=true&returnTo=/app/protected`, {
       redirect: 'manual',
-      headers: { cookie: jar.header },
+      headers: { cookie: jar.header() },
     }),
   );
   const again = await idp.readAuthnRequest(stepUp.headers.get('location')!);
@@ -200,7 +191,7 @@ async function exercise(base: string, runtime: string): Promise<void> {
   if (fresh.binding !== 'post') throw new Error('expected the POST binding');
   const upgraded = await deliverResponse(base, fresh.form, jar);
   expect(upgraded.status).toBe(303);
-  expect(`samlkit_session=${jar.values.get('samlkit_session')}`).toBe(cookie);
+  expect(`samlkit_session=${jar.get('samlkit_session')}`).toBe(cookie);
   const after = (await (await fetch(`${base}/app/protected`, { headers: { cookie } })).json()) as {
     id: string;
     authnInstant: number;

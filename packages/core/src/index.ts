@@ -278,6 +278,8 @@ export type {
   ServiceProviderOptions,
   ServiceProviderPaths,
   SessionCookieOptions,
+  SessionIdStorage,
+  SessionOption,
 } from './sp/types.js';
 export type {
   MemoryStoreEntryKind,

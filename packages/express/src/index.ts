@@ -8,6 +8,8 @@ export type {
   SamlProfile,
   ServiceProvider,
   ServiceProviderOptions,
+  SessionIdStorage,
+  SessionOption,
   SessionRecord,
 } from '@samlkit/core';
 export type {

@@ -1,17 +1,24 @@
-import {
-  createServiceProvider,
-  type RequireSessionOptions,
-  type ServiceProvider,
-  type ServiceProviderOptions,
-  type SessionRecord,
+import type {
+  RequireSessionOptions,
+  ServiceProvider,
+  ServiceProviderOptions,
+  SessionIdStorage,
+  SessionRecord,
 } from '@samlkit/core';
+import {
+  createContextProvider,
+  loadSessionOrPage,
+  pathOf,
+  requestUrl,
+  toWebRequest,
+  writeWebResponse,
+} from '@samlkit/node-bridge';
 import type {
   Request as ExpressRequest,
   Response as ExpressResponse,
   NextFunction,
   RequestHandler,
 } from 'express';
-import { requestHeaders, requestUrl, toWebRequest, writeWebResponse } from './lib/node.js';
 
 declare global {
   namespace Express {
@@ -27,17 +34,10 @@ declare global {
 
 /**
  * Keeps the samlkit session ID in a session library the application already uses
- * (express-session, cookie-session…) instead of samlkit's own cookie.
+ * (express-session, cookie-session…) instead of samlkit's own cookie: the core `session` option,
+ * in terms of the Express request.
  */
-export interface ExpressSessionBridge {
-  /** The samlkit session ID stored for this request, if any. */
-  get(req: ExpressRequest): string | undefined;
-  /**
-   * Stores the samlkit session ID after a login (a new or upgraded session), or forgets it
-   * (`null`) after a logout. Regenerate your own session ID here at login (session fixation).
-   */
-  set(req: ExpressRequest, sessionId: string | null): void | Promise<void>;
-}
+export type ExpressSessionBridge = SessionIdStorage<ExpressRequest>;
 
 /** Options of {@link createSamlExpress}: the service-provider options, plus the Express ones. */
 export interface SamlExpressOptions extends ServiceProviderOptions {
@@ -77,20 +77,6 @@ function handler(run: Run): RequestHandler {
   };
 }
 
-function cookieName(provider: ServiceProvider): string {
-  const set = provider.sessionCookie(null);
-  return set.slice(0, set.indexOf('='));
-}
-
-/** The value a samlkit `Set-Cookie` line stores, or null when it clears the cookie. */
-function setCookieValue(line: string, name: string): string | null | undefined {
-  if (!line.startsWith(`${name}=`)) return undefined;
-  const [pair, ...attributes] = line.split(';');
-  const value = pair!.slice(name.length + 1).trim();
-  const cleared = attributes.some((a) => /^\s*max-age\s*=\s*0\s*$/i.test(a));
-  return cleared || value === '' ? null : value;
-}
-
 /**
  * Creates the Express integration of a samlkit service provider: the SAML endpoints as one
  * middleware, and middleware to protect routes and read the session (typed `req.samlSession`).
@@ -116,30 +102,8 @@ function setCookieValue(line: string, name: string): string | null | undefined {
  * @see SAML 2.0 profiles §4.1 (Web Browser SSO), §4.4 (Single Logout)
  */
 export function createSamlExpress(options: SamlExpressOptions): SamlExpress {
-  const { session: bridge, ...spOptions } = options;
-  if (
-    bridge !== undefined &&
-    (typeof bridge.get !== 'function' || typeof bridge.set !== 'function')
-  ) {
-    throw new TypeError('createSamlExpress: session must have get(req) and set(req, id) functions');
-  }
-  const provider = createServiceProvider(spOptions);
-  const name = cookieName(provider);
+  const { provider, bind } = createContextProvider('createSamlExpress', options);
   const endpoints = new Set(Object.values(provider.paths));
-
-  function headersFor(req: ExpressRequest): Headers {
-    const headers = requestHeaders(req);
-    if (!bridge) return headers;
-    // The bridge's session ID replaces whatever samlkit cookie the browser may send.
-    const others = (headers.get('cookie') ?? '')
-      .split(';')
-      .filter((part) => part.trim() !== '' && part.split('=')[0]!.trim() !== name);
-    const id = bridge.get(req);
-    if (typeof id === 'string' && id !== '') others.push(` ${name}=${id}`);
-    if (others.length > 0) headers.set('cookie', others.join(';').trim());
-    else headers.delete('cookie');
-    return headers;
-  }
 
   function toRequest(req: ExpressRequest, withBody: boolean): Request {
     const url = requestUrl(req, req.originalUrl ?? req.url);
@@ -149,63 +113,32 @@ export function createSamlExpress(options: SamlExpressOptions): SamlExpress {
       (req as { _body?: unknown })._body === true ||
       req.readableEnded ||
       (req.complete && !req.readable);
-    return toWebRequest(
-      req,
-      url,
-      withBody ? { consumed, parsed: req.body as unknown } : false,
-      headersFor(req),
-    );
+    const body = withBody ? { consumed, parsed: req.body as unknown } : false;
+    return bind(toWebRequest(req, url, body), req);
   }
-
-  async function send(req: ExpressRequest, res: ExpressResponse, web: Response) {
-    if (bridge) {
-      const headers = new Headers();
-      for (const [k, v] of web.headers) if (k !== 'set-cookie') headers.set(k, v);
-      for (const line of web.headers.getSetCookie()) {
-        const value = setCookieValue(line, name);
-        if (value === undefined) headers.append('set-cookie', line);
-        else await bridge.set(req, value);
-      }
-      const body = web.body ? await web.arrayBuffer() : null;
-      await writeWebResponse(res, new Response(body, { status: web.status, headers }));
-      return;
-    }
-    await writeWebResponse(res, web);
-  }
-
-  const pathOf = (req: ExpressRequest) => {
-    const raw = req.originalUrl ?? req.url;
-    const q = raw.indexOf('?');
-    return q === -1 ? raw : raw.slice(0, q);
-  };
 
   return Object.freeze({
     provider,
     routes: handler(async (req, res, next) => {
-      if (!endpoints.has(pathOf(req))) return next();
+      if (!endpoints.has(pathOf(req.originalUrl ?? req.url))) return next();
       const response = await provider.handle(toRequest(req, true));
       if (!response) return next();
-      await send(req, res, response);
+      await writeWebResponse(res, response);
     }),
     requireSession(requireOptions?: RequireSessionOptions) {
       return handler(async (req, res, next) => {
         const result = await provider.requireSession(toRequest(req, false), requireOptions);
-        if (result.response) return send(req, res, result.response);
+        if (result.response) return writeWebResponse(res, result.response);
         req.samlSession = result.session;
         next();
       });
     },
     loadSession() {
       return handler(async (req, res, next) => {
-        const request = toRequest(req, false);
-        let current: SessionRecord | undefined;
-        try {
-          current = await provider.getSession(request);
-        } catch (error) {
-          // A store outage is a 503 page, not an exception in the application's route.
-          return send(req, res, await provider.errorResponse(error, request));
-        }
-        if (current) req.samlSession = current;
+        // A store outage is a 503 page, not an exception in the application's route.
+        const { session, response } = await loadSessionOrPage(provider, toRequest(req, false));
+        if (response) return writeWebResponse(res, response);
+        if (session) req.samlSession = session;
         next();
       });
     },

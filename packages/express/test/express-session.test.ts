@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { MemoryStore, type ServiceProviderOptions } from '@samlkit/core';
 import { createSamlExpress } from '@samlkit/express';
 import {
+  CookieJar,
   createTestIdp,
   generateTestKeys,
   runAdapterConformance,
@@ -59,23 +60,6 @@ async function listen(app: (req: never, res: never) => void): Promise<string> {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-/** A cookie jar that keeps name=value pairs (enough for these tests). */
-class Jar {
-  readonly cookies = new Map<string, string>();
-  header(): string {
-    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-  }
-  take(res: Response): void {
-    for (const line of res.headers.getSetCookie()) {
-      const [pair] = line.split(';');
-      const eq = pair!.indexOf('=');
-      const value = pair!.slice(eq + 1);
-      if (value === '' || /max-age=0/i.test(line)) this.cookies.delete(pair!.slice(0, eq));
-      else this.cookies.set(pair!.slice(0, eq), value);
-    }
-  }
-}
-
 describe('express-session as the session library', () => {
   async function start() {
     const store = new MemoryStore();
@@ -118,7 +102,7 @@ describe('express-session as the session library', () => {
     return { url: await listen(app), store };
   }
 
-  async function signIn(url: string, jar: Jar, query = '') {
+  async function signIn(url: string, jar: CookieJar, query = '') {
     const begin = await fetch(`${url}/saml/login${query}`, {
       redirect: 'manual',
       headers: { cookie: jar.header() },
@@ -146,14 +130,14 @@ describe('express-session as the session library', () => {
 
   it('keeps the samlkit session ID in express-session, not in a samlkit cookie', async () => {
     const { url, store } = await start();
-    const jar = new Jar();
+    const jar = new CookieJar();
     const acs = await signIn(url, jar, '?returnTo=/me');
     expect(acs.status).toBe(303);
     expect(acs.headers.get('location')).toBe('/me');
     expect(acs.headers.getSetCookie().some((c) => c.startsWith('__Host-samlkit_session='))).toBe(
       false,
     );
-    expect(jar.cookies.has('connect.sid')).toBe(true);
+    expect(jar.has('connect.sid')).toBe(true);
     const me = await fetch(`${url}/me`, { headers: { cookie: jar.header() } });
     expect(me.status).toBe(200);
     const body = (await me.json()) as { nameId: string; id: string };
@@ -214,7 +198,7 @@ describe('errors in the adapter', () => {
       },
     );
     const url = await listen(app as never);
-    const jar = new Jar();
+    const jar = new CookieJar();
     const begin = await fetch(`${url}/saml/login`, { redirect: 'manual' });
     jar.take(begin);
     const { request, relayState } = await idp.readAuthnRequest(begin.headers.get('location')!);

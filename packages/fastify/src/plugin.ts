@@ -1,11 +1,18 @@
-import {
-  createServiceProvider,
-  type RequireSessionOptions,
-  SamlError,
-  type ServiceProvider,
-  type ServiceProviderOptions,
-  type SessionRecord,
+import type {
+  RequireSessionOptions,
+  ServiceProvider,
+  ServiceProviderOptions,
+  SessionIdStorage,
+  SessionRecord,
 } from '@samlkit/core';
+import {
+  createContextProvider,
+  loadSessionOrPage,
+  requestUrl,
+  responseBody,
+  responseHeaders,
+  toWebRequest,
+} from '@samlkit/node-bridge';
 import type {
   FastifyInstance,
   FastifyPluginAsync,
@@ -15,8 +22,15 @@ import type {
 } from 'fastify';
 import fp from 'fastify-plugin';
 
-/** Options of the {@link samlkit} plugin: the samlkit service-provider options. */
-export type SamlFastifyOptions = ServiceProviderOptions;
+/** Options of the {@link samlkit} plugin: the samlkit service-provider options, plus the Fastify ones. */
+export interface SamlFastifyOptions extends ServiceProviderOptions {
+  /**
+   * Keep the samlkit session ID in the application's session library (@fastify/session,
+   * @fastify/secure-session…) instead of samlkit's cookie: the core `session` option, in terms of
+   * the Fastify request.
+   */
+  readonly session?: SessionIdStorage<FastifyRequest>;
+}
 
 /** The `fastify.saml` decorator. */
 export interface SamlFastify {
@@ -45,55 +59,32 @@ declare module 'fastify' {
   }
 }
 
-/** The most bytes samlkit reads from a SAML form or SOAP body (the limit core applies as well). */
-const BODY_LIMIT = 2 * 1024 * 1024;
-
 /** The body types the SAML bindings use: HTML forms (POST binding) and SOAP. */
 const SAML_BODY_TYPES = ['application/x-www-form-urlencoded', 'text/xml', 'application/soap+xml'];
 
-/** A `Host` header value that can be put in a URL (host name or [IPv6], optional port). */
-const HOST = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
-
-function toRequest(request: FastifyRequest, withBody: boolean): Request {
-  const raw = request.raw;
-  const tls = (raw.socket as { encrypted?: boolean } | undefined)?.encrypted === true;
-  const host = raw.headers.host;
-  const origin = `${tls ? 'https' : 'http'}://${host && HOST.test(host) ? host : 'localhost'}`;
-  const url = new URL(raw.url ?? '/', origin).href;
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(raw.headers)) {
-    if (name.startsWith(':') || value === undefined) continue;
-    if (Array.isArray(value)) for (const v of value) headers.append(name, v);
-    else headers.set(name, value);
-  }
-  const method = request.method.toUpperCase();
-  const body = request.body;
-  if (!withBody || method === 'GET' || method === 'HEAD' || body === undefined || body === null) {
-    return new Request(url, { method, headers });
-  }
-  headers.delete('content-length');
-  const content =
-    typeof body === 'string'
-      ? body
-      : body instanceof Uint8Array
-        ? new Uint8Array(body)
-        : JSON.stringify(body);
-  return new Request(url, { method, headers, body: content });
-}
-
 async function send(reply: FastifyReply, response: Response): Promise<FastifyReply> {
   reply.code(response.status);
-  response.headers.forEach((value, name) => {
-    if (name !== 'set-cookie' && name !== 'content-length') reply.header(name, value);
-  });
-  const cookies = response.headers.getSetCookie();
+  const { headers, cookies } = responseHeaders(response, false);
+  for (const [name, value] of headers) reply.header(name, value);
   if (cookies.length > 0) reply.header('set-cookie', cookies);
-  const body = response.body ? Buffer.from(await response.arrayBuffer()) : undefined;
+  const body = await responseBody(response);
   return body === undefined ? reply.send() : reply.send(body);
 }
 
 const plugin: FastifyPluginAsync<SamlFastifyOptions> = async (fastify, options) => {
-  const provider = createServiceProvider(options);
+  const { provider, bind } = createContextProvider('@samlkit/fastify', options);
+
+  /**
+   * The web Request. A SAML form or SOAP body is left unread by the plugin's parser and streamed
+   * to samlkit, which applies its own size limit (`XML_TOO_LARGE`, as in every adapter); a body
+   * another parser read (JSON, say) is re-encoded, and samlkit refuses its type.
+   */
+  function toRequest(request: FastifyRequest, withBody: boolean): Request {
+    const raw = request.raw;
+    const consumed = request.body !== undefined || raw.readableEnded;
+    const body = withBody ? { consumed, parsed: request.body } : false;
+    return bind(toWebRequest(raw, requestUrl(raw), body), request);
+  }
 
   const saml: SamlFastify = Object.freeze({
     provider,
@@ -107,13 +98,10 @@ const plugin: FastifyPluginAsync<SamlFastifyOptions> = async (fastify, options) 
     },
     loadSession(): preHandlerAsyncHookHandler {
       return async function samlLoadSession(request, reply) {
-        const web = toRequest(request, false);
-        try {
-          request.samlSession = (await provider.getSession(web)) ?? null;
-        } catch (error) {
-          // A store outage is a 503 page, not an exception in the application's route.
-          return send(reply, await provider.errorResponse(error, web));
-        }
+        // A store outage is a 503 page, not an exception in the application's route.
+        const { session, response } = await loadSessionOrPage(provider, toRequest(request, false));
+        if (response) return send(reply, response);
+        request.samlSession = session ?? null;
       };
     },
   });
@@ -126,49 +114,15 @@ const plugin: FastifyPluginAsync<SamlFastifyOptions> = async (fastify, options) 
     for (const type of SAML_BODY_TYPES) {
       if (scope.hasContentTypeParser(type)) scope.removeContentTypeParser(type);
     }
-    // Fastify refuses a body over the limit before samlkit sees it; answer as the other adapters
-    // do (samlkit's page or JSON, HTTP 400, XML_TOO_LARGE) rather than with Fastify's bare 413.
-    scope.setErrorHandler(async (error, request, reply) => {
-      if ((error as { code?: string }).code !== 'FST_ERR_CTP_BODY_TOO_LARGE') throw error;
-      const web = toRequest(request, false);
-      const declared = request.headers['content-length'];
-      const tooLarge = new SamlError(
-        'XML_TOO_LARGE',
-        'The request body is larger than the limit.',
-        {
-          expected: `at most ${BODY_LIMIT} bytes`,
-          found: declared ? `${declared} bytes` : `more than ${BODY_LIMIT} bytes`,
-        },
-      );
-      return send(reply, await provider.errorResponse(tooLarge, web));
-    });
-    scope.addContentTypeParser(
-      SAML_BODY_TYPES,
-      { parseAs: 'string', bodyLimit: BODY_LIMIT },
-      (_request, body, done) => done(null, body),
-    );
+    // The body stays unread here: samlkit streams it and applies its own limit.
+    scope.addContentTypeParser(SAML_BODY_TYPES, (_request, _payload, done) => done(null));
     const handler = async (request: FastifyRequest, reply: FastifyReply) => {
-      // A body that fails the schema still goes to samlkit, which answers with its own error page.
       const response = await provider.handle(toRequest(request, true));
       if (!response) return reply.callNotFound();
       return send(reply, response);
     };
     for (const url of new Set(Object.values(provider.paths))) {
-      scope.route({ method: 'GET', url, handler });
-      scope.route({
-        method: 'POST',
-        url,
-        attachValidation: true,
-        schema: {
-          body: {
-            description:
-              'A SAML binding body: an HTML form (SAMLResponse or SAMLRequest, RelayState) or a SOAP envelope',
-            type: 'string',
-            maxLength: BODY_LIMIT,
-          },
-        },
-        handler,
-      });
+      scope.route({ method: ['GET', 'POST'], url, handler });
       // Other methods reach samlkit too, which answers 405 with an Allow header.
       scope.route({ method: ['PUT', 'DELETE', 'PATCH', 'OPTIONS'], url, handler });
     }
@@ -186,7 +140,9 @@ const plugin: FastifyPluginAsync<SamlFastifyOptions> = async (fastify, options) 
  * Fastify reads no HTML forms by default: the plugin registers parsers for
  * `application/x-www-form-urlencoded` and `text/xml` (SOAP) for its own routes only.
  *
- * @param options - the samlkit service-provider options (SP, IdPs, store, base URL, cookie, hooks)
+ * @param options - the samlkit service-provider options (SP, IdPs, store, base URL, cookie, hooks),
+ *   plus `session` to keep the session ID in @fastify/session or another library instead of
+ *   samlkit's cookie
  * @throws SamlError `CONFIG_INVALID` for an unusable configuration (at registration)
  * @example A Fastify 5 application
  * ```ts

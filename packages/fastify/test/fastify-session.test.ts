@@ -1,21 +1,15 @@
 // @fastify/session as the application's session library, built as docs/getting-started-fastify.md
-// ("Keeping the samlkit session ID in @fastify/session") says: the application takes the ACS over
-// with `provider.handleAcs`, keeps the samlkit session ID in `request.session`, reads it with
-// `provider.getSessionById` and ends it with `provider.endSession`. samlkit sets no cookie of its own.
+// ("Keeping the samlkit session ID in @fastify/session") says: the plugin's `session` option keeps
+// the samlkit session ID in `request.session` (regenerated at sign-in). samlkit sets no cookie of
+// its own.
 import fastifyCookie from '@fastify/cookie';
 import fastifySession from '@fastify/session';
-import {
-  type AcsFinishStep,
-  type AcsResult,
-  MemoryStore,
-  type ServiceProviderOptions,
-  type SessionRecord,
-} from '@samlkit/core';
+import { MemoryStore, type ServiceProviderOptions } from '@samlkit/core';
 import { samlkit } from '@samlkit/fastify';
-import { createTestIdp, generateTestKeys, type TestIdp } from '@samlkit/testkit';
-import Fastify, { type FastifyInstance, type FastifyRequest, type Session } from 'fastify';
+import { CookieJar, createTestIdp, generateTestKeys, type TestIdp } from '@samlkit/testkit';
+import Fastify, { type FastifyInstance, type Session } from 'fastify';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { FORM, Jar, signIn, visit } from '../../../test/support/session-browser.js';
+import { FORM, signIn, visit } from '../../../test/support/session-browser.js';
 
 declare module 'fastify' {
   interface Session {
@@ -77,65 +71,24 @@ async function start(
     onLogout: (s, { reason }) => {
       loggedOut.push({ id: s.id, reason });
     },
+    session: {
+      get: (request) => request.session.samlSessionId,
+      async set(request, id) {
+        if (id === null) {
+          delete request.session.samlSessionId;
+          return;
+        }
+        await request.session.regenerate(['cart']); // a new ID (no fixation), keeping only `cart`
+        request.session.samlSessionId = id;
+      },
+    },
   });
 
-  /** The web Request samlkit reads (the plugin's parser leaves a SAML form body a string). */
-  function webRequest(request: FastifyRequest): Request {
-    const headers = new Headers();
-    for (const [name, value] of Object.entries(request.headers)) {
-      if (typeof value === 'string' && name !== 'content-length') headers.set(name, value);
-    }
-    const body = typeof request.body === 'string' ? request.body : null;
-    return new Request(new URL(request.url, BASE), { method: request.method, headers, body });
-  }
-
-  // The plugin routes the ACS path already (Fastify takes one handler per method and path): take
-  // it over in a hook, which runs before the plugin's handler.
-  app.addHook('preHandler', async (request, reply) => {
-    if (request.routeOptions.url !== app.saml.provider.paths.acs) return;
-    const web = webRequest(request);
-    let result: AcsFinishStep | AcsResult;
-    try {
-      result = await app.saml.provider.handleAcs(web);
-    } catch (error) {
-      const page = await app.saml.provider.errorResponse(error, web);
-      return reply
-        .code(page.status)
-        .type(page.headers.get('content-type') ?? 'text/html')
-        .send(await page.text());
-    }
-    if (result.step === 'complete') {
-      const previous = request.session.samlSessionId;
-      if (previous && previous !== result.session.id) {
-        await app.saml.provider.endSession(previous, web);
-      }
-      await request.session.regenerate(['cart']); // a new ID (no fixation), keeping only `cart`
-      request.session.samlSessionId = result.session.id;
-      for (const cookie of result.cookies) reply.header('set-cookie', cookie);
-    }
-    return reply.redirect(result.redirectTo, 303);
-  });
-
-  /** The signed-in user, or undefined (also once Single Logout ended the session, on any node). */
-  async function currentUser(request: FastifyRequest): Promise<SessionRecord | undefined> {
-    const id = request.session.samlSessionId;
-    const found = id ? await app.saml.provider.getSessionById(id) : undefined;
-    if (id && !found) delete request.session.samlSessionId;
-    return found;
-  }
-
-  app.get('/me', async (request, reply) => {
-    const user = await currentUser(request);
+  app.get('/me', { preHandler: app.saml.loadSession() }, async (request, reply) => {
+    const user = request.samlSession;
     if (!user) return reply.redirect(`/saml/login?returnTo=${encodeURIComponent(request.url)}`);
     const { cart = [], note } = request.session;
     return { nameId: user.nameId, id: user.id, cart, note };
-  });
-  // Logout: a POST from the application's page.
-  app.post('/logout', async (request, reply) => {
-    const id = request.session.samlSessionId;
-    if (id) await app.saml.provider.endSession(id, webRequest(request));
-    await request.session.destroy();
-    return reply.redirect('/', 303);
   });
   // Application data stored before anyone signs in.
   app.post('/cart', async (request) => {
@@ -175,7 +128,7 @@ function sessionIdOf(cookie: string): string {
   return value.slice(0, value.lastIndexOf('.'));
 }
 
-async function me(url: string, jar: Jar) {
+async function me(url: string, jar: CookieJar) {
   const res = await visit(`${url}/me`, jar);
   expect(res.status).toBe(200);
   return (await res.json()) as { nameId: string; id: string; cart: string[]; note?: string };
@@ -184,7 +137,7 @@ async function me(url: string, jar: Jar) {
 describe('@fastify/session keeps the samlkit session ID', () => {
   it('full login: the cross-site POST carries no cookie, the finish GET stores the ID in request.session', async () => {
     const { url, store, sessionStore } = await start();
-    const jar = new Jar();
+    const jar = new CookieJar();
     const { acs, finish } = await signIn(idp, url, jar);
 
     // The IdP's POST: validated without any cookie, answered with the same-site finish step only.
@@ -194,17 +147,17 @@ describe('@fastify/session keeps the samlkit session ID', () => {
     // The finish GET: the login is complete, @fastify/session holds it.
     expect(finish.status).toBe(303);
     expect(finish.headers.get('location')).toBe('/me');
-    expect(jar.cookies.has('sessionId')).toBe(true);
+    expect(jar.has('sessionId')).toBe(true);
 
     const body = await me(url, jar);
     expect(body.nameId).toBe('alice@example.com');
     expect((await store.getSession(body.id))?.nameId).toBe('alice@example.com');
-    const kept = sessionStore.entries.get(sessionIdOf(jar.cookies.get('sessionId')!));
+    const kept = sessionStore.entries.get(sessionIdOf(jar.get('sessionId')!));
     expect(kept?.samlSessionId).toBe(body.id);
 
     // samlkit never set its own session cookie (only its short-lived login cookie) …
     expect(jar.everSet.has('__Host-samlkit_session')).toBe(false);
-    expect(jar.cookies.has('__Host-samlkit_session_login')).toBe(false); // used, then cleared
+    expect(jar.has('__Host-samlkit_session_login')).toBe(false); // used, then cleared
     // … and one sent by the browser means nothing: the ID comes from @fastify/session only.
     const forged = await fetch(`${url}/me`, {
       redirect: 'manual',
@@ -216,9 +169,9 @@ describe('@fastify/session keeps the samlkit session ID', () => {
 
   it('regenerates the session at sign-in (no fixation), keeping the fields regenerate() names', async () => {
     const { url, store, sessionStore, loggedOut } = await start();
-    const jar = new Jar();
+    const jar = new CookieJar();
     expect((await visit(`${url}/cart`, jar, { method: 'POST' })).status).toBe(200);
-    const before = jar.cookies.get('sessionId')!;
+    const before = jar.get('sessionId')!;
     expect(sessionStore.entries.get(sessionIdOf(before))).toMatchObject({
       cart: ['book'],
       note: 'not named in regenerate()',
@@ -230,7 +183,7 @@ describe('@fastify/session keeps the samlkit session ID', () => {
     expect(first.cart).toEqual(['book']);
     expect(first.note).toBeUndefined();
     // A new session ID; the old session is gone from the store and its cookie signs nobody in.
-    expect(sessionIdOf(jar.cookies.get('sessionId')!)).not.toBe(sessionIdOf(before));
+    expect(sessionIdOf(jar.get('sessionId')!)).not.toBe(sessionIdOf(before));
     expect(sessionStore.entries.get(sessionIdOf(before))).toBeFalsy();
     const fixed = await fetch(`${url}/me`, {
       redirect: 'manual',
@@ -238,18 +191,18 @@ describe('@fastify/session keeps the samlkit session ID', () => {
     });
     expect(fixed.status).toBe(302);
 
-    // Signing in again in this browser replaces the samlkit session: the recipe ends the old one.
+    // Signing in again in this browser replaces the samlkit session: samlkit ends the old one.
     await signIn(idp, url, jar);
     const again = await me(url, jar);
     expect(again.id).not.toBe(first.id);
     expect(again.cart).toEqual(['book']);
     expect(await store.getSession(first.id)).toBeUndefined();
-    expect(loggedOut).toEqual([{ id: first.id, reason: 'sp-initiated' }]);
+    expect(loggedOut).toEqual([{ id: first.id, reason: 'replaced' }]);
   });
 
   it('IdP-initiated Single Logout ends the session: getSessionById answers undefined', async () => {
     const { url, app, sessionStore } = await start();
-    const jar = new Jar();
+    const jar = new CookieJar();
     await signIn(idp, url, jar);
     const { id } = await me(url, jar);
 
@@ -270,42 +223,35 @@ describe('@fastify/session keeps the samlkit session ID', () => {
     expect(after.status).toBe(302);
     expect(after.headers.get('location')).toBe('/saml/login?returnTo=%2Fme');
     // The application forgot the dead ID; its own data stays.
-    const kept = sessionStore.entries.get(sessionIdOf(jar.cookies.get('sessionId')!));
+    const kept = sessionStore.entries.get(sessionIdOf(jar.get('sessionId')!));
     expect(kept?.samlSessionId).toBeUndefined();
     expect(kept?.cart).toBeUndefined(); // nothing was put in the cart in this test
   });
 
-  it('SP-initiated logout through the recipe ends the samlkit session and the @fastify/session', async () => {
+  it("SP-initiated logout at samlkit's /saml/logout ends the samlkit session and forgets its ID", async () => {
     const { url, store, sessionStore, loggedOut } = await start();
-    const jar = new Jar();
+    const jar = new CookieJar();
+    await visit(`${url}/cart`, jar, { method: 'POST' });
     await signIn(idp, url, jar);
     const { id } = await me(url, jar);
-    const appSessionId = sessionIdOf(jar.cookies.get('sessionId')!);
+    const appSessionId = sessionIdOf(jar.get('sessionId')!);
 
-    const out = await visit(`${url}/logout`, jar, { method: 'POST' });
+    const out = await visit(`${url}/saml/logout?localOnly=true`, jar);
     expect(out.status).toBe(303);
     expect(out.headers.get('location')).toBe('/');
     expect(await store.getSession(id)).toBeUndefined();
     expect(loggedOut).toEqual([{ id, reason: 'sp-initiated' }]);
-    expect(sessionStore.entries.get(appSessionId)).toBeFalsy();
+    expect(jar.everSet.has('__Host-samlkit_session')).toBe(false);
+    // The application's session stays, without the samlkit ID.
+    const kept = sessionStore.entries.get(appSessionId);
+    expect(kept?.samlSessionId).toBeUndefined();
+    expect(kept?.cart).toEqual(['book']);
     expect((await visit(`${url}/me`, jar)).status).toBe(302);
-  });
-
-  it("samlkit's own /saml/logout ends nothing here: it reads samlkit's cookie, which this setup never sets", async () => {
-    const { url, store } = await start();
-    const jar = new Jar();
-    await signIn(idp, url, jar);
-    const { id } = await me(url, jar);
-    const out = await visit(`${url}/saml/logout`, jar);
-    expect(out.status).toBe(303);
-    expect(out.headers.get('location')).toBe('/'); // no LogoutRequest to the IdP either
-    expect(await store.getSession(id)).toBeDefined();
-    expect((await visit(`${url}/me`, jar)).status).toBe(200);
   });
 
   it('refuses a replayed ACS POST and a replayed finish step, and the session stays as it was', async () => {
     const { url } = await start();
-    const jar = new Jar();
+    const jar = new CookieJar();
     const { form, finishUrl } = await signIn(idp, url, jar);
     const { id } = await me(url, jar);
 
@@ -334,20 +280,10 @@ describe('@fastify/session keeps the samlkit session ID', () => {
   });
 });
 
-describe('why the recipe is shaped as it is', () => {
-  it('a route of its own for the ACS path collides with the plugin’s (hence the preHandler hook)', async () => {
-    const app = Fastify();
-    apps.push(app);
-    await app.register(samlkit, options);
-    await expect(async () => {
-      app.post('/saml/acs', async () => 'mine');
-      await app.ready();
-    }).rejects.toMatchObject({ code: 'FST_ERR_DUPLICATED_ROUTE' });
-  });
-
+describe('why the docs ask for saveUninitialized: false', () => {
   it('with saveUninitialized left at true, the cookie-less IdP POST gets a new, empty session that replaces the browser’s', async () => {
     const { url } = await start({});
-    const jar = new Jar();
+    const jar = new CookieJar();
     await visit(`${url}/cart`, jar, { method: 'POST' });
     const { acs } = await signIn(idp, url, jar);
     expect(acs.headers.getSetCookie().some((c) => c.startsWith('sessionId='))).toBe(true);

@@ -46,7 +46,7 @@ describe('@samlkit/fastify plugin', () => {
     expect(app.saml.provider.paths.acs).toBe('/saml/acs');
   });
 
-  it('answers an over-limit body as samlkit does (400 XML_TOO_LARGE), not with a bare 413', async () => {
+  it('leaves the body limit to samlkit: an over-limit body is its 400 XML_TOO_LARGE, not a bare 413', async () => {
     const app = newApp();
     await app.register(samlkit, options);
     app.post('/app/echo', async () => 'ok');
@@ -114,7 +114,7 @@ describe('@samlkit/fastify plugin', () => {
     expect(own.json()).toMatchObject({ error: { code: 'BASE64_INVALID' } });
   });
 
-  it('hands a body that fails the schema to samlkit, which answers with its own error', async () => {
+  it('hands a body of another type (JSON) to samlkit, which answers with its own error', async () => {
     const app = newApp();
     await app.register(samlkit, options);
     const res = await app.inject({

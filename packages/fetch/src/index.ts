@@ -6,6 +6,7 @@ import {
   type RequireSessionResult,
   type ServiceProvider,
   type ServiceProviderOptions,
+  type SessionOption,
   type SessionRecord,
 } from '@samlkit/core';
 
@@ -52,7 +53,8 @@ export interface SamlHandlers {
  * the default `MemoryStore` lives in one isolate, so a login started on one instance could not
  * be finished on another.
  *
- * @param options - the samlkit service-provider options (SP, IdPs, store, base URL, cookie, hooks)
+ * @param options - the samlkit service-provider options (SP, IdPs, store, base URL, cookie, hooks),
+ *   plus `session` to keep the session ID in the application's own session (over the web `Request`)
  * @returns the router and session helpers
  * @throws SamlError `CONFIG_INVALID` for an unusable configuration; TypeError for malformed options
  * @example Hono
@@ -73,7 +75,7 @@ export interface SamlHandlers {
  * ```
  * @see SAML 2.0 profiles §4.1 (Web Browser SSO), §4.4 (Single Logout)
  */
-export function createSamlHandlers(options: ServiceProviderOptions): SamlHandlers {
+export function createSamlHandlers(options: ServiceProviderOptions & SessionOption): SamlHandlers {
   const provider = createServiceProvider(options);
   return Object.freeze({
     provider,
@@ -112,5 +114,7 @@ export type {
   SamlProfile,
   ServiceProvider,
   ServiceProviderOptions,
+  SessionIdStorage,
+  SessionOption,
   SessionRecord,
 } from '@samlkit/core';

@@ -8,6 +8,8 @@ export type {
   SamlProfile,
   ServiceProvider,
   ServiceProviderOptions,
+  SessionIdStorage,
+  SessionOption,
   SessionRecord,
 } from '@samlkit/core';
 export type {
@@ -16,5 +18,5 @@ export type {
   CloseGracefullyResult,
 } from './lib/shutdown.js';
 export { closeGracefully } from './lib/shutdown.js';
-export type { SamlKoa, SamlState } from './saml-koa.js';
+export type { SamlKoa, SamlKoaOptions, SamlState } from './saml-koa.js';
 export { createSamlKoa } from './saml-koa.js';

@@ -1,12 +1,19 @@
-import {
-  createServiceProvider,
-  type RequireSessionOptions,
-  type ServiceProvider,
-  type ServiceProviderOptions,
-  type SessionRecord,
+import type {
+  RequireSessionOptions,
+  ServiceProvider,
+  ServiceProviderOptions,
+  SessionIdStorage,
+  SessionRecord,
 } from '@samlkit/core';
+import {
+  createContextProvider,
+  loadSessionOrPage,
+  pathOf,
+  requestUrl,
+  responseHeaders,
+  toWebRequest,
+} from '@samlkit/node-bridge';
 import type { Context, Middleware } from 'koa';
-import { requestUrl, toWebRequest } from './lib/node.js';
 
 /** What samlkit puts into `ctx.state`. */
 export interface SamlState {
@@ -17,6 +24,15 @@ export interface SamlState {
 declare module 'koa' {
   // Typed `ctx.state.samlSession` in every Koa middleware of the application.
   interface DefaultState extends SamlState {}
+}
+
+/** Options of {@link createSamlKoa}: the service-provider options, plus the Koa ones. */
+export interface SamlKoaOptions extends ServiceProviderOptions {
+  /**
+   * Keep the samlkit session ID in the application's session library (koa-session…) instead of
+   * samlkit's cookie: the core `session` option, in terms of the Koa context.
+   */
+  readonly session?: SessionIdStorage<Context>;
 }
 
 /** What {@link createSamlKoa} returns. */
@@ -47,19 +63,9 @@ async function respond(ctx: Context, response: Response): Promise<void> {
   // Koa turns a null body into 204 unless the status is set afterwards.
   ctx.body = body;
   ctx.status = response.status;
-  response.headers.forEach((value, name) => {
-    if (name !== 'set-cookie' && name !== 'content-length') ctx.set(name, value);
-  });
-  for (const cookie of response.headers.getSetCookie()) ctx.append('set-cookie', cookie);
-}
-
-function toRequest(ctx: Context, withBody: boolean): Request {
-  const url = requestUrl(ctx.req, ctx.originalUrl);
-  const parsed = (ctx.request as { body?: unknown }).body;
-  // Only a body that was read counts as consumed: koa-bodyparser sets `ctx.request.body = {}` for
-  // content types it skips, leaving the stream unread.
-  const consumed = ctx.req.readableEnded || (ctx.req.complete && !ctx.req.readable);
-  return toWebRequest(ctx.req, url, withBody ? { consumed, parsed } : false);
+  const { headers, cookies } = responseHeaders(response, false);
+  for (const [name, value] of headers) ctx.set(name, value);
+  for (const cookie of cookies) ctx.append('set-cookie', cookie);
 }
 
 /**
@@ -71,7 +77,9 @@ function toRequest(ctx: Context, withBody: boolean): Request {
  * No body parser is needed; when koa-bodyparser (or similar) ran first, its parsed form is
  * re-encoded for samlkit.
  *
- * @param options - the samlkit service-provider options (SP, IdPs, store, base URL, cookie, hooks)
+ * @param options - the samlkit service-provider options (SP, IdPs, store, base URL, cookie, hooks),
+ *   plus `session` to keep the session ID in koa-session or another library instead of samlkit's
+ *   cookie
  * @returns the middleware and session helpers
  * @throws SamlError `CONFIG_INVALID` for an unusable configuration; TypeError for malformed options
  * @example A Koa 3 application with @koa/router
@@ -84,17 +92,21 @@ function toRequest(ctx: Context, withBody: boolean): Request {
  * ```
  * @see SAML 2.0 profiles §4.1 (Web Browser SSO), §4.4 (Single Logout)
  */
-export function createSamlKoa(options: ServiceProviderOptions): SamlKoa {
-  const provider = createServiceProvider(options);
+export function createSamlKoa(options: SamlKoaOptions): SamlKoa {
+  const { provider, bind } = createContextProvider('createSamlKoa', options);
+  function toRequest(ctx: Context, withBody: boolean): Request {
+    const url = requestUrl(ctx.req, ctx.originalUrl);
+    const parsed = (ctx.request as { body?: unknown }).body;
+    // Only a body that was read counts as consumed: koa-bodyparser sets `ctx.request.body = {}`
+    // for content types it skips, leaving the stream unread.
+    const consumed = ctx.req.readableEnded || (ctx.req.complete && !ctx.req.readable);
+    return bind(toWebRequest(ctx.req, url, withBody ? { consumed, parsed } : false), ctx);
+  }
   const endpoints = new Set(Object.values(provider.paths));
-  const pathOf = (ctx: Context) => {
-    const q = ctx.originalUrl.indexOf('?');
-    return q === -1 ? ctx.originalUrl : ctx.originalUrl.slice(0, q);
-  };
   return Object.freeze({
     provider,
     async middleware(ctx: Context, next: () => Promise<unknown>) {
-      if (!endpoints.has(pathOf(ctx))) return next();
+      if (!endpoints.has(pathOf(ctx.originalUrl))) return next();
       const response = await provider.handle(toRequest(ctx, true));
       if (!response) return next();
       await respond(ctx, response);
@@ -110,15 +122,10 @@ export function createSamlKoa(options: ServiceProviderOptions): SamlKoa {
     },
     loadSession() {
       const load: Middleware = async (ctx, next) => {
-        const request = toRequest(ctx, false);
-        let current: SessionRecord | undefined;
-        try {
-          current = await provider.getSession(request);
-        } catch (error) {
-          // A store outage is a 503 page, not an exception in the application's route.
-          return respond(ctx, await provider.errorResponse(error, request));
-        }
-        if (current) ctx.state.samlSession = current;
+        // A store outage is a 503 page, not an exception in the application's route.
+        const { session, response } = await loadSessionOrPage(provider, toRequest(ctx, false));
+        if (response) return respond(ctx, response);
+        if (session) ctx.state.samlSession = session;
         await next();
       };
       return load;

@@ -1,24 +1,16 @@
 // koa-session as the application's session library, built as docs/getting-started-koa.md §2 says:
-// the application serves the ACS itself with `provider.handleAcs`, keeps the samlkit session ID in
-// `ctx.session`, reads it with `provider.getSessionById` and ends it with `provider.endSession`.
-// samlkit sets no cookie of its own. Run with koa-session's two modes: the whole session in its
+// the `session` option of createSamlKoa keeps the samlkit session ID in `ctx.session` (regenerated
+// at sign-in). samlkit sets no cookie of its own. Run with koa-session's two modes: the whole session in its
 // (signed) cookie, and an external store with only a session key in the cookie.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Readable } from 'node:stream';
-import {
-  type AcsFinishStep,
-  type AcsResult,
-  MemoryStore,
-  type ServiceProviderOptions,
-  type SessionRecord,
-} from '@samlkit/core';
+import { MemoryStore, type ServiceProviderOptions } from '@samlkit/core';
 import { createSamlKoa } from '@samlkit/koa';
-import { createTestIdp, generateTestKeys, type TestIdp } from '@samlkit/testkit';
+import { CookieJar, createTestIdp, generateTestKeys, type TestIdp } from '@samlkit/testkit';
 import Koa from 'koa';
 import session from 'koa-session';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { FORM, Jar, signIn, visit } from '../../../test/support/session-browser.js';
+import { FORM, signIn, visit } from '../../../test/support/session-browser.js';
 
 /** What this application keeps in koa-session. */
 interface AppSession {
@@ -89,6 +81,17 @@ async function start(mode: Mode) {
     onLogout: (s, { reason }) => {
       loggedOut.push({ id: s.id, reason });
     },
+    session: {
+      get: (ctx) => ctx.session?.samlSessionId,
+      async set(ctx, id) {
+        if (id === null) {
+          if (ctx.session) delete ctx.session.samlSessionId;
+          return;
+        }
+        await ctx.session!.regenerate(); // a new koa-session (no fixation); its data is kept
+        ctx.session!.samlSessionId = id;
+      },
+    },
   });
   const app = new Koa();
   app.keys = ['test only, not a secret'];
@@ -104,72 +107,17 @@ async function start(mode: Mode) {
     ),
   );
 
-  /** The web Request samlkit reads (put it before any body parser: it streams the body). */
-  function webRequest(ctx: Koa.Context): Request {
-    const headers = new Headers();
-    for (const [name, value] of Object.entries(ctx.headers)) {
-      if (typeof value === 'string') headers.set(name, value);
-    }
-    const body = ctx.method === 'POST' ? Readable.toWeb(ctx.req) : undefined;
-    return new Request(new URL(ctx.originalUrl, BASE), {
-      method: ctx.method,
-      headers,
-      body,
-      duplex: 'half',
-    } as RequestInit);
-  }
-
-  // The ACS, before saml.middleware: the IdP's POST (which brings no cookie), then the finish GET.
-  app.use(async (ctx, next) => {
-    if (ctx.path !== saml.provider.paths.acs) return next();
-    const request = webRequest(ctx);
-    let result: AcsFinishStep | AcsResult;
-    try {
-      result = await saml.provider.handleAcs(request);
-    } catch (error) {
-      const page = await saml.provider.errorResponse(error, request);
-      ctx.status = page.status;
-      ctx.type = page.headers.get('content-type') ?? 'text/html';
-      ctx.body = await page.text();
-      return;
-    }
-    if (result.step === 'complete') {
-      const previous = ctx.session!.samlSessionId;
-      if (previous && previous !== result.session.id) {
-        await saml.provider.endSession(previous, request);
-      }
-      await ctx.session!.regenerate(); // a new koa-session (no fixation); its data is kept
-      ctx.session!.samlSessionId = result.session.id;
-      for (const cookie of result.cookies) ctx.append('Set-Cookie', cookie);
-    }
-    ctx.status = 303;
-    ctx.redirect(result.redirectTo);
-  });
-  app.use(saml.middleware); // /saml/login, /saml/slo (Single Logout), /saml/metadata
-
-  /** The signed-in user, or undefined (also once Single Logout ended the session, on any node). */
-  async function currentUser(ctx: Koa.Context): Promise<SessionRecord | undefined> {
-    const id = ctx.session?.samlSessionId;
-    const found = id ? await saml.provider.getSessionById(id) : undefined;
-    if (id && !found) delete ctx.session!.samlSessionId;
-    return found;
-  }
+  app.use(saml.middleware); // /saml/login, /saml/acs, /saml/logout, /saml/slo, /saml/metadata
+  const loadSession = saml.loadSession();
 
   app.use(async (ctx, next) => {
     if (ctx.method === 'GET' && ctx.path === '/me') {
-      const user = await currentUser(ctx);
-      if (!user) return ctx.redirect(`/saml/login?returnTo=${encodeURIComponent(ctx.originalUrl)}`);
-      ctx.body = { nameId: user.nameId, id: user.id, cart: ctx.session!.cart ?? [] };
-      return;
-    }
-    // Logout: a POST from the application's page.
-    if (ctx.method === 'POST' && ctx.path === '/logout') {
-      const id = ctx.session?.samlSessionId;
-      if (id) await saml.provider.endSession(id, webRequest(ctx));
-      ctx.session = null;
-      ctx.status = 303;
-      ctx.redirect('/');
-      return;
+      return loadSession(ctx, async () => {
+        const user = ctx.state.samlSession;
+        if (!user)
+          return ctx.redirect(`/saml/login?returnTo=${encodeURIComponent(ctx.originalUrl)}`);
+        ctx.body = { nameId: user.nameId, id: user.id, cart: ctx.session!.cart ?? [] };
+      });
     }
     // Application data stored before anyone signs in.
     if (ctx.method === 'POST' && ctx.path === '/cart') {
@@ -199,7 +147,7 @@ describe.each<Mode>(['cookie', 'external store'])(
   (mode) => {
     it('full login: the cross-site POST carries no cookie, the finish GET stores the ID in ctx.session', async () => {
       const { url, store, sessionStore } = await start(mode);
-      const jar = new Jar();
+      const jar = new CookieJar();
       const { acs, finish } = await signIn(idp, url, jar);
 
       // The IdP's POST: validated without any cookie, answered with the same-site finish step only.
@@ -209,7 +157,7 @@ describe.each<Mode>(['cookie', 'external store'])(
       // The finish GET: the login is complete, koa-session holds it.
       expect(finish.status).toBe(303);
       expect(finish.headers.get('location')).toBe('/me');
-      expect(jar.cookies.has('koa.sess')).toBe(true);
+      expect(jar.has('koa.sess')).toBe(true);
 
       const me = await visit(`${url}/me`, jar);
       expect(me.status).toBe(200);
@@ -218,15 +166,16 @@ describe.each<Mode>(['cookie', 'external store'])(
       expect((await store.getSession(body.id))?.nameId).toBe('alice@example.com');
       // What koa-session keeps: in its store, or (base64 JSON) in its signed cookie.
       const kept = sessionStore
-        ? sessionStore.entries.get(jar.cookies.get('koa.sess')!)
-        : (JSON.parse(
-            Buffer.from(jar.cookies.get('koa.sess')!, 'base64').toString('utf8'),
-          ) as Record<string, unknown>);
+        ? sessionStore.entries.get(jar.get('koa.sess')!)
+        : (JSON.parse(Buffer.from(jar.get('koa.sess')!, 'base64').toString('utf8')) as Record<
+            string,
+            unknown
+          >);
       expect(kept?.samlSessionId).toBe(body.id);
 
       // samlkit never set its own session cookie (only its short-lived login cookie) …
       expect(jar.everSet.has('__Host-samlkit_session')).toBe(false);
-      expect(jar.cookies.has('__Host-samlkit_session_login')).toBe(false); // used, then cleared
+      expect(jar.has('__Host-samlkit_session_login')).toBe(false); // used, then cleared
       // … and one sent by the browser means nothing: the ID comes from koa-session only.
       const forged = await fetch(`${url}/me`, {
         redirect: 'manual',
@@ -238,9 +187,9 @@ describe.each<Mode>(['cookie', 'external store'])(
 
     it('keeps the data stored before login, under a new session (no fixation)', async () => {
       const { url, store, sessionStore, loggedOut } = await start(mode);
-      const jar = new Jar();
+      const jar = new CookieJar();
       expect((await visit(`${url}/cart`, jar, { method: 'POST' })).status).toBe(200);
-      const before = { sess: jar.cookies.get('koa.sess')!, sig: jar.cookies.get('koa.sess.sig')! };
+      const before = { sess: jar.get('koa.sess')!, sig: jar.get('koa.sess.sig')! };
       expect(before.sess).toBeDefined();
 
       await signIn(idp, url, jar);
@@ -248,7 +197,7 @@ describe.each<Mode>(['cookie', 'external store'])(
       expect(me.cart).toEqual(['book']);
 
       // The session was regenerated at sign-in: a new cookie, and the old one does not sign in.
-      expect(jar.cookies.get('koa.sess')).not.toBe(before.sess);
+      expect(jar.get('koa.sess')).not.toBe(before.sess);
       if (sessionStore) expect(sessionStore.entries.has(before.sess)).toBe(false);
       const fixed = await fetch(`${url}/me`, {
         redirect: 'manual',
@@ -256,7 +205,7 @@ describe.each<Mode>(['cookie', 'external store'])(
       });
       expect(fixed.status).toBe(302);
 
-      // Signing in again in this browser replaces the samlkit session: the recipe ends the old one.
+      // Signing in again in this browser replaces the samlkit session: samlkit ends the old one.
       await signIn(idp, url, jar);
       const again = (await (await visit(`${url}/me`, jar)).json()) as {
         id: string;
@@ -265,12 +214,12 @@ describe.each<Mode>(['cookie', 'external store'])(
       expect(again.id).not.toBe(me.id);
       expect(again.cart).toEqual(['book']);
       expect(await store.getSession(me.id)).toBeUndefined();
-      expect(loggedOut).toEqual([{ id: me.id, reason: 'sp-initiated' }]);
+      expect(loggedOut).toEqual([{ id: me.id, reason: 'replaced' }]);
     });
 
     it('IdP-initiated Single Logout ends the session: getSessionById answers undefined', async () => {
       const { url, saml, sessionStore } = await start(mode);
-      const jar = new Jar();
+      const jar = new CookieJar();
       await signIn(idp, url, jar);
       const { id } = (await (await visit(`${url}/me`, jar)).json()) as { id: string };
 
@@ -297,37 +246,29 @@ describe.each<Mode>(['cookie', 'external store'])(
       }
     });
 
-    it('SP-initiated logout through the recipe ends the samlkit session and the koa-session', async () => {
-      const { url, store, sessionStore, loggedOut } = await start(mode);
-      const jar = new Jar();
+    it("SP-initiated logout at samlkit's /saml/logout ends the samlkit session and forgets its ID", async () => {
+      const { url, store, loggedOut } = await start(mode);
+      const jar = new CookieJar();
+      await visit(`${url}/cart`, jar, { method: 'POST' });
       await signIn(idp, url, jar);
       const { id } = (await (await visit(`${url}/me`, jar)).json()) as { id: string };
 
-      const out = await visit(`${url}/logout`, jar, { method: 'POST' });
+      const out = await visit(`${url}/saml/logout?localOnly=true`, jar);
       expect(out.status).toBe(303);
       expect(out.headers.get('location')).toBe('/');
       expect(await store.getSession(id)).toBeUndefined();
       expect(loggedOut).toEqual([{ id, reason: 'sp-initiated' }]);
-      expect(jar.cookies.has('koa.sess')).toBe(false);
-      if (sessionStore) expect(sessionStore.entries.size).toBe(0);
+      expect(jar.everSet.has('__Host-samlkit_session')).toBe(false);
+      // The application's session stays (its cart), without the samlkit ID.
+      expect(jar.has('koa.sess')).toBe(true);
       expect((await visit(`${url}/me`, jar)).status).toBe(302);
-    });
-
-    it("samlkit's own /saml/logout ends nothing here: it reads samlkit's cookie, which this setup never sets", async () => {
-      const { url, store } = await start(mode);
-      const jar = new Jar();
-      await signIn(idp, url, jar);
-      const { id } = (await (await visit(`${url}/me`, jar)).json()) as { id: string };
-      const out = await visit(`${url}/saml/logout`, jar);
-      expect(out.status).toBe(303);
-      expect(out.headers.get('location')).toBe('/'); // no LogoutRequest to the IdP either
-      expect(await store.getSession(id)).toBeDefined();
-      expect((await visit(`${url}/me`, jar)).status).toBe(200);
+      const cart = await visit(`${url}/cart`, jar, { method: 'POST' });
+      expect(((await cart.json()) as { cart: string[] }).cart).toEqual(['book', 'book']);
     });
 
     it('refuses a replayed ACS POST and a replayed finish step, and the session stays as it was', async () => {
       const { url } = await start(mode);
-      const jar = new Jar();
+      const jar = new CookieJar();
       const { form, finishUrl } = await signIn(idp, url, jar);
       const { id } = (await (await visit(`${url}/me`, jar)).json()) as { id: string };
 

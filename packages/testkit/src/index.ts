@@ -5,6 +5,8 @@ export type {
   AdapterConformanceCase,
   AdapterConformanceOptions,
   AdapterHarness,
+  AdapterHarnessOptions,
+  HeaderCarrier,
 } from './adapter-conformance.js';
 export {
   adapterConformanceCases,
@@ -14,6 +16,7 @@ export {
 export { tenantConformanceCases } from './adapter-conformance-tenants.js';
 export type { XswVariant } from './attacks.js';
 export { editXml, setNameId, XSW_VARIANTS, xswWrap } from './attacks.js';
+export { CookieJar } from './cookie-jar.js';
 export type { EncryptionCombination } from './encrypt.js';
 export { ENCRYPTION_COMBINATIONS, encryptAssertionTo, encryptInXml } from './encrypt.js';
 export type { TestDelivery, TestIdp, TestIdpOptions, TestLoginAnswer } from './idp.js';

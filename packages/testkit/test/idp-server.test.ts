@@ -5,7 +5,7 @@ import {
   parseIdpMetadata,
   type ServiceProvider,
 } from '@samlkit/core';
-import { generateTestKeys, type IdpServer, startIdpServer } from '@samlkit/testkit';
+import { CookieJar, generateTestKeys, type IdpServer, startIdpServer } from '@samlkit/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const SP = 'http://localhost:3999';
@@ -37,46 +37,28 @@ afterAll(async () => {
   await idp?.stop();
 });
 
-/** Cookies by name, for one origin. */
-class Jar {
-  readonly values = new Map<string, string>();
-  take(res: Response): Response {
-    for (const line of res.headers.getSetCookie()) {
-      const [pair] = line.split(';');
-      const eq = pair!.indexOf('=');
-      const value = pair!.slice(eq + 1);
-      if (value === '' || /max-age=0/i.test(line)) this.values.delete(pair!.slice(0, eq));
-      else this.values.set(pair!.slice(0, eq), value);
-    }
-    return res;
-  }
-  get header(): string {
-    return [...this.values].map(([k, v]) => `${k}=${v}`).join('; ');
-  }
-}
-
 function field(html: string, name: string): string | undefined {
   const m = new RegExp(`name="${name}" value="([^"]*)"`).exec(html);
   return m?.[1]?.replace(/&#43;/g, '+').replace(/&#61;/g, '=').replace(/&amp;/g, '&');
 }
 
 interface Browser {
-  readonly sp: Jar;
-  readonly idp: Jar;
+  readonly sp: CookieJar;
+  readonly idp: CookieJar;
 }
 
 /** Starts an SP login; returns the IdP's answer to the AuthnRequest. */
 async function startLogin(b: Browser, query = ''): Promise<Response> {
   const start = b.sp.take(
     (await sp.handle(
-      new Request(`${SP}/saml/login${query}`, { headers: { cookie: b.sp.header } }),
+      new Request(`${SP}/saml/login${query}`, { headers: { cookie: b.sp.header() } }),
     ))!,
   );
   expect(start.status).toBe(303);
   return b.idp.take(
     await fetch(start.headers.get('location')!, {
       redirect: 'manual',
-      headers: { cookie: b.idp.header },
+      headers: { cookie: b.idp.header() },
     }),
   );
 }
@@ -87,7 +69,7 @@ async function submitLogin(b: Browser, page: string, user: string, password = us
     await fetch(`${idp.url}/login`, {
       method: 'POST',
       redirect: 'manual',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: b.idp.header },
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: b.idp.header() },
       body: form.toString(),
     }),
   );
@@ -112,13 +94,13 @@ async function postToAcs(b: Browser, html: string): Promise<Response> {
   const next = acs.status === 303 ? acs.headers.get('location') : null;
   if (!next || !/[?&]finish=/.test(next)) return acs;
   return b.sp.take(
-    (await sp.handle(new Request(new URL(next, SP), { headers: { cookie: b.sp.header } })))!,
+    (await sp.handle(new Request(new URL(next, SP), { headers: { cookie: b.sp.header() } })))!,
   );
 }
 
 describe('startIdpServer', () => {
   it('signs users in with a login page, keeps an IdP session, honours ForceAuthn', async () => {
-    const b: Browser = { sp: new Jar(), idp: new Jar() };
+    const b: Browser = { sp: new CookieJar(), idp: new CookieJar() };
     const loginPage = await startLogin(b, '?returnTo=/profile');
     expect(loginPage.status).toBe(200);
     const html = await loginPage.text();
@@ -131,12 +113,12 @@ describe('startIdpServer', () => {
 
     const answer = await submitLogin(b, html, 'alice');
     expect(answer.status).toBe(200);
-    expect(b.idp.values.has('samlkit_idp')).toBe(true);
+    expect(b.idp.has('samlkit_idp')).toBe(true);
     const done = await postToAcs(b, await answer.text());
     expect(done.status).toBe(303);
     expect(done.headers.get('location')).toBe('/profile');
     const session = await sp.getSession(
-      new Request(`${SP}/profile`, { headers: { cookie: b.sp.header } }),
+      new Request(`${SP}/profile`, { headers: { cookie: b.sp.header() } }),
     );
     expect(session?.nameId).toBe('alice@example.com');
     expect(session?.attributes.groups).toEqual(['staff', 'admins']);
@@ -154,20 +136,20 @@ describe('startIdpServer', () => {
     const stepUp = await postToAcs(b, await (await submitLogin(b, forcedHtml, 'alice')).text());
     expect(stepUp.status).toBe(303);
     const upgraded = await sp.getSession(
-      new Request(`${SP}/profile`, { headers: { cookie: b.sp.header } }),
+      new Request(`${SP}/profile`, { headers: { cookie: b.sp.header() } }),
     );
     expect(upgraded?.id).toBe(session?.id);
     expect(upgraded!.authnInstant!).toBeGreaterThanOrEqual(session!.authnInstant!);
 
     // SP-initiated logout: the IdP ends its session and answers the SP's SLO endpoint, signed.
     const out = b.sp.take(
-      (await sp.handle(new Request(`${SP}/saml/logout`, { headers: { cookie: b.sp.header } })))!,
+      (await sp.handle(new Request(`${SP}/saml/logout`, { headers: { cookie: b.sp.header() } })))!,
     );
     expect(out.status).toBe(303);
     const atIdp = b.idp.take(
       await fetch(out.headers.get('location')!, {
         redirect: 'manual',
-        headers: { cookie: b.idp.header },
+        headers: { cookie: b.idp.header() },
       }),
     );
     expect(atIdp.status).toBe(303);
@@ -176,8 +158,8 @@ describe('startIdpServer', () => {
     const { response, signed } = await idp.idp.readLogoutResponse(back);
     expect(signed).toBe(true);
     expect(response.status.success).toBe(true);
-    expect(b.idp.values.has('samlkit_idp')).toBe(false);
-    const landed = (await sp.handle(new Request(back, { headers: { cookie: b.sp.header } })))!;
+    expect(b.idp.has('samlkit_idp')).toBe(false);
+    const landed = (await sp.handle(new Request(back, { headers: { cookie: b.sp.header() } })))!;
     expect(landed.status).toBe(303);
     expect((await startLogin(b)).status).toBe(200); // the login page again
   });

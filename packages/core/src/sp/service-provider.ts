@@ -8,7 +8,7 @@ import {
   receiveResponse,
   returnToOfFailedResponse,
 } from './acs.js';
-import { readOneCookie, serializeCookie } from './cookie.js';
+import { serializeCookie } from './cookie.js';
 import {
   defaultErrorResponse,
   methodNotAllowed,
@@ -21,6 +21,7 @@ import { touchOnUse } from './idle.js';
 import { logRefusal, refusalEvent } from './log.js';
 import { beginLogin, loginOptionsFromQuery } from './login.js';
 import { beginLogout, confirmLogoutPage, handleSlo, mayBeCrossSite } from './logout.js';
+import { checkSessionStorage, keepSessionInStorage, sessionIdOf } from './session-storage.js';
 import { resolveSettings, returnPath, type Settings } from './settings.js';
 import type {
   AcsFinishStep,
@@ -31,16 +32,20 @@ import type {
   RequireSessionResult,
   ServiceProvider,
   ServiceProviderOptions,
+  SessionIdStorage,
+  SessionOption,
 } from './types.js';
 
 async function sessionFromCookie(
   s: Settings,
+  storage: SessionIdStorage | undefined,
   request: Request,
 ): Promise<SessionRecord | undefined> {
   const now = s.now();
   // One cookie or none: of several cookies of this name (a sibling subdomain's among them, say),
-  // none is trusted — "the first that names a live session" would let a planted one win.
-  const id = readOneCookie(s.logger, request, s.cookie.name);
+  // none is trusted — "the first that names a live session" would let a planted one win. With
+  // the `session` option, the application's session library names it instead.
+  const id = await sessionIdOf(s, storage, request);
   // Session IDs are base64url (createSessionId); anything else is not worth a store lookup.
   if (id === undefined || !/^[A-Za-z0-9_-]{16,128}$/.test(id)) return undefined;
   const session = await s.store.getSession(id);
@@ -72,7 +77,8 @@ async function sessionFromCookie(
  * input, 401 no session, 403 refused, 503 store unreachable, 500 otherwise); the details go to
  * `logger`.
  *
- * @param options - SP and IdP configuration, store, base URL, paths, cookie, hooks and policy
+ * @param options - SP and IdP configuration, store, base URL, paths, cookie, hooks and policy,
+ *   and `session` to keep the session ID in the application's session library instead of a cookie
  * @returns the service provider
  * @throws SamlError `CONFIG_INVALID` for an unusable configuration; TypeError for malformed
  *   options (cookie attributes, `secure: false` outside localhost)
@@ -90,8 +96,12 @@ async function sessionFromCookie(
  * ```
  * @see SAML 2.0 profiles §4.1 (Web Browser SSO), §4.4 (Single Logout); bindings §3.2, §3.4, §3.5
  */
-export function createServiceProvider(options: ServiceProviderOptions): ServiceProvider {
+export function createServiceProvider(
+  options: ServiceProviderOptions & SessionOption,
+): ServiceProvider {
   const s = resolveSettings(options);
+  const storage = checkSessionStorage(options.session);
+  const sessionFromRequest = (request: Request) => sessionFromCookie(s, storage, request);
   let metadataXml: Promise<string> | undefined;
 
   async function errorResponse(error: unknown, request: Request): Promise<Response> {
@@ -117,11 +127,15 @@ export function createServiceProvider(options: ServiceProviderOptions): ServiceP
   }
 
   async function guard(request: Request, body: () => Promise<Response>): Promise<Response> {
+    let response: Response;
     try {
-      return await body();
+      response = await body();
     } catch (error) {
       return errorResponse(error, request);
     }
+    // Outside the error page: a failure of the application's session library is the
+    // application's to handle (the adapters hand it to the framework's error handling).
+    return keepSessionInStorage(s, storage, request, response);
   }
 
   const sp: ServiceProvider = {
@@ -156,7 +170,7 @@ export function createServiceProvider(options: ServiceProviderOptions): ServiceP
         // GET only: a HEAD (link prefetchers) must not create a pending request.
         if (request.method !== 'GET') return methodNotAllowed(['GET']);
         const fromQuery = loginOptions ?? loginOptionsFromQuery(s, new URL(request.url));
-        const current = await sessionFromCookie(s, request);
+        const current = await sessionFromRequest(request);
         return beginLogin(s, request, fromQuery, current);
       });
     },
@@ -181,7 +195,7 @@ export function createServiceProvider(options: ServiceProviderOptions): ServiceP
       if (code === undefined) return receiveResponse(s, request);
       // The finish GET is same-site: the login cookie binds the login to this browser, and the
       // session cookie names the session this login replaces.
-      return finishLogin(s, request, code, await sessionFromCookie(s, request));
+      return finishLogin(s, request, code, await sessionFromRequest(request));
     },
 
     logout(request, logoutOptions?: LogoutOptions) {
@@ -197,7 +211,7 @@ export function createServiceProvider(options: ServiceProviderOptions): ServiceP
           ...(query.has('returnTo') ? { returnTo: query.get('returnTo')! } : {}),
           ...(query.get('localOnly') === 'true' ? { localOnly: true } : {}),
         };
-        return beginLogout(s, request, await sessionFromCookie(s, request), resolved);
+        return beginLogout(s, request, await sessionFromRequest(request), resolved);
       });
     },
 
@@ -206,7 +220,7 @@ export function createServiceProvider(options: ServiceProviderOptions): ServiceP
         if (request.method !== 'GET' && request.method !== 'POST') {
           return methodNotAllowed(['GET', 'POST']);
         }
-        return handleSlo(s, request, readOneCookie(s.logger, request, s.cookie.name));
+        return handleSlo(s, request, await sessionIdOf(s, storage, request));
       });
     },
 
@@ -239,7 +253,7 @@ export function createServiceProvider(options: ServiceProviderOptions): ServiceP
     },
 
     getSession(request) {
-      return sessionFromCookie(s, request);
+      return sessionFromRequest(request);
     },
 
     async requireSession(
@@ -248,7 +262,7 @@ export function createServiceProvider(options: ServiceProviderOptions): ServiceP
     ): Promise<RequireSessionResult> {
       let session: SessionRecord | undefined;
       try {
-        session = await sessionFromCookie(s, request);
+        session = await sessionFromRequest(request);
       } catch (error) {
         // A store outage is a 503 page, not an exception in the application's route.
         return { response: await errorResponse(error, request) };

@@ -26,6 +26,46 @@ export interface ServiceProviderPaths {
   readonly metadata?: string;
 }
 
+/**
+ * Where the application keeps the samlkit session ID when it has a session library of its own
+ * (express-session, koa-session, @fastify/session, a Hono or Next.js session…): samlkit then
+ * sets and reads no session cookie of its own. `Context` is what the adapter hands over: the web
+ * `Request` in core and `@samlkit/fetch`, the framework's request object in the Node adapters.
+ *
+ * @example express-session, through `@samlkit/express`
+ * ```ts
+ * createSamlExpress({ ...options, session: {
+ *   get: (req) => req.session.samlSessionId,
+ *   set: (req, id) => new Promise<void>((done, fail) => {
+ *     if (id === null) return req.session.destroy((e) => (e ? fail(e) : done()));
+ *     req.session.regenerate((e) => { if (e) return fail(e); req.session.samlSessionId = id; done(); });
+ *   }),
+ * } });
+ * ```
+ */
+export interface SessionIdStorage<Context = Request> {
+  /** The samlkit session ID kept for this request, if any. */
+  get(context: Context): string | null | undefined | Promise<string | null | undefined>;
+  /**
+   * Keeps the samlkit session ID after a login (a new or upgraded session), or forgets it (`null`)
+   * after a logout. Regenerate your own session ID here at login (session fixation).
+   */
+  set(context: Context, sessionId: string | null): void | Promise<void>;
+}
+
+/**
+ * The `session` option of `createServiceProvider` and of every adapter, with `Context` the object
+ * the adapter hands over (see {@link SessionIdStorage}). Kept apart from
+ * {@link ServiceProviderOptions} so that one options object serves every adapter.
+ */
+export interface SessionOption<Context = Request> {
+  /**
+   * Keep the samlkit session ID in the application's session library instead of samlkit's
+   * session cookie (which is then neither set nor read). The login cookie stays.
+   */
+  readonly session?: SessionIdStorage<Context>;
+}
+
 /** The session cookie samlkit sets. It carries only an opaque session ID. */
 export interface SessionCookieOptions {
   /**

@@ -1,0 +1,223 @@
+// Node's IncomingMessage/ServerResponse ⇄ web Request/Response: translation only. Internal to the
+// repository: @samlkit/express, @samlkit/koa and @samlkit/fastify bundle it (tsup `noExternal`),
+// the fetch package's tests and the benchmark server import it from source. Never published.
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
+import {
+  createServiceProvider,
+  type ServiceProvider,
+  type ServiceProviderOptions,
+  type SessionOption,
+  type SessionRecord,
+} from '@samlkit/core';
+
+/** A `Host` header value that can be put in a URL (host name or [IPv6], optional port). */
+const HOST = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+
+/**
+ * The URL of the request as this server received it. The origin comes from the socket and the
+ * `Host` header; samlkit ignores it (it uses the configured base URL) unless `trustProxy` is set,
+ * in which case it reads the forwarded headers itself.
+ */
+export function requestUrl(req: IncomingMessage, pathAndQuery: string = req.url ?? '/'): string {
+  const tls = (req.socket as TLSSocket | undefined)?.encrypted === true;
+  const host = req.headers.host;
+  const origin = `${tls ? 'https' : 'http'}://${host && HOST.test(host) ? host : 'localhost'}`;
+  return new URL(pathAndQuery.startsWith('/') ? pathAndQuery : `/${pathAndQuery}`, origin).href;
+}
+
+/** The request headers as web `Headers` (HTTP/2 pseudo-headers left out). */
+export function requestHeaders(req: IncomingMessage): Headers {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (name.startsWith(':') || value === undefined) continue;
+    if (Array.isArray(value)) for (const v of value) headers.append(name, v);
+    else headers.set(name, value);
+  }
+  return headers;
+}
+
+/**
+ * A body that a body parser already read, put back into its wire form: a string or bytes as they
+ * are, a parsed form (`express.urlencoded()`, koa-bodyparser) re-encoded field by field (repeated
+ * fields stay repeated, so samlkit still sees them).
+ */
+export function reencodeBody(parsed: unknown): string | Uint8Array<ArrayBuffer> | undefined {
+  if (parsed === undefined || parsed === null) return undefined;
+  if (typeof parsed === 'string') return parsed;
+  if (parsed instanceof Uint8Array) return new Uint8Array(parsed);
+  if (typeof parsed !== 'object') return undefined;
+  const form = new URLSearchParams();
+  for (const [name, value] of Object.entries(parsed as Record<string, unknown>)) {
+    if (typeof value === 'string') form.append(name, value);
+    else if (Array.isArray(value)) {
+      for (const v of value) if (typeof v === 'string') form.append(name, v);
+    }
+  }
+  return form.toString();
+}
+
+/** How the body of a request reaches samlkit. */
+export type BodySource =
+  /** No body (the session helpers, which read only headers). */
+  | false
+  /** Streamed from the socket unless `consumed` says a body parser read it into `parsed`. */
+  | { readonly consumed: boolean; readonly parsed?: unknown };
+
+/**
+ * Builds the web `Request`. The body is streamed from the socket (samlkit caps what it reads),
+ * unless `consumed` says a body parser has read it already, in which case `parsed` is used.
+ */
+export function toWebRequest(
+  req: IncomingMessage,
+  url: string,
+  body: BodySource,
+  headers: Headers = requestHeaders(req),
+): Request {
+  const method = (req.method ?? 'GET').toUpperCase();
+  if (body === false || method === 'GET' || method === 'HEAD') {
+    return new Request(url, { method, headers });
+  }
+  if (body.consumed) {
+    const content = reencodeBody(body.parsed);
+    headers.delete('content-length'); // the re-encoded form may differ in length
+    return new Request(url, {
+      method,
+      headers,
+      ...(content !== undefined ? { body: content } : {}),
+    });
+  }
+  const stream = Readable.toWeb(req) as unknown as ReadableStream<Uint8Array>;
+  return new Request(url, { method, headers, body: stream, duplex: 'half' } as RequestInit);
+}
+
+/**
+ * The headers of a web `Response` as a framework writes them: every header but `Set-Cookie`
+ * (and `Content-Length` when `withLength` is false, for frameworks that compute it), then the
+ * `Set-Cookie` lines, kept separate.
+ */
+export function responseHeaders(
+  response: Response,
+  withLength = true,
+): { readonly headers: [string, string][]; readonly cookies: string[] } {
+  const headers: [string, string][] = [];
+  response.headers.forEach((value, name) => {
+    if (name === 'set-cookie' || (!withLength && name === 'content-length')) return;
+    headers.push([name, value]);
+  });
+  return { headers, cookies: response.headers.getSetCookie() };
+}
+
+/** The body of a web `Response` as bytes, or undefined when it has none. */
+export async function responseBody(response: Response): Promise<Uint8Array | undefined> {
+  return response.body ? new Uint8Array(await response.arrayBuffer()) : undefined;
+}
+
+/**
+ * Writes a web `Response` to a Node `ServerResponse`. `Set-Cookie` values stay separate, after
+ * any the application set already.
+ */
+export async function writeWebResponse(res: ServerResponse, response: Response): Promise<void> {
+  res.statusCode = response.status;
+  const { headers, cookies } = responseHeaders(response);
+  for (const [name, value] of headers) res.setHeader(name, value);
+  if (cookies.length > 0) {
+    const prior = res.getHeader('set-cookie');
+    const before = prior === undefined ? [] : Array.isArray(prior) ? prior : [String(prior)];
+    res.setHeader('set-cookie', [...before, ...cookies]);
+  }
+  res.end(await responseBody(response));
+}
+
+/**
+ * A node:http request listener that serves a Fetch-API handler (what `@hono/node-server` and
+ * similar servers do): the request streamed in, the response written back. A handler that throws
+ * gets a bare 500 and `onError` hears of it.
+ */
+export function fetchListener(
+  handler: (request: Request) => Response | Promise<Response>,
+  onError: (error: unknown) => void = () => {},
+): RequestListener {
+  return (req, res) => {
+    const request = toWebRequest(req, requestUrl(req), { consumed: false });
+    Promise.resolve()
+      .then(() => handler(request))
+      .then((response) => writeWebResponse(res, response))
+      .catch((error: unknown) => {
+        onError(error);
+        if (!res.headersSent) res.statusCode = 500;
+        res.end();
+      });
+  };
+}
+
+/** An adapter's options: samlkit's, with `session` in terms of the framework's request object. */
+export type ContextProviderOptions<Context> = ServiceProviderOptions & SessionOption<Context>;
+
+/**
+ * Creates the core service provider for an adapter whose framework has a request object of its
+ * own (Express `req`, Koa `ctx`, Fastify `request`). The `session` option, written against that
+ * object, reaches core as the option over web `Request`s: `bind` remembers which framework object
+ * a web `Request` was built from, and the core option's `get` and `set` find it through that.
+ * @throws TypeError when `session` lacks a `get` or `set` function; SamlError `CONFIG_INVALID` as
+ *   `createServiceProvider`
+ */
+export function createContextProvider<Context extends object>(
+  adapter: string,
+  options: ContextProviderOptions<Context>,
+): { readonly provider: ServiceProvider; bind(request: Request, context: Context): Request } {
+  const { session: storage, ...spOptions } = options;
+  if (storage === undefined) {
+    return { provider: createServiceProvider(spOptions), bind: (request) => request };
+  }
+  if (typeof storage?.get !== 'function' || typeof storage.set !== 'function') {
+    throw new TypeError(
+      `${adapter}: session must have get(context) and set(context, id) functions`,
+    );
+  }
+  const contexts = new WeakMap<Request, Context>();
+  const contextOf = (request: Request): Context => {
+    const context = contexts.get(request);
+    // Every Request the provider sees was built (and bound) by the adapter.
+    if (context === undefined)
+      throw new TypeError(`${adapter}: a request the adapter did not build`);
+    return context;
+  };
+  const provider = createServiceProvider({
+    ...spOptions,
+    session: {
+      get: (request) => storage.get(contextOf(request)),
+      set: (request, sessionId) => storage.set(contextOf(request), sessionId),
+    },
+  });
+  return {
+    provider,
+    bind(request, context) {
+      contexts.set(request, context);
+      return request;
+    },
+  };
+}
+
+/** The path of a request target (`/saml/acs?finish=…` → `/saml/acs`), to match the SAML endpoints. */
+export function pathOf(target: string): string {
+  const q = target.indexOf('?');
+  return q === -1 ? target : target.slice(0, q);
+}
+
+/**
+ * What a `loadSession` middleware does: the request's session if any, or — when the store cannot
+ * be read — samlkit's error page (503) to send instead of an exception in the application's route.
+ */
+export async function loadSessionOrPage(
+  provider: ServiceProvider,
+  request: Request,
+): Promise<{ readonly session?: SessionRecord; readonly response?: Response }> {
+  try {
+    const session = await provider.getSession(request);
+    return session ? { session } : {};
+  } catch (error) {
+    return { response: await provider.errorResponse(error, request) };
+  }
+}
