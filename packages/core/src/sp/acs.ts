@@ -160,6 +160,8 @@ export async function receiveResponse(s: Settings, request: Request): Promise<Ac
       ...(s.options.userIdAttribute ? { userIdAttribute: s.options.userIdAttribute } : {}),
       decryptionKeys: (s.sp.decryptionKeys ?? []).map((k) => k.privateKey),
       requireEncryption: s.options.requireEncryption ?? false,
+      requireAssertionSignature: s.options.requireAssertionSignature ?? false,
+      requireResponseSignature: s.options.requireResponseSignature ?? false,
       ...(s.crypto ? { crypto: s.crypto } : {}),
     });
   });

@@ -199,6 +199,17 @@ export interface ServiceProviderOptions {
   readonly userIdAttribute?: string;
   /** Refuse plaintext assertions. Default false. */
   readonly requireEncryption?: boolean;
+  /**
+   * Require a signature on the Assertion itself, even when the Response's signature covers it
+   * (passport-saml's `wantAssertionsSigned`). Default false: the assertion must be covered by a
+   * verified signature, its own or the Response's.
+   */
+  readonly requireAssertionSignature?: boolean;
+  /**
+   * Require a signature on the Response element (passport-saml's `wantAuthnResponseSigned`).
+   * Default false.
+   */
+  readonly requireResponseSignature?: boolean;
   /** Binding for AuthnRequests when the IdP offers both. Default `redirect`. */
   readonly authnRequestBinding?: 'redirect' | 'post';
   /** Named step-up levels for `?authnContext=<name>` on the login endpoint. */
