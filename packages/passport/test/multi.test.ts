@@ -67,8 +67,8 @@ beforeAll(async () => {
   app.use(passport.session());
   const auth = passport.authenticate('saml', { failureRedirect: '/failed' });
   app.get('/t/:tenant/login', auth);
-  app.post('/t/:tenant/login/callback', auth, (req, res) => res.redirect(303, '/me'));
-  app.get('/t/:tenant/login/callback', auth, (req, res) => res.redirect(303, '/me'));
+  app.post('/t/:tenant/login/callback', auth, (_req, res) => res.redirect(303, '/me'));
+  app.get('/t/:tenant/login/callback', auth, (_req, res) => res.redirect(303, '/me'));
   app.get('/me', (req, res) => res.json(req.user ?? null));
   app.use(
     (
