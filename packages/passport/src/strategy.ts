@@ -454,6 +454,16 @@ export class SamlStrategy extends SamlStrategyBase {
    * @param logoutVerify - called for each session an IdP-initiated logout ended
    * @throws SamlError `CONFIG_INVALID` for a missing, malformed or unsupported option
    */
+  constructor(
+    options: SamlStrategyOptions & { readonly passReqToCallback: true },
+    verify: VerifyWithRequest,
+    logoutVerify?: VerifyWithRequest,
+  );
+  constructor(
+    options: SamlStrategyOptions & { readonly passReqToCallback?: false },
+    verify: VerifyWithoutRequest,
+    logoutVerify?: VerifyWithoutRequest,
+  );
   constructor(options: SamlStrategyOptions, verify: VerifyFunction, logoutVerify?: VerifyFunction) {
     super(options?.name ?? 'saml', verify, logoutVerify, options?.passReqToCallback === true);
     this.engine = this.createEngine(mapSamlOptions(options));
@@ -550,6 +560,16 @@ export class MultiSamlStrategy extends SamlStrategyBase {
    * @param verify - `(profile, done)`, or `(req, profile, done)` with `passReqToCallback`
    * @param logoutVerify - called for each session an IdP-initiated logout ended
    */
+  constructor(
+    options: MultiSamlStrategyOptions & { readonly passReqToCallback: true },
+    verify: VerifyWithRequest,
+    logoutVerify?: VerifyWithRequest,
+  );
+  constructor(
+    options: MultiSamlStrategyOptions & { readonly passReqToCallback?: false },
+    verify: VerifyWithoutRequest,
+    logoutVerify?: VerifyWithoutRequest,
+  );
   constructor(
     options: MultiSamlStrategyOptions,
     verify: VerifyFunction,

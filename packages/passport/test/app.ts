@@ -105,13 +105,16 @@ export function createApp(config: AppConfig): { app: express.Express; strategy: 
   // Single Logout endpoint: IdP-initiated LogoutRequests and the IdP's LogoutResponses.
   app.get('/logout/callback', passport.authenticate('saml'));
   app.post('/logout/callback', passport.authenticate('saml'));
-  // SP-initiated logout: as with passport-saml.
-  app.get('/logout', (req, res, next) => {
+  // SP-initiated logout: as with passport-saml. POST too: samlkit asks a request that another
+  // site may have made to confirm with a same-origin POST.
+  const logout: express.RequestHandler = (req, res, next) => {
     strategy.logout(req, (err, url) => {
       if (err) return next(err);
       req.logout((error) => (error ? next(error) : res.redirect(url ?? '/')));
     });
-  });
+  };
+  app.get('/logout', logout);
+  app.post('/logout', logout);
   // What used to read req.user still does.
   app.get('/account', (req, res) => {
     if (!req.isAuthenticated()) return res.redirect('/login?returnTo=/account');

@@ -107,8 +107,8 @@ describe('mapSamlOptions', () => {
     expect(sp.sp.decryptionKeys).toHaveLength(1);
     expect(sp.sp.signatureAlgorithm).toBe('rsa-sha512');
     expect(sp.sp.nameIdFormats).toEqual(['urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress']);
-    expect((sp.idps as { signingKeys: unknown[] }).signingKeys).toHaveLength(2);
-    expect((sp.idps as { singleSignOnServices: unknown }).singleSignOnServices).toEqual([
+    expect((sp.idps as unknown as { signingKeys: unknown[] }).signingKeys).toHaveLength(2);
+    expect((sp.idps as unknown as { singleSignOnServices: unknown }).singleSignOnServices).toEqual([
       { binding: 'post', location: 'https://idp.example.com/sso' },
     ]);
     expect(sp.clockSkewMs).toBe(5000);
@@ -202,10 +202,12 @@ describe('mapSamlOptions', () => {
   });
 
   it('the strategy refuses a bad configuration when it is built, not at the first login', () => {
-    expect(
-      () => new SamlStrategy({ ...base, path: '/cb' } as never, (_p, done) => done(null, {})),
-    ).toThrow(/CONFIG_INVALID/);
-    expect(() => new SamlStrategy(base, undefined as never)).toThrow(TypeError);
+    type Plain = SamlStrategyOptions & { readonly passReqToCallback?: false };
+    const withPath = { ...base, path: '/cb' } as unknown as Plain;
+    expect(() => new SamlStrategy(withPath, (_p, done) => done(null, {}))).toThrow(
+      /CONFIG_INVALID/,
+    );
+    expect(() => new SamlStrategy(base as Plain, undefined as never)).toThrow(TypeError);
   });
 });
 

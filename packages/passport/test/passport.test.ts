@@ -23,7 +23,7 @@ afterEach(async () => {
   for (const stop of stops.splice(0)) await stop();
 });
 
-export async function listen(app: express.Express): Promise<string> {
+async function listen(app: express.Express): Promise<string> {
   const server = app.listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', resolve));
   stops.push(
@@ -37,7 +37,7 @@ export async function listen(app: express.Express): Promise<string> {
 }
 
 /** A browser's cookie jar (name=value pairs; enough here). */
-export class Jar {
+class Jar {
   readonly cookies: Map<string, string> = new Map();
   header(): string {
     return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
@@ -229,7 +229,7 @@ describe('SamlStrategy with Express, passport and express-session', () => {
     expect(location).toMatch(/^https:\/\/idp\.test\/slo\?SAMLRequest=/);
     const { request, relayState, signed } = await idp.readLogoutRequest(location);
     expect(signed).toBe(true);
-    expect(request.nameId.value).toBe('alice@example.com');
+    expect(request.nameId?.value).toBe('alice@example.com');
     expect(request.sessionIndexes).toEqual(['idp-session-1']);
     expect(await cfg.store.getSession(id)).toBeUndefined();
     expect(jar.cookies.has('samlkit_session')).toBe(false);
@@ -245,6 +245,28 @@ describe('SamlStrategy with Express, passport and express-session', () => {
     );
     expect(done.status).toBe(303);
     expect(done.headers.get('location')).toBe('/');
+  });
+
+  it('answers a logout another site may have started with a confirmation page, ending nothing', async () => {
+    const cfg = config();
+    const { app } = createApp(cfg);
+    const url = await listen(app);
+    const jar = new Jar();
+    await signIn(url, jar, '/login');
+    const id = jar.cookies.get('samlkit_session')!;
+    const res = await fetch(`${url}/logout`, {
+      redirect: 'manual',
+      headers: { cookie: jar.header(), 'sec-fetch-site': 'cross-site' },
+    });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain('<form method="post"');
+    expect(await cfg.store.getSession(id)).toBeDefined();
+    expect((await get(`${url}/account`, jar)).status).toBe(200);
+    // The confirmation: a same-origin POST to the same path.
+    const confirmed = await get(`${url}/logout`, jar, { method: 'POST' });
+    expect(confirmed.status).toBe(302);
+    expect(confirmed.headers.get('location')).toMatch(/^https:\/\/idp\.test\/slo\?SAMLRequest=/);
+    expect(await cfg.store.getSession(id)).toBeUndefined();
   });
 
   it('logs out IdP-initiated over a cross-site POST (no cookies): the Passport login ends on the next request', async () => {
