@@ -212,7 +212,9 @@ export class SamlStrategyBase extends Strategy {
 
   /**
    * @param name - the strategy name
-   * @param callbacks - verify, logoutVerify and whether they take the request
+   * @param verify - `(profile, done)`, or `(req, profile, done)` with `passReqToCallback`
+   * @param logoutVerify - called for each session an IdP-initiated logout ended
+   * @param passReqToCallback - whether the callbacks take the request first
    */
   protected constructor(
     name: string,
