@@ -2,9 +2,21 @@
 // against the test IdP: login, refusal, step-up, SP- and IdP-initiated logout. Nothing is mocked.
 import type { AddressInfo } from 'node:net';
 import { MemoryStore } from '@samlkit/core';
-import type { PassportSamlProfile } from '@samlkit/passport';
-import { createTestIdp, generateTestKeys, type TestIdp, type TestKeys } from '@samlkit/testkit';
-import type express from 'express';
+import {
+  type PassportSamlProfile,
+  SamlStrategy,
+  type SamlStrategyOptions,
+} from '@samlkit/passport';
+import {
+  buildResponse,
+  createTestIdp,
+  generateTestKeys,
+  type TestIdp,
+  type TestKeys,
+  toPostBinding,
+} from '@samlkit/testkit';
+import express from 'express';
+import { Passport } from 'passport';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type AppConfig, createApp, MFA } from './app.js';
 
@@ -331,16 +343,11 @@ describe('SamlStrategy with Express, passport and express-session', () => {
 });
 
 describe('SamlStrategy options reach the validation', () => {
-  it('wantAuthnResponseSigned: true refuses a Response whose only signature is on the Assertion', async () => {
-    const cfg = config();
-    const { app } = createApp(cfg);
-    const url = await listen(app);
-    const jar = new Jar();
-    expect((await signIn(url, jar, '/login')).finish.status).toBe(303);
-
-    const { SamlStrategy } = await import('@samlkit/passport');
-    const { Passport } = await import('passport');
-    const { default: express } = await import('express');
+  /** A bare app (no session) with extra strategy options; answers each login with `sign`. */
+  async function attempt(
+    extra: Partial<Omit<SamlStrategyOptions, 'passReqToCallback'>>,
+    sign: 'assertion' | 'response',
+  ): Promise<{ status: number; errors: string[] }> {
     const passport = new Passport();
     const errors: string[] = [];
     passport.use(
@@ -351,18 +358,18 @@ describe('SamlStrategy options reach the validation', () => {
           entryPoint: 'https://idp.test/sso',
           idpIssuer: idp.entityId,
           idpCert: idp.keys.certificatePem,
-          wantAuthnResponseSigned: true,
           logger: { warn() {}, error() {} },
+          ...extra,
         },
         (profile, done) => done(null, { id: profile.nameID }),
       ),
     );
-    const strictApp = express();
-    strictApp.use(express.urlencoded({ extended: false }));
-    strictApp.use(passport.initialize());
-    strictApp.get('/login', passport.authenticate('saml', { session: false }));
-    strictApp.post('/login/callback', passport.authenticate('saml', { session: false }));
-    strictApp.use(
+    const app = express();
+    app.use(express.urlencoded({ extended: false }));
+    app.use(passport.initialize());
+    app.get('/login', passport.authenticate('saml', { session: false }));
+    app.post('/login/callback', passport.authenticate('saml', { session: false }));
+    app.use(
       (
         err: Error & { code?: string },
         _req: express.Request,
@@ -373,19 +380,52 @@ describe('SamlStrategy options reach the validation', () => {
         res.status(400).send(err.code);
       },
     );
-    const strictUrl = await listen(strictApp);
-    const strictJar = new Jar();
-    const begin = await get(`${strictUrl}/login`, strictJar);
-    const { request, relayState } = await idp.readAuthnRequest(begin.headers.get('location')!);
-    const delivery = await idp.answerLogin(request, relayState, { nameId: 'alice@example.com' });
-    if (delivery.binding !== 'post') throw new Error('expected POST');
-    const acs = await fetch(`${strictUrl}/login/callback`, {
+    const url = await listen(app);
+    const begin = await get(`${url}/login`, new Jar());
+    const { request } = await idp.readAuthnRequest(begin.headers.get('location')!);
+    const xml = await buildResponse({
+      idpEntityId: idp.entityId,
+      spEntityId: request.issuer!,
+      acsUrl: request.assertionConsumerServiceUrl!,
+      now: Date.now(),
+      inResponseTo: request.id,
+      nameId: { value: 'alice@example.com' },
+      sign,
+      signingKey: idp.keys,
+    });
+    const acs = await fetch(`${url}/login/callback`, {
       method: 'POST',
       redirect: 'manual',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: delivery.form.toString(),
+      body: new URLSearchParams({ SAMLResponse: toPostBinding(xml) }).toString(),
     });
-    expect(acs.status).toBe(400);
-    expect(errors).toEqual(['SIGNATURE_MISSING']);
+    return { status: acs.status, errors };
+  }
+
+  it('by default, a signature on the Assertion or on the Response is enough', async () => {
+    expect(await attempt({}, 'assertion')).toEqual({ status: 303, errors: [] });
+    expect(await attempt({}, 'response')).toEqual({ status: 303, errors: [] });
+  });
+
+  it('wantAuthnResponseSigned: true refuses a Response whose only signature is on the Assertion', async () => {
+    expect(await attempt({ wantAuthnResponseSigned: true }, 'assertion')).toEqual({
+      status: 400,
+      errors: ['SIGNATURE_MISSING'],
+    });
+    expect(await attempt({ wantAuthnResponseSigned: true }, 'response')).toEqual({
+      status: 303,
+      errors: [],
+    });
+  });
+
+  it('wantAssertionsSigned: true refuses an Assertion covered only by the Response signature', async () => {
+    expect(await attempt({ wantAssertionsSigned: true }, 'response')).toEqual({
+      status: 400,
+      errors: ['SIGNATURE_MISSING'],
+    });
+    expect(await attempt({ wantAssertionsSigned: true }, 'assertion')).toEqual({
+      status: 303,
+      errors: [],
+    });
   });
 });
