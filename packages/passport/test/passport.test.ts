@@ -7,6 +7,7 @@ import {
   SamlStrategy,
   type SamlStrategyOptions,
 } from '@samlkit/passport';
+import { RedisStore } from '@samlkit/redis';
 import {
   buildResponse,
   createTestIdp,
@@ -18,6 +19,12 @@ import {
 import express from 'express';
 import { Passport } from 'passport';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  hasRedisServer,
+  type RedisServer,
+  skipLoudly,
+  startRedis,
+} from '../../../test/support/redis.js';
 import { type AppConfig, createApp, MFA } from './app.js';
 
 // samlkit's cookies are Secure unless the application runs on http://localhost.
@@ -339,6 +346,64 @@ describe('SamlStrategy with Express, passport and express-session', () => {
     const slo = await fetch(`${urlB}${target.pathname}${target.search}`, { redirect: 'manual' });
     expect(slo.status).toBe(303);
     expect((await get(`${urlA}/account`, jar)).status).toBe(302);
+  });
+});
+
+const noRedis = !hasRedisServer() && skipLoudly('Passport on two nodes over Redis', 'redis-server');
+
+describe.skipIf(noRedis)('two Passport nodes sharing a RedisStore (no sticky sessions)', () => {
+  let server: RedisServer;
+  const stores: RedisStore[] = [];
+  beforeAll(async () => {
+    server = await startRedis({ ignoreEnv: true });
+    return async () => {
+      for (const store of stores) await store.close();
+      await server.stop();
+    };
+  });
+  const node = async () => {
+    const store = new RedisStore({
+      url: server.url,
+      keyPrefix: 'passport:',
+      onConnectionError: () => {},
+    });
+    stores.push(store);
+    return listen(createApp(config({ store })).app);
+  };
+
+  it('a login begun on node A finishes through node B, and an IdP logout on B ends it on A', async () => {
+    const [a, b] = [await node(), await node()];
+    const jar = new Jar();
+    const begin = await get(`${a}/login?returnTo=/account`, jar);
+    const { request, relayState } = await idp.readAuthnRequest(begin.headers.get('location')!);
+    const delivery = await idp.answerLogin(request, relayState, {
+      nameId: 'alice@example.com',
+      sessionIndex: 'idp-session-9',
+    });
+    if (delivery.binding !== 'post') throw new Error('expected POST');
+    const acs = await fetch(`${b}/login/callback`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: delivery.form.toString(),
+    });
+    expect(acs.status).toBe(303);
+    // The finish step lands on node A again: the login cookie and the parked login both work.
+    const finish = await get(new URL(acs.headers.get('location')!, a).href, jar);
+    expect(finish.status).toBe(303);
+    expect((await get(`${a}/account`, jar)).status).toBe(200);
+    const message = await idp.logoutRequest({
+      spSloUrl: `${BASE}/logout/callback`,
+      nameId: 'alice@example.com',
+      sessionIndexes: ['idp-session-9'],
+      binding: 'redirect',
+    });
+    if (message.binding !== 'redirect') throw new Error('expected Redirect');
+    const target = new URL(message.url);
+    expect(
+      (await fetch(`${b}${target.pathname}${target.search}`, { redirect: 'manual' })).status,
+    ).toBe(303);
+    expect((await get(`${a}/account`, jar)).status).toBe(302);
   });
 });
 
