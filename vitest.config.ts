@@ -15,6 +15,7 @@ export default defineConfig({
       '@samlkit/fastify': pkg('fastify'),
       '@samlkit/fetch': pkg('fetch'),
       '@samlkit/cli': pkg('cli'),
+      '@samlkit/passport': pkg('passport'),
     },
   },
   test: {

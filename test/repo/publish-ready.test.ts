@@ -30,9 +30,9 @@ const published = readdirSync(join(root, 'packages'))
   .filter(({ manifest }) => manifest.private !== true);
 
 describe('published packages', () => {
-  it('are the eight samlkit packages', () => {
+  it('are the nine samlkit packages', () => {
     expect(published.map((p) => p.manifest.name).sort()).toEqual(
-      ['cli', 'core', 'express', 'fastify', 'fetch', 'koa', 'redis', 'testkit'].map(
+      ['cli', 'core', 'express', 'fastify', 'fetch', 'koa', 'passport', 'redis', 'testkit'].map(
         (n) => `@samlkit/${n}`,
       ),
     );

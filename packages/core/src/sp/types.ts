@@ -306,13 +306,18 @@ export interface ServiceProviderOptions {
   /** Refuse plaintext assertions. Default false. */
   readonly requireEncryption?: boolean;
   /**
-   * Require every Assertion to carry its own signature (a signed Response around it is not
-   * enough). SP metadata announces `WantAssertionsSigned="true"` exactly when this is on (it is
-   * also turned on by `metadata.wantAssertionsSigned: true`). An IdP's policy may require it for
-   * that IdP alone. Default false.
+   * Require every Assertion to carry its own signature, even when the Response's signature covers
+   * it (passport-saml's `wantAssertionsSigned`). SP metadata announces
+   * `WantAssertionsSigned="true"` exactly when this is on (it is also turned on by
+   * `metadata.wantAssertionsSigned: true`). An IdP's policy may require it for that IdP alone.
+   * Default false: the assertion must be covered by a verified signature, its own or the
+   * Response's.
    */
   readonly requireAssertionSignature?: boolean;
-  /** Require the Response element to be signed (for every IdP; an IdP's policy may too). Default false. */
+  /**
+   * Require a signature on the Response element (passport-saml's `wantAuthnResponseSigned`), for
+   * every IdP; an IdP's policy may require it too. Default false.
+   */
   readonly requireResponseSignature?: boolean;
   /** Binding for AuthnRequests when the IdP offers both. Default `redirect`. */
   readonly authnRequestBinding?: 'redirect' | 'post';

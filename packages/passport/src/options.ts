@@ -1,0 +1,490 @@
+// passport-saml option names → samlkit's service-provider options. Pure: no I/O, no clock.
+import {
+  type IdentityProviderConfig,
+  type IdpRegistry,
+  type LoginOptions,
+  loadPrivateKey,
+  loadPublicKey,
+  type RequestedAuthnContextRecord,
+  SamlError,
+  type SamlStore,
+  type ServiceProviderLogger,
+  type ServiceProviderOptions,
+  type SessionCookieOptions,
+  type SignatureAlgorithmName,
+  type SpKeyPair,
+} from '@samlkit/core';
+
+/** `racComparison` values (SAML core §3.3.2.2.1). */
+export type RacComparison = 'exact' | 'minimum' | 'maximum' | 'better';
+
+/**
+ * The options of {@link SamlStrategy}, under the names passport-saml (`@node-saml/passport-saml`)
+ * uses, plus a few samlkit ones (`store`, `idp`, `cookie`, `logger`). Options passport-saml has
+ * and samlkit does not are refused with a `CONFIG_INVALID` SamlError that says what replaces them
+ * (see docs/migrating-from-node-saml.md).
+ */
+export interface SamlStrategyOptions {
+  /** The strategy name for `passport.authenticate(name)`. Default `saml`. */
+  readonly name?: string;
+  /** Call `verify(req, profile, done)` (and `logoutVerify(req, profile, done)`) with the request. */
+  readonly passReqToCallback?: boolean;
+  /**
+   * The full URL of the Assertion Consumer Service, e.g. `https://app.example.com/login/callback`.
+   * The IdP POSTs the Response there, and samlkit finishes the login there with a same-site GET
+   * (`?finish=<code>`): route both GET and POST of this path to `passport.authenticate`.
+   */
+  readonly callbackUrl: string;
+  /** The SP entity ID (Issuer of requests, audience of assertions). */
+  readonly issuer: string;
+  /** The IdP's SSO URL (HTTP-Redirect, or HTTP-POST with `authnRequestBinding: 'HTTP-POST'`). */
+  readonly entryPoint?: string;
+  /** The IdP's signing certificate(s), PEM (a certificate or a bare public key). */
+  readonly idpCert?: string | readonly string[];
+  /** The older name of `idpCert`. */
+  readonly cert?: string | readonly string[];
+  /** The IdP's entity ID: the Issuer its Responses must carry. Required with `entryPoint`. */
+  readonly idpIssuer?: string;
+  /**
+   * samlkit: the IdP as samlkit configures it (`defineIdentityProvider`, or `createIdpRegistry`
+   * with a metadata source that follows certificate rollover), instead of `entryPoint`,
+   * `idpCert`, `idpIssuer` and `logoutUrl`.
+   */
+  readonly idp?: IdentityProviderConfig | IdpRegistry;
+  /** The IdP's Single Logout URL (HTTP-Redirect). Default: `entryPoint`. */
+  readonly logoutUrl?: string;
+  /** The full URL of the SP's Single Logout endpoint (route GET and POST of it to `authenticate`). */
+  readonly logoutCallbackUrl?: string;
+  /** PEM private key that signs AuthnRequests and logout messages (with `publicCert`). */
+  readonly privateKey?: string;
+  /** PEM certificate of `privateKey`, published in the SP metadata. */
+  readonly publicCert?: string;
+  /** PEM private key for encrypted assertions (with `publicCert`, or `decryptionCert`). */
+  readonly decryptionPvk?: string;
+  /** PEM certificate of `decryptionPvk` for the metadata. Default `publicCert`. */
+  readonly decryptionCert?: string;
+  /** Algorithm of outgoing signatures. `sha1` is refused. Default `sha256`. */
+  readonly signatureAlgorithm?: 'sha1' | 'sha256' | 'sha512';
+  /** NameIDPolicy Format to ask for; `null` asks for none. */
+  readonly identifierFormat?: string | null;
+  /** Tolerated clock difference (ms). Default: samlkit's 3 minutes (passport-saml's was 0). */
+  readonly acceptedClockSkewMs?: number;
+  /** Ask the IdP to authenticate again on every login. */
+  readonly forceAuthn?: boolean;
+  /** Ask for no user interaction (IsPassive). */
+  readonly passive?: boolean;
+  /** AuthnContextClassRefs to request (and then require in the Response). Default: none requested. */
+  readonly authnContext?: readonly string[];
+  /** The RequestedAuthnContext Comparison. Default `exact`. */
+  readonly racComparison?: RacComparison;
+  /** Send no RequestedAuthnContext (samlkit's default unless `authnContext` is given). */
+  readonly disableRequestedAuthnContext?: boolean;
+  /** Binding of the AuthnRequest. Default `HTTP-Redirect`. */
+  readonly authnRequestBinding?: 'HTTP-Redirect' | 'HTTP-POST';
+  /**
+   * `always` (default) answers only Responses to requests this SP sent. `ifPresent` and `never`
+   * also accept IdP-initiated logins (a security relaxation: login CSRF); an InResponseTo that is
+   * present is always checked.
+   */
+  readonly validateInResponseTo?: 'always' | 'ifPresent' | 'never';
+  /** How long a login request may stay unanswered (ms). Default 15 minutes. */
+  readonly requestIdExpirationPeriodMs?: number;
+  /** Require a signature on the Assertion itself. Default: a signature on the Assertion or on the Response. */
+  readonly wantAssertionsSigned?: boolean;
+  /** Require a signature on the Response. Default: a signature on the Assertion or on the Response. */
+  readonly wantAuthnResponseSigned?: boolean;
+  /** Must equal `issuer` when given (samlkit always checks the audience against the entity ID). */
+  readonly audience?: string;
+  /**
+   * samlkit: where login, logout and session state lives. Default: an in-memory store (one
+   * process). Use `RedisStore` from `@samlkit/redis` when several nodes serve the application.
+   */
+  readonly store?: SamlStore;
+  /** samlkit: the samlkit session cookie (it names the samlkit session for logout and step-up). */
+  readonly cookie?: SessionCookieOptions;
+  /** samlkit: operator logger. Default `console.warn` / `console.error`. */
+  readonly logger?: ServiceProviderLogger;
+}
+
+/** What {@link mapSamlOptions} derives from {@link SamlStrategyOptions}. */
+export interface MappedSamlOptions {
+  /** The options for `createServiceProvider` (without the hooks the strategy adds). */
+  readonly serviceProvider: ServiceProviderOptions;
+  /** Login defaults from `forceAuthn`, `passive`, `authnContext` + `racComparison`. */
+  readonly login: LoginOptions;
+}
+
+/** passport-saml options samlkit does not offer, and what to do instead. */
+export const UNSUPPORTED_OPTIONS: Readonly<Record<string, string>> = Object.freeze({
+  cacheProvider:
+    'give `store` (a SamlStore: MemoryStore, or RedisStore from @samlkit/redis); it also holds sessions, the replay cache and the logout index',
+  path: 'give `callbackUrl`, the full ACS URL',
+  host: 'give `callbackUrl`, the full ACS URL',
+  protocol: 'give `callbackUrl`, the full ACS URL',
+  skipRequestCompression: 'the Redirect binding requires DEFLATE (SAML bindings §3.4.4.1)',
+  additionalParams: 'not offered; put the value in `entryPoint`’s query string',
+  additionalAuthorizeParams: 'not offered; put the value in `entryPoint`’s query string',
+  additionalLogoutParams: 'not offered; put the value in `logoutUrl`’s query string',
+  attributeConsumingServiceIndex: 'not offered',
+  scoping: 'not offered',
+  disableRequestAcsUrl: 'not offered: AuthnRequests always name the ACS',
+  xmlSignatureTransforms: 'not offered: samlkit signs with exclusive c14n',
+  digestAlgorithm: 'follows `signatureAlgorithm`',
+  generateUniqueId: 'not offered: request IDs come from crypto.getRandomValues',
+  providerName: 'not offered by the strategy (core: createAuthnRequest({ providerName }))',
+  samlAuthnRequestExtensions:
+    'not offered by the strategy (core: createAuthnRequest({ extensions }))',
+  samlLogoutRequestExtensions: 'not offered',
+  maxAssertionAgeMs:
+    'check `profile.authnInstant` in verify, or use @samlkit/express requireSession({ maxAuthnAgeMs })',
+  signMetadata: 'not offered by the strategy (core: createSpMetadata(sp, { sign: true }))',
+  metadataContactPerson: 'not offered by the strategy (core: createSpMetadata(sp, { contacts }))',
+  metadataOrganization:
+    'not offered by the strategy (core: createSpMetadata(sp, { organization }))',
+  allowCreate: 'always true in the NameIDPolicy',
+  idpCertCallback:
+    'give `idp`: createIdpRegistry with a metadata source follows certificate rollover',
+});
+
+const KNOWN: ReadonlySet<string> = new Set([
+  'name',
+  'passReqToCallback',
+  'callbackUrl',
+  'issuer',
+  'entryPoint',
+  'idpCert',
+  'cert',
+  'idpIssuer',
+  'idp',
+  'logoutUrl',
+  'logoutCallbackUrl',
+  'privateKey',
+  'publicCert',
+  'decryptionPvk',
+  'decryptionCert',
+  'signatureAlgorithm',
+  'identifierFormat',
+  'acceptedClockSkewMs',
+  'forceAuthn',
+  'passive',
+  'authnContext',
+  'racComparison',
+  'disableRequestedAuthnContext',
+  'authnRequestBinding',
+  'validateInResponseTo',
+  'requestIdExpirationPeriodMs',
+  'wantAssertionsSigned',
+  'wantAuthnResponseSigned',
+  'audience',
+  'store',
+  'cookie',
+  'logger',
+]);
+
+function configError(option: string, expected: string, found: string, hint: string): SamlError {
+  return new SamlError('CONFIG_INVALID', `The Passport strategy option ${option} is not usable.`, {
+    expected,
+    found,
+    hint,
+  });
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string')
+    return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
+  if (typeof value === 'function') return 'a function';
+  if (Array.isArray(value)) return `an array of ${value.length}`;
+  return value === null ? 'null' : typeof value;
+}
+
+function absoluteUrl(option: string, value: unknown): URL {
+  if (typeof value !== 'string' || !URL.canParse(value)) {
+    throw configError(
+      option,
+      'an absolute http(s) URL',
+      describe(value),
+      `set ${option} to a full URL`,
+    );
+  }
+  const url = new URL(value);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw configError(option, 'an http(s) URL', url.protocol, `set ${option} to a full URL`);
+  }
+  return url;
+}
+
+function pems(value: unknown): readonly string[] {
+  const list = typeof value === 'string' ? [value] : value;
+  if (!Array.isArray(list) || list.length === 0 || list.some((v) => typeof v !== 'string')) {
+    throw configError(
+      'idpCert',
+      'a PEM certificate or public key, or an array of them',
+      describe(value),
+      typeof value === 'function'
+        ? UNSUPPORTED_OPTIONS.idpCertCallback!
+        : 'paste the IdP signing certificate (PEM) from its metadata',
+    );
+  }
+  return list as readonly string[];
+}
+
+function keyPair(
+  option: string,
+  key: unknown,
+  certificate: unknown,
+  certOption: string,
+): SpKeyPair {
+  if (typeof key !== 'string') {
+    throw configError(option, 'a PEM private key', describe(key), `give ${option} as PEM text`);
+  }
+  if (typeof certificate !== 'string') {
+    throw configError(
+      certOption,
+      `the PEM certificate of ${option} (samlkit publishes it in the SP metadata)`,
+      describe(certificate),
+      `give ${certOption} with ${option}`,
+    );
+  }
+  return { privateKey: loadPrivateKey(key), certificate };
+}
+
+/**
+ * The IdP's configuration from `entryPoint`, `idpCert`, `idpIssuer` and `logoutUrl`.
+ * SAML metadata §2.4.3 / §2.2.2: SSO and SLO endpoints by binding.
+ */
+function identityProvider(o: SamlStrategyOptions): IdentityProviderConfig | IdpRegistry {
+  const flat = (['entryPoint', 'idpCert', 'cert', 'idpIssuer', 'logoutUrl'] as const).filter(
+    (k) => o[k] !== undefined,
+  );
+  if (o.idp !== undefined) {
+    if (flat.length > 0) {
+      throw configError(
+        'idp',
+        'either `idp` or entryPoint/idpCert/idpIssuer/logoutUrl',
+        `both (${flat.join(', ')})`,
+        'keep one way of describing the IdP',
+      );
+    }
+    return o.idp;
+  }
+  const entryPoint = absoluteUrl('entryPoint', o.entryPoint);
+  if (typeof o.idpIssuer !== 'string' || o.idpIssuer === '') {
+    throw configError(
+      'idpIssuer',
+      "the IdP's entity ID (samlkit always checks the Issuer of Responses)",
+      describe(o.idpIssuer),
+      "copy the entityID attribute of the IdP's metadata",
+    );
+  }
+  if (o.idpCert !== undefined && o.cert !== undefined) {
+    throw configError('cert', 'idpCert or cert, not both', 'both', 'keep idpCert');
+  }
+  const certs = pems(o.idpCert ?? o.cert);
+  const binding = o.authnRequestBinding === 'HTTP-POST' ? 'post' : 'redirect';
+  const logout = o.logoutUrl === undefined ? entryPoint : absoluteUrl('logoutUrl', o.logoutUrl);
+  return {
+    entityId: o.idpIssuer,
+    singleSignOnServices: [{ binding, location: entryPoint.href }],
+    singleLogoutServices: [{ binding: 'redirect', location: logout.href }],
+    signingKeys: certs.map((pem) => loadPublicKey(pem)),
+  };
+}
+
+const SIGNATURE_ALGORITHMS: Readonly<Record<string, SignatureAlgorithmName>> = {
+  sha256: 'rsa-sha256',
+  sha512: 'rsa-sha512',
+};
+
+function requestedContext(o: SamlStrategyOptions): RequestedAuthnContextRecord | undefined {
+  if (o.disableRequestedAuthnContext === true || o.authnContext === undefined) return undefined;
+  if (
+    !Array.isArray(o.authnContext) ||
+    o.authnContext.length === 0 ||
+    o.authnContext.some((c) => typeof c !== 'string' || c === '')
+  ) {
+    throw configError(
+      'authnContext',
+      'a non-empty array of AuthnContextClassRef URIs',
+      describe(o.authnContext),
+      'e.g. ["urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport"]',
+    );
+  }
+  const comparison = o.racComparison ?? 'exact';
+  if (!['exact', 'minimum', 'maximum', 'better'].includes(comparison)) {
+    throw configError(
+      'racComparison',
+      'exact, minimum, maximum or better (SAML core §3.3.2.2.1)',
+      describe(comparison),
+      'drop racComparison for exact',
+    );
+  }
+  return { classRefs: [...o.authnContext], comparison };
+}
+
+/**
+ * Maps passport-saml options to samlkit's service-provider options and login defaults. Pure: the
+ * same options give the same result (keys are parsed, nothing is fetched).
+ *
+ * - `callbackUrl` gives the ACS endpoint, its path (`paths.acs`) and the base URL (its origin);
+ *   `logoutCallbackUrl` gives the SLO endpoint and `paths.slo`.
+ * - `entryPoint`, `idpCert`, `idpIssuer`, `logoutUrl` give the IdP (or `idp` does).
+ * - Every passport-saml option samlkit lacks is refused, naming what replaces it.
+ *
+ * @param options - the strategy options
+ * @returns the service-provider options and the login defaults
+ * @throws SamlError `CONFIG_INVALID` for a missing, malformed or unsupported option
+ */
+export function mapSamlOptions(options: SamlStrategyOptions): MappedSamlOptions {
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError('SamlStrategy: options must be an object');
+  }
+  for (const key of Object.keys(options)) {
+    if ((options as unknown as Record<string, unknown>)[key] === undefined) continue;
+    const reason = UNSUPPORTED_OPTIONS[key];
+    if (reason !== undefined) {
+      throw configError(key, 'an option samlkit offers', `${key} (a passport-saml option)`, reason);
+    }
+    if (!KNOWN.has(key)) {
+      throw configError(
+        key,
+        `one of ${[...KNOWN].join(', ')}`,
+        key,
+        'check the spelling; see docs/migrating-from-node-saml.md',
+      );
+    }
+  }
+  const o = options;
+  const acs = absoluteUrl('callbackUrl', o.callbackUrl);
+  if (typeof o.issuer !== 'string' || o.issuer === '') {
+    throw configError(
+      'issuer',
+      "the SP's entity ID",
+      describe(o.issuer),
+      'keep the value the IdP knows',
+    );
+  }
+  if (o.audience !== undefined && o.audience !== o.issuer) {
+    throw configError(
+      'audience',
+      'the SP entity ID (`issuer`): samlkit checks AudienceRestriction against it (SAML core §2.5.1.4)',
+      describe(o.audience),
+      'drop audience',
+    );
+  }
+  const slo =
+    o.logoutCallbackUrl === undefined
+      ? undefined
+      : absoluteUrl('logoutCallbackUrl', o.logoutCallbackUrl);
+  if (slo && slo.origin !== acs.origin) {
+    throw configError(
+      'logoutCallbackUrl',
+      `a URL on the origin of callbackUrl (${acs.origin})`,
+      slo.origin,
+      'serve both endpoints from the one application',
+    );
+  }
+  if (slo && slo.pathname === acs.pathname) {
+    throw configError(
+      'logoutCallbackUrl',
+      'a path other than the callbackUrl path (samlkit serves the ACS and SLO as two endpoints)',
+      slo.pathname,
+      'e.g. /logout/callback',
+    );
+  }
+  let signatureAlgorithm: SignatureAlgorithmName | undefined;
+  if (o.signatureAlgorithm !== undefined) {
+    signatureAlgorithm = SIGNATURE_ALGORITHMS[o.signatureAlgorithm];
+    if (signatureAlgorithm === undefined) {
+      throw configError(
+        'signatureAlgorithm',
+        'sha256 or sha512',
+        describe(o.signatureAlgorithm),
+        'SHA-1 signatures are refused (practical collisions); use sha256',
+      );
+    }
+  }
+  if (
+    o.acceptedClockSkewMs !== undefined &&
+    (!Number.isSafeInteger(o.acceptedClockSkewMs) || o.acceptedClockSkewMs < 0)
+  ) {
+    throw configError(
+      'acceptedClockSkewMs',
+      'a non-negative number of milliseconds',
+      describe(o.acceptedClockSkewMs),
+      o.acceptedClockSkewMs === -1
+        ? 'time conditions are always checked in samlkit; drop the option'
+        : 'e.g. 180000 (3 minutes)',
+    );
+  }
+  const inResponseTo = o.validateInResponseTo ?? 'always';
+  if (!['always', 'ifPresent', 'never'].includes(inResponseTo)) {
+    throw configError(
+      'validateInResponseTo',
+      'always, ifPresent or never',
+      describe(inResponseTo),
+      'drop it for always',
+    );
+  }
+  if (
+    o.authnRequestBinding !== undefined &&
+    !['HTTP-Redirect', 'HTTP-POST'].includes(o.authnRequestBinding)
+  ) {
+    throw configError(
+      'authnRequestBinding',
+      'HTTP-Redirect or HTTP-POST',
+      describe(o.authnRequestBinding),
+      'drop it for HTTP-Redirect',
+    );
+  }
+
+  const signing =
+    o.privateKey === undefined
+      ? undefined
+      : keyPair('privateKey', o.privateKey, o.publicCert, 'publicCert');
+  const decryption =
+    o.decryptionPvk === undefined
+      ? undefined
+      : keyPair(
+          'decryptionPvk',
+          o.decryptionPvk,
+          o.decryptionCert ?? o.publicCert,
+          'decryptionCert',
+        );
+  const nameIdFormats =
+    o.identifierFormat === undefined || o.identifierFormat === null
+      ? undefined
+      : [o.identifierFormat];
+  const requested = requestedContext(o);
+
+  const serviceProvider: ServiceProviderOptions = {
+    sp: {
+      entityId: o.issuer,
+      assertionConsumerServices: [{ binding: 'post', location: acs.href }],
+      ...(slo && { singleLogoutServices: [{ binding: 'redirect', location: slo.href }] }),
+      ...(signing && { signingKeys: [signing] }),
+      ...(decryption && { decryptionKeys: [decryption] }),
+      ...(signatureAlgorithm !== undefined && { signatureAlgorithm }),
+      ...(nameIdFormats !== undefined && { nameIdFormats }),
+    },
+    idps: identityProvider(o),
+    baseUrl: acs.origin,
+    paths: { acs: acs.pathname, ...(slo && { slo: slo.pathname }) },
+    ...(o.store !== undefined && { store: o.store }),
+    ...(o.cookie !== undefined && { cookie: o.cookie }),
+    ...(o.logger !== undefined && { logger: o.logger }),
+    ...(o.acceptedClockSkewMs !== undefined && { clockSkewMs: o.acceptedClockSkewMs }),
+    ...(o.requestIdExpirationPeriodMs !== undefined && {
+      requestTtlMs: o.requestIdExpirationPeriodMs,
+    }),
+    ...(inResponseTo !== 'always' && { allowUnsolicited: true }),
+    ...(o.authnRequestBinding === 'HTTP-POST' && { authnRequestBinding: 'post' as const }),
+    ...(o.wantAssertionsSigned === true && { requireAssertionSignature: true }),
+    ...(o.wantAuthnResponseSigned === true && { requireResponseSignature: true }),
+  };
+  const login: LoginOptions = {
+    ...(o.forceAuthn === true && { forceAuthn: true }),
+    ...(o.passive === true && { isPassive: true }),
+    ...(requested !== undefined && { requestedAuthnContext: requested }),
+  };
+  return { serviceProvider, login };
+}
