@@ -97,3 +97,25 @@ describe.each([
     expect(again.body).toBe('Hello alice@example.com');
   });
 });
+
+describe.each([
+  ['testkit', false],
+  ['testkit-encrypted', true],
+])('the docs/testkit.md block "%s", run as written', (name, encrypted) => {
+  const snippet = programs.find((s) => s.directive.kind === 'run' && s.directive.name === name);
+  const programFile = join(HERE, `.run-${name}-${process.pid}.ts`);
+  afterAll(() => rmSync(programFile, { force: true }));
+
+  it('validates the Response it builds', async () => {
+    expect(
+      snippet,
+      `docs/testkit.md has a block marked <!-- snippet: run ${name} -->`,
+    ).toBeDefined();
+    writeFileSync(programFile, `${snippet!.code}\nexport { result };\n`);
+    const { result } = (await import(/* @vite-ignore */ programFile)) as {
+      result: { userId: string; encrypted: boolean };
+    };
+    expect(result.userId).toBe('alice@example.com');
+    expect(result.encrypted).toBe(encrypted);
+  });
+});

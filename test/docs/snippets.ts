@@ -2,9 +2,10 @@
 // them into a project of their own would compile them.
 //
 // A ```ts or ```js block is a whole program unless the HTML comment right above it says otherwise:
-//   <!-- snippet: context NAME -->   a fragment of a larger program: compiled after the
-//                                    declarations of test/docs/contexts/NAME.ts (the names the
-//                                    surrounding text has already introduced: `saml`, `app`, …)
+//   <!-- snippet: context NAME, … --> a fragment of a larger program: compiled after the
+//                                    declarations of test/docs/contexts/NAME.ts (the values the
+//                                    surrounding text has already introduced: `saml`, `app`, …;
+//                                    a context declares values only, the block shows its imports)
 //   <!-- snippet: run NAME -->       a whole program that test/docs/docs-snippets.test.ts also runs
 //   <!-- snippet: file PATH -->      a copy of part of PATH, a tested file: it must appear there
 //   <!-- snippet: skip REASON -->    not compiled; the text around the block says why
@@ -103,7 +104,13 @@ export function snippetFile(s: Snippet): string {
 
 /** The module text compiled for a snippet (a context's declarations first, then the block). */
 export function snippetProgram(s: Snippet): string {
-  const prelude = s.directive.kind === 'context' ? contextSource(s.directive.name) : '';
+  const prelude =
+    s.directive.kind === 'context'
+      ? s.directive.name
+          .split(',')
+          .map((n) => contextSource(n.trim()))
+          .join('\n')
+      : '';
   // `export {}` makes every block a module, as a file of an ESM project is.
   return `${prelude}\n${s.code}\nexport {};\n`;
 }
@@ -149,7 +156,7 @@ export function typeCheck(
     types: ['node'],
     typeRoots: [join(ROOT, 'node_modules/@types')],
     baseUrl: ROOT,
-    paths: { ...samlkitPaths, '@/*': [join(ROOT, 'test/docs/next/*')] },
+    paths: { ...samlkitPaths, '@/*': [join(ROOT, 'test/docs/next/*.ts')] },
   };
   const files = new Map<string, string>();
   const byFile = new Map<string, Snippet>();
