@@ -50,6 +50,18 @@ const escapeHtml = (value) =>
     (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c],
   );
 
+/** A listen error that names the port, and what to do about it. */
+function listenError(error, settings) {
+  const where = `port ${settings.port} on ${settings.host}`;
+  if (error.code === 'EADDRINUSE') {
+    return new Error(
+      `${where} is already in use: stop the program that listens there, or start the demo on another port (PORT=3001 pnpm start)`,
+      { cause: error },
+    );
+  }
+  return new Error(`cannot listen on ${where}: ${error.message}`, { cause: error });
+}
+
 const when = (ms) => (ms === undefined ? '—' : new Date(ms).toISOString());
 
 function page(title, body) {
@@ -246,8 +258,10 @@ export async function startDemo(env) {
   });
 
   const server = await new Promise((resolve, reject) => {
-    const s = app.listen(settings.port, settings.host, () => resolve(s));
-    s.once('error', reject);
+    // Express 5 hands a listen error (EADDRINUSE, EACCES) to this callback instead of throwing.
+    const s = app.listen(settings.port, settings.host, (error) =>
+      error ? reject(listenError(error, settings)) : resolve(s),
+    );
   }).catch(async (error) => {
     await idp.stop();
     await opened.close();
