@@ -72,7 +72,7 @@ function page(title, body) {
 table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.25rem .5rem;text-align:left;vertical-align:top}
 form{display:inline}button,.button{font:inherit;padding:.3rem .8rem;margin-right:.5rem}
 nav a{margin-right:1rem}code{background:#f4f4f4;padding:0 .2rem}</style>
-<nav><a href="/">Home</a><a href="/profile">Profile</a><a href="/saml/metadata">SP metadata</a></nav>
+<nav><a href="/">Home</a><a href="/profile">Profile</a><a href="/sp-metadata.xml">SP metadata</a></nav>
 <h1>${escapeHtml(title)}</h1>
 ${body}</html>`;
 }
@@ -161,7 +161,7 @@ function homePage(session, info) {
 <h2>This application</h2>
 <table>
 <tr><th>SP entity ID</th><td><code>${escapeHtml(info.entityId)}</code></td></tr>
-<tr><th>SP metadata</th><td><a href="/saml/metadata">/saml/metadata</a></td></tr>
+<tr><th>SP metadata</th><td><a href="/sp-metadata.xml">view</a> (IdPs read it at <code>/saml/metadata</code>)</td></tr>
 <tr><th>Identity provider</th><td>${escapeHtml(info.idp)}</td></tr>
 <tr><th>Store</th><td>${escapeHtml(info.store)}</td></tr>
 </table>`,
@@ -252,6 +252,13 @@ export async function startDemo(env) {
   app.use(saml.routes);
   app.get('/', saml.loadSession(), (req, res) => {
     res.type('html').send(homePage(req.samlSession, info));
+  });
+  // The SP metadata to look at: the same XML as /saml/metadata, but as application/xml, which a
+  // browser shows instead of downloading (application/samlmetadata+xml).
+  app.get('/sp-metadata.xml', async (_req, res) => {
+    const metadata = await saml.provider.handle(new Request(`${settings.baseUrl}/saml/metadata`));
+    if (!metadata?.ok) return res.sendStatus(404);
+    res.type('application/xml').send(await metadata.text());
   });
   app.get('/profile', saml.requireSession(), (req, res) => {
     res.set('cache-control', 'no-store').type('html').send(profilePage(req.samlSession, info));
