@@ -105,7 +105,10 @@ export function createServiceProvider(options: ServiceProviderOptions): ServiceP
     if (options.renderError && isSamlError(error)) {
       return options.renderError(error, request, status);
     }
-    return defaultErrorResponse(error, request, status);
+    return defaultErrorResponse(error, request, status, {
+      home: s.defaultReturnTo,
+      login: s.paths.login,
+    });
   }
 
   async function guard(request: Request, body: () => Promise<Response>): Promise<Response> {
