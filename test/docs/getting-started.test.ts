@@ -41,7 +41,8 @@ describe.each([
       stdout: (s: string) => out.push(s),
       stderr: (s: string) => out.push(s),
     };
-    const code = await main(['keys', '--out', workDir], { ...nodeIo, ...io });
+    process.chdir(workDir); // `npx samlkit keys` in the application's directory
+    const code = await main(['keys'], { ...nodeIo, ...io }).finally(() => process.chdir(cwd));
     expect(code, out.join('')).toBe(0);
     idp = await startIdpServer({
       serviceProviders: [
