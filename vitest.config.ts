@@ -24,7 +24,14 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'unit', include: ['packages/*/test/**/*.test.ts', 'test/repo/**/*.test.ts'] },
+        test: {
+          name: 'unit',
+          include: [
+            'packages/*/test/**/*.test.ts',
+            'test/repo/**/*.test.ts',
+            'test/docs/**/*.test.ts',
+          ],
+        },
       },
       {
         extends: true,

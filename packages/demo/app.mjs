@@ -58,6 +58,18 @@ const escapeHtml = (value) =>
     (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c],
   );
 
+/** A listen error that names the port, and what to do about it. */
+function listenError(error, settings) {
+  const where = `port ${settings.port} on ${settings.host}`;
+  if (error.code === 'EADDRINUSE') {
+    return new Error(
+      `${where} is already in use: stop the program that listens there, or start the demo on another port (PORT=3001 pnpm start)`,
+      { cause: error },
+    );
+  }
+  return new Error(`cannot listen on ${where}: ${error.message}`, { cause: error });
+}
+
 const when = (ms) => (ms === undefined ? '—' : new Date(ms).toISOString());
 
 function page(title, body) {
@@ -68,7 +80,7 @@ function page(title, body) {
 table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.25rem .5rem;text-align:left;vertical-align:top}
 form{display:inline}button,.button{font:inherit;padding:.3rem .8rem;margin-right:.5rem}
 nav a{margin-right:1rem}code{background:#f4f4f4;padding:0 .2rem}</style>
-<nav><a href="/">Home</a><a href="/profile">Profile</a><a href="/saml/metadata">SP metadata</a></nav>
+<nav><a href="/">Home</a><a href="/profile">Profile</a><a href="/sp-metadata.xml">SP metadata</a></nav>
 <h1>${escapeHtml(title)}</h1>
 ${body}</html>`;
 }
@@ -212,7 +224,7 @@ function homePage(session, info) {
 <h2>This application</h2>
 <table>
 <tr><th>SP entity ID</th><td><code>${escapeHtml(info.entityId)}</code></td></tr>
-<tr><th>SP metadata</th><td><a href="/saml/metadata">/saml/metadata</a></td></tr>
+<tr><th>SP metadata</th><td><a href="/sp-metadata.xml">view</a> (IdPs read it at <code>/saml/metadata</code>)</td></tr>
 <tr><th>Identity provider</th><td>${escapeHtml(info.idp)}</td></tr>
 <tr><th>Store</th><td>${escapeHtml(info.store)}</td></tr>
 </table>`,
@@ -316,13 +328,22 @@ export async function startDemo(env) {
   app.get('/', saml.loadSession(), (req, res) => {
     res.type('html').send(homePage(req.samlSession, info));
   });
+  // The SP metadata to look at: the same XML as /saml/metadata, but as application/xml, which a
+  // browser shows instead of downloading (application/samlmetadata+xml).
+  app.get('/sp-metadata.xml', async (_req, res) => {
+    const metadata = await saml.provider.handle(new Request(`${settings.baseUrl}/saml/metadata`));
+    if (!metadata?.ok) return res.sendStatus(404);
+    res.type('application/xml').send(await metadata.text());
+  });
   app.get('/profile', saml.requireSession(), (req, res) => {
     res.set('cache-control', 'no-store').type('html').send(profilePage(req.samlSession, info));
   });
 
   const server = await new Promise((resolve, reject) => {
-    const s = app.listen(settings.port, settings.host, () => resolve(s));
-    s.once('error', reject);
+    // Express 5 hands a listen error (EADDRINUSE, EACCES) to this callback instead of throwing.
+    const s = app.listen(settings.port, settings.host, (error) =>
+      error ? reject(listenError(error, settings)) : resolve(s),
+    );
   }).catch(async (error) => {
     await idp.stop();
     await opened.close();

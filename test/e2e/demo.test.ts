@@ -90,6 +90,9 @@ describe('the demo (pnpm start)', () => {
       idpBrowser.history.some((h) => h.startsWith(`GET ${demo.url}/saml/slo?SAMLRequest=`)),
     ).toBe(true);
     expect(done.body).toContain('Signed out');
+    // The IdP's last page leads back to the demo, and speaks in words, not a status URN.
+    expect(done.body).toContain(`<a href="${demo.url}/">Back to ${demo.url}/</a>`);
+    expect(done.body).not.toContain('urn:oasis:names:tc:SAML:2.0:status');
     const after = await idpBrowser.request(`${demo.url}/profile`);
     expect(after.status).toBeGreaterThanOrEqual(300);
     expect(after.status).toBeLessThan(400);

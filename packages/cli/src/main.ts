@@ -5,6 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { isSamlError } from '@samlkit/core';
 import { type CliIo, type Command, type CommandArgs, UsageError } from './command.js';
+import { attachedHint } from './hints.js';
+import { didYouMean } from './suggest.js';
 
 /**
  * The subcommands. Register a new one with one line: its name and a lazy import of the module
@@ -63,10 +65,35 @@ async function topUsage(): Promise<string> {
   ].join('\n');
 }
 
+/**
+ * A usage error as one line: what is wrong, and where the options are (the whole usage text would
+ * push the message out of sight).
+ */
+function usageLine(command: string, message: string): string {
+  return `samlkit ${command}: ${message}; run \`samlkit ${command} --help\` for the options\n`;
+}
+
+/** node:util parseArgs' errors in the CLI's words, with a suggestion for an unknown flag. */
+function parseErrorMessage(err: unknown, flags: readonly string[]): string {
+  const e = err as { code?: string; message?: string };
+  if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    const typed = /'(-{1,2}[^'\s]+)'/.exec(e.message ?? '')?.[1] ?? '';
+    const guess = didYouMean(typed.replace(/^-+/, ''), [...flags, 'help']);
+    return `unknown option ${typed}${guess ? ` (did you mean --${guess}?)` : ''}`;
+  }
+  return (e.message ?? String(err)).split('\n')[0]!;
+}
+
 /** The failure object printed on stdout with exit code 1. */
 function failure(err: unknown): Record<string, unknown> {
   if (isSamlError(err)) {
-    return { code: err.code, message: err.message, details: err.details };
+    const hint = attachedHint(err);
+    return {
+      code: err.code,
+      message: err.message,
+      ...(hint !== undefined && { hint }),
+      details: err.details,
+    };
   }
   const e = err as { code?: unknown; message?: unknown };
   return {
@@ -94,7 +121,10 @@ export async function main(argv: readonly string[], io: CliIo = nodeIo): Promise
   }
   const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!load) {
-    io.stderr(`samlkit: unknown command ${JSON.stringify(name)}\n\n${await topUsage()}`);
+    const guess = didYouMean(name, Object.keys(COMMANDS));
+    io.stderr(
+      `samlkit: unknown command ${JSON.stringify(name)}${guess ? ` (did you mean ${guess}?)` : ''}; run \`samlkit --help\` for the commands\n`,
+    );
     return 2;
   }
   const command = (await load()).default;
@@ -115,17 +145,18 @@ export async function main(argv: readonly string[], io: CliIo = nodeIo): Promise
     }
     args = { values: parsed.values, positionals: parsed.positionals };
   } catch (err) {
-    io.stderr(`samlkit ${name}: ${(err as Error).message}\n\n${command.usage}`);
+    io.stderr(usageLine(name, parseErrorMessage(err, Object.keys(command.options))));
     return 2;
   }
   try {
     return await command.run(args, io);
   } catch (err) {
     if (err instanceof UsageError) {
-      io.stderr(`samlkit ${name}: ${err.message}\n\n${command.usage}`);
+      io.stderr(usageLine(name, err.message));
       return 2;
     }
-    io.stdout(`${JSON.stringify(failure(err))}\n`);
+    // The same shape as a success: one JSON object, indented.
+    io.stdout(`${JSON.stringify(failure(err), null, 2)}\n`);
     return 1;
   }
 }

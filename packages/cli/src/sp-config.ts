@@ -10,6 +10,7 @@ import {
   type SpMetadataOptions,
 } from '@samlkit/core';
 import type { CliIo } from './command.js';
+import { didYouMean } from './suggest.js';
 
 /**
  * The SP configuration file read by `samlkit metadata` (JSON). Paths are relative to the file.
@@ -75,6 +76,49 @@ function bad(field: string, expected: string, found: unknown): SamlError {
   });
 }
 
+const TOP_LEVEL_KEYS = [
+  'entityId',
+  'acs',
+  'slo',
+  'cert',
+  'key',
+  'signing',
+  'encryption',
+  'nameIdFormats',
+  'authnRequestsSigned',
+  'wantAssertionsSigned',
+  'signMetadata',
+  'validDays',
+  'cacheDuration',
+  'organization',
+  'contacts',
+];
+const ENDPOINT_KEYS = ['url', 'binding', 'responseUrl', 'index', 'default'];
+const KEY_PAIR_KEYS = ['cert', 'key', 'active'];
+const ORGANIZATION_KEYS = ['name', 'displayName', 'url', 'lang'];
+const CONTACT_KEYS = ['type', 'company', 'givenName', 'surName', 'email', 'phone'];
+
+/**
+ * Refuses a key the file format does not have (a misspelt `entityID` would otherwise be ignored
+ * and the metadata silently wrong), suggesting the closest known key.
+ */
+function onlyKnownKeys(value: unknown, known: readonly string[], where: string): void {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return;
+  for (const key of Object.keys(value)) {
+    if (known.includes(key)) continue;
+    const guess = didYouMean(key, known);
+    throw new SamlError(
+      'CONFIG_INVALID',
+      `The SP configuration file has an unknown key "${key}"${where}${guess ? ` (did you mean "${guess}"?)` : ''}.`,
+      {
+        expected: `one of ${known.join(', ')}`,
+        found: JSON.stringify(key),
+        hint: 'see docs/metadata.md, "The samlkit metadata configuration file"',
+      },
+    );
+  }
+}
+
 function endpoints(
   value: SpConfigFile['acs'] | undefined,
   field: string,
@@ -136,6 +180,17 @@ export async function loadSpConfigFile(
     });
   }
   if (!c || typeof c !== 'object' || Array.isArray(c)) throw bad('content', 'a JSON object', c);
+  onlyKnownKeys(c, TOP_LEVEL_KEYS, '');
+  onlyKnownKeys(c.organization, ORGANIZATION_KEYS, ' in organization');
+  for (const [field, list, known] of [
+    ['acs', c.acs, ENDPOINT_KEYS],
+    ['slo', c.slo, ENDPOINT_KEYS],
+    ['signing', c.signing, KEY_PAIR_KEYS],
+    ['encryption', c.encryption, KEY_PAIR_KEYS],
+    ['contacts', c.contacts, CONTACT_KEYS],
+  ] as const) {
+    if (Array.isArray(list)) for (const item of list) onlyKnownKeys(item, known, ` in ${field}`);
+  }
   const base = dirname(path);
   const read = async (p: unknown, field: string) => {
     if (typeof p !== 'string' || p === '') throw bad(field, 'a file path', p);

@@ -146,7 +146,8 @@ describe('samlkit authn-request', () => {
       const r = await run(argv);
       expect(r.code, argv.join(' ')).toBe(2);
       expect(r.stdout).toBe('');
-      expect(r.stderr).toContain('Usage: samlkit authn-request');
+      expect(r.stderr).toContain('run `samlkit authn-request --help` for the options');
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
     }
   });
 });

@@ -231,6 +231,24 @@ describe('samlkit metadata', () => {
     expect(JSON.parse(b.stdout)).toMatchObject({ code: 'CONFIG_INVALID' });
     expect((await run(['metadata'], { files })).code).toBe(2);
   });
+
+  it('refuses an unknown key with the closest known one (entityID → entityId)', async () => {
+    files['/etc/app/typo.json'] = JSON.stringify({
+      entityID: 'https://a.example',
+      acs: 'https://a.example/acs',
+    });
+    const r = await run(['metadata', '/etc/app/typo.json'], { files });
+    expect(r.code).toBe(1);
+    const out = JSON.parse(r.stdout) as { code: string; message: string };
+    expect(out.code).toBe('CONFIG_INVALID');
+    expect(out.message).toContain('unknown key "entityID" (did you mean "entityId"?)');
+    files['/etc/app/nested.json'] = JSON.stringify({
+      entityId: 'https://a.example',
+      acs: [{ url: 'https://a.example/acs', bindng: 'post' }],
+    });
+    const nested = JSON.parse((await run(['metadata', '/etc/app/nested.json'], { files })).stdout);
+    expect(nested.message).toContain('"bindng" in acs (did you mean "binding"?)');
+  });
 });
 
 describe('samlkit idp-metadata', () => {

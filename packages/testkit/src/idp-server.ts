@@ -425,16 +425,27 @@ export async function startIdpServer(options: IdpServerOptions = {}): Promise<Id
     const clear = `${COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0`;
     if (type === 'SAMLResponse') {
       const response = parseLogoutResponse(xml);
-      const ok = response.status.success && !response.status.partial;
-      return send(
-        res,
-        200,
-        page(
-          ok ? 'Signed out' : 'Signed out (partly)',
-          `<p>The service provider <code>${escapeHtml(response.issuer ?? '')}</code> answered: ${escapeHtml(response.status.codes.join(' '))}.</p>`,
-        ),
-        { 'set-cookie': clear },
-      );
+      const sp = sps.get(response.issuer ?? '');
+      // The way back: the home page of the SP that answered (the origin of its SLO or ACS URL).
+      const known = sp?.sloUrl ?? sp?.acsUrls?.[0];
+      const back = known !== undefined ? `${new URL(known).origin}/` : undefined;
+      // SAML core §3.2.2.2: the status codes in words, the URN prefix left out.
+      const codes = response.status.codes
+        .map((c) => c.replace(/^urn:oasis:names:tc:SAML:2\.0:status:/, ''))
+        .join(' / ');
+      const who = `<code>${escapeHtml(response.issuer ?? 'the service provider')}</code>`;
+      const [title, text] = !response.status.success
+        ? ['Not signed out', `${who} could not sign you out (status ${escapeHtml(codes)}).`]
+        : response.status.partial
+          ? [
+              'Signed out (partly)',
+              `You are signed out of this IdP; ${who} ended only some of your sessions there.`,
+            ]
+          : ['Signed out', `You are signed out of ${who} and of this IdP.`];
+      const link = back
+        ? `<p><a href="${escapeHtml(back)}">Back to ${escapeHtml(back)}</a></p>`
+        : '<p><a href="/">The test IdP</a></p>';
+      return send(res, 200, page(title, `<p>${text}</p>${link}`), { 'set-cookie': clear });
     }
     const request: LogoutRequest = parseLogoutRequest(xml);
     // End the IdP session of that user (this browser's, and any other with the same NameID).

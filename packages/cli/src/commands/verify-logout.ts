@@ -11,6 +11,7 @@ import {
   validateLogoutResponse,
 } from '@samlkit/core';
 import { type CliIo, type Command, stringFlag, stringList, UsageError } from '../command.js';
+import { withCliHint } from '../hints.js';
 import { decodeAny } from './decode.js';
 import { parseNow, parseSkew, readArgumentFile, trustedKeys } from './verify.js';
 
@@ -237,7 +238,9 @@ const command: Command = {
     if (root === 'LogoutRequest') {
       if (inResponseTo !== undefined)
         throw new UsageError('--in-response-to applies to a LogoutResponse, not a LogoutRequest');
-      const result = await validateLogoutRequest(incoming, options);
+      const result = await validateLogoutRequest(incoming, options).catch((err: unknown) => {
+        throw withCliHint(err, xml);
+      });
       io.stdout(`${JSON.stringify(requestSummary(result, spEntityId), null, 2)}\n`);
       return 0;
     }
@@ -245,6 +248,8 @@ const command: Command = {
       const result = await validateLogoutResponse(incoming, {
         ...options,
         ...(inResponseTo !== undefined ? { inResponseTo } : { skipInResponseToCheck: true }),
+      }).catch((err: unknown) => {
+        throw withCliHint(err, xml);
       });
       io.stdout(`${JSON.stringify(responseSummary(result), null, 2)}\n`);
       return 0;

@@ -16,6 +16,7 @@ import {
   stringList,
   UsageError,
 } from '../command.js';
+import { withCliHint } from '../hints.js';
 import { decodeAny } from './decode.js';
 
 const usage = `Usage: samlkit verify <file | -> [options]
@@ -206,7 +207,12 @@ const command: Command = {
       allowSha1: args.values['allow-sha1'] === true,
       decryptionKeys,
     };
-    const result = await validateResponse(xml, options);
+    let result: Awaited<ReturnType<typeof validateResponse>>;
+    try {
+      result = await validateResponse(xml, options);
+    } catch (err) {
+      throw withCliHint(err, xml);
+    }
     io.stdout(`${JSON.stringify(summary(result), null, 2)}\n`);
     return 0;
   },

@@ -60,15 +60,41 @@ export function wantsJson(request: Request): boolean {
 }
 
 /**
- * The default error response: a minimal escaped HTML page (or JSON) with the code and a generic
- * message; never the details, which go to the operator log. With `signInAgain` (a same-origin URL
- * starting a fresh login) the page offers it as a "Sign in again" link.
+ * The default error page's style sheet. It is inline, so the page's Content-Security-Policy
+ * allows exactly it by hash ({@link ERROR_PAGE_STYLE_HASH}; a test keeps the two equal).
+ * @internal
+ */
+export const ERROR_PAGE_STYLE: string =
+  'body{font:16px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;color:#1f2328;background:#f6f8fa;margin:0}' +
+  'main{max-width:32rem;margin:12vh auto 0;padding:1.5rem 2rem;background:#fff;border:1px solid #d0d7de;border-radius:8px}' +
+  'h1{font-size:1.375rem;margin:0 0 .75rem}p{margin:.5rem 0}.code{color:#59636e;font-size:.875rem}' +
+  'nav{margin-top:1.25rem}nav a{color:#0969da;margin-right:1.25rem}';
+
+/** The CSP source of {@link ERROR_PAGE_STYLE}: `'sha256-…'` of its UTF-8 bytes. @internal */
+export const ERROR_PAGE_STYLE_HASH: string =
+  "'sha256-nUsNNCBnU5hWJRL6o/atFbsLw5iepY61AXBRROD+e0w='";
+
+/** Where the default error page leads: the application's home page and the login endpoint. */
+export interface ErrorPageLinks {
+  /** The home page (the SP's `defaultReturnTo`). */
+  readonly home: string;
+  /** The login endpoint (`paths.login`): "Sign in again". */
+  readonly login: string;
+}
+
+/**
+ * The default error response: a short escaped HTML page (or JSON) with the code, a generic
+ * message and a way forward (sign in again, home); never the details, which go to the operator
+ * log. Applications render their own page with the `renderError` option. With `signInAgain` (a
+ * same-origin URL starting a fresh login to where a failed ACS step was going) the page and the
+ * JSON body offer it, and the page says "sign in again" rather than "try again".
  * @internal
  */
 export function defaultErrorResponse(
   error: unknown,
   request: Request,
   status: number,
+  links: ErrorPageLinks = { home: '/', login: '/saml/login' },
   signInAgain?: string,
 ): Response {
   const saml = isSamlError(error) ? error : undefined;
@@ -82,15 +108,23 @@ export function defaultErrorResponse(
       headers: { ...PAGE_HEADERS, 'content-type': 'application/json; charset=utf-8' },
     });
   }
-  const title = status === 403 && code === 'LOGIN_REFUSED' ? 'Sign-in refused' : 'Sign-in problem';
+  const refused = status === 403 && code === 'LOGIN_REFUSED';
+  const title = refused ? 'Sign-in refused' : 'Sign-in problem';
+  // A refused user would only be refused again; everyone else may try once more.
+  const again =
+    refused || status === 500
+      ? ''
+      : `<a href="${escapeHtml(offer ? (signInAgain ?? links.login) : links.login)}">${status === 401 ? 'Sign in' : 'Sign in again'}</a>`;
   const body =
     '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">' +
     '<meta name="viewport" content="width=device-width, initial-scale=1">' +
-    `<title>${escapeHtml(title)}</title></head><body>\n` +
+    `<title>${escapeHtml(title)}</title><style>${ERROR_PAGE_STYLE}</style></head><body><main>\n` +
     `<h1>${escapeHtml(title)}</h1>\n<p>${escapeHtml(message)}</p>\n` +
-    (offer ? `<p><a href="${escapeHtml(signInAgain ?? '')}">Sign in again</a></p>\n` : '') +
-    `<p>Error code: <code>${escapeHtml(code)}</code></p>\n</body></html>\n`;
-  return htmlResponse(body, status, { 'content-security-policy': "default-src 'none'" });
+    `<p class="code">Error code: <code>${escapeHtml(code)}</code></p>\n` +
+    `<nav>${again}<a href="${escapeHtml(links.home)}">Home</a></nav>\n</main></body></html>\n`;
+  return htmlResponse(body, status, {
+    'content-security-policy': `default-src 'none'; style-src ${ERROR_PAGE_STYLE_HASH}`,
+  });
 }
 
 /** An HTML response with the page headers. @internal */

@@ -111,7 +111,13 @@ export function createServiceProvider(
     if (options.renderError && isSamlError(error)) {
       return options.renderError(error, request, status, signInAgain ? { signInAgain } : {});
     }
-    return defaultErrorResponse(error, request, status, signInAgain);
+    return defaultErrorResponse(
+      error,
+      request,
+      status,
+      { home: s.defaultReturnTo, login: s.paths.login },
+      signInAgain,
+    );
   }
 
   /**

@@ -1,7 +1,14 @@
-import { SamlError } from '@samlkit/core';
+import { createServiceProvider, MemoryStore, SamlError } from '@samlkit/core';
+import { generateTestKeys } from '@samlkit/testkit';
 import { describe, expect, it } from 'vitest';
 import { readCookie, resolveCookie, serializeCookie } from '../../src/sp/cookie.js';
-import { defaultErrorResponse, readBody, statusForError } from '../../src/sp/http.js';
+import {
+  defaultErrorResponse,
+  ERROR_PAGE_STYLE,
+  ERROR_PAGE_STYLE_HASH,
+  readBody,
+  statusForError,
+} from '../../src/sp/http.js';
 
 const err = (code: ConstructorParameters<typeof SamlError>[0]) => new SamlError(code, 'x', {});
 
@@ -35,6 +42,75 @@ describe('error status and pages', () => {
     expect(await json.json()).toEqual({
       error: { code: 'AUDIENCE_MISMATCH', message: 'Sign-in failed. Please try again.' },
     });
+  });
+
+  it('has a styled page whose style the CSP allows by its exact hash, and nothing else', async () => {
+    const digest = await crypto.subtle.digest(
+      'SHA-256',
+      new TextEncoder().encode(ERROR_PAGE_STYLE),
+    );
+    const hash = btoa(String.fromCharCode(...new Uint8Array(digest)));
+    expect(ERROR_PAGE_STYLE_HASH).toBe(`'sha256-${hash}'`);
+    const res = defaultErrorResponse(err('EXPIRED'), new Request('https://a.test/'), 403);
+    expect(res.headers.get('content-security-policy')).toBe(
+      `default-src 'none'; style-src ${ERROR_PAGE_STYLE_HASH}`,
+    );
+    expect(await res.text()).toContain(`<style>${ERROR_PAGE_STYLE}</style>`);
+  });
+
+  it('leads somewhere: sign in again and home, but no new sign-in for a refused user', async () => {
+    const links = { home: '/app?x="1"', login: '/auth/login' };
+    const page = (code: Parameters<typeof err>[0], status: number) =>
+      defaultErrorResponse(err(code), new Request('https://a.test/'), status, links).text();
+    const expired = await page('EXPIRED', 403);
+    expect(expired).toContain('<a href="/auth/login">Sign in again</a>');
+    expect(expired).toContain('<a href="/app?x=&quot;1&quot;">Home</a>');
+    expect(await page('SESSION_NOT_FOUND', 401)).toContain('<a href="/auth/login">Sign in</a>');
+    const refused = await page('LOGIN_REFUSED', 403);
+    expect(refused).not.toContain('/auth/login');
+    expect(refused).toContain('>Home</a>');
+  });
+
+  it("the service provider's pages use its login path and home, or the application's renderError", async () => {
+    const idp = await generateTestKeys();
+    const options = {
+      sp: {
+        entityId: 'https://a.test/saml/metadata',
+        assertionConsumerServices: [
+          { binding: 'post' as const, location: 'https://a.test/auth/acs' },
+        ],
+      },
+      idps: {
+        entityId: 'https://idp.test',
+        singleSignOnServices: [{ binding: 'redirect' as const, location: 'https://idp.test/sso' }],
+        signingKeys: [idp.publicKey],
+      },
+      baseUrl: 'https://a.test',
+      store: new MemoryStore(),
+      paths: { prefix: '/auth' },
+      defaultReturnTo: '/start',
+      logger: { warn() {}, error() {} },
+    };
+    const sp = createServiceProvider(options);
+    const bad = () =>
+      new Request('https://a.test/auth/acs', {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'SAMLResponse=%%%',
+      });
+    const html = await (await sp.handle(bad()))!.text();
+    expect(html).toContain('<a href="/auth/login">Sign in again</a>');
+    expect(html).toContain('<a href="/start">Home</a>');
+    const own = createServiceProvider({
+      ...options,
+      renderError: (error, _request, status) =>
+        new Response(`my page: ${error.code}`, {
+          status,
+          headers: { 'content-type': 'text/plain' },
+        }),
+    });
+    const mine = (await own.handle(bad()))!;
+    expect(await mine.text()).toMatch(/^my page: [A-Z0-9_]+$/);
   });
 
   it('caps request bodies', async () => {
