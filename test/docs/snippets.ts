@@ -38,6 +38,8 @@ export interface Snippet {
 
 const FENCE = /^```(\w*)\s*$/;
 const DIRECTIVE = /^<!--\s*snippet:\s*(context|run|file|skip)\s+(.+?)\s*-->$/;
+/** `<!-- include: FILE#REGION -->`: the block is that region of a tested file (test/repo/doc-includes.test.ts). */
+const INCLUDE = /^<!--\s*include:\s*([^#\s]+)#[\w-]+\s*-->$/;
 const CODE_LANGS: Record<string, 'ts' | 'js'> = {
   ts: 'ts',
   typescript: 'ts',
@@ -63,9 +65,11 @@ export function readSnippets(): Snippet[] {
         let above = i - 1;
         while (above >= 0 && lines[above]!.trim() === '') above--;
         const d = above >= 0 ? DIRECTIVE.exec(lines[above]!.trim()) : null;
+        const included = above >= 0 ? INCLUDE.exec(lines[above]!.trim()) : null;
         const arg = d?.[2] ?? '';
-        const directive: Snippet['directive'] =
-          d?.[1] === 'context'
+        const directive: Snippet['directive'] = included
+          ? { kind: 'file', path: included[1]! }
+          : d?.[1] === 'context'
             ? { kind: 'context', name: arg }
             : d?.[1] === 'run'
               ? { kind: 'run', name: arg }
