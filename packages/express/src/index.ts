@@ -12,11 +12,6 @@ export type {
   SessionOption,
   SessionRecord,
 } from '@samlkit/core';
-/**
- * Node request/response translation, shared with `@samlkit/passport` (which serves the same core
- * through Passport): a Node request as a web `Request`, a web `Response` written to Node.
- */
-export { requestUrl, toWebRequest, writeWebResponse } from './lib/node.js';
 export type {
   ClosableStore,
   CloseGracefullyOptions,

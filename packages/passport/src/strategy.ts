@@ -7,7 +7,7 @@ import {
   type SamlStore,
   type ServiceProvider,
 } from '@samlkit/core';
-import { requestUrl, toWebRequest, writeWebResponse } from '@samlkit/express';
+import { requestUrl, toWebRequest, writeWebResponse } from '@samlkit/node-bridge';
 import type {
   Request as ExpressRequest,
   Response as ExpressResponse,

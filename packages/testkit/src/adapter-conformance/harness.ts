@@ -260,7 +260,7 @@ export async function protectedJson(browser: Browser): Promise<Record<string, un
   return (await res.json()) as Record<string, unknown>;
 }
 
-export const EVIL_RETURN_TO = [
+export const EVIL_RETURN_TO: readonly string[] = [
   'https://evil.example/x',
   '//evil.example/x',
   '/\\evil.example/x',
