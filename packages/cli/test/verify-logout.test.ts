@@ -1,4 +1,10 @@
-import { createLogoutRequest, createLogoutResponse, signXml } from '@samlkit/core';
+import {
+  createLogoutRequest,
+  createLogoutResponse,
+  isSamlError,
+  signXml,
+  validateLogoutRequest,
+} from '@samlkit/core';
 import { generateTestKeys, type TestKeys } from '@samlkit/testkit';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { describeWithFixtures, sharedFixtures } from '../../../test/support/fixtures.js';
@@ -177,6 +183,56 @@ describe('samlkit verify-logout on POST-bound messages', () => {
         signature: { method: 'xml' },
       });
     }
+  });
+
+  // The hostile signature shapes of the benchmark, on a POST-bound LogoutRequest: refused by the
+  // pre-parse scan, with the same code as the library.
+  it.each([
+    ['many References', 'XML_TOO_MANY_SIGNATURE_REFERENCES'],
+    ['many Transforms', 'XML_TOO_MANY_TRANSFORMS'],
+    ['two References', 'SIGNATURE_REFERENCE_INVALID'],
+  ])('%s: %s, as the library says', async (shape, expected) => {
+    const { xml } = await createLogoutRequest({
+      issuer: 'https://idp.example',
+      destination: 'https://sp.example/slo',
+      nameId: { value: 'alice' },
+      now: NOW,
+    });
+    const signed = await signXml(xml, { key: idp.privateKey });
+    const reference = /<ds:Reference [\s\S]*?<\/ds:Reference>/.exec(signed)![0];
+    const transform = /<ds:Transform Algorithm="[^"]*exc-c14n#"\/>/.exec(signed)![0];
+    const bad = {
+      'many References': () => signed.replace(reference, reference.repeat(300)),
+      'many Transforms': () => signed.replace(transform, transform.repeat(2000)),
+      'two References': () => signed.replace(reference, reference.repeat(2)),
+    }[shape]!();
+    let library: unknown;
+    await validateLogoutRequest(
+      { binding: 'post', form: { SAMLRequest: Buffer.from(bad).toString('base64') } },
+      {
+        sp: { singleLogoutServices: [{ binding: 'redirect', location: 'https://sp.example/slo' }] },
+        idp: { signingKeys: [idp.publicKey] },
+        now: NOW,
+      },
+    ).catch((e: unknown) => {
+      library = isSamlError(e) ? e.code : e;
+    });
+    expect(library).toBe(expected);
+    const r = await run(
+      [
+        'verify-logout',
+        'm.xml',
+        '--idp-cert',
+        'idp.pem',
+        '--destination',
+        'https://sp.example/slo',
+        '--now',
+        NOW.toISOString(),
+      ],
+      { files: { 'idp.pem': idp.certificatePem, 'm.xml': bad } },
+    );
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    expect(JSON.parse(r.stdout).code).toBe(expected);
   });
 
   it('reports a partial-logout LogoutResponse from stdin', async () => {

@@ -1,4 +1,5 @@
 import { type CliIo, main } from '@samlkit/cli';
+import { isSamlError, validateResponse } from '@samlkit/core';
 import { buildResponse, generateTestKeys, type TestKeys, toPostBinding } from '@samlkit/testkit';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { describeWithFixtures, sharedFixtures } from '../../../test/support/fixtures.js';
@@ -169,6 +170,38 @@ describe('samlkit verify with testkit responses', () => {
       const r = await verdict(xml, ['--in-response-to', '_req1']);
       expect(r.code).toBe(1);
       expect(r.out.code).toBe('AUTHN_STATEMENT_MISSING');
+    });
+
+    // The hostile signature shapes of the benchmark (benchmarks/src/hostile-generate.ts), at a
+    // smaller size: refused by the pre-parse scan, with the same code as the library.
+    it.each([
+      ['many References', 'XML_TOO_MANY_SIGNATURE_REFERENCES'],
+      ['many Transforms', 'XML_TOO_MANY_TRANSFORMS'],
+      ['two References', 'SIGNATURE_REFERENCE_INVALID'],
+      ['three Transforms', 'SIGNATURE_TRANSFORM_FORBIDDEN'],
+    ])('%s: %s, as the library says', async (shape, expected) => {
+      const xml = await buildResponse({ ...base(), inResponseTo: '_req1', sign: 'assertion' });
+      const reference = /<ds:Reference [\s\S]*?<\/ds:Reference>/.exec(xml)![0];
+      const transform = /<ds:Transform Algorithm="[^"]*exc-c14n#"\/>/.exec(xml)![0];
+      const bad = {
+        'many References': () => xml.replace(reference, reference.repeat(300)),
+        'many Transforms': () => xml.replace(transform, transform.repeat(2000)),
+        'two References': () => xml.replace(reference, reference.repeat(2)),
+        'three Transforms': () => xml.replace(transform, transform.repeat(2)),
+      }[shape]!();
+      let library: unknown;
+      await validateResponse(bad, {
+        sp: { entityId: SP, acsUrl: ACS },
+        idp: { signingKeys: [keys.publicKey] },
+        now: Date.parse(NOW),
+        inResponseTo: '_req1',
+      }).catch((e: unknown) => {
+        library = isSamlError(e) ? e.code : e;
+      });
+      expect(library).toBe(expected);
+      const cli = await verdict(bad, ['--in-response-to', '_req1']);
+      expect(cli.code).toBe(1);
+      expect(cli.out.code).toBe(expected);
     });
 
     it.each(['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf', 'rsa-sha256'])(

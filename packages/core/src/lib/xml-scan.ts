@@ -11,6 +11,8 @@ export interface ScanLimits {
   readonly maxTextLength: number;
   readonly maxAttributeLength: number;
   readonly maxReferences: number;
+  readonly maxSignatureReferences: number;
+  readonly maxTransforms: number;
 }
 
 /** What the scan learnt about the document. @internal */
@@ -41,13 +43,32 @@ const X_LOWER = 0x78;
 
 /** The five entities XML predefines (§4.6); without a DTD no other entity exists. */
 const PREDEFINED = new Set(['lt', 'gt', 'amp', 'apos', 'quot']);
+const PREDEFINED_TEXT = new Map([
+  ['lt', '<'],
+  ['gt', '>'],
+  ['amp', '&'],
+  ['apos', "'"],
+  ['quot', '"'],
+]);
+
+/** The XML-DSig namespace (XML-DSig core §4). */
+const DSIG_NS = 'http://www.w3.org/2000/09/xmldsig#';
+/** Namespaces in XML 1.0 §3: the prefix xml is bound to this URI by definition. */
+const XML_NS = 'http://www.w3.org/XML/1998/namespace';
+/** What the scan counts the element children of. */
+const ORDINARY = 0;
+const SIGNED_INFO = 1;
+const TRANSFORMS = 2;
 
 /**
  * Checks, in one pass over the text and before any DOM exists, that `text` is a well-formed XML
  * 1.0 document within `limits`. It is a state machine over the characters: every character is
- * looked at once or twice (never rescanned from an earlier position), no regular expression runs,
- * and what it keeps is a stack of open element names bounded by `maxDepth` — so no input costs
- * more than linear work here, and whatever reaches the DOM builder is already bounded.
+ * looked at once or twice (never rescanned from an earlier position), no backtracking regular
+ * expression runs, and what it keeps is a stack of open element names bounded by `maxDepth` and
+ * the namespace bindings in scope (bounded by `maxDepth` × `maxNamespaceDeclarations`) — so no
+ * input costs more than linear work here, and whatever reaches the DOM builder is already bounded.
+ * The bindings let it tell a `ds:SignedInfo` or `ds:Transforms` by namespace URI, and bound their
+ * children (XML-DSig core §4.4, SAML core §5.4.2, §5.4.4).
  *
  * The grammar is XML 1.0 (Fifth Edition) §2–§4 without a DTD: XMLDecl (§2.8), comments (§2.5),
  * processing instructions (§2.6), CDATA sections (§2.7), start, end and empty-element tags (§3.1),
@@ -60,7 +81,8 @@ const PREDEFINED = new Set(['lt', 'gt', 'amp', 'apos', 'quot']);
  * @param offset - added to positions in messages (the length of a stripped byte order mark)
  * @throws SamlError `XML_PARSE_ERROR`, `XML_DOCTYPE_FORBIDDEN`, `XML_TOO_DEEP`,
  *   `XML_TOO_MANY_NODES`, `XML_TOO_MANY_ATTRIBUTES`, `XML_TOO_MANY_NAMESPACES`,
- *   `XML_TEXT_TOO_LARGE`, `XML_ATTRIBUTE_TOO_LARGE`, `XML_TOO_MANY_REFERENCES`
+ *   `XML_TEXT_TOO_LARGE`, `XML_ATTRIBUTE_TOO_LARGE`, `XML_TOO_MANY_REFERENCES`,
+ *   `XML_TOO_MANY_SIGNATURE_REFERENCES`, `XML_TOO_MANY_TRANSFORMS`
  * @internal
  */
 export function scanXml(text: string, limits: ScanLimits, offset = 0): ScanResult {
@@ -72,6 +94,18 @@ export function scanXml(text: string, limits: ScanLimits, offset = 0): ScanResul
   // OR of every code unit seen: bit 7 or above set means a character beyond ASCII occurred.
   let seen = 0;
   const open: string[] = [];
+  // Namespaces in XML 1.0 §6.1: a declaration is in scope in the element that makes it and its
+  // content. `bindings` holds what is in scope now; each declaration pushes what it hid onto the
+  // undo stacks, and the end of the element pops back to its mark. At most maxDepth elements are
+  // open, each with at most maxNamespaceDeclarations declarations, so this is bounded too.
+  const bindings = new Map<string, string>([['xml', XML_NS]]);
+  const undoPrefix: string[] = [];
+  const undoValue: (string | undefined)[] = [];
+  // Per open element, beside `open`: the undo mark, what it is (ORDINARY, SIGNED_INFO,
+  // TRANSFORMS) and how many element children it has had so far.
+  const marks: number[] = [];
+  const kinds: number[] = [];
+  const children: number[] = [];
 
   const at = (pos: number) => `offset ${pos + offset}`;
 
@@ -351,12 +385,87 @@ export function scanXml(text: string, limits: ScanLimits, offset = 0): ScanResul
     );
   }
 
+  /** Binds `prefix` ('' for the default namespace) to `uri` until the current element ends. */
+  function bind(prefix: string, uri: string): void {
+    undoPrefix.push(prefix);
+    undoValue.push(bindings.get(prefix));
+    bindings.set(prefix, uri);
+  }
+
+  /** Undoes the declarations made since `mark`. */
+  function unbind(mark: number): void {
+    while (undoPrefix.length > mark) {
+      const prefix = undoPrefix.pop()!;
+      const previous = undoValue.pop();
+      if (previous === undefined) bindings.delete(prefix);
+      else bindings.set(prefix, previous);
+    }
+  }
+
+  /**
+   * Whether the element named `tag` (its declarations already bound) is a ds:SignedInfo or a
+   * ds:Transforms, by namespace URI (Namespaces in XML 1.0 §6.2: a prefixed name takes the
+   * prefix's binding, an unprefixed one the default namespace), never by prefix. A prefix with no
+   * binding counts as the XML-DSig one: the parser refuses such a tag anyway (Namespace
+   * constraint: Prefix Declared), and over-counting can only refuse earlier.
+   */
+  function kindOf(tag: string): number {
+    if (!(tag.endsWith('SignedInfo') || tag.endsWith('Transforms'))) return ORDINARY;
+    const colon = tag.indexOf(':');
+    const local = colon < 0 ? tag : tag.slice(colon + 1);
+    const kind =
+      local === 'SignedInfo' ? SIGNED_INFO : local === 'Transforms' ? TRANSFORMS : ORDINARY;
+    if (kind === ORDINARY) return ORDINARY;
+    const uri = bindings.get(colon < 0 ? '' : tag.slice(0, colon));
+    if (uri === undefined ? colon >= 0 : uri === DSIG_NS) return kind;
+    return ORDINARY;
+  }
+
+  /**
+   * Counts one more element child of the open element at `parent`, a ds:SignedInfo or a
+   * ds:Transforms. XML-DSig core §4.4: SignedInfo holds CanonicalizationMethod, SignatureMethod
+   * and References; SAML core §5.4.2 allows one Reference, §5.4.4 two Transforms. The signature
+   * verifier refuses anything else once the DOM exists; this bound refuses a flood of them before
+   * any DOM is built, so it costs no more than the scan.
+   */
+  function countChild(parent: number, tag: string, pos: number): void {
+    const count = ++children[parent]!;
+    if (kinds[parent] === SIGNED_INFO) {
+      if (count > limits.maxSignatureReferences + 2) {
+        throw new SamlError(
+          'XML_TOO_MANY_SIGNATURE_REFERENCES',
+          'A signature has more References than the configured limit.',
+          {
+            expected: `at most ${limits.maxSignatureReferences} References in one ds:SignedInfo, after CanonicalizationMethod and SignatureMethod (a SAML signature has exactly one: SAML core §5.4.2)`,
+            found: `more elements in <${open[parent]!.slice(0, 40)}> (the next, <${tag.slice(0, 40)}>, at ${at(pos)})`,
+            hint: 'a legitimate SAML signer writes one Reference; this message was crafted or corrupted',
+            raw: text,
+          },
+        );
+      }
+    } else if (count > limits.maxTransforms) {
+      throw new SamlError(
+        'XML_TOO_MANY_TRANSFORMS',
+        'A signature Reference has more Transforms than the configured limit.',
+        {
+          expected: `at most ${limits.maxTransforms} Transform elements in one ds:Transforms (a SAML signature uses enveloped-signature and one canonicalization: SAML core §5.4.4)`,
+          found: `more in <${open[parent]!.slice(0, 40)}> (the next, <${tag.slice(0, 40)}>, at ${at(pos)})`,
+          hint: 'a legitimate SAML signer writes two Transforms; this message was crafted or corrupted',
+          raw: text,
+        },
+      );
+    }
+  }
+
   /** A start or empty-element tag at `i` (§3.1). */
   function startTag(): void {
     const start = i;
     i++;
     const tag = name('an element name');
     countNode(start);
+    const parent = kinds.length - 1;
+    if (parent >= 0 && kinds[parent] !== ORDINARY) countChild(parent, tag, start);
+    const mark = undoPrefix.length;
     if (open.length + 1 > limits.maxDepth) {
       throw new SamlError('XML_TOO_DEEP', 'The XML document is nested too deeply.', {
         expected: `at most ${limits.maxDepth} levels of elements`,
@@ -373,11 +482,15 @@ export function scanXml(text: string, limits: ScanLimits, offset = 0): ScanResul
       if (c === GT) {
         i++;
         open.push(tag);
+        marks.push(mark);
+        kinds.push(kindOf(tag));
+        children.push(0);
         return;
       }
       if (c === SLASH) {
         i++;
         expect('>', "§3.1 EmptyElemTag: '/>'");
+        unbind(mark);
         return;
       }
       if (i >= n)
@@ -404,12 +517,18 @@ export function scanXml(text: string, limits: ScanLimits, offset = 0): ScanResul
       }
       i++;
       let length = 0;
+      // Namespaces in XML 1.0 §3: xmlns and xmlns:prefix declare namespaces. Their values are
+      // kept (references replaced, XML 1.0 §3.3.3), to know which namespace each element is in.
+      const declaration = attribute === 'xmlns' || attribute.startsWith('xmlns:');
+      let value = '';
+      let chunk = i;
       for (;;) {
         if (i >= n) {
           throw notWellFormed('an attribute value that never ends', attrStart, '§2.3 AttValue');
         }
         const v = s.charCodeAt(i);
         if (v === quote) {
+          if (declaration) value += literalValue(chunk, i);
           i++;
           break;
         }
@@ -421,7 +540,15 @@ export function scanXml(text: string, limits: ScanLimits, offset = 0): ScanResul
           );
         }
         if (v === AMP) {
-          length += reference();
+          if (declaration) {
+            value += literalValue(chunk, i);
+            const from = i;
+            length += reference();
+            value += referenceText(from, i);
+            chunk = i;
+          } else {
+            length += reference();
+          }
         } else {
           const w = char(i) > 0xffff ? 2 : 1;
           i += w;
@@ -441,8 +568,8 @@ export function scanXml(text: string, limits: ScanLimits, offset = 0): ScanResul
         }
       }
       countNode(attrStart);
-      // Namespaces in XML 1.0 §3: xmlns and xmlns:prefix declare namespaces.
-      if (attribute === 'xmlns' || attribute.startsWith('xmlns:')) {
+      if (declaration) {
+        bind(attribute.length === 5 ? '' : attribute.slice(6), value);
         if (++declarations > limits.maxNamespaceDeclarations) {
           throw new SamlError(
             'XML_TOO_MANY_NAMESPACES',
@@ -478,6 +605,9 @@ export function scanXml(text: string, limits: ScanLimits, offset = 0): ScanResul
     skipS();
     expect('>', "§3.1 ETag: '</' Name S? '>'");
     const current = open.pop();
+    unbind(marks.pop() ?? 0);
+    kinds.pop();
+    children.pop();
     if (tag !== current) {
       throw notWellFormed(
         `</${tag.slice(0, 40)}> closing <${(current ?? '').slice(0, 40)}>`,
@@ -485,6 +615,26 @@ export function scanXml(text: string, limits: ScanLimits, offset = 0): ScanResul
         '§3.1 WFC: Element Type Match',
       );
     }
+  }
+
+  /**
+   * The literal characters of an attribute value from `from` to `to`, as XML 1.0 §3.3.3
+   * normalizes them: each white space character (a CR LF pair being one line end, §2.11) becomes
+   * a space.
+   */
+  function literalValue(from: number, to: number): string {
+    const raw = s.slice(from, to);
+    return /[\t\n\r]/.test(raw) ? raw.replace(/\r\n|[\t\n\r]/g, ' ') : raw;
+  }
+
+  /** The text a well-formed reference from `from` to `to` (`&…;`) stands for (§4.1, §4.6). */
+  function referenceText(from: number, to: number): string {
+    if (s.charCodeAt(from + 1) === HASH) {
+      const hex = s.charCodeAt(from + 2) === X_LOWER;
+      const digits = s.slice(from + (hex ? 3 : 2), to - 1);
+      return String.fromCodePoint(Number.parseInt(digits, hex ? 16 : 10));
+    }
+    return PREDEFINED_TEXT.get(s.slice(from + 1, to - 1)) ?? '';
   }
 
   function textTooLarge(pos: number): SamlError {

@@ -56,6 +56,20 @@ export interface XmlLimits {
    * `XML_TOO_MANY_REFERENCES`.
    */
   readonly maxReferences?: number;
+  /**
+   * Maximum References in one `ds:SignedInfo`, counted as its element children after the first
+   * two (CanonicalizationMethod and SignatureMethod), whatever their names. A SAML signature has
+   * exactly one (SAML core §5.4.2), and the verifier refuses more with
+   * `SIGNATURE_REFERENCE_INVALID`; this bound refuses a flood of them before the DOM is built.
+   * Default 4. `XML_TOO_MANY_SIGNATURE_REFERENCES`.
+   */
+  readonly maxSignatureReferences?: number;
+  /**
+   * Maximum element children of one `ds:Transforms`. A SAML signature has two (SAML core
+   * §5.4.4), and the verifier refuses more with `SIGNATURE_TRANSFORM_FORBIDDEN`; this bound
+   * refuses a flood of them before the DOM is built. Default 4. `XML_TOO_MANY_TRANSFORMS`.
+   */
+  readonly maxTransforms?: number;
 }
 
 /**
@@ -73,6 +87,8 @@ export const DEFAULT_XML_LIMITS: Required<XmlLimits> = Object.freeze({
   maxTextLength: 256 * 1024,
   maxAttributeLength: 64 * 1024,
   maxReferences: 32 * 1024,
+  maxSignatureReferences: 4,
+  maxTransforms: 4,
 });
 
 /** Characters of `maxSize` per node (and per reference) when the counts follow a larger size. */
@@ -131,7 +147,8 @@ function normalizeLineEndings(text: string): string {
  * @returns the parsed document
  * @throws SamlError `XML_TOO_LARGE`, `XML_DOCTYPE_FORBIDDEN`, `XML_PARSE_ERROR`, `XML_TOO_DEEP`,
  *   `XML_TOO_MANY_NODES`, `XML_TOO_MANY_ATTRIBUTES`, `XML_TOO_MANY_NAMESPACES`,
- *   `XML_TEXT_TOO_LARGE`, `XML_ATTRIBUTE_TOO_LARGE`, `XML_TOO_MANY_REFERENCES`
+ *   `XML_TEXT_TOO_LARGE`, `XML_ATTRIBUTE_TOO_LARGE`, `XML_TOO_MANY_REFERENCES`,
+ *   `XML_TOO_MANY_SIGNATURE_REFERENCES`, `XML_TOO_MANY_TRANSFORMS`
  * @internal
  */
 export function parseXml(input: string, limits: XmlLimits = {}): Document {

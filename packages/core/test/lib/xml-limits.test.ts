@@ -95,6 +95,8 @@ describe('structural limits (checked before any DOM is built)', () => {
       maxTextLength: 262144,
       maxAttributeLength: 65536,
       maxReferences: 32768,
+      maxSignatureReferences: 4,
+      maxTransforms: 4,
     });
     const big = resolveXmlLimits({ maxSize: 64 * 1024 * 1024 });
     expect(big.maxNodes).toBe(2 * 1024 * 1024);

@@ -1,0 +1,109 @@
+// Federation aggregates at eduGAIN's scale: a synthetic aggregate (testkit's buildAggregate:
+// 15,000 entities, IdPs and SPs with mdui, shibmd:Scope, registration info, entity categories and
+// real X.509 certificates, signed by a test federation key), loaded two ways, each in a process of
+// its own: samlkit's streaming loader (loadAggregate: verify without a DOM, index, parse an IdP
+// from its bytes on lookup) and the straightforward DOM way (parseIdpMetadata on the whole
+// document with the size limit raised).
+// Usage: node --import tsx src/federation.ts [--entities N] [--out results/latest.json]
+// Merges `federation` into the output file (the other keys stay as they are).
+
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { generateTestKeys } from '@samlkit/testkit';
+import { buildAggregate } from '../../packages/testkit/src/aggregate.js';
+
+const benchDir = fileURLToPath(new URL('..', import.meta.url));
+const log = (m: string) => process.stderr.write(`${m}\n`);
+
+function worker(args: string[]): Record<string, unknown> {
+  const r = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', join(benchDir, 'src/federation-worker.ts'), ...args],
+    { cwd: benchDir, encoding: 'utf8', maxBuffer: 1 << 20, timeout: 600_000 },
+  );
+  if (r.status !== 0) throw new Error(`federation-worker ${args[2]} failed: ${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, unknown>;
+}
+
+const round = (v: unknown) => (typeof v === 'number' ? Math.round(v * 1000) / 1000 : v);
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { entities: { type: 'string' }, out: { type: 'string' } },
+  });
+  const entities = Number(values.entities ?? 15000);
+  const out = values.out ?? join(benchDir, 'results/latest.json');
+  const started = Date.now();
+  const loadAtStart = loadavg();
+  log('federation: keys…');
+  const fed = await generateTestKeys({ subject: 'bench federation' });
+  const certs: string[] = [];
+  for (let i = 0; i < 16; i++) {
+    certs.push((await generateTestKeys({ subject: `bench entity ${i}` })).certificatePem);
+  }
+  const now = Date.UTC(2026, 11, 1);
+  log(`federation: generating ${entities} entities…`);
+  const g0 = performance.now();
+  const agg = await buildAggregate({ entities, signingKey: fed, certificates: certs, now });
+  const generateMs = performance.now() - g0;
+  const dir = mkdtempSync(join(tmpdir(), 'samlkit-federation-'));
+  try {
+    const file = join(dir, 'aggregate.xml');
+    const certFile = join(dir, 'federation.pem');
+    writeFileSync(file, agg.xml);
+    writeFileSync(certFile, fed.certificatePem);
+    const idps = agg.entities.filter((e) => e.role === 'idp');
+    // 100 IdPs spread over the document, the last one included.
+    const picks = Array.from(
+      { length: 100 },
+      (_, i) => idps[Math.floor(((i + 1) * (idps.length - 1)) / 100)]!.entityId,
+    );
+    const args = (approach: string) => [
+      file,
+      certFile,
+      approach,
+      String(now + 3600_000),
+      picks.join(','),
+    ];
+    log(`federation: ${(agg.xml.length / 1e6).toFixed(1)} MB; streaming loader…`);
+    const streaming = worker(args('streaming'));
+    log('federation: DOM…');
+    const dom = worker(args('dom'));
+    const result = {
+      generated_at: new Date().toISOString(),
+      duration_s: Math.round((Date.now() - started) / 1000),
+      machine: {
+        cpus: cpus().length,
+        cpu: cpus()[0]?.model ?? '',
+        node: process.version,
+        loadavg_at_start: loadAtStart.map((v) => Math.round(v * 100) / 100),
+        loadavg_at_end: loadavg().map((v) => Math.round(v * 100) / 100),
+      },
+      aggregate: {
+        entities,
+        idps: idps.length,
+        sps: entities - idps.length,
+        megabytes: Math.round(agg.xml.length / 1e4) / 100,
+        generate_ms: Math.round(generateMs),
+        certificates_in_pool: certs.length,
+      },
+      goal: 'load + signature check + index < 10 s, peak RSS < 500 MB, lookup of one IdP < 1 ms',
+      streaming: Object.fromEntries(Object.entries(streaming).map(([k, v]) => [k, round(v)])),
+      dom: Object.fromEntries(Object.entries(dom).map(([k, v]) => [k, round(v)])),
+    };
+    const current = existsSync(out) ? JSON.parse(readFileSync(out, 'utf8')) : {};
+    writeFileSync(out, `${JSON.stringify({ ...current, federation: result }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exitCode = 1;
+});
