@@ -152,23 +152,27 @@ export type {
 } from './messages/authn-request.js';
 export { createAuthnRequest, parseAuthnRequest } from './messages/authn-request.js';
 export type {
-  CreatedLogoutRequest,
-  EncryptNameIdOptions,
   LogoutIdpResolver,
-  LogoutRequest,
-  LogoutRequestOptions,
   LogoutValidationIdp,
   LogoutValidationOptions,
   LogoutValidationSp,
-  ValidatedLogoutRequest,
-  ValidateLogoutRequestOptions,
+} from './messages/logout-common.js';
+export type {
+  CreatedLogoutRequest,
+  EncryptNameIdOptions,
+  LogoutRequest,
+  LogoutRequestOptions,
 } from './messages/logout-request.js';
 export {
   createLogoutRequest,
   LOGOUT_REASONS,
   parseLogoutRequest,
-  validateLogoutRequest,
 } from './messages/logout-request.js';
+export type {
+  ValidatedLogoutRequest,
+  ValidateLogoutRequestOptions,
+} from './messages/logout-request-validation.js';
+export { validateLogoutRequest } from './messages/logout-request-validation.js';
 export type {
   CreatedLogoutResponse,
   LogoutResponse,

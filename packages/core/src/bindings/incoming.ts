@@ -1,4 +1,3 @@
-import type { BindingName } from '../config.js';
 import type { PublicKey } from '../crypto/keys.js';
 import type { CryptoProvider } from '../crypto/provider.js';
 import { SamlError } from '../errors.js';
@@ -31,6 +30,9 @@ export type IncomingSamlMessage =
   | { readonly binding: 'simpleSign'; readonly form: Readonly<Record<string, string | undefined>> }
   | { readonly binding: 'soap'; readonly body: string };
 
+/** The bindings a message can arrive on at an SP endpoint. */
+export type IncomingBinding = IncomingSamlMessage['binding'];
+
 /** How an incoming message was authenticated. */
 export interface MessageSignatureInfo {
   /**
@@ -46,7 +48,7 @@ export interface MessageSignatureInfo {
 
 /** What {@link receiveMessage} returns. @internal */
 export interface ReceivedMessage {
-  readonly binding: Extract<BindingName, 'redirect' | 'post' | 'simpleSign' | 'soap'>;
+  readonly binding: IncomingBinding;
   readonly type: SamlMessageType;
   readonly root: Element;
   readonly relayState: string | undefined;

@@ -1,4 +1,5 @@
 import {
+  type IncomingBinding,
   type IncomingSamlMessage,
   type MessageSignatureInfo,
   receiveMessage,
@@ -29,7 +30,8 @@ import {
   idpKeys,
   type LogoutValidationOptions,
   normalizeLogoutOptions,
-} from './logout-request.js';
+  stripUndefined,
+} from './logout-common.js';
 
 const STATUS_PREFIX = 'urn:oasis:names:tc:SAML:2.0:status:';
 
@@ -115,7 +117,7 @@ export interface ValidateLogoutResponseOptions extends LogoutValidationOptions {
 
 /** A LogoutResponse that passed every check. Its status may still say the logout failed. */
 export interface ValidatedLogoutResponse extends LogoutResponse {
-  readonly binding: 'redirect' | 'post' | 'simpleSign' | 'soap';
+  readonly binding: IncomingBinding;
   readonly relayState?: string;
   readonly signature?: MessageSignatureInfo;
   /** The pending LogoutRequest taken from `pendingRequests` (signed responses only). */
@@ -127,12 +129,6 @@ function statusUri(value: string, what: string): string {
     throw new TypeError(`createLogoutResponse: ${what} must be a status short name or URI`);
   }
   return value.includes(':') ? value : `${STATUS_PREFIX}${value}`;
-}
-
-function stripUndefined<T extends object>(value: T): T {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = v;
-  return out as T;
 }
 
 function toStatusInfo(codes: readonly string[], message: string | undefined): LogoutStatusInfo {

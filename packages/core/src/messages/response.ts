@@ -1,6 +1,5 @@
-import type { PrivateKey, PublicKey } from '../crypto/keys.js';
+import type { PublicKey } from '../crypto/keys.js';
 import type { CryptoProvider } from '../crypto/provider.js';
-import { decryptElement } from '../encryption/decrypt.js';
 import { describeValue, SamlError } from '../errors.js';
 import {
   type AuthnStatementInfo,
@@ -26,6 +25,7 @@ import {
   type InResponseToPolicy,
   isXmlBlank,
 } from '../lib/checks.js';
+import { type DecryptionKey, decryptorFor } from '../lib/decryption-keys.js';
 import { parseMessageInput } from '../lib/input.js';
 import { assertSuccessStatus } from '../lib/status.js';
 import {
@@ -40,6 +40,7 @@ import {
   type XmlLimits,
 } from '../lib/xml.js';
 import { type VerifiedSignature, verifyElementSignature } from '../signature/verify.js';
+import type { ReplayCache } from '../store/types.js';
 
 /** The Service Provider facts a Response is checked against. */
 export interface ResponseValidationSp {
@@ -120,8 +121,8 @@ export interface ValidateResponseOptions {
    * class must be one of them, otherwise `AUTHN_CONTEXT_MISMATCH`.
    */
   readonly expectedAuthnContext?: readonly string[];
-  /** SP private keys for EncryptedAssertion / EncryptedID / EncryptedAttribute (several for rollover). */
-  readonly decryptionKeys?: readonly PrivateKey[];
+  /** SP keys for EncryptedAssertion / EncryptedID / EncryptedAttribute (several for rollover). */
+  readonly decryptionKeys?: readonly DecryptionKey[];
   /** Refuse plaintext assertions (`ENCRYPTION_REQUIRED`). Default false. */
   readonly requireEncryption?: boolean;
   /**
@@ -129,10 +130,7 @@ export interface ValidateResponseOptions {
    * passed: the key `assertion:<issuer>:<ID>` is remembered until the assertion expires, and a
    * second use is `REPLAY_DETECTED`. Without it the caller must do this with `result.replay`.
    */
-  readonly replayCache?: {
-    /** Set-if-absent with expiry (epoch ms): true the first time `key` is seen. */
-    rememberOnce(key: string, expiresAt: number): Promise<boolean>;
-  };
+  readonly replayCache?: ReplayCache;
   /** The WebCrypto provider (default `globalThis.crypto`). */
   readonly crypto?: CryptoProvider;
   /** XML size and depth limits (defaults: 1 MiB, 64 levels). */
@@ -416,20 +414,11 @@ export async function validateResponse(
       hint: 'turn on assertion encryption for this SP at the IdP, with the SP encryption certificate from its metadata',
     });
   }
-  const decrypt: DecryptFn = async (el) => {
-    const keys = options.decryptionKeys ?? [];
-    if (keys.length === 0) {
-      throw new SamlError('DECRYPTION_FAILED', `The message has an encrypted <${el.localName}>.`, {
-        expected: 'decryptionKeys with the SP private key it was encrypted to',
-        found: 'no decryption key configured',
-        hint: 'configure the SP private key matching the encryption certificate the IdP uses',
-      });
-    }
-    return decryptElement(el, keys, {
-      ...(options.crypto ? { crypto: options.crypto } : {}),
-      ...(options.limits ? { limits: options.limits } : {}),
-    });
-  };
+  const decrypt: DecryptFn = decryptorFor(options.decryptionKeys, options, (el) => ({
+    message: `The message has an encrypted <${el.localName}>.`,
+    expected: 'decryptionKeys with the SP private key it was encrypted to',
+    hint: 'configure the SP private key matching the encryption certificate the IdP uses',
+  }));
   // The assertion read below is exactly this node: the direct child of the verified Response,
   // or the element the decryptor returned. It is never looked up again by ID.
   const assertion = encrypted ? await decrypt(container) : container;
