@@ -1,17 +1,7 @@
 // @samlkit/core public API. Every export is named; types are exported separately.
 
-export type {
-  CreateArtifactOptions,
-  ParsedArtifact,
-  ResolveArtifactOptions,
-  ResolvedArtifact,
-} from './bindings/artifact.js';
-export {
-  ARTIFACT_TYPE_CODE,
-  createArtifact,
-  parseArtifact,
-  resolveArtifact,
-} from './bindings/artifact.js';
+export type { CreateArtifactOptions, ParsedArtifact } from './bindings/artifact.js';
+export { ARTIFACT_TYPE_CODE, createArtifact, parseArtifact } from './bindings/artifact.js';
 export type { IncomingSamlMessage, MessageSignatureInfo } from './bindings/incoming.js';
 export type { OutgoingMessage, OutgoingMessageOptions } from './bindings/outgoing.js';
 export { encodeOutgoingMessage } from './bindings/outgoing.js';
@@ -222,6 +212,11 @@ export type {
 export { createMetadataSource } from './metadata/source.js';
 export type { SpContactPerson, SpMetadataOptions, SpOrganization } from './metadata/sp.js';
 export { createSpMetadata, DEFAULT_SP_ENCRYPTION_METHODS } from './metadata/sp.js';
+export type {
+  ResolveArtifactOptions,
+  ResolvedArtifact,
+} from './protocol/artifact-resolution.js';
+export { resolveArtifact } from './protocol/artifact-resolution.js';
 export type { SignOptions } from './signature/sign.js';
 export { signElement, signXml } from './signature/sign.js';
 export type { VerifiedSignature, VerifyElementOptions } from './signature/verify.js';
