@@ -1,8 +1,12 @@
 // @samlkit/core public API. Every export is named; types are exported separately.
 
 export type { CreateArtifactOptions, ParsedArtifact } from './bindings/artifact.js';
-export { ARTIFACT_TYPE_CODE, createArtifact, parseArtifact } from './bindings/artifact.js';
-export type { IncomingSamlMessage, MessageSignatureInfo } from './bindings/incoming.js';
+export { createArtifact, parseArtifact } from './bindings/artifact.js';
+export type {
+  IncomingBinding,
+  IncomingSamlMessage,
+  MessageSignatureInfo,
+} from './bindings/incoming.js';
 export type { OutgoingMessage, OutgoingMessageOptions } from './bindings/outgoing.js';
 export { encodeOutgoingMessage } from './bindings/outgoing.js';
 export type {
@@ -11,6 +15,7 @@ export type {
   RenderPostFormOptions,
 } from './bindings/post.js';
 export {
+  decodePost,
   decodePostBinding,
   POST_FORM_SCRIPT,
   POST_FORM_SCRIPT_HASH,
@@ -26,7 +31,6 @@ export type {
 export {
   decodeRedirect,
   encodeRedirect,
-  RELAY_STATE_MAX_BYTES,
   verifyRedirectSignature,
 } from './bindings/redirect.js';
 export type {
@@ -51,7 +55,6 @@ export {
   createSoapFault,
   parseSoapEnvelope,
   postSoapMessage,
-  SOAP_ACTION,
   SOAP_CONTENT_TYPE,
 } from './bindings/soap.js';
 export type {
@@ -60,29 +63,20 @@ export type {
   IdentityProviderConfig,
   ServiceProviderConfig,
   SpKeyPair,
+  TrustedIdp,
 } from './config.js';
 export {
   BINDINGS,
   defineIdentityProvider,
   defineServiceProvider,
 } from './config.js';
-export type {
-  DigestAlgorithm,
-  HashName,
-  KeyType,
-  SignatureAlgorithm,
-  SignatureAlgorithmName,
-} from './crypto/algorithms.js';
-export {
-  DIGEST_ALGORITHMS,
-  SIGNATURE_ALGORITHMS,
-} from './crypto/algorithms.js';
+export type { SignatureAlgorithmName } from './crypto/algorithms.js';
 export type {
   GeneratedCertificate,
   GeneratedKeyAlgorithm,
   SelfSignedCertificateOptions,
 } from './crypto/certificate.js';
-export { createSelfSignedCertificate, toPem } from './crypto/certificate.js';
+export { createSelfSignedCertificate } from './crypto/certificate.js';
 export type {
   CertificateInfo,
   KeyUse,
@@ -96,26 +90,13 @@ export {
   loadPrivateKey,
   loadPublicKey,
   loadPublicKeys,
-  parseCertificate,
   parsePem,
 } from './crypto/keys.js';
 export type { CryptoProvider } from './crypto/provider.js';
 export type {
-  DataEncryptionAlgorithm,
   DataEncryptionAlgorithmName,
   KeyTransportAlgorithmName,
-  MgfName,
-  OaepDigestName,
 } from './encryption/algorithms.js';
-export {
-  DATA_ENCRYPTION_ALGORITHMS,
-  KEY_TRANSPORT_ALGORITHMS,
-  REFUSED_ENCRYPTION_ALGORITHMS,
-} from './encryption/algorithms.js';
-export type { DecryptOptions } from './encryption/decrypt.js';
-export { decryptElement } from './encryption/decrypt.js';
-export type { EncryptedKeyPlacement, EncryptOptions } from './encryption/encrypt.js';
-export { encryptElement } from './encryption/encrypt.js';
 export type { SamlErrorCode, SamlErrorDetails, SamlErrorOptions } from './errors.js';
 export { isSamlError, SAML_ERROR_CODES, SamlError } from './errors.js';
 export type {
@@ -125,6 +106,7 @@ export type {
   SamlAttribute,
   SubjectConfirmationInfo,
 } from './lib/assertion.js';
+export type { DecryptionKey } from './lib/decryption-keys.js';
 export { generateId } from './lib/id.js';
 export type { XmlLimits } from './lib/xml.js';
 export { DEFAULT_XML_LIMITS } from './lib/xml.js';
@@ -191,8 +173,6 @@ export type {
 export { validateResponse } from './messages/response.js';
 export type { DiscoveryRedirectOptions } from './metadata/discovery.js';
 export { createDiscoveryRedirect, parseDiscoveryResponse } from './metadata/discovery.js';
-export type { XsDuration } from './metadata/duration.js';
-export { addDuration, parseDuration } from './metadata/duration.js';
 export type { ExpiryWarning, FindExpiryWarningsInput } from './metadata/expiry.js';
 export { findExpiryWarnings } from './metadata/expiry.js';
 export type { FetchMetadataOptions } from './metadata/fetch.js';
@@ -218,10 +198,7 @@ export type {
 } from './protocol/artifact-resolution.js';
 export { resolveArtifact } from './protocol/artifact-resolution.js';
 export type { SignOptions } from './signature/sign.js';
-export { signElement, signXml } from './signature/sign.js';
-export type { VerifiedSignature, VerifyElementOptions } from './signature/verify.js';
-export { C14N, ENVELOPED_SIGNATURE, verifyElementSignature } from './signature/verify.js';
-export { safeReturnTo } from './sp/return-to.js';
+export { signXml } from './signature/sign.js';
 export { createServiceProvider } from './sp/service-provider.js';
 export type {
   AcsFinishStep,
@@ -253,6 +230,7 @@ export type {
   EndSessionsResult,
   PendingRequest,
   PendingRequestKind,
+  ReplayCache,
   RequestedAuthnContextRecord,
   SamlStore,
   SessionQuery,

@@ -4,7 +4,7 @@ import { SamlError } from '../errors.js';
 import { assertSignatureMethodUris } from '../lib/checks.js';
 import { parseXml, type XmlLimits } from '../lib/xml.js';
 import { verifyElementSignature } from '../signature/verify.js';
-import { decodePostBinding } from './post.js';
+import { decodePost } from './post.js';
 import {
   type DecodeRedirectOptions,
   decodeRedirect,
@@ -157,7 +157,7 @@ export async function receiveMessage(
       }
       const maxBytes = options.limits?.maxSize;
       root = parseXml(
-        decodePostBinding(value, maxBytes !== undefined ? { maxBytes } : {}),
+        decodePost(value, maxBytes !== undefined ? { maxBytes } : {}),
         options.limits,
       ).documentElement;
       relayState = form.RelayState;

@@ -2,7 +2,7 @@
 // common to validateLogoutRequest and validateLogoutResponse, and the checks both apply.
 import type { IncomingBinding } from '../bindings/incoming.js';
 import type { DecodeRedirectOptions } from '../bindings/redirect.js';
-import type { Endpoint } from '../config.js';
+import type { Endpoint, TrustedIdp } from '../config.js';
 import type { PublicKey } from '../crypto/keys.js';
 import type { CryptoProvider } from '../crypto/provider.js';
 import { describeValue, SamlError } from '../errors.js';
@@ -22,13 +22,11 @@ export interface LogoutValidationSp {
   readonly decryptionKeys?: readonly DecryptionKey[];
 }
 
-/** The Identity Provider facts logout messages are checked against (an `IdentityProviderConfig` fits). */
-export interface LogoutValidationIdp {
-  /** The IdP entity ID: the message Issuer must equal it. Omit only in diagnostic tools. */
-  readonly entityId?: string;
-  /** The IdP's trusted signing keys; never a key carried by the message. */
-  readonly signingKeys: readonly PublicKey[];
-}
+/**
+ * The Identity Provider facts logout messages are checked against.
+ * @deprecated Use {@link TrustedIdp}, the same shape for every validator.
+ */
+export type LogoutValidationIdp = TrustedIdp;
 
 /**
  * Picks the IdP a message is checked against from the Issuer it claims (for an SP with several
@@ -36,15 +34,13 @@ export interface LogoutValidationIdp {
  * before the signature is verified only to choose whose keys verify it; the message must then be
  * signed by that IdP and name it as Issuer. Throw `IDP_UNKNOWN` for an unknown issuer.
  */
-export type LogoutIdpResolver = (
-  issuer: string,
-) => LogoutValidationIdp | Promise<LogoutValidationIdp>;
+export type LogoutIdpResolver = (issuer: string) => TrustedIdp | Promise<TrustedIdp>;
 
 /** Options shared by {@link validateLogoutRequest} and `validateLogoutResponse`. Never mutated. */
 export interface LogoutValidationOptions {
   readonly sp: LogoutValidationSp;
   /** The IdP the message must come from, or a resolver that picks it by the claimed Issuer. */
-  readonly idp: LogoutValidationIdp | LogoutIdpResolver;
+  readonly idp: TrustedIdp | LogoutIdpResolver;
   /** The instant of the checks: epoch milliseconds or a Date. */
   readonly now: Date | number;
   /** Tolerated clock difference, in milliseconds. Default 180000 (3 minutes). */
@@ -125,12 +121,12 @@ export function normalizeLogoutOptions(
  * The keys to verify with (fixed, or resolved from the claimed Issuer) and, afterwards, the IdP
  * they belong to. @internal
  */
-export function idpKeys(idp: LogoutValidationIdp | LogoutIdpResolver): {
+export function idpKeys(idp: TrustedIdp | LogoutIdpResolver): {
   keys: readonly PublicKey[] | ((root: Element) => Promise<readonly PublicKey[]>);
-  resolved: () => LogoutValidationIdp;
+  resolved: () => TrustedIdp;
 } {
   if (typeof idp !== 'function') return { keys: idp.signingKeys, resolved: () => idp };
-  let found: LogoutValidationIdp | undefined;
+  let found: TrustedIdp | undefined;
   return {
     keys: async (root) => {
       // Read only to choose whose keys verify the signature; compared again after verification.

@@ -1,6 +1,6 @@
 import {
-  type IncomingSamlMessage,
   type IncomingBinding,
+  type IncomingSamlMessage,
   type MessageSignatureInfo,
   receiveMessage,
 } from '../bindings/incoming.js';

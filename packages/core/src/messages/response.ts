@@ -1,3 +1,4 @@
+import type { TrustedIdp } from '../config.js';
 import type { PublicKey } from '../crypto/keys.js';
 import type { CryptoProvider } from '../crypto/provider.js';
 import { describeValue, SamlError } from '../errors.js';
@@ -54,27 +55,18 @@ export interface ResponseValidationSp {
   readonly acsUrl: string | readonly string[];
 }
 
-/** The Identity Provider facts a Response is checked against. */
-export interface ResponseValidationIdp {
-  /**
-   * The IdP entity ID: the Issuer of the Response and of the Assertion must equal it. Omit it
-   * only in diagnostic tools; without it any trusted key's holder may claim any issuer name.
-   */
-  readonly entityId?: string;
-  /**
-   * The IdP signing keys (several during a certificate rollover), from `loadPublicKey` or IdP
-   * metadata. Signatures are checked against these only; a key or certificate carried in the
-   * message's KeyInfo is never trusted.
-   */
-  readonly signingKeys: readonly PublicKey[];
-}
+/**
+ * The Identity Provider facts a Response is checked against.
+ * @deprecated Use {@link TrustedIdp}, the same shape for every validator.
+ */
+export type ResponseValidationIdp = TrustedIdp;
 
 /** Options of {@link validateResponse}. Never mutated. */
 export interface ValidateResponseOptions {
   /** Who we are. */
   readonly sp: ResponseValidationSp;
   /** Whom we trust. */
-  readonly idp: ResponseValidationIdp;
+  readonly idp: TrustedIdp;
   /** The instant at which time conditions are evaluated: epoch milliseconds or a Date. */
   readonly now: number | Date;
   /** Tolerated clock difference with the IdP, in **milliseconds**. Default 180000 (3 minutes). */

@@ -1,10 +1,14 @@
 // The HTTP-Artifact protocol exchange: ArtifactResolve over SOAP to the issuer, and the checks
 // of its ArtifactResponse (SAML core §3.5, SAML bindings §3.6).
+
+import { type ParsedArtifact, parseArtifact, sha1 } from '../bindings/artifact.js';
+import type { MessageSignatureInfo } from '../bindings/incoming.js';
+import { postSoapMessage } from '../bindings/soap.js';
 import type { Endpoint, SpKeyPair } from '../config.js';
 import { pickEndpoint } from '../config.js';
 import type { SignatureAlgorithmName } from '../crypto/algorithms.js';
 import type { PublicKey } from '../crypto/keys.js';
-import { type CryptoProvider } from '../crypto/provider.js';
+import type { CryptoProvider } from '../crypto/provider.js';
 import { describeValue, SamlError } from '../errors.js';
 import { equalBytes, toHex, utf8 } from '../lib/bytes.js';
 import { checkIssuer, checkVersion, DEFAULT_CLOCK_SKEW_MS } from '../lib/checks.js';
@@ -29,9 +33,6 @@ import {
 import { createArtifactResolve } from '../messages/artifact-resolve.js';
 import { signXml } from '../signature/sign.js';
 import { verifyElementSignature } from '../signature/verify.js';
-import { type ParsedArtifact, parseArtifact, sha1 } from '../bindings/artifact.js';
-import type { MessageSignatureInfo } from '../bindings/incoming.js';
-import { postSoapMessage } from '../bindings/soap.js';
 
 /** Options of {@link resolveArtifact}. Never mutated. */
 export interface ResolveArtifactOptions {

@@ -1,5 +1,5 @@
 import type { IncomingSamlMessage } from '../bindings/incoming.js';
-import { decodePostBinding } from '../bindings/post.js';
+import { decodePost } from '../bindings/post.js';
 import { decodeRedirect, encodeRedirect } from '../bindings/redirect.js';
 import {
   createSoapEnvelope,
@@ -233,7 +233,7 @@ async function peek(
       });
     }
     type = form.SAMLRequest !== undefined ? 'SAMLRequest' : 'SAMLResponse';
-    root = parseXml(decodePostBinding(value)).documentElement;
+    root = parseXml(decodePost(value)).documentElement;
   }
   const issuerEl = childElements(root, NS.saml, 'Issuer')[0];
   // Issuer is an entity ID (xs:anyURI): XML white space only is stripped.
