@@ -122,7 +122,8 @@ export type {
   NameIdPolicy,
   RequestedAuthnContext,
 } from './messages/authn-request.js';
-export { createAuthnRequest, parseAuthnRequest } from './messages/authn-request.js';
+export { createAuthnRequest } from './messages/authn-request.js';
+export { parseAuthnRequest } from './messages/authn-request-parse.js';
 export type {
   LogoutIdpResolver,
   LogoutValidationIdp,
@@ -153,16 +154,18 @@ export type {
   LogoutStatusInfo,
   LogoutStatusOptions,
   TopLevelStatus,
-  ValidatedLogoutResponse,
-  ValidateLogoutResponseOptions,
 } from './messages/logout-response.js';
 export {
   chooseLogoutResponseEndpoint,
   createLogoutResponse,
   logoutStatusForError,
   parseLogoutResponse,
-  validateLogoutResponse,
 } from './messages/logout-response.js';
+export type {
+  ValidatedLogoutResponse,
+  ValidateLogoutResponseOptions,
+} from './messages/logout-response-validation.js';
+export { validateLogoutResponse } from './messages/logout-response-validation.js';
 export type {
   ResponseSignatureInfo,
   ResponseValidationIdp,

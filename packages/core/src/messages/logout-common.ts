@@ -69,13 +69,6 @@ export interface LogoutValidationOptions {
   readonly redirect?: DecodeRedirectOptions;
 }
 
-/** Drops the properties whose value is undefined (for `exactOptionalPropertyTypes`). @internal */
-export function stripUndefined<T extends object>(value: T): T {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = v;
-  return out as T;
-}
-
 /** The Destinations an SP answers logout messages on. @internal */
 export function sloDestinations(sp: LogoutValidationSp): string[] {
   const out = new Set<string>();

@@ -9,6 +9,7 @@ import { type NameId, readSubjectNameId } from '../lib/assertion.js';
 import { checkIssuer } from '../lib/checks.js';
 import { decryptorFor } from '../lib/decryption-keys.js';
 import { checkIssueInstant } from '../lib/message-time.js';
+import { stripUndefined } from '../lib/objects.js';
 import { formatDateTime } from '../lib/xml.js';
 import type { ReplayCache } from '../store/types.js';
 import {
@@ -16,7 +17,6 @@ import {
   idpKeys,
   type LogoutValidationOptions,
   normalizeLogoutOptions,
-  stripUndefined,
 } from './logout-common.js';
 import { assertLogoutRequestRoot, readRequestFields } from './logout-request.js';
 

@@ -10,6 +10,7 @@ import { type NameId, readNameId } from '../lib/assertion.js';
 import { checkIssuer, checkVersion } from '../lib/checks.js';
 import { generateId } from '../lib/id.js';
 import { toEpochMs } from '../lib/message-time.js';
+import { stripUndefined } from '../lib/objects.js';
 import {
   attr,
   childElements,
@@ -25,7 +26,6 @@ import {
   textOf,
   type XmlLimits,
 } from '../lib/xml.js';
-import { stripUndefined } from './logout-common.js';
 
 /** Well-known logout Reason URIs (SAML core §3.7.3.1). */
 export const LOGOUT_REASONS = Object.freeze({
