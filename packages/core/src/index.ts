@@ -184,6 +184,7 @@ export type { IdpMetadata, ParseIdpMetadataOptions } from './metadata/idp.js';
 export { parseIdpMetadata } from './metadata/idp.js';
 export type { IdpHint, IdpRegistry, IdpRegistryEntry, ResolvedIdp } from './metadata/registry.js';
 export { createIdpRegistry } from './metadata/registry.js';
+export { createMetadataSource } from './metadata/source.js';
 export type {
   MetadataEvent,
   MetadataRefreshBounds,
@@ -191,8 +192,7 @@ export type {
   MetadataSource,
   MetadataSourceOptions,
   MetadataSourceStatus,
-} from './metadata/source.js';
-export { createMetadataSource } from './metadata/source.js';
+} from './metadata/source-types.js';
 export type { SpContactPerson, SpMetadataOptions, SpOrganization } from './metadata/sp.js';
 export { createSpMetadata, DEFAULT_SP_ENCRYPTION_METHODS } from './metadata/sp.js';
 export type {

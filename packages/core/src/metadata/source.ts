@@ -1,184 +1,31 @@
 import type { PublicKey } from '../crypto/keys.js';
-import type { CryptoProvider } from '../crypto/provider.js';
 import { describeValue, isSamlError, SamlError } from '../errors.js';
 import { equalBytes } from '../lib/bytes.js';
 import { DEFAULT_MAX_REDIRECTS } from '../lib/outbound.js';
-import { DEFAULT_XML_LIMITS, type XmlLimits } from '../lib/xml.js';
-import type { SamlStore } from '../store/types.js';
-import { type ExpiryWarning, findExpiryWarnings } from './expiry.js';
+import { DEFAULT_XML_LIMITS } from '../lib/xml.js';
+import { findExpiryWarnings } from './expiry.js';
 import { fetchMetadataXml, isLoopbackHost } from './fetch.js';
-import { type IdpMetadata, type ParseIdpMetadataOptions, parseIdpMetadata } from './idp.js';
+import { type IdpMetadata, parseIdpMetadata } from './idp.js';
+import type {
+  MetadataEvent,
+  MetadataRefreshReason,
+  MetadataSource,
+  MetadataSourceOptions,
+  MetadataSourceStatus,
+} from './source-types.js';
+
+export type {
+  MetadataEvent,
+  MetadataRefreshBounds,
+  MetadataRefreshReason,
+  MetadataSource,
+  MetadataSourceOptions,
+  MetadataSourceStatus,
+} from './source-types.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
-
-/** Why a metadata source refreshed (or tried to). */
-export type MetadataRefreshReason = 'initial' | 'scheduled' | 'signature' | 'manual';
-
-/** What a metadata source reports to `onEvent`: feed these into your logs and alerts. */
-export type MetadataEvent =
-  | {
-      /** New metadata is in force. */
-      readonly type: 'metadata-updated';
-      readonly url: string;
-      readonly entityId: string;
-      /** `fetch`: this node downloaded it; `store`: another node did and shared it. */
-      readonly source: 'fetch' | 'store';
-      readonly reason: MetadataRefreshReason;
-      /** When it was downloaded (epoch ms). */
-      readonly fetchedAt: number;
-      /** Whether the set of IdP signing keys changed (an IdP certificate rollover). */
-      readonly signingKeysChanged: boolean;
-      /** When the next scheduled refresh is due (epoch ms). */
-      readonly nextRefreshAt: number;
-    }
-  | {
-      /** A refresh failed; the last good metadata (if any) stays in force. */
-      readonly type: 'metadata-refresh-failed';
-      readonly url: string;
-      readonly reason: MetadataRefreshReason;
-      readonly error: SamlError;
-      /** When the metadata still in force was downloaded, if there is any. */
-      readonly lastGoodFetchedAt?: number;
-      /** When the next attempt is due (epoch ms), if there is metadata in force. */
-      readonly retryAt?: number;
-    }
-  | {
-      /** A refresh was asked for but not done. */
-      readonly type: 'metadata-refresh-skipped';
-      readonly url: string;
-      readonly reason: MetadataRefreshReason;
-      /** `rate-limited`: a fetch happened too recently; `peer-refreshing`: another node holds the lock. */
-      readonly why: 'rate-limited' | 'peer-refreshing';
-    }
-  | {
-      /** A certificate or the metadata expires soon (see {@link findExpiryWarnings}). */
-      readonly type: 'expiry-warning';
-      readonly url: string;
-      readonly warning: ExpiryWarning;
-    }
-  | {
-      /** The shared store failed; the source carries on with what this node has. */
-      readonly type: 'store-error';
-      readonly url: string;
-      readonly error: unknown;
-    };
-
-/** Bounds on how often metadata is downloaded. All values in milliseconds. */
-export interface MetadataRefreshBounds {
-  /** Interval when the metadata has no `cacheDuration` (default 6 hours). */
-  readonly defaultInterval?: number;
-  /** Never refresh on schedule more often than this (default 5 minutes). */
-  readonly minInterval?: number;
-  /** Refresh at least this often, whatever `cacheDuration` says (default 24 hours). */
-  readonly maxInterval?: number;
-  /** After a failed download, try again after this long (default 5 minutes). */
-  readonly retryInterval?: number;
-  /**
-   * At most one download per this period across the whole cluster, also for refreshes that a
-   * failing signature triggers (default 1 minute). Forged responses cannot make the SP hammer
-   * the IdP.
-   */
-  readonly rateLimit?: number;
-}
-
-/** Options for {@link createMetadataSource}. */
-export interface MetadataSourceOptions {
-  /**
-   * The IdP's metadata URL: https. Plain http only for a loopback host, for signed metadata
-   * (`verify`), or with `allowInsecureHttpForDevelopment`; a redirect never leads from https to
-   * http.
-   */
-  readonly url: string;
-  /** The `fetch` to download with (the runtime's global `fetch`, or one with a proxy/agent). */
-  readonly fetch: (url: string, init: RequestInit) => Promise<Response>;
-  /**
-   * The IdP to pick (required for a federation aggregate). When omitted, the entityID of the
-   * first metadata adopted is pinned: later documents naming another entity are refused.
-   */
-  readonly entityId?: string;
-  /** Verify the metadata's signature against pinned keys (see {@link parseIdpMetadata}). */
-  readonly verify?: ParseIdpMetadataOptions['verify'];
-  /** Size and depth limits for the document (aggregates need a larger `maxSize`). */
-  readonly limits?: XmlLimits;
-  /** The WebCrypto provider. */
-  readonly crypto?: CryptoProvider;
-  /**
-   * The shared store: with it, the last good metadata is shared by every node and one node
-   * downloads for all (single flight). Without it, each process keeps its own copy.
-   */
-  readonly store?: Pick<SamlStore, 'getValue' | 'setValue' | 'rememberOnce'>;
-  /** The clock (default `Date.now`). */
-  readonly now?: () => number;
-  /** Refresh intervals and rate limit. */
-  readonly refresh?: MetadataRefreshBounds;
-  /** Abort a download after this many milliseconds (default 10 000). */
-  readonly timeoutMs?: number;
-  /**
-   * When another node holds the refresh lock, look for its result in the store this many times
-   * (default 5), `peerWaitMs` apart (default 400 ms), before carrying on with the current copy.
-   */
-  readonly peerWaitAttempts?: number;
-  readonly peerWaitMs?: number;
-  /** How to wait between those looks (default `setTimeout`). */
-  readonly sleep?: (ms: number) => Promise<void>;
-  /** Emit `expiry-warning` events for certificates expiring within this many days (default 30). */
-  readonly expiryWarningDays?: number;
-  /**
-   * Follow at most this many redirects (default 5). Every hop must be https (a redirect from https
-   * to plain http is refused), unless `allowInsecureHttpForDevelopment` is set.
-   */
-  readonly maxRedirects?: number;
-  /**
-   * **Development only.** Allow plain http: a metadata URL to any host without signature
-   * verification, and redirects to http. Anyone on the network path can then replace the IdP's
-   * certificates and log in as anyone. Never set it in production.
-   */
-  readonly allowInsecureHttpForDevelopment?: boolean;
-  /** Receives refresh, failure and expiry events. Exceptions it throws are ignored. */
-  readonly onEvent?: (event: MetadataEvent) => void;
-}
-
-/** The state of a metadata source, for health checks. */
-export interface MetadataSourceStatus {
-  readonly url: string;
-  /** The entity in force, once metadata has been adopted. */
-  readonly entityId?: string;
-  /** When the metadata in force was downloaded (epoch ms). */
-  readonly fetchedAt?: number;
-  /** When the next scheduled refresh is due (epoch ms). */
-  readonly nextRefreshAt?: number;
-  /** The last refresh failure since metadata was last adopted, if any. */
-  readonly lastError?: SamlError;
-}
-
-/** A cached, self-refreshing source of one IdP's metadata. */
-export interface MetadataSource {
-  /** The metadata URL. */
-  readonly url: string;
-  /**
-   * The metadata in force; downloads it first if there is none yet or a refresh is due.
-   * @throws SamlError `METADATA_FETCH_FAILED`, `METADATA_INVALID`, `METADATA_EXPIRED`, … only when
-   *   there is no usable metadata at all
-   */
-  get(): Promise<IdpMetadata>;
-  /**
-   * Refreshes now (rate-limited, single flight) and returns the metadata in force afterwards —
-   * the last good copy when the download fails.
-   */
-  refresh(): Promise<IdpMetadata>;
-  /**
-   * Runs `fn` with the metadata in force; when it fails with `SIGNATURE_INVALID` or
-   * `SIGNATURE_KEY_UNTRUSTED`, refreshes once (rate-limited) and, if the IdP's signing keys
-   * changed, runs `fn` again with the new metadata. An IdP certificate rollover so needs no admin
-   * action. `fn` must not consume one-time state (pending requests, replay cache) before the
-   * signature check, as it may run twice.
-   */
-  withRollover<T>(fn: (idp: IdpMetadata) => Promise<T>): Promise<T>;
-  /** The source's state, for health checks. */
-  status(): MetadataSourceStatus;
-}
 
 interface Copy {
   readonly xml: string;
