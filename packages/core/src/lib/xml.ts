@@ -1,7 +1,8 @@
 import { DOMParser, XMLSerializer } from '@xmldom/xmldom';
 import xpath from 'xpath';
 import { describeValue, SamlError } from '../errors.js';
-import { isXmlName, scanXml } from './xml-scan.js';
+import { isXmlName } from './xml-grammar.js';
+import { scanXml } from './xml-scan.js';
 
 export { formatDateTime, parseDateTime } from './datetime.js';
 
