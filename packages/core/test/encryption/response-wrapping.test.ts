@@ -143,6 +143,20 @@ describe('requireEncryption', () => {
   });
 });
 
+describe('decryptionKeys takes the SP key pairs of ServiceProviderConfig as well as bare keys', () => {
+  it('decrypts with { privateKey, certificate } entries, and refuses the wrong pair', async () => {
+    const enc = await buildResponse(base({ encrypt: encryptAssertionTo(sp.publicKey) }));
+    const pairs = [
+      { privateKey: spOld.privateKey, certificate: spOld.certificatePem },
+      { privateKey: sp.privateKey, certificate: sp.certificatePem },
+    ];
+    const r = await validateResponse(enc, options({ decryptionKeys: pairs }));
+    expect(r.userId).toBe('alice@example.com');
+    const wrong = [{ privateKey: spOld.privateKey, certificate: spOld.certificatePem }];
+    expect(await refusedWith(enc, { decryptionKeys: wrong })).toBe('DECRYPTION_FAILED');
+  });
+});
+
 describe('an encrypted assertion wrapped by an attacker is refused', () => {
   it('a signed plaintext Assertion moved next to an EncryptedAssertion', async () => {
     const { doc, assertion } = await legitSignedResponse();
