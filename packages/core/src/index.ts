@@ -166,14 +166,14 @@ export type {
   ValidateLogoutResponseOptions,
 } from './messages/logout-response-validation.js';
 export { validateLogoutResponse } from './messages/logout-response-validation.js';
+export { validateResponse } from './messages/response.js';
 export type {
   ResponseSignatureInfo,
   ResponseValidationIdp,
   ResponseValidationSp,
   ValidatedResponse,
   ValidateResponseOptions,
-} from './messages/response.js';
-export { validateResponse } from './messages/response.js';
+} from './messages/response-types.js';
 export type { DiscoveryRedirectOptions } from './metadata/discovery.js';
 export { createDiscoveryRedirect, parseDiscoveryResponse } from './metadata/discovery.js';
 export type { ExpiryWarning, FindExpiryWarningsInput } from './metadata/expiry.js';

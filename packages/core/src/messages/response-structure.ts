@@ -4,7 +4,7 @@ import { SamlError } from '../errors.js';
 import { DEFAULT_CLOCK_SKEW_MS } from '../lib/checks.js';
 import { childElements, isElement, NS } from '../lib/xml.js';
 import type { VerifiedSignature } from '../signature/verify.js';
-import type { ResponseSignatureInfo, ValidateResponseOptions } from './response.js';
+import type { ResponseSignatureInfo, ValidateResponseOptions } from './response-types.js';
 
 /** Checks the option shapes and normalizes the instant and the ACS URLs. @internal */
 export function assertOptions(options: ValidateResponseOptions): {
