@@ -122,7 +122,6 @@ describe('validateResponse takes an IncomingSamlMessage', () => {
     const xml = await buildResponse(base());
     const form = (key: TestKeys) =>
       encodeSimpleSign({
-        destination: ACS,
         type: 'SAMLResponse',
         xml,
         sign: { key: key.privateKey },
