@@ -1,12 +1,14 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
-const pkg = (name: string) =>
-  fileURLToPath(new URL(`./packages/${name}/src/index.ts`, import.meta.url));
+const pkg = (name: string, entry = 'index') =>
+  fileURLToPath(new URL(`./packages/${name}/src/${entry}.ts`, import.meta.url));
 
 export default defineConfig({
   resolve: {
+    // Subpath exports come before their package: the first matching alias wins.
     alias: {
+      '@samlkit/core/xml': pkg('core', 'xml'),
       '@samlkit/core': pkg('core'),
       '@samlkit/testkit': pkg('testkit'),
       '@samlkit/redis': pkg('redis'),

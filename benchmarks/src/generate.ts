@@ -2,7 +2,8 @@
 // buildResponse → signXml) and encryption (encryptElement). Written once to a JSON file that
 // every benchmark process reads, so all of them validate byte-identical documents.
 
-import { encryptElement, loadPublicKey } from '@samlkit/core';
+import { loadPublicKey } from '@samlkit/core';
+import { encryptElement } from '@samlkit/core/xml';
 import { buildResponse, generateTestKeys, type TestAttribute } from '@samlkit/testkit';
 import { DOMParser, XMLSerializer } from '@xmldom/xmldom';
 import {

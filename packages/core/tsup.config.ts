@@ -1,6 +1,8 @@
 import { packageConfig } from '../../tsup.base.js';
 
 export default packageConfig({
+  // The root API, and the DOM-level tier under `@samlkit/core/xml`.
+  entry: ['src/index.ts', 'src/xml.ts'],
   platform: 'neutral',
   treeshake: true,
   esbuildOptions(options, { format }) {

@@ -7,7 +7,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadPublicKey, verifyElementSignature } from '@samlkit/core';
+import { loadPublicKey } from '@samlkit/core';
+import { verifyElementSignature } from '@samlkit/core/xml';
 import {
   CookieJar,
   createTestIdp,

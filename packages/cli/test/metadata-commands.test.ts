@@ -10,8 +10,8 @@ import {
   loadPrivateKey,
   loadPublicKey,
   parsePem,
-  verifyElementSignature,
 } from '@samlkit/core';
+import { verifyElementSignature } from '@samlkit/core/xml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { itWithFixtures, sharedFixtures } from '../../../test/support/fixtures.js';
 import { toBase64 } from '../../core/src/lib/bytes.js';

@@ -139,6 +139,24 @@ function checkEndpoints(
 }
 
 /**
+ * The Identity Provider facts a received message is checked against, by `validateResponse` and
+ * the logout validators alike (an {@link IdentityProviderConfig} fits).
+ */
+export interface TrustedIdp {
+  /**
+   * The IdP entity ID: the message Issuer must equal it. Omit it only in diagnostic tools; without
+   * it any trusted key's holder may claim any issuer name.
+   */
+  readonly entityId?: string;
+  /**
+   * The IdP signing keys (several during a certificate rollover), from `loadPublicKey` or IdP
+   * metadata. Signatures are checked against these only; a key or certificate carried in the
+   * message's KeyInfo is never trusted.
+   */
+  readonly signingKeys: readonly PublicKey[];
+}
+
+/**
  * Validates a Service Provider configuration and returns it frozen.
  * @param config - the SP configuration
  * @returns the same configuration, frozen

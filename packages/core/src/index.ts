@@ -1,18 +1,12 @@
 // @samlkit/core public API. Every export is named; types are exported separately.
 
+export type { CreateArtifactOptions, ParsedArtifact } from './bindings/artifact.js';
+export { createArtifact, parseArtifact } from './bindings/artifact.js';
 export type {
-  CreateArtifactOptions,
-  ParsedArtifact,
-  ResolveArtifactOptions,
-  ResolvedArtifact,
-} from './bindings/artifact.js';
-export {
-  ARTIFACT_TYPE_CODE,
-  createArtifact,
-  parseArtifact,
-  resolveArtifact,
-} from './bindings/artifact.js';
-export type { IncomingSamlMessage, MessageSignatureInfo } from './bindings/incoming.js';
+  IncomingBinding,
+  IncomingSamlMessage,
+  MessageSignatureInfo,
+} from './bindings/incoming.js';
 export type { OutgoingMessage, OutgoingMessageOptions } from './bindings/outgoing.js';
 export { encodeOutgoingMessage } from './bindings/outgoing.js';
 export type {
@@ -21,6 +15,7 @@ export type {
   RenderPostFormOptions,
 } from './bindings/post.js';
 export {
+  decodePost,
   decodePostBinding,
   POST_FORM_SCRIPT,
   POST_FORM_SCRIPT_HASH,
@@ -36,7 +31,6 @@ export type {
 export {
   decodeRedirect,
   encodeRedirect,
-  RELAY_STATE_MAX_BYTES,
   verifyRedirectSignature,
 } from './bindings/redirect.js';
 export type {
@@ -61,7 +55,6 @@ export {
   createSoapFault,
   parseSoapEnvelope,
   postSoapMessage,
-  SOAP_ACTION,
   SOAP_CONTENT_TYPE,
 } from './bindings/soap.js';
 export type {
@@ -71,29 +64,20 @@ export type {
   IdpScope,
   ServiceProviderConfig,
   SpKeyPair,
+  TrustedIdp,
 } from './config.js';
 export {
   BINDINGS,
   defineIdentityProvider,
   defineServiceProvider,
 } from './config.js';
-export type {
-  DigestAlgorithm,
-  HashName,
-  KeyType,
-  SignatureAlgorithm,
-  SignatureAlgorithmName,
-} from './crypto/algorithms.js';
-export {
-  DIGEST_ALGORITHMS,
-  SIGNATURE_ALGORITHMS,
-} from './crypto/algorithms.js';
+export type { SignatureAlgorithmName } from './crypto/algorithms.js';
 export type {
   GeneratedCertificate,
   GeneratedKeyAlgorithm,
   SelfSignedCertificateOptions,
 } from './crypto/certificate.js';
-export { createSelfSignedCertificate, toPem } from './crypto/certificate.js';
+export { createSelfSignedCertificate } from './crypto/certificate.js';
 export type {
   CertificateInfo,
   KeyUse,
@@ -107,26 +91,13 @@ export {
   loadPrivateKey,
   loadPublicKey,
   loadPublicKeys,
-  parseCertificate,
   parsePem,
 } from './crypto/keys.js';
 export type { CryptoProvider } from './crypto/provider.js';
 export type {
-  DataEncryptionAlgorithm,
   DataEncryptionAlgorithmName,
   KeyTransportAlgorithmName,
-  MgfName,
-  OaepDigestName,
 } from './encryption/algorithms.js';
-export {
-  DATA_ENCRYPTION_ALGORITHMS,
-  KEY_TRANSPORT_ALGORITHMS,
-  REFUSED_ENCRYPTION_ALGORITHMS,
-} from './encryption/algorithms.js';
-export type { DecryptOptions } from './encryption/decrypt.js';
-export { decryptElement } from './encryption/decrypt.js';
-export type { EncryptedKeyPlacement, EncryptOptions } from './encryption/encrypt.js';
-export { encryptElement } from './encryption/encrypt.js';
 export type { SamlErrorCode, SamlErrorDetails, SamlErrorOptions } from './errors.js';
 export { isSamlError, SAML_ERROR_CODES, SamlError } from './errors.js';
 export type {
@@ -136,6 +107,7 @@ export type {
   SamlAttribute,
   SubjectConfirmationInfo,
 } from './lib/assertion.js';
+export type { DecryptionKey } from './lib/decryption-keys.js';
 export { generateId } from './lib/id.js';
 export type { XmlLimits } from './lib/xml.js';
 export { DEFAULT_XML_LIMITS } from './lib/xml.js';
@@ -151,25 +123,30 @@ export type {
   NameIdPolicy,
   RequestedAuthnContext,
 } from './messages/authn-request.js';
-export { createAuthnRequest, parseAuthnRequest } from './messages/authn-request.js';
+export { createAuthnRequest } from './messages/authn-request.js';
+export { parseAuthnRequest } from './messages/authn-request-parse.js';
 export type {
-  CreatedLogoutRequest,
-  EncryptNameIdOptions,
   LogoutIdpResolver,
-  LogoutRequest,
-  LogoutRequestOptions,
   LogoutValidationIdp,
   LogoutValidationOptions,
   LogoutValidationSp,
-  ValidatedLogoutRequest,
-  ValidateLogoutRequestOptions,
+} from './messages/logout-common.js';
+export type {
+  CreatedLogoutRequest,
+  EncryptNameIdOptions,
+  LogoutRequest,
+  LogoutRequestOptions,
 } from './messages/logout-request.js';
 export {
   createLogoutRequest,
   LOGOUT_REASONS,
   parseLogoutRequest,
-  validateLogoutRequest,
 } from './messages/logout-request.js';
+export type {
+  ValidatedLogoutRequest,
+  ValidateLogoutRequestOptions,
+} from './messages/logout-request-validation.js';
+export { validateLogoutRequest } from './messages/logout-request-validation.js';
 export type {
   CreatedLogoutResponse,
   LogoutResponse,
@@ -178,28 +155,28 @@ export type {
   LogoutStatusInfo,
   LogoutStatusOptions,
   TopLevelStatus,
-  ValidatedLogoutResponse,
-  ValidateLogoutResponseOptions,
 } from './messages/logout-response.js';
 export {
   chooseLogoutResponseEndpoint,
   createLogoutResponse,
   logoutStatusForError,
   parseLogoutResponse,
-  validateLogoutResponse,
 } from './messages/logout-response.js';
+export type {
+  ValidatedLogoutResponse,
+  ValidateLogoutResponseOptions,
+} from './messages/logout-response-validation.js';
+export { validateLogoutResponse } from './messages/logout-response-validation.js';
+export { validateResponse } from './messages/response.js';
 export type {
   ResponseSignatureInfo,
   ResponseValidationIdp,
   ResponseValidationSp,
   ValidatedResponse,
   ValidateResponseOptions,
-} from './messages/response.js';
-export { validateResponse } from './messages/response.js';
+} from './messages/response-types.js';
 export type { DiscoveryRedirectOptions } from './metadata/discovery.js';
 export { createDiscoveryRedirect, parseDiscoveryResponse } from './metadata/discovery.js';
-export type { XsDuration } from './metadata/duration.js';
-export { addDuration, parseDuration } from './metadata/duration.js';
 export type { ExpiryWarning, FindExpiryWarningsInput } from './metadata/expiry.js';
 export { findExpiryWarnings } from './metadata/expiry.js';
 export type {
@@ -215,6 +192,7 @@ export type { Sleep } from './metadata/refresher.js';
 export { DEFAULT_REFRESH_RATE_LIMIT_MS, DEFAULT_ROLLOVER_WAIT_MS } from './metadata/refresher.js';
 export type { IdpHint, IdpRegistry, IdpRegistryEntry, ResolvedIdp } from './metadata/registry.js';
 export { createIdpRegistry } from './metadata/registry.js';
+export { createMetadataSource } from './metadata/source.js';
 export type {
   MetadataEvent,
   MetadataRefreshBounds,
@@ -223,13 +201,15 @@ export type {
   MetadataSourceOptions,
   MetadataSourceStatus,
 } from './metadata/source.js';
-export { createMetadataSource } from './metadata/source.js';
 export type { SpContactPerson, SpMetadataOptions, SpOrganization } from './metadata/sp.js';
 export { createSpMetadata, DEFAULT_SP_ENCRYPTION_METHODS } from './metadata/sp.js';
+export type {
+  ResolveArtifactOptions,
+  ResolvedArtifact,
+} from './protocol/artifact-resolution.js';
+export { resolveArtifact } from './protocol/artifact-resolution.js';
 export type { SignOptions } from './signature/sign.js';
-export { signElement, signXml } from './signature/sign.js';
-export type { VerifiedSignature, VerifyElementOptions } from './signature/verify.js';
-export { C14N, ENVELOPED_SIGNATURE, verifyElementSignature } from './signature/verify.js';
+export { signXml } from './signature/sign.js';
 export {
   GOOGLE_ATTRIBUTE_MAP,
   MICROSOFT_ATTRIBUTE_MAP,
@@ -247,7 +227,6 @@ export type {
   IdpResolverOptions,
 } from './sp/idp-resolver.js';
 export { createIdpResolver } from './sp/idp-resolver.js';
-export { safeReturnTo } from './sp/return-to.js';
 export { createServiceProvider } from './sp/service-provider.js';
 export { tenantStore } from './sp/tenant-store.js';
 export type {
@@ -292,6 +271,7 @@ export type {
   EndSessionsResult,
   PendingRequest,
   PendingRequestKind,
+  ReplayCache,
   RequestedAuthnContextRecord,
   SamlStore,
   SessionQuery,

@@ -299,7 +299,7 @@ export class RedisStore implements SamlStore {
     this.#client.disconnect();
   }
 
-  /** {@inheritDoc @samlkit/core!SamlStore.putPendingRequest} */
+  /** {@inheritDoc @samlkit/core!index.SamlStore.putPendingRequest} */
   async putPendingRequest(id: string, record: PendingRequest, expiresAt: number): Promise<void> {
     assertKey(id, 'id');
     assertTime(expiresAt, 'expiresAt');
@@ -317,7 +317,7 @@ export class RedisStore implements SamlStore {
     });
   }
 
-  /** {@inheritDoc @samlkit/core!SamlStore.takePendingRequest} */
+  /** {@inheritDoc @samlkit/core!index.SamlStore.takePendingRequest} */
   async takePendingRequest(id: string): Promise<PendingRequest | undefined> {
     assertKey(id, 'id');
     const key = this.#keys.pending(id);
@@ -329,7 +329,7 @@ export class RedisStore implements SamlStore {
     });
   }
 
-  /** {@inheritDoc @samlkit/core!SamlStore.rememberOnce} */
+  /** {@inheritDoc @samlkit/core!index.SamlStore.rememberOnce} */
   async rememberOnce(key: string, expiresAt: number): Promise<boolean> {
     assertKey(key, 'key');
     assertTime(expiresAt, 'expiresAt');
@@ -341,7 +341,7 @@ export class RedisStore implements SamlStore {
     });
   }
 
-  /** {@inheritDoc @samlkit/core!SamlStore.putSession} */
+  /** {@inheritDoc @samlkit/core!index.SamlStore.putSession} */
   async putSession(session: SessionRecord): Promise<void> {
     assertSession(session);
     const json = JSON.stringify(session);
@@ -369,7 +369,7 @@ export class RedisStore implements SamlStore {
     });
   }
 
-  /** {@inheritDoc @samlkit/core!SamlStore.getSession} */
+  /** {@inheritDoc @samlkit/core!index.SamlStore.getSession} */
   async getSession(id: string): Promise<SessionRecord | undefined> {
     assertKey(id, 'id');
     const key = this.#keys.session(id);
@@ -379,7 +379,7 @@ export class RedisStore implements SamlStore {
     });
   }
 
-  /** {@inheritDoc @samlkit/core!SamlStore.touchSession} */
+  /** {@inheritDoc @samlkit/core!index.SamlStore.touchSession} */
   async touchSession(id: string, expiresAt: number): Promise<boolean> {
     assertKey(id, 'id');
     assertTime(expiresAt, 'expiresAt');
@@ -398,13 +398,13 @@ export class RedisStore implements SamlStore {
     });
   }
 
-  /** {@inheritDoc @samlkit/core!SamlStore.deleteSession} */
+  /** {@inheritDoc @samlkit/core!index.SamlStore.deleteSession} */
   async deleteSession(id: string): Promise<boolean> {
     assertKey(id, 'id');
     return this.#run('deleteSession', (c) => this.#deleteSession(c, id, this.#now()));
   }
 
-  /** {@inheritDoc @samlkit/core!SamlStore.findSessions} */
+  /** {@inheritDoc @samlkit/core!index.SamlStore.findSessions} */
   async findSessions(query: SessionQuery): Promise<SessionRecord[]> {
     if (typeof query !== 'object' || query === null) {
       throw new TypeError('query must be { issuer, nameId, sessionIndex? }');
@@ -528,14 +528,14 @@ export class RedisStore implements SamlStore {
     return out;
   }
 
-  /** {@inheritDoc @samlkit/core!SamlStore.getValue} */
+  /** {@inheritDoc @samlkit/core!index.SamlStore.getValue} */
   async getValue(key: string): Promise<string | undefined> {
     assertKey(key, 'key');
     const k = this.#keys.value(key);
     return this.#run('getValue', async (c) => (await c.get(k)) ?? undefined);
   }
 
-  /** {@inheritDoc @samlkit/core!SamlStore.setValue} */
+  /** {@inheritDoc @samlkit/core!index.SamlStore.setValue} */
   async setValue(key: string, value: string, expiresAt: number): Promise<void> {
     assertKey(key, 'key');
     if (typeof value !== 'string') throw new TypeError('value must be a string');

@@ -1,4 +1,5 @@
-import { type EncryptOptions, encryptElement, type PublicKey } from '@samlkit/core';
+import type { PublicKey } from '@samlkit/core';
+import { type EncryptOptions, encryptElement } from '@samlkit/core/xml';
 import { DOMParser, XMLSerializer } from '@xmldom/xmldom';
 
 /**

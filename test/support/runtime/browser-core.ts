@@ -11,9 +11,9 @@ import {
   SamlError,
   signXml,
   validateResponse,
-  verifyElementSignature,
   verifyRedirectSignature,
 } from '@samlkit/core';
+import { verifyElementSignature } from '@samlkit/core/xml';
 
 /** What the Node side sends. */
 export interface BrowserCoreInput {

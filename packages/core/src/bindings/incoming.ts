@@ -1,11 +1,10 @@
-import type { BindingName } from '../config.js';
 import type { PublicKey } from '../crypto/keys.js';
 import type { CryptoProvider } from '../crypto/provider.js';
 import { SamlError } from '../errors.js';
 import { assertSignatureMethodUris } from '../lib/checks.js';
 import { parseXml, type XmlLimits } from '../lib/xml.js';
 import { verifyElementSignature } from '../signature/verify.js';
-import { decodePostBinding } from './post.js';
+import { decodePost } from './post.js';
 import {
   type DecodeRedirectOptions,
   decodeRedirect,
@@ -31,6 +30,9 @@ export type IncomingSamlMessage =
   | { readonly binding: 'simpleSign'; readonly form: Readonly<Record<string, string | undefined>> }
   | { readonly binding: 'soap'; readonly body: string };
 
+/** The bindings a message can arrive on at an SP endpoint. */
+export type IncomingBinding = IncomingSamlMessage['binding'];
+
 /** How an incoming message was authenticated. */
 export interface MessageSignatureInfo {
   /**
@@ -46,7 +48,7 @@ export interface MessageSignatureInfo {
 
 /** What {@link receiveMessage} returns. @internal */
 export interface ReceivedMessage {
-  readonly binding: Extract<BindingName, 'redirect' | 'post' | 'simpleSign' | 'soap'>;
+  readonly binding: IncomingBinding;
   readonly type: SamlMessageType;
   readonly root: Element;
   readonly relayState: string | undefined;
@@ -80,19 +82,35 @@ function wrongType(expected: SamlMessageType, found: SamlMessageType): SamlError
   });
 }
 
+/** What {@link decodeIncoming} returns. @internal */
+export interface DecodedIncoming {
+  readonly binding: IncomingBinding;
+  readonly root: Element;
+  readonly relayState: string | undefined;
+  /** The Redirect query or SimpleSign form signature, when the message carried one (verified). */
+  readonly bindingSignature: MessageSignatureInfo | undefined;
+  /** The keys and policy the binding signature was checked with, for the XML signature. */
+  readonly verifyOptions: {
+    readonly keys: readonly PublicKey[];
+    readonly allowSha1: boolean;
+    readonly crypto?: CryptoProvider;
+  };
+}
+
 /**
- * Decodes a message from any binding, checks every signature it carries against the configured
- * keys only, and refuses an unsigned message unless allowed (Redirect only).
+ * Decodes a message from any binding and verifies the binding-level signature (Redirect query,
+ * SimpleSign form) when there is one, against the configured keys only. The enveloped XML
+ * signature and whether the message must be signed are the caller's.
  *
  * @throws SamlError `BINDING_INVALID`, `SIGNATURE_*`, `SOAP_FAULT`, `XML_*`, `BASE64_INVALID`,
  *   `INFLATE_*`, `RELAY_STATE_INVALID`
- * @see SAML bindings §3.2.3 (SOAP), §3.4.5.2 (Redirect), §3.5.5.2 (POST); SimpleSign §2.5
+ * @see SAML bindings §3.2.3 (SOAP), §3.4.4.1 (Redirect), §3.5.4 (POST); SimpleSign §2.3
  * @internal
  */
-export async function receiveMessage(
+export async function decodeIncoming(
   input: IncomingSamlMessage,
-  options: ReceiveOptions,
-): Promise<ReceivedMessage> {
+  options: Omit<ReceiveOptions, 'allowUnsignedRedirect' | 'what'>,
+): Promise<DecodedIncoming> {
   if (!input || typeof input !== 'object') {
     throw new TypeError('receiveMessage: the incoming message must be an object with a binding');
   }
@@ -109,7 +127,7 @@ export async function receiveMessage(
     if (!Array.isArray(keys)) throw new TypeError('the IdP signingKeys must be an array');
     verifyOpts = { ...common, keys };
   };
-  let binding: ReceivedMessage['binding'] = input.binding;
+  let binding: IncomingBinding = input.binding;
   let root: Element;
   let relayState: string | undefined;
   let bindingSignature: MessageSignatureInfo | undefined;
@@ -155,7 +173,7 @@ export async function receiveMessage(
       }
       const maxBytes = options.limits?.maxSize;
       root = parseXml(
-        decodePostBinding(value, maxBytes !== undefined ? { maxBytes } : {}),
+        decodePost(value, maxBytes !== undefined ? { maxBytes } : {}),
         options.limits,
       ).documentElement;
       relayState = form.RelayState;
@@ -173,6 +191,27 @@ export async function receiveMessage(
     );
   }
 
+  return { binding, root, relayState, bindingSignature, verifyOptions: verifyOpts };
+}
+
+/**
+ * Decodes a message from any binding, checks every signature it carries against the configured
+ * keys only, and refuses an unsigned message unless allowed (Redirect only).
+ *
+ * @throws SamlError `BINDING_INVALID`, `SIGNATURE_*`, `SOAP_FAULT`, `XML_*`, `BASE64_INVALID`,
+ *   `INFLATE_*`, `RELAY_STATE_INVALID`
+ * @see SAML bindings §3.2.3 (SOAP), §3.4.5.2 (Redirect), §3.5.5.2 (POST); SimpleSign §2.5
+ * @internal
+ */
+export async function receiveMessage(
+  input: IncomingSamlMessage,
+  options: ReceiveOptions,
+): Promise<ReceivedMessage> {
+  const { binding, root, relayState, bindingSignature, verifyOptions } = await decodeIncoming(
+    input,
+    options,
+  );
+  const verifyOpts = verifyOptions;
   // XML-DSig core §3.2, SAML core §5.4: an enveloped signature directly on the message is always
   // checked when present (throws when it is invalid or made by an unknown key).
   assertSignatureMethodUris(root);

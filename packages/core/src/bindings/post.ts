@@ -32,7 +32,7 @@ export type RenderPostFormOptions = PostFormMessage & {
   readonly nonce?: string;
 };
 
-/** Options for {@link decodePostBinding}. */
+/** Options for {@link decodePost}. */
 export interface DecodePostOptions {
   /** The most decoded bytes accepted (default 1 MiB, the XML parser's default limit). */
   readonly maxBytes?: number;
@@ -122,14 +122,13 @@ export function renderPostForm(options: RenderPostFormOptions): string {
  *
  * @example At the Assertion Consumer Service
  * ```ts
- * const xml = decodePostBinding(form.get('SAMLResponse') ?? '');
+ * const xml = decodePost(form.get('SAMLResponse') ?? '');
  * ```
  *
  * @see SAML 2.0 bindings §3.5.4
  */
-export function decodePostBinding(formValue: string, options: DecodePostOptions = {}): string {
-  if (typeof formValue !== 'string')
-    throw new TypeError('decodePostBinding: formValue must be a string');
+export function decodePost(formValue: string, options: DecodePostOptions = {}): string {
+  if (typeof formValue !== 'string') throw new TypeError('decodePost: formValue must be a string');
   const maxBytes = options.maxBytes ?? 1024 * 1024;
   if (formValue.trim() === '') {
     throw new SamlError('BINDING_INVALID', 'The form carries an empty SAML message.', {
@@ -164,3 +163,10 @@ export function decodePostBinding(formValue: string, options: DecodePostOptions 
   }
   return xml;
 }
+
+/**
+ * The former name of {@link decodePost}, kept for one release.
+ * @deprecated Use {@link decodePost} (the bindings are named `decodePost`, `decodeRedirect`,
+ *   `decodeSimpleSign`).
+ */
+export const decodePostBinding: typeof decodePost = decodePost;

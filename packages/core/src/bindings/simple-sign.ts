@@ -4,7 +4,7 @@ import type { CryptoProvider } from '../crypto/provider.js';
 import { describeValue, SamlError } from '../errors.js';
 import { concatBytes, fromBase64, fromUtf8, toBase64, utf8 } from '../lib/bytes.js';
 import { defaultSignatureAlgorithm, signBytes, verifyBytes } from '../signature/raw.js';
-import { decodePostBinding } from './post.js';
+import { decodePost } from './post.js';
 import type { SamlMessageType } from './redirect.js';
 
 /** The form fields of an HTTP-POST-SimpleSign message (SimpleSign binding §3.5.4 as amended). */
@@ -140,7 +140,7 @@ export function decodeSimpleSign(
   }
   const type: SamlMessageType = req !== undefined ? 'SAMLRequest' : 'SAMLResponse';
   const value = (req ?? res)!;
-  const xml = decodePostBinding(
+  const xml = decodePost(
     value,
     options.maxBytes !== undefined ? { maxBytes: options.maxBytes } : {},
   );

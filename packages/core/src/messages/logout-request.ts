@@ -1,30 +1,15 @@
-import type { IncomingSamlMessage, MessageSignatureInfo } from '../bindings/incoming.js';
-import { receiveMessage } from '../bindings/incoming.js';
-import type { DecodeRedirectOptions } from '../bindings/redirect.js';
-import type { Endpoint, SpKeyPair } from '../config.js';
 import type { PublicKey } from '../crypto/keys.js';
 import type { CryptoProvider } from '../crypto/provider.js';
 import type {
   DataEncryptionAlgorithmName,
   KeyTransportAlgorithmName,
 } from '../encryption/algorithms.js';
-import { decryptElement } from '../encryption/decrypt.js';
 import { encryptElement } from '../encryption/encrypt.js';
-import { describeValue, SamlError } from '../errors.js';
-import { type NameId, readNameId, readSubjectNameId } from '../lib/assertion.js';
-import {
-  checkDestination,
-  checkIssuer,
-  checkVersion,
-  DEFAULT_CLOCK_SKEW_MS,
-} from '../lib/checks.js';
+import { SamlError } from '../errors.js';
+import { type NameId, readNameId } from '../lib/assertion.js';
+import { checkIssuer, checkVersion } from '../lib/checks.js';
 import { generateId } from '../lib/id.js';
-import {
-  checkIssueInstant,
-  DEFAULT_MAX_MESSAGE_AGE_MS,
-  toDurationMs,
-  toEpochMs,
-} from '../lib/message-time.js';
+import { toEpochMs } from '../lib/message-time.js';
 import { stripUndefined } from '../lib/objects.js';
 import {
   attr,
@@ -41,7 +26,6 @@ import {
   textOf,
   type XmlLimits,
 } from '../lib/xml.js';
-import type { SamlStore } from '../store/types.js';
 
 /** Well-known logout Reason URIs (SAML core §3.7.3.1). */
 export const LOGOUT_REASONS: Readonly<{
@@ -115,101 +99,6 @@ export interface CreatedLogoutRequest {
   readonly issueInstant: number;
   /** The request as data (with the plaintext NameID even when it was encrypted). */
   readonly request: LogoutRequest;
-}
-
-/** The Service Provider facts logout messages are checked against (a `ServiceProviderConfig` fits). */
-export interface LogoutValidationSp {
-  /**
-   * The SP's SingleLogoutService endpoints: every `location` and `responseLocation` is an accepted
-   * `Destination`.
-   */
-  readonly singleLogoutServices?: readonly Endpoint[];
-  /** Keys that decrypt an `EncryptedID` (several during rollover). */
-  readonly decryptionKeys?: readonly SpKeyPair[];
-}
-
-/** The Identity Provider facts logout messages are checked against (an `IdentityProviderConfig` fits). */
-export interface LogoutValidationIdp {
-  /** The IdP entity ID: the message Issuer must equal it. Omit only in diagnostic tools. */
-  readonly entityId?: string;
-  /** The IdP's trusted signing keys; never a key carried by the message. */
-  readonly signingKeys: readonly PublicKey[];
-}
-
-/**
- * Picks the IdP a message is checked against from the Issuer it claims (for an SP with several
- * IdPs, e.g. `(issuer) => registry.forMessage(issuer).then((r) => r.idp)`). The Issuer is read
- * before the signature is verified only to choose whose keys verify it; the message must then be
- * signed by that IdP and name it as Issuer. Throw `IDP_UNKNOWN` for an unknown issuer.
- */
-export type LogoutIdpResolver = (
-  issuer: string,
-) => LogoutValidationIdp | Promise<LogoutValidationIdp>;
-
-/** Options shared by {@link validateLogoutRequest} and `validateLogoutResponse`. Never mutated. */
-export interface LogoutValidationOptions {
-  readonly sp: LogoutValidationSp;
-  /** The IdP the message must come from, or a resolver that picks it by the claimed Issuer. */
-  readonly idp: LogoutValidationIdp | LogoutIdpResolver;
-  /** The instant of the checks: epoch milliseconds or a Date. */
-  readonly now: Date | number;
-  /** Tolerated clock difference, in milliseconds. Default 180000 (3 minutes). */
-  readonly clockSkewMs?: number;
-  /** The oldest IssueInstant accepted, in milliseconds before now (plus skew). Default 300000. */
-  readonly maxAgeMs?: number;
-  /**
-   * **Dangerous.** Accept an *unsigned* logout message on the HTTP-Redirect binding. Anyone who
-   * can make a user's browser follow a link can then end that user's sessions (and learn nothing
-   * else). Only for an IdP that cannot sign its logout messages; POST, SimpleSign and SOAP
-   * messages are always required to be signed. Default false.
-   */
-  readonly allowUnsignedLogout?: boolean;
-  /** **Dangerous.** Accept SHA-1 signatures (collisions are practical). Default false. */
-  readonly allowSha1?: boolean;
-  /**
-   * **Diagnostics only.** Do not compare Destination with the SP's SLO endpoints (for tools that
-   * inspect captured messages without knowing the endpoint). Never in an application.
-   */
-  readonly skipDestinationCheck?: boolean;
-  /** WebCrypto provider. */
-  readonly crypto?: CryptoProvider;
-  /** XML size and depth limits. */
-  readonly limits?: XmlLimits;
-  /** Redirect-binding decoding limits (inflate cap, query length). */
-  readonly redirect?: DecodeRedirectOptions;
-}
-
-/** Options of {@link validateLogoutRequest}. */
-export interface ValidateLogoutRequestOptions extends LogoutValidationOptions {
-  /**
-   * The replay cache (the samlkit store fits). The key `logout-request:<issuer>:<ID>` is remembered
-   * until the request can no longer be accepted; a second delivery is `REPLAY_DETECTED`.
-   */
-  readonly replayCache?: Pick<SamlStore, 'rememberOnce'>;
-}
-
-/** A LogoutRequest that passed every check. */
-export interface ValidatedLogoutRequest {
-  /** The binding it arrived on (a POST form with SigAlg/Signature is `simpleSign`). */
-  readonly binding: 'redirect' | 'post' | 'simpleSign' | 'soap';
-  readonly id: string;
-  readonly issueInstant: number;
-  /** The IdP entity ID (the Issuer). */
-  readonly issuer: string;
-  readonly destination?: string;
-  /** The NameID of the user to log out (decrypted when it came as an EncryptedID). */
-  readonly nameId: NameId;
-  readonly encryptedId: boolean;
-  /** Sessions to end; empty means every session of this NameID from this IdP (SAML core §3.7.3.2). */
-  readonly sessionIndexes: readonly string[];
-  readonly notOnOrAfter?: number;
-  readonly reason?: string;
-  /** The RelayState to send back with the LogoutResponse (front-channel bindings). */
-  readonly relayState?: string;
-  /** How the message was authenticated; absent only for an unsigned one under `allowUnsignedLogout`. */
-  readonly signature?: MessageSignatureInfo;
-  /** The replay-cache entry (already recorded when `replayCache` was given). */
-  readonly replay: { readonly key: string; readonly expiresAt: number };
 }
 
 function checkString(value: unknown, name: string, optional = false, verbatim = false): void {
@@ -357,7 +246,8 @@ export async function createLogoutRequest(
   return { id, xml, issueInstant, request };
 }
 
-function assertLogoutRequestRoot(root: Element): void {
+/** @internal */
+export function assertLogoutRequestRoot(root: Element): void {
   if (!isElement(root, NS.samlp, 'LogoutRequest')) {
     throw new SamlError('XML_UNEXPECTED_ELEMENT', 'The message is not a LogoutRequest.', {
       expected: `<samlp:LogoutRequest> (namespace ${NS.samlp})`,
@@ -367,8 +257,8 @@ function assertLogoutRequestRoot(root: Element): void {
   }
 }
 
-/** Reads everything but the (possibly encrypted) identifier. */
-function readRequestFields(root: Element): Omit<LogoutRequest, 'nameId' | 'encryptedId'> & {
+/** Reads everything but the (possibly encrypted) identifier. @internal */
+export function readRequestFields(root: Element): Omit<LogoutRequest, 'nameId' | 'encryptedId'> & {
   identifier: Element;
 } {
   checkVersion(root);
@@ -462,220 +352,5 @@ export function parseLogoutRequest(xml: string, limits?: XmlLimits): LogoutReque
     ...fields,
     nameId: encryptedId ? undefined : readNameId(identifier),
     encryptedId,
-  });
-}
-
-/** The Destinations an SP answers logout messages on. @internal */
-export function sloDestinations(sp: LogoutValidationSp): string[] {
-  const out = new Set<string>();
-  for (const e of sp.singleLogoutServices ?? []) {
-    out.add(e.location);
-    if (e.responseLocation) out.add(e.responseLocation);
-  }
-  return [...out];
-}
-
-/** Checks shared option shapes and normalizes times. @internal */
-export function normalizeLogoutOptions(
-  options: LogoutValidationOptions,
-  fn: string,
-): { now: number; skewMs: number; maxAgeMs: number; destinations: string[] } {
-  if (!options || typeof options !== 'object')
-    throw new TypeError(`${fn}: options must be an object`);
-  if (!options.sp || typeof options.sp !== 'object')
-    throw new TypeError(`${fn}: options.sp must be an object`);
-  if (
-    typeof options.idp !== 'function' &&
-    (!options.idp || !Array.isArray(options.idp.signingKeys))
-  ) {
-    throw new TypeError(
-      `${fn}: options.idp must be { entityId, signingKeys } or a function of the issuer`,
-    );
-  }
-  const now = toEpochMs(options.now, fn);
-  const skewMs = toDurationMs(options.clockSkewMs, DEFAULT_CLOCK_SKEW_MS, fn, 'clockSkewMs');
-  const maxAgeMs = toDurationMs(options.maxAgeMs, DEFAULT_MAX_MESSAGE_AGE_MS, fn, 'maxAgeMs');
-  const destinations = sloDestinations(options.sp);
-  if (destinations.length === 0 && !options.skipDestinationCheck) {
-    throw new SamlError('CONFIG_INVALID', 'No SP SingleLogoutService endpoint is configured.', {
-      expected: 'sp.singleLogoutServices with the public URL(s) of the SLO endpoint',
-      found: 'none',
-      hint: 'add the SLO endpoint (as published in SP metadata) to the SP configuration',
-    });
-  }
-  return { now, skewMs, maxAgeMs, destinations };
-}
-
-/**
- * The keys to verify with (fixed, or resolved from the claimed Issuer) and, afterwards, the IdP
- * they belong to. @internal
- */
-export function idpKeys(idp: LogoutValidationIdp | LogoutIdpResolver): {
-  keys: readonly PublicKey[] | ((root: Element) => Promise<readonly PublicKey[]>);
-  resolved: () => LogoutValidationIdp;
-} {
-  if (typeof idp !== 'function') return { keys: idp.signingKeys, resolved: () => idp };
-  let found: LogoutValidationIdp | undefined;
-  return {
-    keys: async (root) => {
-      // Read only to choose whose keys verify the signature; compared again after verification.
-      const issuer = checkIssuer(root, undefined, true)!;
-      const candidate = await idp(issuer);
-      if (!candidate || !Array.isArray(candidate.signingKeys)) {
-        throw new SamlError('IDP_UNKNOWN', 'No IdP is configured for this issuer.', {
-          expected: 'an IdP the SP trusts',
-          found: describeValue(issuer),
-          hint: 'add the IdP to the SP configuration, or check the Issuer of the message',
-        });
-      }
-      found = { ...candidate, entityId: candidate.entityId ?? issuer };
-      return candidate.signingKeys;
-    },
-    resolved: () => {
-      if (!found) throw new TypeError('the IdP was not resolved');
-      return found;
-    },
-  };
-}
-
-/**
- * Checks the Destination: required on a signed front-channel message (SAML bindings §3.4.5.2,
- * §3.5.5.2), optional on SOAP, and always equal to one of our SLO URLs when present. @internal
- */
-export function checkLogoutDestination(
-  root: Element,
-  binding: ValidatedLogoutRequest['binding'],
-  signed: boolean,
-  destinations: readonly string[],
-  skip: boolean | undefined,
-): string | undefined {
-  if (skip) return attr(root, 'Destination');
-  const required = binding !== 'soap' && signed;
-  return checkDestination(root, destinations, required);
-}
-
-/**
- * Validates a LogoutRequest that reached the SP's SingleLogoutService on any binding and says
- * whose sessions to end.
- *
- * Checks, in order: decoding per binding; every signature present (Redirect query, SimpleSign
- * form, enveloped XML) against the IdP's configured keys only; that the message is signed at all
- * (unless `allowUnsignedLogout`, Redirect only); root element, Version, ID; Issuer equals the IdP;
- * Destination is one of the SP's SLO URLs (required when signed on a front-channel binding);
- * IssueInstant within `maxAgeMs`, NotOnOrAfter not passed (both with the clock skew); the NameID is
- * present (an EncryptedID is decrypted with `sp.decryptionKeys`); finally the replay cache.
- *
- * Ending the sessions (`store.findSessions({ issuer, nameId: nameId.value, sessionIndex })`) and
- * answering with {@link createLogoutResponse} on the same binding is the caller's part.
- *
- * @param input - the message as received, per binding ({@link IncomingSamlMessage})
- * @param options - SP and IdP configuration, `now`, policy, replay cache
- * @returns the validated request
- * @throws SamlError `BINDING_INVALID`, `SOAP_FAULT`, `XML_*`, `BASE64_INVALID`, `INFLATE_*`,
- *   `RELAY_STATE_INVALID`, `SIGNATURE_*` (`SIGNATURE_MISSING` when unsigned),
- *   `MESSAGE_VERSION_UNSUPPORTED`, `ISSUER_MISMATCH`, `DESTINATION_MISMATCH`, `NOT_YET_VALID`,
- *   `EXPIRED`, `NAMEID_MISSING`, `DECRYPTION_FAILED`, `REPLAY_DETECTED`, `CONFIG_INVALID`;
- *   TypeError for malformed options
- * @example IdP-initiated logout at the SLO endpoint (Redirect binding)
- * ```ts
- * const request = await validateLogoutRequest(
- *   { binding: 'redirect', query: new URL(req.url).search },
- *   { sp, idp, now: Date.now(), replayCache: store },
- * );
- * for (const index of request.sessionIndexes.length ? request.sessionIndexes : [undefined]) {
- *   for (const s of await store.findSessions({ issuer: request.issuer, nameId: request.nameId.value, sessionIndex: index }))
- *     await store.deleteSession(s.id);
- * }
- * ```
- * @see SAML core §3.7.1, §3.7.3; SAML profiles §4.4.4.1, §4.4.3.3; SAML bindings §3.2, §3.4, §3.5
- */
-export async function validateLogoutRequest(
-  input: IncomingSamlMessage,
-  options: ValidateLogoutRequestOptions,
-): Promise<ValidatedLogoutRequest> {
-  const fn = 'validateLogoutRequest';
-  const { now, skewMs, maxAgeMs, destinations } = normalizeLogoutOptions(options, fn);
-  const { sp } = options;
-  const trust = idpKeys(options.idp);
-  const received = await receiveMessage(input, {
-    type: 'SAMLRequest',
-    keys: trust.keys,
-    allowSha1: options.allowSha1 ?? false,
-    allowUnsignedRedirect: options.allowUnsignedLogout ?? false,
-    what: 'LogoutRequest',
-    ...(options.crypto ? { crypto: options.crypto } : {}),
-    ...(options.limits ? { limits: options.limits } : {}),
-    ...(options.redirect ? { redirect: options.redirect } : {}),
-  });
-  const root = received.root;
-  assertLogoutRequestRoot(root);
-  const fields = readRequestFields(root);
-  // SAML profiles §4.4.4.1: the Issuer is the IdP that sent the request.
-  checkIssuer(root, trust.resolved().entityId, true);
-  const destination = checkLogoutDestination(
-    root,
-    received.binding,
-    received.signature !== undefined,
-    destinations,
-    options.skipDestinationCheck,
-  );
-  checkIssueInstant(fields.issueInstant, now, skewMs, maxAgeMs, 'LogoutRequest');
-  // SAML core §3.7.1: NotOnOrAfter is when the request expires.
-  if (fields.notOnOrAfter !== undefined && now - skewMs >= fields.notOnOrAfter) {
-    throw new SamlError('EXPIRED', 'The LogoutRequest has expired.', {
-      expected: `now (${formatDateTime(now)}) before NotOnOrAfter plus the clock skew of ${skewMs / 1000}s`,
-      found: `NotOnOrAfter ${formatDateTime(fields.notOnOrAfter)}`,
-      hint: 'the logout message was delivered late or replayed; clocks may be out of sync',
-    });
-  }
-  const decryptionKeys = (sp.decryptionKeys ?? []).map((k) => k.privateKey);
-  const nameId = await readSubjectNameId(root, async (el) => {
-    if (decryptionKeys.length === 0) {
-      throw new SamlError('DECRYPTION_FAILED', 'The LogoutRequest has an encrypted NameID.', {
-        expected: 'sp.decryptionKeys with the SP private key it was encrypted to',
-        found: 'no decryption key configured',
-        hint: 'configure the SP private key matching the encryption certificate in SP metadata',
-      });
-    }
-    return decryptElement(el, decryptionKeys, {
-      ...(options.crypto ? { crypto: options.crypto } : {}),
-      ...(options.limits ? { limits: options.limits } : {}),
-    });
-  });
-  if (!nameId) {
-    throw new SamlError('NAMEID_MISSING', 'The LogoutRequest names no principal.', {
-      expected: 'a <saml:NameID> or <saml:EncryptedID>',
-      found: 'none',
-    });
-  }
-
-  // Replay (SAML profiles §4.4.4.1 asks for a fresh request): remember the ID for as long as the
-  // request could be accepted again.
-  const lastAccepted = Math.min(
-    fields.notOnOrAfter ?? Number.POSITIVE_INFINITY,
-    fields.issueInstant + maxAgeMs,
-  );
-  const expiresAt = lastAccepted + skewMs;
-  const replayKey = `logout-request:${fields.issuer}:${fields.id}`;
-  if (options.replayCache) {
-    const first = await options.replayCache.rememberOnce(replayKey, expiresAt);
-    if (!first) {
-      throw new SamlError('REPLAY_DETECTED', 'This LogoutRequest was already processed.', {
-        expected: 'a LogoutRequest seen for the first time',
-        found: `request ${describeValue(fields.id)} from ${describeValue(fields.issuer)}, already accepted`,
-        hint: 'a captured logout message was sent again (or the browser re-submitted it)',
-      });
-    }
-  }
-  const { identifier, ...rest } = fields;
-  return stripUndefined({
-    binding: received.binding,
-    ...rest,
-    destination,
-    nameId,
-    encryptedId: identifier.localName === 'EncryptedID',
-    relayState: received.relayState,
-    signature: received.signature,
-    replay: { key: replayKey, expiresAt },
   });
 }

@@ -1,309 +1,38 @@
-import type { PrivateKey, PublicKey } from '../crypto/keys.js';
-import type { CryptoProvider } from '../crypto/provider.js';
-import { decryptElement } from '../encryption/decrypt.js';
+import { decodeIncoming, type IncomingSamlMessage } from '../bindings/incoming.js';
 import { describeValue, SamlError } from '../errors.js';
 import {
-  type AuthnStatementInfo,
-  type ConditionsInfo,
   checkAuthnContext,
   checkBearerConfirmation,
   checkConditions,
   type DecryptFn,
-  type NameId,
-  readAttributes,
   readAuthnStatement,
   readSubjectNameId,
-  type SamlAttribute,
-  type SubjectConfirmationInfo,
 } from '../lib/assertion.js';
+import { readAttributes } from '../lib/attributes.js';
 import {
   assertSignatureMethodUris,
   checkDestination,
   checkInResponseTo,
   checkIssuer,
   checkVersion,
-  DEFAULT_CLOCK_SKEW_MS,
   type InResponseToPolicy,
   isXmlBlank,
 } from '../lib/checks.js';
+import { decryptorFor } from '../lib/decryption-keys.js';
 import { parseMessageInput } from '../lib/input.js';
 import { assertSuccessStatus } from '../lib/status.js';
 import {
   attr,
-  childElements,
   isElement,
   NS,
   parseDateTime,
   requiredAttr,
   requiredChild,
   serializeXml,
-  type XmlLimits,
 } from '../lib/xml.js';
-import { type VerifiedSignature, verifyElementSignature } from '../signature/verify.js';
-
-/** The Service Provider facts a Response is checked against. */
-export interface ResponseValidationSp {
-  /** The SP entity ID: must be an Audience of the assertion (SAML core §2.5.1.4). */
-  readonly entityId: string;
-  /**
-   * The AssertionConsumerService URL(s) this response may be delivered to: compared with the
-   * Response's Destination and the bearer confirmation's Recipient. Several when the SP has
-   * several ACS endpoints (or is reachable under several public URLs).
-   */
-  readonly acsUrl: string | readonly string[];
-}
-
-/** The Identity Provider facts a Response is checked against. */
-export interface ResponseValidationIdp {
-  /**
-   * The IdP entity ID: the Issuer of the Response and of the Assertion must equal it. Omit it
-   * only in diagnostic tools; without it any trusted key's holder may claim any issuer name.
-   */
-  readonly entityId?: string;
-  /**
-   * The IdP signing keys (several during a certificate rollover), from `loadPublicKey` or IdP
-   * metadata. Signatures are checked against these only; a key or certificate carried in the
-   * message's KeyInfo is never trusted.
-   */
-  readonly signingKeys: readonly PublicKey[];
-}
-
-/** Options of {@link validateResponse}. Never mutated. */
-export interface ValidateResponseOptions {
-  /** Who we are. */
-  readonly sp: ResponseValidationSp;
-  /** Whom we trust. */
-  readonly idp: ResponseValidationIdp;
-  /** The instant at which time conditions are evaluated: epoch milliseconds or a Date. */
-  readonly now: number | Date;
-  /** Tolerated clock difference with the IdP, in **milliseconds**. Default 180000 (3 minutes). */
-  readonly clockSkewMs?: number;
-  /**
-   * The ID(s) of the AuthnRequest(s) still outstanding for this browser. A Response answering
-   * any other request is refused. Omitted or empty: no request is outstanding, so only an
-   * unsolicited response could be accepted (and only with `allowUnsolicited`).
-   * Take the ID out of the store (take-once) before calling, so it cannot be answered twice.
-   */
-  readonly inResponseTo?: string | readonly string[];
-  /**
-   * **Security relaxation.** Accept IdP-initiated (unsolicited) responses, which answer no
-   * request. They cannot be bound to the browser that started a login, so login CSRF becomes
-   * possible; enable only when the IdP portal must start logins. Default false.
-   */
-  readonly allowUnsolicited?: boolean;
-  /**
-   * **Diagnostics only.** Report InResponseTo without comparing it with any request and accept
-   * unsolicited responses. For tools that inspect a captured response (`samlkit verify` without
-   * `--in-response-to`); never in an application.
-   */
-  readonly skipInResponseToCheck?: boolean;
-  /**
-   * Require the Assertion itself to carry a valid signature, even when the Response's signature
-   * covers it. Default false: the assertion must be covered by a verified signature — its own or
-   * that of the Response it sits in (a Response signature covers all its content).
-   */
-  readonly requireAssertionSignature?: boolean;
-  /** Require the Response element to carry a valid signature. Default false. */
-  readonly requireResponseSignature?: boolean;
-  /**
-   * **Security relaxation.** Accept rsa-sha1 / ecdsa-sha1 signatures and SHA-1 digests. SHA-1
-   * collisions are practical; enable only for an IdP that cannot be configured for SHA-256.
-   */
-  readonly allowSha1?: boolean;
-  /**
-   * Take the user id from this attribute (matched on Name, then FriendlyName; first value)
-   * instead of the NameID. A missing attribute is `USER_ID_MISSING`.
-   */
-  readonly userIdAttribute?: string;
-  /**
-   * AuthnContextClassRef values that are acceptable (e.g. the ones requested); the assertion's
-   * class must be one of them, otherwise `AUTHN_CONTEXT_MISMATCH`.
-   */
-  readonly expectedAuthnContext?: readonly string[];
-  /** SP private keys for EncryptedAssertion / EncryptedID / EncryptedAttribute (several for rollover). */
-  readonly decryptionKeys?: readonly PrivateKey[];
-  /** Refuse plaintext assertions (`ENCRYPTION_REQUIRED`). Default false. */
-  readonly requireEncryption?: boolean;
-  /**
-   * A replay cache (for example the samlkit store). Consulted only after every other check
-   * passed: the key `assertion:<issuer>:<ID>` is remembered until the assertion expires, and a
-   * second use is `REPLAY_DETECTED`. Without it the caller must do this with `result.replay`.
-   */
-  readonly replayCache?: {
-    /** Set-if-absent with expiry (epoch ms): true the first time `key` is seen. */
-    rememberOnce(key: string, expiresAt: number): Promise<boolean>;
-  };
-  /** The WebCrypto provider (default `globalThis.crypto`). */
-  readonly crypto?: CryptoProvider;
-  /** XML size and depth limits (defaults: 1 MiB, 64 levels). */
-  readonly limits?: XmlLimits;
-}
-
-/** Which elements carried a verified signature. */
-export interface ResponseSignatureInfo {
-  /** The Response element was signed and verified. */
-  readonly response: boolean;
-  /** The Assertion element was signed and verified. */
-  readonly assertion: boolean;
-  /** The configured key that verified the (innermost) signature. */
-  readonly key: PublicKey;
-  /** The signature algorithm URI. */
-  readonly algorithm: string;
-}
-
-/** Everything a validated Response says. */
-export interface ValidatedResponse {
-  /** The Response ID. */
-  readonly responseId: string;
-  /**
-   * The request this login answers, when it was solicited: read only from signed content (the
-   * bearer SubjectConfirmationData's InResponseTo, else that of a signed Response). Absent for an
-   * unsolicited login, whatever an unsigned Response envelope claims.
-   */
-  readonly inResponseTo?: string;
-  /** The Response Destination, when present. */
-  readonly destination?: string;
-  /** The Assertion's Issuer (the IdP entity ID). */
-  readonly issuer: string;
-  /** The Assertion ID. */
-  readonly assertionId: string;
-  /** The Assertion IssueInstant, epoch milliseconds. */
-  readonly assertionIssueInstant: number;
-  /** The Subject's NameID (decrypted when it was an EncryptedID); absent when the Subject has none. */
-  readonly nameId?: NameId;
-  /** The user id: the NameID value, or the first value of `userIdAttribute`. */
-  readonly userId: string;
-  /** The AuthnStatement SessionIndex (needed for Single Logout). */
-  readonly sessionIndex?: string;
-  /** The first AuthnStatement (at least one is required, SAML profiles §4.1.4.2). */
-  readonly authn: AuthnStatementInfo;
-  /** Attribute values by Name (values of same-named attributes are concatenated). */
-  readonly attributes: Readonly<Record<string, readonly string[]>>;
-  /** Every attribute with its Name, NameFormat and FriendlyName, in document order. */
-  readonly attributeList: readonly SamlAttribute[];
-  /** The Conditions that were satisfied. */
-  readonly conditions: ConditionsInfo;
-  /** The bearer SubjectConfirmation that was accepted. */
-  readonly subjectConfirmation: SubjectConfirmationInfo;
-  /** Which signatures were verified. */
-  readonly signature: ResponseSignatureInfo;
-  /** Whether the assertion arrived as an EncryptedAssertion. */
-  readonly encrypted: boolean;
-  /**
-   * The replay-cache entry: refuse a second use of `key` until `expiresAt` (epoch ms; the
-   * latest of the assertion's NotOnOrAfter times plus the clock skew).
-   */
-  readonly replay: { readonly key: string; readonly expiresAt: number };
-  /** The verified assertion's XML (decrypted), for audit logs. Serialized when first read. */
-  readonly assertionXml: string;
-}
-
-function assertOptions(options: ValidateResponseOptions): {
-  now: number;
-  skewMs: number;
-  acsUrls: readonly string[];
-} {
-  if (!options || typeof options !== 'object') {
-    throw new TypeError('validateResponse: options must be an object');
-  }
-  const { sp, idp } = options;
-  if (!sp || typeof sp.entityId !== 'string' || sp.entityId === '') {
-    throw new TypeError('validateResponse: options.sp.entityId must be a non-empty string');
-  }
-  const acsUrls = typeof sp.acsUrl === 'string' ? [sp.acsUrl] : sp.acsUrl;
-  if (
-    !Array.isArray(acsUrls) ||
-    acsUrls.length === 0 ||
-    acsUrls.some((u) => typeof u !== 'string')
-  ) {
-    throw new TypeError(
-      'validateResponse: options.sp.acsUrl must be a URL or a non-empty list of URLs',
-    );
-  }
-  if (!idp || !Array.isArray(idp.signingKeys)) {
-    throw new TypeError('validateResponse: options.idp.signingKeys must be an array of PublicKey');
-  }
-  if (idp.signingKeys.length === 0) {
-    throw new SamlError('CONFIG_INVALID', 'No IdP signing key is configured.', {
-      expected: 'at least one IdP certificate or public key in idp.signingKeys',
-      found: 'an empty list',
-      hint: 'load the IdP signing certificate from its metadata with loadPublicKey',
-    });
-  }
-  const now = options.now instanceof Date ? options.now.getTime() : options.now;
-  if (typeof now !== 'number' || !Number.isFinite(now)) {
-    throw new TypeError('validateResponse: options.now must be epoch milliseconds or a Date');
-  }
-  const skewMs = options.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS;
-  if (typeof skewMs !== 'number' || !(skewMs >= 0)) {
-    throw new TypeError('validateResponse: options.clockSkewMs must be a non-negative number');
-  }
-  return { now, skewMs, acsUrls };
-}
-
-/**
- * Refuses a document holding more than one Response, or more than one Assertion or
- * EncryptedAssertion anywhere outside an assertion's Advice: the shapes XML signature wrapping
- * needs (a second copy for the signature to cover while another one is read).
- */
-function assertSingleAssertion(root: Element): Element {
-  let count = 0;
-  let responses = 0;
-  for (const el of walkDocument(root)) {
-    if (el !== root && isElement(el, NS.samlp, 'Response')) responses++;
-    if (isElement(el, NS.saml, 'Assertion') || isElement(el, NS.saml, 'EncryptedAssertion'))
-      count++;
-  }
-  if (responses > 0) {
-    throw new SamlError('XML_UNEXPECTED_ELEMENT', 'The Response contains another Response.', {
-      expected: 'one <samlp:Response> (SAML core §3.3.3)',
-      found: `${responses + 1} Response elements`,
-      hint: 'this shape is used in XML signature wrapping attacks',
-    });
-  }
-  const direct = childElements(root).filter(
-    (c) => isElement(c, NS.saml, 'Assertion') || isElement(c, NS.saml, 'EncryptedAssertion'),
-  );
-  if (count > 1 || direct.length > 1) {
-    throw new SamlError('ASSERTION_MULTIPLE', 'The Response carries more than one assertion.', {
-      expected: 'exactly one <Assertion> or <EncryptedAssertion>',
-      found: `${count} in the document, ${direct.length} directly in the Response`,
-      hint: 'samlkit accepts one assertion per Response; extra copies are the shape of a signature wrapping attack',
-    });
-  }
-  if (direct.length === 0) {
-    throw new SamlError('ASSERTION_MISSING', 'The Response carries no assertion.', {
-      expected: 'one <Assertion> or <EncryptedAssertion> directly inside the Response',
-      found: count === 0 ? 'none' : 'an assertion nested elsewhere in the document',
-      hint: 'a successful Response must carry the assertion (SAML profiles §4.1.4.2)',
-    });
-  }
-  return direct[0]!;
-}
-
-/** Every element, skipping the content of saml:Advice (which may legitimately hold assertions). */
-function* walkDocument(root: Element): Generator<Element> {
-  const stack: Element[] = [root];
-  while (stack.length > 0) {
-    const el = stack.pop()!;
-    yield el;
-    if (isElement(el, NS.saml, 'Advice')) continue;
-    for (const c of childElements(el)) stack.push(c);
-  }
-}
-
-function signatureInfo(
-  response: VerifiedSignature | null,
-  assertion: VerifiedSignature | null,
-): ResponseSignatureInfo {
-  const inner = (assertion ?? response)!;
-  return {
-    response: response !== null,
-    assertion: assertion !== null,
-    key: inner.key,
-    algorithm: inner.algorithm.uri,
-  };
-}
+import { verifyElementSignature } from '../signature/verify.js';
+import { assertOptions, assertSingleAssertion, signatureInfo } from './response-structure.js';
+import type { ValidatedResponse, ValidateResponseOptions } from './response-types.js';
 
 /**
  * Validates a SAML Response received at the AssertionConsumerService (Web Browser SSO profile)
@@ -320,7 +49,9 @@ function signatureInfo(
  * cache. Everything returned is read from the exact element a verified signature covers, never
  * looked up again by ID, so a wrapped copy elsewhere in the document cannot be read.
  *
- * @param input - the `SAMLResponse` form value (base64) or the Response XML
+ * @param input - the message as received, per binding ({@link IncomingSamlMessage}, as the logout
+ *   validators take it: a Redirect query or SimpleSign form signature is then verified too), or the
+ *   `SAMLResponse` form value (base64) or the Response XML as a string
  * @param options - the SP and IdP facts, the instant, and policy; see {@link ValidateResponseOptions}
  * @returns the validated response
  * @throws SamlError with one of: `XML_TOO_LARGE`, `XML_TOO_DEEP`, `XML_DOCTYPE_FORBIDDEN`,
@@ -344,15 +75,44 @@ function signatureInfo(
  * });
  * console.log(result.userId, result.attributes);
  * ```
+ * @example The same message as the logout validators take it
+ * ```ts
+ * const result = await validateResponse(
+ *   { binding: 'post', form: Object.fromEntries(await request.formData()) as Record<string, string> },
+ *   { sp, idp, now: Date.now(), inResponseTo: pendingIds, replayCache: store },
+ * );
+ * console.log(result.binding, result.relayState);
+ * ```
  * @see SAML core §2 (assertions), §3.2.2 and §3.3.3 (Response); SAML profiles §4.1.4
  *   (Web Browser SSO: response usage); XML-DSig core §3.2 (core validation)
  */
 export async function validateResponse(
-  input: string,
+  input: IncomingSamlMessage | string,
   options: ValidateResponseOptions,
 ): Promise<ValidatedResponse> {
-  if (typeof input !== 'string') throw new TypeError('validateResponse: input must be a string');
-  return validateResponseDocument(() => parseMessageInput(input, options.limits).doc, options);
+  if (typeof input !== 'string' && (!input || typeof input !== 'object')) {
+    throw new TypeError('validateResponse: input must be a string or an incoming message');
+  }
+  if (typeof input === 'string') {
+    return validateResponseDocument(() => parseMessageInput(input, options.limits).doc, options);
+  }
+  assertOptions(options);
+  // SAML bindings §3.4.4.1, SimpleSign §2.3: a binding-level signature is verified when present;
+  // whether the Response is signed enough is decided by validateResponseDocument, from its XML
+  // signatures.
+  const received = await decodeIncoming(input, {
+    type: 'SAMLResponse',
+    keys: options.idp.signingKeys,
+    allowSha1: options.allowSha1 ?? false,
+    ...(options.crypto ? { crypto: options.crypto } : {}),
+    ...(options.limits ? { limits: options.limits } : {}),
+  });
+  const result = await validateResponseDocument(() => received.root.ownerDocument, options);
+  return {
+    ...result,
+    binding: received.binding,
+    ...(received.relayState !== undefined ? { relayState: received.relayState } : {}),
+  };
 }
 
 /**
@@ -430,20 +190,11 @@ export async function validateResponseDocument(
       hint: 'turn on assertion encryption for this SP at the IdP, with the SP encryption certificate from its metadata',
     });
   }
-  const decrypt: DecryptFn = async (el) => {
-    const keys = options.decryptionKeys ?? [];
-    if (keys.length === 0) {
-      throw new SamlError('DECRYPTION_FAILED', `The message has an encrypted <${el.localName}>.`, {
-        expected: 'decryptionKeys with the SP private key it was encrypted to',
-        found: 'no decryption key configured',
-        hint: 'configure the SP private key matching the encryption certificate the IdP uses',
-      });
-    }
-    return decryptElement(el, keys, {
-      ...(options.crypto ? { crypto: options.crypto } : {}),
-      ...(options.limits ? { limits: options.limits } : {}),
-    });
-  };
+  const decrypt: DecryptFn = decryptorFor(options.decryptionKeys, options, (el) => ({
+    message: `The message has an encrypted <${el.localName}>.`,
+    expected: 'decryptionKeys with the SP private key it was encrypted to',
+    hint: 'configure the SP private key matching the encryption certificate the IdP uses',
+  }));
   // The assertion read below is exactly this node: the direct child of the verified Response,
   // or the element the decryptor returned. It is never looked up again by ID.
   const assertion = encrypted ? await decrypt(container) : container;

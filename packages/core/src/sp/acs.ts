@@ -1,4 +1,4 @@
-import { decodePostBinding } from '../bindings/post.js';
+import { decodePost } from '../bindings/post.js';
 import {
   type DecodedRedirect,
   decodeRedirect,
@@ -47,7 +47,7 @@ async function receive(request: Request): Promise<Received> {
       });
     }
     const relay = form.get('RelayState');
-    return { xml: decodePostBinding(value), relayState: relay ?? undefined };
+    return { xml: decodePost(value), relayState: relay ?? undefined };
   }
   // SAML bindings §3.4: a Response on the HTTP-Redirect binding.
   const redirect = await decodeRedirect(request.url);

@@ -1,5 +1,5 @@
 import type { IncomingSamlMessage } from '../bindings/incoming.js';
-import { decodePostBinding } from '../bindings/post.js';
+import { decodePost } from '../bindings/post.js';
 import { decodeRedirect, encodeRedirect } from '../bindings/redirect.js';
 import {
   createSoapEnvelope,
@@ -17,8 +17,10 @@ import { isSamlError, SamlError } from '../errors.js';
 import { trimXmlSpace } from '../lib/checks.js';
 import { escapeHtml } from '../lib/html.js';
 import { childElements, NS, parseXml, textOf } from '../lib/xml.js';
-import { createLogoutRequest, validateLogoutRequest } from '../messages/logout-request.js';
-import { createLogoutResponse, validateLogoutResponse } from '../messages/logout-response.js';
+import { createLogoutRequest } from '../messages/logout-request.js';
+import { validateLogoutRequest } from '../messages/logout-request-validation.js';
+import { createLogoutResponse } from '../messages/logout-response.js';
+import { validateLogoutResponse } from '../messages/logout-response-validation.js';
 import { signXml } from '../signature/sign.js';
 import type { SessionRecord } from '../store/types.js';
 import { notifyLogout } from './acs.js';
@@ -240,7 +242,7 @@ async function peek(
       });
     }
     type = form.SAMLRequest !== undefined ? 'SAMLRequest' : 'SAMLResponse';
-    root = parseXml(decodePostBinding(value)).documentElement;
+    root = parseXml(decodePost(value)).documentElement;
   }
   const issuerEl = childElements(root, NS.saml, 'Issuer')[0];
   // Issuer is an entity ID (xs:anyURI): XML white space only is stripped.

@@ -176,6 +176,21 @@ export interface EndSessionsResult {
 }
 
 /**
+ * A replay cache: set-if-absent with expiry. `validateResponse` and `validateLogoutRequest` take
+ * one as `replayCache`; every {@link SamlStore} is one.
+ */
+export interface ReplayCache {
+  /**
+   * Returns `true` the first time `key` is seen and remembers it until `expiresAt` (epoch ms);
+   * `false` while it is remembered. Of concurrent calls with the same key, exactly one gets `true`.
+   * @param key - what to remember
+   * @param expiresAt - epoch ms until which the key is remembered
+   * @returns `true` when the key was absent (and is now remembered), `false` otherwise
+   */
+  rememberOnce(key: string, expiresAt: number): Promise<boolean>;
+}
+
+/**
  * Shared state for login, logout and replay protection. Implement it to keep samlkit's state
  * anywhere; `MemoryStore` (one process) and `RedisStore` from `@samlkit/redis` (clusters) are
  * provided. Prove an implementation with `runStoreConformance` from `@samlkit/testkit`.
@@ -191,7 +206,7 @@ export interface EndSessionsResult {
  * const pending = await store.takePendingRequest(response.inResponseTo); // once only
  * ```
  */
-export interface SamlStore {
+export interface SamlStore extends ReplayCache {
   /**
    * Stores a pending request under its ID until `expiresAt`, replacing any entry with that ID.
    * @param id - the request's `ID`

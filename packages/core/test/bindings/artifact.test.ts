@@ -14,8 +14,8 @@ import {
   SOAP_CONTENT_TYPE,
   signXml,
   validateResponse,
-  verifyElementSignature,
 } from '@samlkit/core';
+import { verifyElementSignature } from '@samlkit/core/xml';
 import { buildResponse, generateTestKeys, type TestKeys } from '@samlkit/testkit';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,12 +1,8 @@
 // Every real-IdP Response with an EncryptedAssertion in ../shared/interop decrypts to exactly the
 // Assertion xmlsec1 produced, and that Assertion's own signature verifies against the IdP
 // certificate (which proves the namespace context of the plaintext was carried over correctly).
-import {
-  decryptElement,
-  loadPrivateKey,
-  loadPublicKeys,
-  verifyElementSignature,
-} from '@samlkit/core';
+import { loadPrivateKey, loadPublicKeys } from '@samlkit/core';
+import { decryptElement, verifyElementSignature } from '@samlkit/core/xml';
 import { expect, it } from 'vitest';
 import { describeWithFixtures, sharedFixtures } from '../../../../test/support/fixtures.js';
 import { canonicalize } from '../../src/lib/c14n.js';

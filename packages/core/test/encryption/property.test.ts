@@ -1,6 +1,6 @@
 // Property: for any element content, encryptElement → decryptElement is the identity on what a
 // signature covers (the exclusive canonical form), for every data algorithm.
-import { decryptElement, encryptElement } from '@samlkit/core';
+import { decryptElement, encryptElement } from '@samlkit/core/xml';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { canonicalize } from '../../src/lib/c14n.js';

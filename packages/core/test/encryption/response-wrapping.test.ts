@@ -2,13 +2,12 @@
 // the ways an attacker can wrap or swap an EncryptedAssertion. Anyone can encrypt to the SP's
 // public key, so encryption proves nothing about origin: only the signature does.
 import {
-  decryptElement,
-  encryptElement,
   isSamlError,
   type SamlErrorCode,
   type ValidateResponseOptions,
   validateResponse,
 } from '@samlkit/core';
+import { decryptElement, encryptElement } from '@samlkit/core/xml';
 import {
   type BuildResponseOptions,
   buildResponse,
@@ -117,7 +116,7 @@ describe('every encryption algorithm the test IdP offers validates end to end', 
       digest: 'sha256',
     });
     const doc = parse(withEncryptedId);
-    const { signElement } = await import('@samlkit/core');
+    const { signElement } = await import('@samlkit/core/xml');
     await signElement(first(doc, SAML, 'Assertion'), { key: idp.privateKey });
     await encryptElement(first(doc, SAML, 'Assertion'), sp.publicKey, {
       dataAlgorithm: 'aes256-gcm',
@@ -141,6 +140,20 @@ describe('requireEncryption', () => {
     expect((await validateResponse(enc, options({ requireEncryption: true }))).encrypted).toBe(
       true,
     );
+  });
+});
+
+describe('decryptionKeys takes the SP key pairs of ServiceProviderConfig as well as bare keys', () => {
+  it('decrypts with { privateKey, certificate } entries, and refuses the wrong pair', async () => {
+    const enc = await buildResponse(base({ encrypt: encryptAssertionTo(sp.publicKey) }));
+    const pairs = [
+      { privateKey: spOld.privateKey, certificate: spOld.certificatePem },
+      { privateKey: sp.privateKey, certificate: sp.certificatePem },
+    ];
+    const r = await validateResponse(enc, options({ decryptionKeys: pairs }));
+    expect(r.userId).toBe('alice@example.com');
+    const wrong = [{ privateKey: spOld.privateKey, certificate: spOld.certificatePem }];
+    expect(await refusedWith(enc, { decryptionKeys: wrong })).toBe('DECRYPTION_FAILED');
   });
 });
 

@@ -1,11 +1,5 @@
-import {
-  type DataEncryptionAlgorithmName,
-  decryptElement,
-  type EncryptOptions,
-  encryptElement,
-  isSamlError,
-  type PrivateKey,
-} from '@samlkit/core';
+import { type DataEncryptionAlgorithmName, isSamlError, type PrivateKey } from '@samlkit/core';
+import { decryptElement, type EncryptOptions, encryptElement } from '@samlkit/core/xml';
 import { describe, expect, it } from 'vitest';
 import { canonicalize } from '../../src/lib/c14n.js';
 import {

@@ -4,12 +4,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  type DataEncryptionAlgorithmName,
-  decryptElement,
-  encryptElement,
-  type GeneratedCertificate,
-} from '@samlkit/core';
+import type { DataEncryptionAlgorithmName, GeneratedCertificate } from '@samlkit/core';
+import { decryptElement, encryptElement } from '@samlkit/core/xml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canonicalize } from '../../src/lib/c14n.js';
 import { serializeXml } from '../../src/lib/xml.js';

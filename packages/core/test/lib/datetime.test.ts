@@ -1,7 +1,7 @@
 import { isSamlError } from '@samlkit/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { formatDateTime, parseDateTime } from '../../src/lib/xml.js';
+import { formatDateTime, parseDateTime } from '../../src/lib/datetime.js';
 
 // xs:dateTime is parsed strictly (XML Schema part 2 §3.2.7; SAML core §1.3.3): an impossible
 // instant is refused with XML_DATETIME_INVALID, never rolled over to another day.

@@ -1,9 +1,5 @@
-import {
-  createAuthnRequest,
-  parseAuthnRequest,
-  signXml,
-  verifyElementSignature,
-} from '@samlkit/core';
+import { createAuthnRequest, parseAuthnRequest, signXml } from '@samlkit/core';
+import { verifyElementSignature } from '@samlkit/core/xml';
 import { describe, expect, it } from 'vitest';
 import { SamlError } from '../../src/errors.js';
 import { parseXml, serializeXml } from '../../src/lib/xml.js';

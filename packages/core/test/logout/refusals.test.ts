@@ -244,6 +244,13 @@ describe('LogoutRequest refusals', () => {
       decryptionKeys: [{ privateKey: attacker.privateKey, certificate: attacker.certificatePem }],
     };
     await expectCode(validateLogoutRequest(input, options({ sp: wrongKey })), 'DECRYPTION_FAILED');
+    // The same DecryptionKey type as validateResponse: a bare private key works too.
+    const bare = { ...sp, decryptionKeys: [spKeys.privateKey] };
+    expect((await validateLogoutRequest(input, options({ sp: bare }))).nameId.value).toBe(
+      'alice@example.com',
+    );
+    const bareWrong = { ...sp, decryptionKeys: [attacker.privateKey] };
+    await expectCode(validateLogoutRequest(input, options({ sp: bareWrong })), 'DECRYPTION_FAILED');
   });
 
   it('refuses a request without a NameID', async () => {

@@ -641,7 +641,8 @@ describe('content checks', () => {
 
 describe('encrypted identifiers and attributes', () => {
   it('EncryptedID and EncryptedAttribute are decrypted inside a signed assertion', async () => {
-    const { encryptElement, signXml } = await import('@samlkit/core');
+    const { encryptElement } = await import('@samlkit/core/xml');
+    const { signXml } = await import('@samlkit/core');
     const { DOMParser, XMLSerializer } = await import('@xmldom/xmldom');
     const unsigned = await buildResponse(
       base({

@@ -1,6 +1,7 @@
-import { addDuration, parseDuration, SamlError } from '@samlkit/core';
+import { SamlError } from '@samlkit/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { addDuration, parseDuration } from '../../src/metadata/duration.js';
 
 const H = 3600_000;
 

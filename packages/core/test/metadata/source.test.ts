@@ -9,8 +9,8 @@ import {
   type MetadataEvent,
   SamlError,
   signXml,
-  verifyElementSignature,
 } from '@samlkit/core';
+import { verifyElementSignature } from '@samlkit/core/xml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { equalBytes } from '../../src/lib/bytes.js';
 import { parseXml } from '../../src/lib/xml.js';

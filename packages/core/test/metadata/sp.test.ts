@@ -4,8 +4,8 @@ import {
   loadPublicKey,
   SamlError,
   type ServiceProviderConfig,
-  verifyElementSignature,
 } from '@samlkit/core';
+import { verifyElementSignature } from '@samlkit/core/xml';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { equalBytes, fromBase64 } from '../../src/lib/bytes.js';

@@ -1,6 +1,6 @@
-import { safeReturnTo } from '@samlkit/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { safeReturnTo } from '../../src/sp/return-to.js';
 
 const ORIGIN = 'https://app.example.com';
 
