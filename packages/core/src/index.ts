@@ -175,6 +175,13 @@ export type {
   ValidatedResponse,
   ValidateResponseOptions,
 } from './messages/response-types.js';
+export type {
+  AggregateEntitySummary,
+  AggregateTrust,
+  FederationAggregate,
+  LoadAggregateOptions,
+} from './metadata/aggregate.js';
+export { HIDE_FROM_DISCOVERY, loadAggregate } from './metadata/aggregate.js';
 export type { DiscoveryRedirectOptions } from './metadata/discovery.js';
 export { createDiscoveryRedirect, parseDiscoveryResponse } from './metadata/discovery.js';
 export type { ExpiryWarning, FindExpiryWarningsInput } from './metadata/expiry.js';
@@ -192,7 +199,6 @@ export type { Sleep } from './metadata/refresher.js';
 export { DEFAULT_REFRESH_RATE_LIMIT_MS, DEFAULT_ROLLOVER_WAIT_MS } from './metadata/refresher.js';
 export type { IdpHint, IdpRegistry, IdpRegistryEntry, ResolvedIdp } from './metadata/registry.js';
 export { createIdpRegistry } from './metadata/registry.js';
-export { createMetadataSource } from './metadata/source.js';
 export type {
   MetadataEvent,
   MetadataRefreshBounds,
@@ -201,6 +207,7 @@ export type {
   MetadataSourceOptions,
   MetadataSourceStatus,
 } from './metadata/source.js';
+export { createMetadataSource } from './metadata/source.js';
 export type { SpContactPerson, SpMetadataOptions, SpOrganization } from './metadata/sp.js';
 export { createSpMetadata, DEFAULT_SP_ENCRYPTION_METHODS } from './metadata/sp.js';
 export type {

@@ -154,7 +154,14 @@ describe('mapSamlOptions', () => {
   });
 
   it('refuses unknown options, relaxations it cannot honour and missing facts', () => {
-    const cases: [Partial<SamlStrategyOptions> & Record<string, unknown>, string][] = [
+    // `undefined` values are cases too: an option given as undefined must be refused like a missing one.
+    const cases: [
+      { [K in keyof SamlStrategyOptions]?: SamlStrategyOptions[K] | undefined } & Record<
+        string,
+        unknown
+      >,
+      string,
+    ][] = [
       [{ entityId: 'x' }, 'entityId'],
       [{ callbackUrl: '/login/callback' }, 'callbackUrl'],
       [{ callbackUrl: 'ftp://app.example.com/cb' }, 'callbackUrl'],

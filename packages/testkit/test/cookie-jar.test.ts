@@ -2,7 +2,9 @@ import { CookieJar } from '@samlkit/testkit';
 import { describe, expect, it } from 'vitest';
 
 function response(...lines: string[]): Response {
-  return new Response(null, { headers: lines.map((line) => ['set-cookie', line]) });
+  return new Response(null, {
+    headers: lines.map((line): [string, string] => ['set-cookie', line]),
+  });
 }
 
 describe('CookieJar', () => {

@@ -457,7 +457,7 @@ export async function loadAggregate(
     },
     async idp(entityId, lookup) {
       const e = entries.get(entityId);
-      if (!e || !e.summary.idp || (lookup.trust !== undefined && !trusted(e, lookup.trust))) {
+      if (!e?.summary.idp || (lookup.trust !== undefined && !trusted(e, lookup.trust))) {
         throw new SamlError(
           'METADATA_ENTITY_NOT_FOUND',
           'The IdP is not trusted in the aggregate.',

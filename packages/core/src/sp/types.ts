@@ -32,7 +32,7 @@ export interface ServiceProviderPaths {
  * sets and reads no session cookie of its own. `Context` is what the adapter hands over: the web
  * `Request` in core and `@samlkit/fetch`, the framework's request object in the Node adapters.
  *
- * @example express-session, through `@samlkit/express`
+ * @example express-session through the Express adapter
  * ```ts
  * createSamlExpress({ ...options, session: {
  *   get: (req) => req.session.samlSessionId,

@@ -20,8 +20,8 @@ import {
   type MetadataSourceOptions,
   type SamlError,
   signXml,
-  verifyElementSignature,
 } from '@samlkit/core';
+import { verifyElementSignature } from '@samlkit/core/xml';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseXml } from '../../src/lib/xml.js';
 import { makeCert, okta, type TestCert } from './fixtures.js';

@@ -4,6 +4,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 
 /** What {@link closeGracefully} needs to close after the server (a `SamlStore` has it). */
 export interface ClosableStore {
+  /** Closes the store's connections (`RedisStore.close`); called once the server has drained. */
   close(): Promise<void> | void;
 }
 
