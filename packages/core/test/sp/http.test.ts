@@ -99,7 +99,9 @@ describe('error status and pages', () => {
         body: 'SAMLResponse=%%%',
       });
     const html = await (await sp.handle(bad()))!.text();
-    expect(html).toContain('<a href="/auth/login">Sign in again</a>');
+    // A failed ACS step offers a fresh login back to where the failed one was going (here the
+    // default return address: the form carried nothing to read it from).
+    expect(html).toContain('<a href="/auth/login?returnTo=%2Fstart">Sign in again</a>');
     expect(html).toContain('<a href="/start">Home</a>');
     const own = createServiceProvider({
       ...options,
