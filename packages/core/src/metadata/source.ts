@@ -143,7 +143,9 @@ export interface MetadataSourceOptions {
    * When a Response or logout message is signed by a key the metadata in force does not list
    * (the IdP may have rolled its certificate), {@link MetadataSource.withRollover} starts a
    * refresh and waits for it at most this many milliseconds (default 2000) before failing with
-   * the signature error; the refresh then finishes in the background. 0 never waits.
+   * the signature error; the refresh then finishes in the background. 0 never waits. When the
+   * rate limit (`refresh.rateLimit`) holds that download back and lets it start within this time
+   * (a second rollover moments after the first), the refresh waits for the window.
    */
   readonly rolloverWaitMs?: number;
   /**
@@ -525,7 +527,7 @@ export function createMetadataSource(options: MetadataSourceOptions): MetadataSo
   };
 
   const doRefresh = async (reason: MetadataRefreshReason): Promise<IdpMetadata> => {
-    const t = now();
+    let t = now();
     const before = current;
     // 1. Another node may already have refreshed: its copy is as good as ours would be.
     if (await tryStore(reason, t)) {
@@ -534,7 +536,13 @@ export function createMetadataSource(options: MetadataSourceOptions): MetadataSo
     }
     // 2. Rate limit on this node (the lock below does it for the cluster): whatever asks for it —
     //    a schedule, or a flood of forged Responses — one download per rateLimit at most.
-    if (!refresher.tryStartDownload(t)) {
+    //    A login that met an unknown key waits for the window when it reopens within
+    //    rolloverWaitMs (a second rollover moments after the first).
+    const startedAt = await refresher.startDownloadWithin(
+      t,
+      reason === 'signature' ? rolloverWaitMs : 0,
+    );
+    if (startedAt === undefined) {
       emit({ type: 'metadata-refresh-skipped', url, reason, why: 'rate-limited' });
       if (current) {
         current.nextRefreshAt = Math.max(current.nextRefreshAt, refresher.nextAllowedAt);
@@ -549,6 +557,7 @@ export function createMetadataSource(options: MetadataSourceOptions): MetadataSo
         })
       );
     }
+    t = startedAt;
     // 3. Single flight across the cluster: one download per rateLimit for all nodes.
     if (store) {
       let locked: boolean;
