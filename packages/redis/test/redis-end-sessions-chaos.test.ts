@@ -21,10 +21,14 @@ const skip = !hasRedisServer() && skipLoudly('Redis endSessions chaos', 'redis-s
 const HOUR = 60 * 60_000;
 const SESSIONS = 10_000;
 /**
- * The store's command timeout: the default (1 s) doubled, so that a loaded CI machine does not
+ * The store's command timeout: three times the default (1 s), so that a loaded CI machine does not
  * turn the work Redis does for a chunk into a timeout of its own.
  */
-const COMMAND_TIMEOUT_MS = 2_000;
+const COMMAND_TIMEOUT_MS = 3_000;
+/** How many more times a call after SIGCONT may run out of time on a loaded machine. */
+const RETRIES = 5;
+/** Loading 10 000 sessions and a pause of seconds: more than the default test time. */
+const TEST_TIMEOUT_MS = 180_000;
 /** Long enough for the command timeout to run out while Redis is paused. */
 const PAUSE_MS = 2 * COMMAND_TIMEOUT_MS;
 
@@ -60,18 +64,17 @@ describe.skipIf(skip)('Redis paused (SIGSTOP) in the middle of endSessions', () 
    * later.
    */
   async function pauseAtSecondChunk(): Promise<{
+    /** Whether Redis was paused (the second chunk was sent). */
+    happened: () => boolean;
+    /** Resolves once Redis has been resumed. */
     resumed: Promise<void>;
-    pausedAt: Promise<void>;
   }> {
     monitor = await raw.monitor();
     // A chunk is known by its first session key (numkeys, then the index, then the sessions): a
     // script Redis did not have yet is sent twice (EVALSHA, then EVAL), and counts once.
     const chunks = new Set<string>();
-    let onPaused!: () => void;
+    let happened = false;
     let onResumed!: () => void;
-    const pausedAt = new Promise<void>((r) => {
-      onPaused = r;
-    });
     const resumed = new Promise<void>((r) => {
       onResumed = r;
     });
@@ -83,14 +86,14 @@ describe.skipIf(skip)('Redis paused (SIGSTOP) in the middle of endSessions', () 
       if (chunks.size < 2) return;
       paused = true;
       server.signal('SIGSTOP');
-      onPaused();
+      happened = true;
       setTimeout(() => {
         server.signal('SIGCONT');
         paused = false;
         onResumed();
       }, PAUSE_MS);
     });
-    return { resumed, pausedAt };
+    return { happened: () => happened, resumed };
   }
 
   async function stopMonitor(): Promise<void> {
@@ -121,7 +124,7 @@ describe.skipIf(skip)('Redis paused (SIGSTOP) in the middle of endSessions', () 
         return;
       } catch (err) {
         expect((err as SamlError).code).toBe('STORE_UNAVAILABLE');
-        if (i >= 30) throw err;
+        if (i >= 10 * RETRIES) throw err;
       }
     }
   }
@@ -148,94 +151,118 @@ describe.skipIf(skip)('Redis paused (SIGSTOP) in the middle of endSessions', () 
     await server?.stop();
   });
 
-  test('the store: every session not reported ended is counted as failed; after SIGCONT the same store ends the rest', async () => {
-    const prefix = 'chaos-store:';
-    // Fixtures through a patient store.
-    const loader = newStore(prefix, 60_000);
-    const store = newStore(prefix, COMMAND_TIMEOUT_MS);
-    const issuer = 'https://idp.example.com/';
-    const all = sessionsOf(issuer, 'alice', 's');
-    await putAll(loader, all);
-    const ids = all.map((s) => s.id);
-    expect(await liveCount(prefix, ids)).toBe(SESSIONS);
+  test(
+    'the store: every session not reported ended is counted as failed; after SIGCONT the same store ends the rest',
+    async () => {
+      const prefix = 'chaos-store:';
+      // Fixtures through a patient store.
+      const loader = newStore(prefix, 60_000);
+      const store = newStore(prefix, COMMAND_TIMEOUT_MS);
+      const issuer = 'https://idp.example.com/';
+      const all = sessionsOf(issuer, 'alice', 's');
+      await putAll(loader, all);
+      const ids = all.map((s) => s.id);
+      expect(await liveCount(prefix, ids)).toBe(SESSIONS);
 
-    const { resumed, pausedAt } = await pauseAtSecondChunk();
-    // The listing and the first chunk were answered before the pause: the call itself succeeds.
-    const first = await store.endSessions({ issuer, nameId: 'alice' });
-    await pausedAt; // the pause did happen during the call
-    await resumed;
-    await stopMonitor();
+      const pause = await pauseAtSecondChunk();
+      // The listing and the first chunk were answered before the pause: the call itself succeeds.
+      const first = await store.endSessions({ issuer, nameId: 'alice' });
+      expect(pause.happened()).toBe(true); // the pause did happen during the call
+      await pause.resumed;
+      await stopMonitor();
 
-    // Never a silent partial success: what was not reported ended is counted as failed…
-    expect(first.ended.length).toBeGreaterThan(0);
-    expect(first.failed).toBeGreaterThan(0);
-    expect(first.ended.length + first.failed).toBe(SESSIONS);
-    // …and what was reported ended really is gone.
-    await answering(store);
-    expect(
-      await liveCount(
-        prefix,
-        first.ended.map((x) => x.id),
-      ),
-    ).toBe(0);
+      // Never a silent partial success: what was not reported ended is counted as failed…
+      expect(first.ended.length).toBeGreaterThan(0);
+      expect(first.failed).toBeGreaterThan(0);
+      expect(first.ended.length + first.failed).toBe(SESSIONS);
+      // …and what was reported ended really is gone.
+      await answering(store);
+      expect(
+        await liveCount(
+          prefix,
+          first.ended.map((x) => x.id),
+        ),
+      ).toBe(0);
 
-    // Resumed, no restart: the same store works again and ends everything that is left.
-    const left = await liveCount(prefix, ids);
-    const second = await store.endSessions({ issuer, nameId: 'alice' });
-    expect(second.failed).toBe(0);
-    expect(second.ended).toHaveLength(left);
-    expect(await liveCount(prefix, ids)).toBe(0);
-    expect(await store.findSessions({ issuer, nameId: 'alice' })).toEqual([]);
-    expect(await raw.zcard(keyBuilder(prefix).index(issuer, 'alice'))).toBe(0);
-  });
+      // Resumed, no restart: the same store works again and ends everything that is left. (On a
+      // loaded machine a call may still run out of time: then it says so, and the next goes on.)
+      const left = await liveCount(prefix, ids);
+      let endedAfter = 0;
+      for (let attempt = 0; ; attempt++) {
+        const again = await store.endSessions({ issuer, nameId: 'alice' }).catch((e: unknown) => {
+          expect((e as SamlError).code).toBe('STORE_UNAVAILABLE');
+          return undefined;
+        });
+        endedAfter += again?.ended.length ?? 0;
+        if (again?.failed === 0) break;
+        if (attempt >= RETRIES) throw new Error('the resumed Redis never ended the rest');
+      }
+      expect(endedAfter).toBe(left);
+      expect(await liveCount(prefix, ids)).toBe(0);
+      expect(await store.findSessions({ issuer, nameId: 'alice' })).toEqual([]);
+      expect(await raw.zcard(keyBuilder(prefix).index(issuer, 'alice'))).toBe(0);
+    },
+    TEST_TIMEOUT_MS,
+  );
 
-  test('through the SP: the LogoutResponse says PartialLogout (or the answer is a 503), never Success; after SIGCONT a new logout succeeds', async () => {
-    const prefix = 'chaos-sp:';
-    const loader = newStore(prefix, 60_000);
-    const store = newStore(prefix, COMMAND_TIMEOUT_MS);
-    const s = await setup({ store });
-    const nameId = 'alice@example.com';
-    await fullLogin(s, { nameId });
-    const issuer = s.idp.entityId;
-    const all = sessionsOf(issuer, nameId, 'p');
-    await putAll(loader, all);
-    const ids = all.map((x) => x.id);
+  test(
+    'through the SP: the LogoutResponse says PartialLogout (or the answer is a 503), never Success; after SIGCONT a new logout succeeds',
+    async () => {
+      const prefix = 'chaos-sp:';
+      const loader = newStore(prefix, 60_000);
+      const store = newStore(prefix, COMMAND_TIMEOUT_MS);
+      const s = await setup({ store });
+      const nameId = 'alice@example.com';
+      await fullLogin(s, { nameId });
+      const issuer = s.idp.entityId;
+      const all = sessionsOf(issuer, nameId, 'p');
+      await putAll(loader, all);
+      const ids = all.map((x) => x.id);
 
-    const logout = async (): Promise<Response> => {
-      const message = await s.idp.logoutRequest({
-        spSloUrl: 'https://sp.test/saml/slo',
-        nameId,
-        binding: 'redirect',
-      });
-      return s.sp.slo(deliveryRequest(message));
-    };
+      const logout = async (): Promise<Response> => {
+        const message = await s.idp.logoutRequest({
+          spSloUrl: 'https://sp.test/saml/slo',
+          nameId,
+          binding: 'redirect',
+        });
+        return s.sp.slo(deliveryRequest(message));
+      };
 
-    const { resumed, pausedAt } = await pauseAtSecondChunk();
-    const during = await logout();
-    await pausedAt;
-    await resumed;
-    await stopMonitor();
+      const pause = await pauseAtSecondChunk();
+      const during = await logout();
+      expect(pause.happened()).toBe(true);
+      await pause.resumed;
+      await stopMonitor();
 
-    if (during.status === 503) {
-      expect(await during.text()).toContain('STORE_UNAVAILABLE');
-    } else {
-      expect(during.status).toBe(303);
-      const { response } = await s.idp.readLogoutResponse(during.headers.get('location')!);
-      // SAML core §3.7.3.2: not every session ended, and the IdP is told so.
-      expect(response.status.success).toBe(false);
-      expect(response.status.partial).toBe(true);
-      expect(response.status.codes[1]).toBe('urn:oasis:names:tc:SAML:2.0:status:PartialLogout');
-      expect(s.logs.some((l) => l.message === 'slo: some sessions could not be ended')).toBe(true);
-    }
+      if (during.status === 503) {
+        expect(await during.text()).toContain('STORE_UNAVAILABLE');
+      } else {
+        expect(during.status).toBe(303);
+        const { response } = await s.idp.readLogoutResponse(during.headers.get('location')!);
+        // SAML core §3.7.3.2: not every session ended, and the IdP is told so.
+        expect(response.status.success).toBe(false);
+        expect(response.status.partial).toBe(true);
+        expect(response.status.codes[1]).toBe('urn:oasis:names:tc:SAML:2.0:status:PartialLogout');
+        expect(s.logs.some((l) => l.message === 'slo: some sessions could not be ended')).toBe(
+          true,
+        );
+      }
 
-    // Resumed, no restart: the IdP's next LogoutRequest ends the rest, and says Success.
-    await answering(store);
-    const after = await logout();
-    expect(after.status).toBe(303);
-    const { response } = await s.idp.readLogoutResponse(after.headers.get('location')!);
-    expect(response.status.success).toBe(true);
-    expect(response.status.partial).toBe(false);
-    expect(await liveCount(prefix, ids)).toBe(0);
-    expect(await store.findSessions({ issuer, nameId })).toEqual([]);
-  });
+      // Resumed, no restart: the IdP's next LogoutRequest ends the rest, and says Success. (On a
+      // loaded machine one may still run out of time: a clean 503, and the IdP's retry goes on.)
+      await answering(store);
+      let after = await logout();
+      for (let attempt = 0; after.status === 503 && attempt < RETRIES; attempt++) {
+        expect(await after.text()).toContain('STORE_UNAVAILABLE');
+        after = await logout();
+      }
+      expect(after.status).toBe(303);
+      const { response } = await s.idp.readLogoutResponse(after.headers.get('location')!);
+      expect(response.status.success).toBe(true);
+      expect(response.status.partial).toBe(false);
+      expect(await liveCount(prefix, ids)).toBe(0);
+      expect(await store.findSessions({ issuer, nameId })).toEqual([]);
+    },
+    TEST_TIMEOUT_MS,
+  );
 });
