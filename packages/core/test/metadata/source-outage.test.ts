@@ -436,6 +436,47 @@ describe('a signature by an unknown key', () => {
     });
   });
 
+  it('in a cluster (a shared store): the waiting login takes the refresh lock when the window reopens, once for all nodes', async () => {
+    idpServer.body = metadataFor(certs[0]!);
+    const c = clock();
+    const store = new MemoryStore({ now: c.now });
+    const url = `${base}/metadata/${++n}`;
+    const windowWaits: number[] = [];
+    const node = () =>
+      createMetadataSource({
+        url,
+        fetch,
+        store,
+        now: c.now,
+        sleep: (ms, signal) => {
+          if (signal) return defaultSleep(ms, signal);
+          windowWaits.push(ms);
+          c.t += ms;
+          return Promise.resolve();
+        },
+      });
+    const [a, b] = [node(), node()];
+    await a.get();
+    await b.get();
+    const start = c.t;
+    idpServer.body = metadataFor(certs[1]!);
+    c.t = start + 10_000;
+    await expect(
+      a.withRollover(async (idp) => login(await signedBy(certs[1]!), idp)),
+    ).resolves.toBe('_r1');
+    // The second rotation reaches node A 3.5 s later: it waits 1.5 s for the window, and the
+    // cluster's lock (taken by A's own last download until then) is free again by then.
+    idpServer.body = metadataFor(certs[2]!);
+    const third = await signedBy(certs[2]!);
+    c.t = start + 13_500;
+    await expect(a.withRollover((idp) => login(third, idp))).resolves.toBe('_r1');
+    expect(windowWaits).toEqual([1_500]);
+    // Node B takes the newest keys from the store: no download of its own.
+    const before = idpServer.requests.length;
+    await expect(b.withRollover((idp) => login(third, idp))).resolves.toBe('_r1');
+    expect(idpServer.requests).toHaveLength(before);
+  });
+
   it('a window that reopens beyond rolloverWaitMs is not waited for: the login fails at once', async () => {
     idpServer.body = metadataFor(certs[0]!);
     const { s, c, events, windowWaits } = windowClockSource({ rolloverWaitMs: 1_000 });
