@@ -9,8 +9,11 @@
 // and it closes its server and exits when the channel closes (the parent ended or let it go).
 // Usage: spawned with an 'ipc' stdio entry: node --import tsx src/acs-e2e-server.ts <adapter>
 
+import { writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { Session } from 'node:inspector/promises';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import {
   defineIdentityProvider,
   defineServiceProvider,
@@ -234,6 +237,34 @@ async function baseline(c: ServerConfig, items: readonly BaselineItem[]): Promis
   return { type: 'baseline', cpu_us: cpu.user + cpu.system, validated };
 }
 
+/**
+ * With ACS_PROFILE_DIR set, the V8 CPU profiler runs between the two stats requests around the
+ * timed run (its first call starts it, the next stops it and writes
+ * `<dir>/<adapter>-<n>.cpuprofile`): where the server's time goes, without the logins prepared
+ * before. Summarise with src/profile-summary.ts.
+ */
+let profiling: Session | undefined;
+let profileCount = 0;
+function profileToggle(): void {
+  const dir = process.env['ACS_PROFILE_DIR'];
+  if (!dir) return;
+  void (async () => {
+    if (!profiling) {
+      profiling = new Session();
+      profiling.connect();
+      await profiling.post('Profiler.enable');
+      await profiling.post('Profiler.setSamplingInterval', { interval: 200 });
+      await profiling.post('Profiler.start');
+    } else {
+      const { profile } = await profiling.post('Profiler.stop');
+      profiling.disconnect();
+      profiling = undefined;
+      const file = join(dir, `${process.argv[2]}-${profileCount++}.cpuprofile`);
+      writeFileSync(file, JSON.stringify(profile));
+    }
+  })();
+}
+
 function send(message: FromServer): void {
   process.send?.(message);
 }
@@ -260,6 +291,7 @@ function main(): void {
         (e: unknown) => send({ type: 'failed', error: String((e as Error).stack ?? e) }),
       );
     } else if (m.type === 'stats') {
+      profileToggle();
       const cpu = process.cpuUsage();
       send({ type: 'stats', cpu_us: cpu.user + cpu.system, logged: { ...logged } });
     }

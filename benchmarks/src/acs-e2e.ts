@@ -12,6 +12,10 @@
 //     answer must be the 303 to a finish URL, anything else counts as an error;
 //  4. finishes one login of the timed run, which proves the timed answers were real logins.
 // Usage: node --import tsx src/acs-e2e.ts <full|smoke> <out.json>
+// For a look at one adapter: ACS_ADAPTERS=express,fetch runs only those; ACS_REQUESTS=800 times
+// that many requests (a tenth as many as warm-up); ACS_PROFILE_DIR=<dir> has the server write a
+// CPU profile of the timed run alone to <dir>/<adapter>-0.cpuprofile (profiling inflates the CPU
+// figures: read the proportions, not the ratio).
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -518,7 +522,12 @@ async function main(): Promise<void> {
   if ((modeArg !== 'full' && modeArg !== 'smoke') || !outPath) {
     throw new Error('usage: acs-e2e <full|smoke> <out.json>');
   }
-  const plan = acsPlan(modeArg as Mode);
+  const planned = acsPlan(modeArg as Mode);
+  const n = Number(process.env['ACS_REQUESTS'] ?? 0);
+  const plan: AcsPlan =
+    Number.isInteger(n) && n > 0
+      ? { ...planned, requests: n, warmupRequests: Math.ceil(n / 10) }
+      : planned;
   const idpKeys = await generateTestKeys({ alg: 'rsa2048', subject: 'bench acs idp' });
   const spKeys = await generateTestKeys({ alg: 'rsa2048', subject: 'bench acs sp' });
   const idp = await createTestIdp({
@@ -536,7 +545,8 @@ async function main(): Promise<void> {
     idpCertPem: idpKeys.certificatePem,
   };
   const adapters: Record<string, AcsE2eAdapterResult> = {};
-  for (const adapter of ACS_ADAPTERS) {
+  const only = process.env['ACS_ADAPTERS']?.split(',');
+  for (const adapter of ACS_ADAPTERS.filter((a) => !only || only.includes(a))) {
     const name = `@samlkit/${adapter}`;
     try {
       adapters[name] = await runAdapter(adapter, config, idp, plan);

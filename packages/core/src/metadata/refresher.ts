@@ -173,6 +173,26 @@ export class Refresher<T> {
   }
 
   /**
+   * Starts a download at `t` if the rate limit allows one; otherwise, when the window reopens
+   * within `waitMs`, waits for it and starts the download then. Resolves to when the download
+   * started, or undefined when it may not start within `waitMs` (nothing is waited for then).
+   *
+   * For a login that met a signature by an unknown key (the IdP rolled its key twice within the
+   * rate limit): the download it needs is only moments away, and the caller bounds the whole wait
+   * anyway (`rolloverWaitMs`). Downloads still start at most once per `rateLimit`.
+   */
+  async startDownloadWithin(t: number, waitMs: number): Promise<number | undefined> {
+    if (this.tryStartDownload(t)) return t;
+    const gap = this.nextAllowedAt - t;
+    if (!(gap <= waitMs)) return undefined;
+    await this.#sleep(gap);
+    // A timer may fire a moment before the clock shows the time it waited for: the download
+    // starts when the window reopened, and one another caller started meanwhile still counts.
+    const after = Math.max(this.#now(), this.nextAllowedAt);
+    return this.tryStartDownload(after) ? after : undefined;
+  }
+
+  /**
    * Runs `task` unless a refresh is already running, in which case its result is shared — unless
    * that one started more than `staleAfter` ago and is taken as lost.
    */

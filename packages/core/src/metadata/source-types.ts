@@ -123,7 +123,9 @@ export interface MetadataSourceOptions {
    * When a Response or logout message is signed by a key the metadata in force does not list
    * (the IdP may have rolled its certificate), {@link MetadataSource.withRollover} starts a
    * refresh and waits for it at most this many milliseconds (default 2000) before failing with
-   * the signature error; the refresh then finishes in the background. 0 never waits.
+   * the signature error; the refresh then finishes in the background. 0 never waits. When the
+   * rate limit (`refresh.rateLimit`) holds that download back and lets it start within this time
+   * (a second rollover moments after the first), the refresh waits for the window.
    */
   readonly rolloverWaitMs?: number;
   /**

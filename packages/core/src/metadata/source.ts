@@ -257,7 +257,7 @@ export function createMetadataSource(options: MetadataSourceOptions): MetadataSo
   };
 
   const doRefresh = async (reason: MetadataRefreshReason): Promise<IdpMetadata> => {
-    const t = now();
+    let t = now();
     const before = current;
     // 1. Another node may already have refreshed: its copy is as good as ours would be.
     if (await tryStore(reason, t)) {
@@ -266,7 +266,13 @@ export function createMetadataSource(options: MetadataSourceOptions): MetadataSo
     }
     // 2. Rate limit on this node (the lock below does it for the cluster): whatever asks for it —
     //    a schedule, or a flood of forged Responses — one download per rateLimit at most.
-    if (!refresher.tryStartDownload(t)) {
+    //    A login that met an unknown key waits for the window when it reopens within
+    //    rolloverWaitMs (a second rollover moments after the first).
+    const startedAt = await refresher.startDownloadWithin(
+      t,
+      reason === 'signature' ? rolloverWaitMs : 0,
+    );
+    if (startedAt === undefined) {
       emit({ type: 'metadata-refresh-skipped', url, reason, why: 'rate-limited' });
       if (current) {
         current.nextRefreshAt = Math.max(current.nextRefreshAt, refresher.nextAllowedAt);
@@ -281,6 +287,7 @@ export function createMetadataSource(options: MetadataSourceOptions): MetadataSo
         })
       );
     }
+    t = startedAt;
     // 3. Single flight across the cluster: one download per rateLimit for all nodes.
     if (store) {
       let locked: boolean;

@@ -31,6 +31,54 @@ describe('Refresher rate limit', () => {
     );
   });
 
+  it('startDownloadWithin waits for the window only when it reopens within the wait, and never starts downloads closer than rateLimit', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 10_000 }),
+        fc.integer({ min: 0, max: 10_000 }),
+        fc.array(fc.integer({ min: 0, max: 12_000 }), { maxLength: 60 }),
+        async (rateLimit, waitMs, gaps) => {
+          // A clock the waits advance: what a login would see in real time.
+          let t = 0;
+          const waits: number[] = [];
+          const r = new Refresher<void>({
+            rateLimit,
+            now: () => t,
+            sleep: async (ms) => {
+              waits.push(ms);
+              t += ms;
+            },
+          });
+          let lastStart = Number.NEGATIVE_INFINITY;
+          for (const gap of gaps) {
+            t += gap;
+            const asked = t;
+            const reopensIn = lastStart + rateLimit - asked;
+            waits.length = 0;
+            const started = await r.startDownloadWithin(asked, waitMs);
+            if (reopensIn <= 0) {
+              // Allowed now: started at once, no wait.
+              expect(started).toBe(asked);
+              expect(waits).toEqual([]);
+            } else if (reopensIn <= waitMs) {
+              // Reopens within the wait: one wait, exactly until it reopens.
+              expect(waits).toEqual([reopensIn]);
+              expect(started).toBe(lastStart + rateLimit);
+            } else {
+              // Too far off: no wait at all.
+              expect(started).toBeUndefined();
+              expect(waits).toEqual([]);
+            }
+            if (started !== undefined) {
+              expect(started - lastStart).toBeGreaterThanOrEqual(rateLimit);
+              lastStart = started;
+            }
+          }
+        },
+      ),
+    );
+  });
+
   it('the default policy lets a download start every 5 s at most', () => {
     expect(resolveRefreshPolicy().rateLimit).toBe(5000);
     expect(() => resolveRefreshPolicy({ rateLimit: -1 })).toThrow(TypeError);

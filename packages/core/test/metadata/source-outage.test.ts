@@ -24,6 +24,7 @@ import {
 import { verifyElementSignature } from '@samlkit/core/xml';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseXml } from '../../src/lib/xml.js';
+import { defaultSleep } from '../../src/metadata/refresher.js';
 import { makeCert, okta, type TestCert } from './fixtures.js';
 
 type Mode = 'serve' | 'hang' | 'garbage' | 'error' | 'not-modified-always';
@@ -388,24 +389,139 @@ describe('a signature by an unknown key', () => {
     expect(idpServer.requests).toHaveLength(3);
   });
 
+  /**
+   * A source whose waits for the rate limit's window pass on the test's clock (recorded), while
+   * a login's bounded wait (the one given a signal) is real time and never runs out before the
+   * local server answers.
+   */
+  function windowClockSource(extra: Partial<MetadataSourceOptions> = {}) {
+    const windowWaits: number[] = [];
+    const made = source({
+      sleep: (ms, signal) => {
+        if (signal) return defaultSleep(ms, signal);
+        windowWaits.push(ms);
+        made.c.t += ms;
+        return Promise.resolve();
+      },
+      ...extra,
+    });
+    return { ...made, windowWaits };
+  }
+
+  it('a second rotation while the rate limit holds: the login waits for the window when it reopens within rolloverWaitMs', async () => {
+    idpServer.body = metadataFor(certs[0]!);
+    const { s, c, events, windowWaits } = windowClockSource();
+    await s.get();
+    const start = c.t;
+    // First rotation, 10 s later: the first Response with the new key downloads the new metadata.
+    idpServer.body = metadataFor(certs[1]!);
+    c.t = start + 10_000;
+    await expect(
+      s.withRollover(async (idp) => login(await signedBy(certs[1]!), idp)),
+    ).resolves.toBe('_r1');
+    // Second rotation 3.5 s after the first: the rate limit (5 s) lets the next download start
+    // 1.5 s later, within the 2 s the login may wait, so the login waits instead of failing.
+    idpServer.body = metadataFor(certs[2]!);
+    const third = await signedBy(certs[2]!);
+    c.t = start + 13_500;
+    await expect(s.withRollover((idp) => login(third, idp))).resolves.toBe('_r1');
+    expect(windowWaits).toEqual([1_500]);
+    expect(c.t).toBe(start + 15_000); // the download started when the window reopened, not before
+    expect(idpServer.requests).toHaveLength(3);
+    expect(events.filter((e) => e.type === 'metadata-refresh-skipped')).toEqual([]);
+    expect(events.at(-1)).toMatchObject({
+      type: 'metadata-updated',
+      reason: 'signature',
+      signingKeysChanged: true,
+    });
+  });
+
+  it('in a cluster (a shared store): the waiting login takes the refresh lock when the window reopens, once for all nodes', async () => {
+    idpServer.body = metadataFor(certs[0]!);
+    const c = clock();
+    const store = new MemoryStore({ now: c.now });
+    const url = `${base}/metadata/${++n}`;
+    const windowWaits: number[] = [];
+    const node = () =>
+      createMetadataSource({
+        url,
+        fetch,
+        store,
+        now: c.now,
+        sleep: (ms, signal) => {
+          if (signal) return defaultSleep(ms, signal);
+          windowWaits.push(ms);
+          c.t += ms;
+          return Promise.resolve();
+        },
+      });
+    const [a, b] = [node(), node()];
+    await a.get();
+    await b.get();
+    const start = c.t;
+    idpServer.body = metadataFor(certs[1]!);
+    c.t = start + 10_000;
+    await expect(
+      a.withRollover(async (idp) => login(await signedBy(certs[1]!), idp)),
+    ).resolves.toBe('_r1');
+    // The second rotation reaches node A 3.5 s later: it waits 1.5 s for the window, and the
+    // cluster's lock (taken by A's own last download until then) is free again by then.
+    idpServer.body = metadataFor(certs[2]!);
+    const third = await signedBy(certs[2]!);
+    c.t = start + 13_500;
+    await expect(a.withRollover((idp) => login(third, idp))).resolves.toBe('_r1');
+    expect(windowWaits).toEqual([1_500]);
+    // Node B takes the newest keys from the store: no download of its own.
+    const before = idpServer.requests.length;
+    await expect(b.withRollover((idp) => login(third, idp))).resolves.toBe('_r1');
+    expect(idpServer.requests).toHaveLength(before);
+  });
+
+  it('a window that reopens beyond rolloverWaitMs is not waited for: the login fails at once', async () => {
+    idpServer.body = metadataFor(certs[0]!);
+    const { s, c, events, windowWaits } = windowClockSource({ rolloverWaitMs: 1_000 });
+    await s.get();
+    const start = c.t;
+    idpServer.body = metadataFor(certs[1]!);
+    c.t = start + 10_000;
+    await expect(
+      s.withRollover(async (idp) => login(await signedBy(certs[1]!), idp)),
+    ).resolves.toBe('_r1');
+    // 3.5 s later the window is 1.5 s away: more than the 1 s this SP lets a login wait.
+    idpServer.body = metadataFor(certs[2]!);
+    const third = await signedBy(certs[2]!);
+    c.t = start + 13_500;
+    await expect(s.withRollover((idp) => login(third, idp))).rejects.toMatchObject({
+      code: 'SIGNATURE_INVALID',
+    });
+    expect(windowWaits).toEqual([]);
+    expect(events.at(-1)).toMatchObject({ type: 'metadata-refresh-skipped', why: 'rate-limited' });
+    expect(idpServer.requests).toHaveLength(2);
+  });
+
   it('forged Responses cause at most one download per 5 s, and each check of unchanged metadata is a 304', async () => {
     idpServer.body = metadataFor(certs[0]!);
     idpServer.etag = '"v1"';
-    const { s, c } = source();
+    const downloadsAt: number[] = [];
+    const { s, c } = windowClockSource();
     await s.get();
     const forged = await signedBy(rogueCert); // no metadata will ever list this key
     const start = c.t;
     // 60 forged Responses, 500 ms apart, from 10 s on.
     for (let i = 0; i < 60; i++) {
       c.t = start + 10_000 + 500 * i;
+      const before = idpServer.requests.length;
       await expect(s.withRollover((idp) => login(forged, idp))).rejects.toMatchObject({
         code: 'SIGNATURE_INVALID',
       });
+      if (idpServer.requests.length > before) downloadsAt.push(c.t - start);
     }
-    // Downloads at 10, 15, 20, 25, 30 and 35 s: six checks in 30 s, each a 304.
-    expect(idpServer.requests).toHaveLength(7);
+    // Downloads at 10, 15, 20, 25, 30, 35 and 40 s (a forged Response less than rolloverWaitMs
+    // before the window reopens waits for it): seven checks in 30 s, each a 304.
+    expect(downloadsAt).toEqual([10_000, 15_000, 20_000, 25_000, 30_000, 35_000, 40_000]);
+    expect(idpServer.requests).toHaveLength(8);
     expect(idpServer.full).toBe(1);
-    expect(idpServer.notModified).toBe(6);
+    expect(idpServer.notModified).toBe(7);
   });
 });
 

@@ -14,6 +14,7 @@ import { verifyElementSignature } from '@samlkit/core/xml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { equalBytes } from '../../src/lib/bytes.js';
 import { parseXml } from '../../src/lib/xml.js';
+import { defaultSleep } from '../../src/metadata/refresher.js';
 import { makeCert, okta, type TestCert } from './fixtures.js';
 
 // A local metadata server: serves whatever `served` holds and counts requests.
@@ -117,18 +118,32 @@ describe('metadata source', () => {
     served.status = 200;
     served.body = metadataFor(oldCert);
     const c = clock();
-    const source = createMetadataSource({ url: freshUrl(), fetch, now: c.now });
+    const source = createMetadataSource({
+      url: freshUrl(),
+      fetch,
+      now: c.now,
+      // A wait for the rate limit's window passes on the test's clock; a login's bounded wait
+      // (the one with a signal) is real time.
+      sleep: (ms, signal) => {
+        if (signal) return defaultSleep(ms, signal);
+        c.t += ms;
+        return Promise.resolve();
+      },
+    });
     hits = 0;
     await source.get();
     c.t += 120_000;
+    const start = c.t;
     const forged = await signedMessage(newCert); // no metadata will ever list this key
     for (let i = 0; i < 5; i++) {
+      c.t = start + 1000 * i;
       await expect(source.withRollover((idp) => verifyWith(forged, idp))).rejects.toMatchObject({
         code: 'SIGNATURE_INVALID',
       });
-      c.t += 1000;
     }
-    expect(hits).toBe(2); // the initial download and one refresh, not six
+    // The initial download, one refresh at 0 s and one at 5 s (the forged Response of 3 s waited
+    // the 2 s for that window, rolloverWaitMs) — one per rateLimit (5 s), not one per Response.
+    expect(hits).toBe(3);
   });
 
   it('does not refresh for errors other than an unverifiable signature', async () => {

@@ -42,3 +42,42 @@ describe('ACS: one parse per Response', () => {
     expect(parseXml).toHaveBeenCalledTimes(1);
   });
 });
+
+describe('ACS: the crypto work of validateResponse and no more', () => {
+  test('per Response: one digest and one signature check; the IdP key is imported once, not per login', async () => {
+    const s = await setup();
+    const subtle = globalThis.crypto.subtle;
+    const importKey = vi.spyOn(subtle, 'importKey');
+    const digest = vi.spyOn(subtle, 'digest');
+    const verify = vi.spyOn(subtle, 'verify');
+    try {
+      const counts: Array<[number, number, number]> = [];
+      for (let i = 0; i < 3; i++) {
+        const { request, relayState } = await startLogin(s.sp, s.idp);
+        const delivery = await s.idp.answerLogin(request, relayState);
+        const acsRequest = deliveryRequest(delivery);
+        importKey.mockClear();
+        digest.mockClear();
+        verify.mockClear();
+        expect((await s.sp.acs(acsRequest)).status).toBe(303);
+        counts.push([
+          importKey.mock.calls.length,
+          digest.mock.calls.length,
+          verify.mock.calls.length,
+        ]);
+      }
+      // The assertion's one reference digested, its one signature verified (xmldsig §3.2); the
+      // key imported at the first login only (keys are cached per key and use).
+      expect(counts[0]![1]).toBe(1);
+      expect(counts[0]![2]).toBe(1);
+      expect(counts.slice(1)).toEqual([
+        [0, 1, 1],
+        [0, 1, 1],
+      ]);
+    } finally {
+      importKey.mockRestore();
+      digest.mockRestore();
+      verify.mockRestore();
+    }
+  });
+});
