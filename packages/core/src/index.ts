@@ -120,8 +120,11 @@ export type {
   AuthnRequestFields,
   AuthnRequestOptions,
   CreatedAuthnRequest,
+  IdpEntry,
+  IdpList,
   NameIdPolicy,
   RequestedAuthnContext,
+  Scoping,
 } from './messages/authn-request.js';
 export { createAuthnRequest } from './messages/authn-request.js';
 export { parseAuthnRequest } from './messages/authn-request-parse.js';
