@@ -235,7 +235,8 @@ export async function startTenantDemo(settings, opened, spKey, file) {
           page(
             id,
             'Profile',
-            `<table><tr><th>NameID</th><td><code>${escapeHtml(s.nameId)}</code></td></tr>
+            `<table><tr><th>User id</th><td><code>${escapeHtml(s.userId ?? s.nameId)}</code></td></tr>
+<tr><th>NameID</th><td><code>${escapeHtml(s.nameId)}</code></td></tr>
 <tr><th>Issuer (IdP)</th><td><code>${escapeHtml(s.issuer)}</code></td></tr></table>
 <h2>Attributes</h2>${rows ? `<table>${rows}</table>` : '<p>None.</p>'}
 <p><form method="post" action="${prefix}/saml/logout"><button type="submit">Log out</button></form></p>`,
