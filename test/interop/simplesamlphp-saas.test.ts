@@ -7,6 +7,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { decodeRedirect } from '@samlkit/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BrowserClient, type Page, readForms } from '../support/browser-client.js';
 import { type DemoProcess, freePort, startDemoProcess } from '../support/demo-process.js';
@@ -90,6 +91,7 @@ describe.skipIf(missing !== null && process.env.CI !== 'true')(
             extensions: '<ext:Tenant xmlns:ext="urn:example:saas">acme</ext:Tenant>',
           },
           { id: 'globex', idpMetadataUrl: ssp.metadataUrl, requestBinding: 'post' },
+          { id: 'initech', idpMetadataUrl: ssp.metadataUrl, assertionConsumerServiceIndex: 0 },
         ]),
       );
       demo = await startDemoProcess({ PORT: String(port), SAML_TENANTS_FILE: file }).catch(
@@ -101,6 +103,7 @@ describe.skipIf(missing !== null && process.env.CI !== 'true')(
       await ssp.trustServiceProviders([
         `${base}/t/acme/saml/metadata`,
         `${base}/t/globex/saml/metadata`,
+        `${base}/t/initech/saml/metadata`,
       ]);
     }, 400_000);
 
@@ -196,6 +199,21 @@ describe.skipIf(missing !== null && process.env.CI !== 'true')(
       expect(sessionCookie(browser, 'globex')).toBe(cookie);
       const still = await browser.go(`${base}/t/globex/profile`);
       expect(row(still, 'NameID')).toBe(row(first, 'NameID'));
+    });
+
+    it('AssertionConsumerServiceIndex: SimpleSAMLphp finds the ACS by its index in the SP metadata', async () => {
+      const browser = new BrowserClient();
+      const answer = await signIn(browser, `${base}/t/initech/profile`, 'alice');
+      const sso = browser.history.find((h) => h.startsWith(`GET ${ssp.ssoUrl}?`));
+      const { xml } = await decodeRedirect(sso!.slice(4));
+      expect(xml).toContain('AssertionConsumerServiceIndex="0"');
+      expect(xml).not.toContain('AssertionConsumerServiceURL');
+      expect(xml).not.toContain('ProtocolBinding');
+      const post = readForms(answer).find((f) => f.fields.has('SAMLResponse'));
+      expect(post?.action, await diagnostics()).toBe(`${base}/t/initech/saml/acs`);
+      const profile = await browser.submit(post!);
+      expect(profile.url).toBe(`${base}/t/initech/profile`);
+      expect(profile.body).toContain('alice@example.org');
     });
 
     it('a Response SimpleSAMLphp issued for one tenant is refused at the other tenant’s ACS, and completes at its own', async () => {
