@@ -161,7 +161,11 @@ export function formatMetadataEvent(e) {
   }
 }
 
-function logMetadataEvent(e) {
+/**
+ * Logs a metadata source event as one line (`formatMetadataEvent`), warnings on stderr.
+ * @param {import('@samlkit/core').MetadataEvent} e
+ */
+export function logMetadataEvent(e) {
   const { level, line } = formatMetadataEvent(e);
   if (level === 'warn') console.warn(line);
   else console.log(line);

@@ -38,9 +38,12 @@ export async function bundleDemo(name = `app-${process.pid}.mjs`) {
       {
         name: 'samlkit-sources',
         setup(b) {
-          b.onResolve({ filter: /^@samlkit\/[a-z]+$/ }, (args) => ({
-            path: join(root, 'packages', args.path.slice('@samlkit/'.length), 'src', 'index.ts'),
-          }));
+          // `@samlkit/<package>` → src/index.ts; a subpath export `@samlkit/<package>/<name>`
+          // (e.g. @samlkit/core/xml, which testkit imports) → src/<name>.ts.
+          b.onResolve({ filter: /^@samlkit\/[a-z]+(\/[a-z]+)?$/ }, (args) => {
+            const [pkg, sub] = args.path.slice('@samlkit/'.length).split('/');
+            return { path: join(root, 'packages', pkg, 'src', `${sub ?? 'index'}.ts`) };
+          });
         },
       },
     ],

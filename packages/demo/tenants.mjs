@@ -11,6 +11,7 @@ import {
 import { createSamlExpress } from '@samlkit/express';
 import { startIdpServer } from '@samlkit/testkit';
 import express from 'express';
+import { logMetadataEvent } from './app.mjs';
 
 const TENANT_ID = /^[A-Za-z0-9_-]{1,64}$/;
 /** The per-IdP options a tenant entry may carry (samlkit's IdpPolicy fields). */
@@ -27,6 +28,11 @@ const POLICY_FIELDS = [
   'requestedAuthnContext',
   'requireAssertionSignature',
   'requireResponseSignature',
+  'providerName',
+  'scoping',
+  'attributeConsumingServiceIndex',
+  'assertionConsumerServiceIndex',
+  'extensions',
 ];
 
 const escapeHtml = (value) =>
@@ -89,7 +95,13 @@ export async function startTenantDemo(settings, opened, spKey, file) {
     if (entry.idpMetadataUrl) {
       let source = sources.get(entry.idpMetadataUrl);
       if (!source) {
-        source = createMetadataSource({ url: entry.idpMetadataUrl, fetch, store: opened.store });
+        // One log line per metadata event, as without tenants.
+        source = createMetadataSource({
+          url: entry.idpMetadataUrl,
+          fetch,
+          store: opened.store,
+          onEvent: logMetadataEvent,
+        });
         sources.set(entry.idpMetadataUrl, source);
       }
       return { config: await source.get(), describe: `metadata ${entry.idpMetadataUrl}` };
@@ -223,7 +235,8 @@ export async function startTenantDemo(settings, opened, spKey, file) {
           page(
             id,
             'Profile',
-            `<table><tr><th>NameID</th><td><code>${escapeHtml(s.nameId)}</code></td></tr>
+            `<table><tr><th>User id</th><td><code>${escapeHtml(s.userId ?? s.nameId)}</code></td></tr>
+<tr><th>NameID</th><td><code>${escapeHtml(s.nameId)}</code></td></tr>
 <tr><th>Issuer (IdP)</th><td><code>${escapeHtml(s.issuer)}</code></td></tr></table>
 <h2>Attributes</h2>${rows ? `<table>${rows}</table>` : '<p>None.</p>'}
 <p><form method="post" action="${prefix}/saml/logout"><button type="submit">Log out</button></form></p>`,

@@ -56,7 +56,28 @@ export interface SimpleSamlPhpOptions {
   readonly encryptAssertions?: boolean;
   /** Refuse unsigned AuthnRequests and logout messages. */
   readonly requireSignedRequests?: boolean;
+  /**
+   * Release what SimpleSAMLphp read from the AuthnRequest as extra attributes, so a test can see
+   * it arrived: `ssp-idplist` (IDPList ProviderIDs), `ssp-proxycount` (ProxyCount, which
+   * SimpleSAMLphp has already decremented for its own hop), `ssp-requesterid`, `ssp-extensions`
+   * (`{namespace}localName` of each Extensions element) and `ssp-forceauthn`.
+   */
+  readonly echoAuthnRequest?: boolean;
 }
+
+/**
+ * A core:PHP authproc filter (run with the user's `$attributes` and the request `$state`) that
+ * copies the Scoping, Extensions and ForceAuthn SimpleSAMLphp took from the AuthnRequest into
+ * attributes. saml:IDPList, saml:ProxyCount, saml:RequesterID and saml:Extensions are the state
+ * keys SimpleSAMLphp's SAML 2.0 IdP fills from the request (modules/saml/lib/IdP/SAML2.php).
+ */
+const ECHO_AUTHN_REQUEST = [
+  'if (!empty($state["saml:IDPList"])) { $attributes["ssp-idplist"] = array_values($state["saml:IDPList"]); }',
+  'if (isset($state["saml:ProxyCount"])) { $attributes["ssp-proxycount"] = [(string) $state["saml:ProxyCount"]]; }',
+  'if (!empty($state["saml:RequesterID"])) { $attributes["ssp-requesterid"] = array_values($state["saml:RequesterID"]); }',
+  'if (!empty($state["saml:Extensions"])) { $attributes["ssp-extensions"] = array_map(function ($e) { return "{" . $e->getNamespaceURI() . "}" . $e->getLocalName(); }, array_values($state["saml:Extensions"])); }',
+  '$attributes["ssp-forceauthn"] = [empty($state["ForceAuthn"]) ? "false" : "true"];',
+].join('\n');
 
 /** A running SimpleSAMLphp IdP. */
 export interface SimpleSamlPhp {
@@ -181,6 +202,9 @@ export async function startSimpleSamlPhp(options: SimpleSamlPhpOptions): Promise
     'assertion.encryption': options.encryptAssertions ?? false,
     'simplesaml.nameidattribute': 'email',
     'attributes.NameFormat': 'urn:oasis:names:tc:SAML:2.0:attrname-format:basic',
+    ...(options.echoAuthnRequest && {
+      authproc: { 90: { class: 'core:PHP', code: ECHO_AUTHN_REQUEST } },
+    }),
   };
   const files: Record<string, string> = {
     'config/metadata/saml20-idp-hosted.php': `<?php\n$metadata[${php(metadataUrl)}] = ${phpArray(hosted)};\n`,

@@ -120,8 +120,11 @@ export type {
   AuthnRequestFields,
   AuthnRequestOptions,
   CreatedAuthnRequest,
+  IdpEntry,
+  IdpList,
   NameIdPolicy,
   RequestedAuthnContext,
+  Scoping,
 } from './messages/authn-request.js';
 export { createAuthnRequest } from './messages/authn-request.js';
 export { parseAuthnRequest } from './messages/authn-request-parse.js';
@@ -224,6 +227,7 @@ export {
   OKTA_ATTRIBUTE_MAP,
   STANDARD_ATTRIBUTE_MAP,
 } from './sp/attribute-maps.js';
+export type { AuthnRequestSettings } from './sp/authn-request-options.js';
 export { PAIRWISE_ID_ATTRIBUTE, SUBJECT_ID_ATTRIBUTE } from './sp/identity.js';
 export type { IdpPolicy } from './sp/idp-policy.js';
 export type {

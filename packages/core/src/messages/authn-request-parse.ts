@@ -19,9 +19,82 @@ import {
   type AuthnRequest,
   COMPARISONS,
   checkedExtensions,
+  type IdpEntry,
+  type IdpList,
   type NameIdPolicy,
   type RequestedAuthnContext,
+  type Scoping,
 } from './authn-request.js';
+
+function parseIndex(el: Element, name: string): number | undefined {
+  const text = attr(el, name);
+  if (text === undefined) return undefined;
+  // xs:unsignedShort (XML Schema part 2 §3.3.23), the type of both index attributes (SAML core §3.4.1).
+  if (!/^\d{1,5}$/.test(text) || Number(text) > 65535) {
+    throw new SamlError('XML_INVALID_VALUE', `${name} is not an index.`, {
+      expected: 'an xs:unsignedShort',
+      found: describeValue(text),
+    });
+  }
+  return Number(text);
+}
+
+function nonEmptyText(el: Element, what: string): string {
+  const value = textOf(el).trim();
+  if (value === '') {
+    throw new SamlError('XML_MISSING_ELEMENT', `${what} is empty.`, {
+      expected: 'a URI (SAML core §3.4.1.2)',
+      found: 'an empty element',
+    });
+  }
+  return value;
+}
+
+/** Reads `<samlp:Scoping>` (SAML core §3.4.1.2, §3.4.1.3). */
+function parseScoping(el: Element): Scoping {
+  const pcText = attr(el, 'ProxyCount');
+  let proxyCount: number | undefined;
+  if (pcText !== undefined) {
+    // xs:nonNegativeInteger (SAML core §3.4.1.2); beyond 2^53 it cannot be a count that matters.
+    if (!/^\d{1,15}$/.test(pcText)) {
+      throw new SamlError('XML_INVALID_VALUE', 'Scoping ProxyCount is not a count.', {
+        expected: 'a non-negative integer',
+        found: describeValue(pcText),
+      });
+    }
+    proxyCount = Number(pcText);
+  }
+  let idpList: IdpList | undefined;
+  const listEl = optionalChild(el, NS.samlp, 'IDPList');
+  if (listEl) {
+    const entries: IdpEntry[] = childElements(listEl, NS.samlp, 'IDPEntry').map((e) =>
+      stripUndefined({
+        providerId: requiredAttr(e, 'ProviderID'),
+        name: attr(e, 'Name'),
+        loc: attr(e, 'Loc'),
+      }),
+    );
+    if (entries.length === 0) {
+      throw new SamlError('XML_MISSING_ELEMENT', 'IDPList has no IDPEntry.', {
+        expected: 'one or more <samlp:IDPEntry> (SAML core §3.4.1.3)',
+        found: 'none',
+      });
+    }
+    const gc = optionalChild(listEl, NS.samlp, 'GetComplete');
+    idpList = stripUndefined({
+      entries: entries as [IdpEntry, ...IdpEntry[]],
+      getComplete: gc ? nonEmptyText(gc, 'GetComplete') : undefined,
+    });
+  }
+  const requesterIds = childElements(el, NS.samlp, 'RequesterID').map((r) =>
+    nonEmptyText(r, 'RequesterID'),
+  );
+  return stripUndefined({
+    proxyCount,
+    idpList,
+    requesterIds: requesterIds.length ? (requesterIds as [string, ...string[]]) : undefined,
+  });
+}
 
 function parseBoolean(el: Element, name: string): boolean | undefined {
   const v = attr(el, name);
@@ -82,17 +155,7 @@ export function parseAuthnRequest(xml: string, limits?: XmlLimits): AuthnRequest
       found: 'an empty element',
     });
   }
-  const acsIndexText = attr(root, 'AssertionConsumerServiceIndex');
-  let acsIndex: number | undefined;
-  if (acsIndexText !== undefined) {
-    if (!/^\d{1,5}$/.test(acsIndexText) || Number(acsIndexText) > 65535) {
-      throw new SamlError('XML_INVALID_VALUE', 'AssertionConsumerServiceIndex is not an index.', {
-        expected: 'an xs:unsignedShort',
-        found: describeValue(acsIndexText),
-      });
-    }
-    acsIndex = Number(acsIndexText);
-  }
+  const acsIndex = parseIndex(root, 'AssertionConsumerServiceIndex');
   const acsUrl = attr(root, 'AssertionConsumerServiceURL');
   const protocolBinding = attr(root, 'ProtocolBinding');
   if (acsIndex !== undefined && (acsUrl !== undefined || protocolBinding !== undefined)) {
@@ -141,6 +204,7 @@ export function parseAuthnRequest(xml: string, limits?: XmlLimits): AuthnRequest
     });
   }
 
+  const scopingEl = optionalChild(root, NS.samlp, 'Scoping');
   return stripUndefined({
     id,
     issueInstant,
@@ -155,5 +219,7 @@ export function parseAuthnRequest(xml: string, limits?: XmlLimits): AuthnRequest
     nameIdPolicy,
     requestedAuthnContext,
     extensions,
+    attributeConsumingServiceIndex: parseIndex(root, 'AttributeConsumingServiceIndex'),
+    scoping: scopingEl ? parseScoping(scopingEl) : undefined,
   } as AuthnRequest);
 }

@@ -60,6 +60,37 @@ export type AssertionConsumerServiceChoice =
       readonly protocolBinding?: BindingName | string;
     };
 
+/** One `<samlp:IDPEntry>`: an IdP the requester would accept (SAML core §3.4.1.3.1). */
+export interface IdpEntry {
+  /** The IdP's entity ID (`ProviderID`, an anyURI). */
+  readonly providerId: string;
+  /** A human-readable name for the IdP (`Name`). */
+  readonly name?: string;
+  /** The IdP's SingleSignOnService location for this binding (`Loc`, an anyURI). */
+  readonly loc?: string;
+}
+
+/** `<samlp:IDPList>`: the IdPs a proxying IdP may pass the request on to (SAML core §3.4.1.3). */
+export interface IdpList {
+  /** One or more IdPs, in order of preference. */
+  readonly entries: readonly [IdpEntry, ...IdpEntry[]];
+  /** A URI where the complete list can be fetched (`<samlp:GetComplete>`). */
+  readonly getComplete?: string;
+}
+
+/**
+ * `<samlp:Scoping>`: which IdPs may answer and how far the request may be proxied (SAML core
+ * §3.4.1.2). Every part is optional; `proxyCount: 0` forbids proxying.
+ */
+export interface Scoping {
+  /** How many proxying steps are allowed (`ProxyCount`, a non-negative integer). */
+  readonly proxyCount?: number;
+  /** The IdPs the requester trusts to authenticate the user. */
+  readonly idpList?: IdpList;
+  /** Entity IDs on whose behalf the request is made (`<samlp:RequesterID>`, in order). */
+  readonly requesterIds?: readonly [string, ...string[]];
+}
+
 /** Fields shared by {@link AuthnRequestOptions} and the parsed {@link AuthnRequest}. */
 export interface AuthnRequestFields {
   /** The SP entity ID (`<saml:Issuer>`, SAML profiles §4.1.4.1). */
@@ -79,6 +110,13 @@ export interface AuthnRequestFields {
   readonly extensions?: string;
   /** Human-readable SP name some IdPs show on their login page. */
   readonly providerName?: string;
+  /**
+   * The index of an AttributeConsumingService in the SP's metadata: which attributes the SP asks
+   * for (`AttributeConsumingServiceIndex`, an xs:unsignedShort; SAML core §3.4.1).
+   */
+  readonly attributeConsumingServiceIndex?: number;
+  /** `<samlp:Scoping>`: IdP list, proxy count and requester IDs (SAML core §3.4.1.2). */
+  readonly scoping?: Scoping;
 }
 
 /** Options for {@link createAuthnRequest}. */
@@ -159,6 +197,70 @@ function bindingUri(value: string): string {
 function isNcName(value: string): boolean {
   // xs:ID is an NCName (SAML core §1.3.4); this ASCII subset is what samlkit generates and accepts.
   return /^[A-Za-z_][A-Za-z0-9._-]*$/.test(value);
+}
+
+function checkUnsignedShort(value: unknown, name: string): void {
+  // xs:unsignedShort (XML Schema part 2 §3.3.23), the type of both index attributes (SAML core §3.4.1).
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 65535) {
+    throw new TypeError(`createAuthnRequest: ${name} must be an integer 0..65535`);
+  }
+}
+
+/** Checks `<samlp:Scoping>` content against its schema (SAML core §3.4.1.2, §3.4.1.3). */
+function checkScoping(scoping: Scoping): void {
+  if (!scoping || typeof scoping !== 'object') {
+    throw new TypeError('createAuthnRequest: scoping must be an object');
+  }
+  const { proxyCount, idpList, requesterIds } = scoping;
+  if (
+    proxyCount !== undefined &&
+    (typeof proxyCount !== 'number' || !Number.isSafeInteger(proxyCount) || proxyCount < 0)
+  ) {
+    // ProxyCount is an xs:nonNegativeInteger (SAML core §3.4.1.2).
+    throw new TypeError('createAuthnRequest: scoping.proxyCount must be a non-negative integer');
+  }
+  if (idpList !== undefined) {
+    if (!idpList || !Array.isArray(idpList.entries) || idpList.entries.length === 0) {
+      // IDPList holds one or more IDPEntry (SAML core §3.4.1.3).
+      throw new TypeError('createAuthnRequest: scoping.idpList.entries needs at least one IdP');
+    }
+    idpList.entries.forEach((e, i) => {
+      const at = `scoping.idpList.entries[${i}]`;
+      if (!e || typeof e !== 'object')
+        throw new TypeError(`createAuthnRequest: ${at} must be an object`);
+      checkString(e.providerId, `${at}.providerId`, { trimmed: true });
+      checkString(e.name, `${at}.name`, { optional: true });
+      checkString(e.loc, `${at}.loc`, { optional: true, trimmed: true });
+    });
+    checkString(idpList.getComplete, 'scoping.idpList.getComplete', {
+      optional: true,
+      trimmed: true,
+    });
+  }
+  if (requesterIds !== undefined) {
+    if (!Array.isArray(requesterIds) || requesterIds.length === 0) {
+      throw new TypeError('createAuthnRequest: scoping.requesterIds needs at least one entity ID');
+    }
+    requesterIds.forEach((r, i) => {
+      checkString(r, `scoping.requesterIds[${i}]`, { trimmed: true });
+    });
+  }
+}
+
+/** The data form of a checked Scoping: only the parts given, arrays copied. */
+function scopingData(scoping: Scoping): Scoping {
+  return stripUndefined({
+    proxyCount: scoping.proxyCount,
+    idpList:
+      scoping.idpList &&
+      stripUndefined({
+        entries: scoping.idpList.entries.map((e) =>
+          stripUndefined({ providerId: e.providerId, name: e.name, loc: e.loc }),
+        ) as unknown as IdpList['entries'],
+        getComplete: scoping.idpList.getComplete,
+      }),
+    requesterIds: scoping.requesterIds && ([...scoping.requesterIds] as [string, ...string[]]),
+  });
 }
 
 function normalizeNow(now: unknown): number {
@@ -276,10 +378,7 @@ export function createAuthnRequest(options: AuthnRequestOptions): CreatedAuthnRe
     checkUrl(o.assertionConsumerServiceUrl, 'assertionConsumerServiceUrl');
   }
   if (o.assertionConsumerServiceIndex !== undefined) {
-    const i = o.assertionConsumerServiceIndex;
-    if (!Number.isInteger(i) || i < 0 || i > 65535) {
-      throw new TypeError('createAuthnRequest: assertionConsumerServiceIndex must be 0..65535');
-    }
+    checkUnsignedShort(o.assertionConsumerServiceIndex, 'assertionConsumerServiceIndex');
     if (o.protocolBinding !== undefined) {
       throw new TypeError(
         'createAuthnRequest: protocolBinding cannot be combined with assertionConsumerServiceIndex',
@@ -295,6 +394,10 @@ export function createAuthnRequest(options: AuthnRequestOptions): CreatedAuthnRe
     }
   }
   checkString(o.providerName, 'providerName', { optional: true });
+  if (o.attributeConsumingServiceIndex !== undefined) {
+    checkUnsignedShort(o.attributeConsumingServiceIndex, 'attributeConsumingServiceIndex');
+  }
+  if (o.scoping !== undefined) checkScoping(o.scoping);
   const policy = o.nameIdPolicy;
   if (policy !== undefined) {
     checkString(policy.format, 'nameIdPolicy.format', { optional: true });
@@ -341,6 +444,7 @@ export function createAuthnRequest(options: AuthnRequestOptions): CreatedAuthnRe
     a('ProtocolBinding', protocolBinding) +
     a('AssertionConsumerServiceIndex', o.assertionConsumerServiceIndex) +
     a('AssertionConsumerServiceURL', o.assertionConsumerServiceUrl) +
+    a('AttributeConsumingServiceIndex', o.attributeConsumingServiceIndex) +
     a('ProviderName', o.providerName) +
     '>' +
     `<saml:Issuer>${escapeXml(o.issuer)}</saml:Issuer>`;
@@ -360,6 +464,26 @@ export function createAuthnRequest(options: AuthnRequestOptions): CreatedAuthnRe
     }
     xml += '</samlp:RequestedAuthnContext>';
   }
+  const sc = o.scoping;
+  if (sc !== undefined) {
+    // SAML core §3.4.1.2: <Scoping ProxyCount?> <IDPList>? <RequesterID>* </Scoping>.
+    xml += `<samlp:Scoping${a('ProxyCount', sc.proxyCount)}>`;
+    if (sc.idpList !== undefined) {
+      // SAML core §3.4.1.3: <IDPList> <IDPEntry>+ <GetComplete>? </IDPList>.
+      xml += '<samlp:IDPList>';
+      for (const e of sc.idpList.entries) {
+        xml += `<samlp:IDPEntry${a('ProviderID', e.providerId)}${a('Name', e.name)}${a('Loc', e.loc)}/>`;
+      }
+      if (sc.idpList.getComplete !== undefined) {
+        xml += `<samlp:GetComplete>${escapeXml(sc.idpList.getComplete)}</samlp:GetComplete>`;
+      }
+      xml += '</samlp:IDPList>';
+    }
+    for (const r of sc.requesterIds ?? []) {
+      xml += `<samlp:RequesterID>${escapeXml(r)}</samlp:RequesterID>`;
+    }
+    xml += '</samlp:Scoping>';
+  }
   xml += '</samlp:AuthnRequest>';
 
   const request: AuthnRequest = stripUndefined({
@@ -373,6 +497,7 @@ export function createAuthnRequest(options: AuthnRequestOptions): CreatedAuthnRe
     forceAuthn: o.forceAuthn,
     isPassive: o.isPassive,
     providerName: o.providerName,
+    attributeConsumingServiceIndex: o.attributeConsumingServiceIndex,
     nameIdPolicy: policy && stripUndefined({ ...policy }),
     requestedAuthnContext:
       rac &&
@@ -381,6 +506,7 @@ export function createAuthnRequest(options: AuthnRequestOptions): CreatedAuthnRe
         classRefs: [...rac.classRefs] as [string, ...string[]],
       }),
     extensions,
+    scoping: sc && scopingData(sc),
   });
   return { id, xml, issueInstant, request };
 }

@@ -1,12 +1,15 @@
 import type { RequestedAuthnContextRecord } from '../store/types.js';
+import type { AuthnRequestSettings } from './authn-request-options.js';
 
 /**
  * How the service provider treats one IdP. Every field is optional: what an IdP's policy leaves
  * out comes from the {@link ServiceProviderOptions} of the same name, and then from samlkit's
  * default. A relaxation set here (say `allowSha1`) applies to this IdP only; every other IdP of the
- * same SP keeps the strict default.
+ * same SP keeps the strict default. The AuthnRequest options of {@link AuthnRequestSettings}
+ * (Scoping, indexes, ProviderName, Extensions, AllowCreate) go into every AuthnRequest to this
+ * IdP unless the login sets the same field.
  */
-export interface IdpPolicy {
+export interface IdpPolicy extends AuthnRequestSettings {
   /**
    * **Security relaxation.** Accept SHA-1 signatures and digests from this IdP (practical
    * collisions exist). Default `allowSha1` of the SP options, else false.
@@ -46,11 +49,6 @@ export interface IdpPolicy {
    * `nameIdFormats`, else no NameIDPolicy Format.
    */
   readonly nameIdFormat?: string;
-  /**
-   * NameIDPolicy `AllowCreate` (SAML core §3.4.1.1): whether the IdP may create a new identifier
-   * for this SP. Default true when a NameIDPolicy is sent.
-   */
-  readonly allowCreate?: boolean;
   /** Binding for AuthnRequests to this IdP when it offers both. Default `authnRequestBinding`. */
   readonly requestBinding?: 'redirect' | 'post';
   /**

@@ -5,6 +5,7 @@ import { SamlError } from '../errors.js';
 import { createAuthnRequest, type RequestedAuthnContext } from '../messages/authn-request.js';
 import { signXml } from '../signature/sign.js';
 import type { PendingRequest, SessionRecord } from '../store/types.js';
+import { resolveAuthnRequestSettings } from './authn-request-options.js';
 import { htmlResponse, redirectResponse } from './http.js';
 import { bindLogin } from './login-binding.js';
 import { policyFor, publicOrigin, returnPath, type Settings } from './settings.js';
@@ -95,7 +96,14 @@ export async function beginLogin(
       hint: `check the SSO endpoints of IdP ${idp.entityId} (its metadata)`,
     });
   }
-  const acs = chooseAcs(s, request);
+  const extra = resolveAuthnRequestSettings(
+    choice.policy,
+    options,
+    s.sp.assertionConsumerServices,
+    idp.entityId,
+  );
+  const { assertionConsumerServiceIndex, allowCreate, ...sent } = extra.settings;
+  const acs = extra.indexedAcs ?? chooseAcs(s, request);
   const rac = options.requestedAuthnContext ?? policy.requestedAuthnContext;
   if (rac && (!Array.isArray(rac.classRefs) || rac.classRefs.length === 0)) {
     throw new TypeError('login: requestedAuthnContext.classRefs must be a non-empty list');
@@ -104,12 +112,15 @@ export async function beginLogin(
   const created = createAuthnRequest({
     issuer: s.sp.entityId,
     destination: sso.location,
-    assertionConsumerServiceUrl: acs.location,
-    protocolBinding: acs.binding,
+    // SAML core §3.4.1: an ACS index excludes AssertionConsumerServiceURL and ProtocolBinding.
+    ...(assertionConsumerServiceIndex !== undefined
+      ? { assertionConsumerServiceIndex }
+      : { assertionConsumerServiceUrl: acs.location, protocolBinding: acs.binding }),
+    ...sent,
     ...(options.forceAuthn ? { forceAuthn: true } : {}),
     ...(options.isPassive ? { isPassive: true } : {}),
     ...(nameIdFormat
-      ? { nameIdPolicy: { format: nameIdFormat, allowCreate: policy.allowCreate } }
+      ? { nameIdPolicy: { format: nameIdFormat, allowCreate: allowCreate ?? policy.allowCreate } }
       : {}),
     ...(rac
       ? {

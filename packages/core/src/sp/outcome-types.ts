@@ -2,6 +2,7 @@
 // the options of its programmatic calls.
 import type { NameId, SamlAttribute } from '../lib/assertion.js';
 import type { RequestedAuthnContextRecord, SessionRecord } from '../store/types.js';
+import type { AuthnRequestSettings } from './authn-request-options.js';
 
 /**
  * Who signed in, as the IdP asserted it (after every check of `validateResponse`). This is what
@@ -69,8 +70,12 @@ export interface ErrorPageContext {
   readonly signInAgain?: string;
 }
 
-/** Options for a programmatic {@link ServiceProvider.login} call (the query string offers the same). */
-export interface LoginOptions {
+/**
+ * Options for a programmatic {@link ServiceProvider.login} call. The login endpoint's query string
+ * offers `returnTo`, `idp`, `forceAuthn`, `isPassive` and `authnContext`; the AuthnRequest options
+ * of {@link AuthnRequestSettings} are set by the application only, and win over the IdP's policy.
+ */
+export interface LoginOptions extends AuthnRequestSettings {
   /** Same-origin path to return to after login. Unsafe values are replaced by `defaultReturnTo`. */
   readonly returnTo?: string;
   /** Which IdP: its key in `options.idps` or its entity ID. Default the first. */

@@ -20,11 +20,116 @@ describe('createAuthnRequest / parseAuthnRequest', () => {
       fc.property(authnRequestOptions, (o) => {
         const created = createAuthnRequest(o);
         const parsed = parseAuthnRequest(created.xml);
+        // toEqual: fast-check builds optional-key records without a prototype. A value that
+        // leaked into another option would still differ (only undefined properties are ignored).
         expect(parsed).toEqual(expectedRequest(o, created.id));
         expect(created.request).toEqual(parsed);
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('keeps each option in its own place when values carry markup (property)', () => {
+    // Values built to break out of an attribute or element: if escaping failed in any one
+    // field, the parsed request would gain or lose an option, or fail to parse.
+    const hostile = fc
+      .tuple(
+        fc.constantFrom(
+          '" ProxyCount="7',
+          "' AllowCreate='true",
+          '</samlp:IDPList><samlp:RequesterID>urn:evil</samlp:RequesterID>',
+          '<samlp:Scoping ProxyCount="0"/>',
+          ']]><!--',
+          '&amp;&lt;&#x41;',
+          '\t\r\n',
+        ),
+        fc.string({ maxLength: 5 }).map((s) => s.replace(/[^a-z]/g, '')),
+      )
+      .map(([payload, tail]) => `urn:x${payload}${tail}`);
+    const field = fc.constantFrom(
+      'providerName',
+      'entryName',
+      'providerId',
+      'loc',
+      'getComplete',
+      'requesterId',
+      'format',
+      'classRef',
+    );
+    fc.assert(
+      fc.property(field, hostile, (where, v) => {
+        const value = v.trim();
+        const o: AuthnRequestOptions = {
+          ...base,
+          providerName: where === 'providerName' ? value : 'Plain',
+          nameIdPolicy: { format: where === 'format' ? value : 'urn:f' },
+          requestedAuthnContext: { classRefs: [where === 'classRef' ? value : 'urn:c'] },
+          scoping: {
+            idpList: {
+              entries: [
+                {
+                  providerId: where === 'providerId' ? value : 'https://idp.example.org',
+                  name: where === 'entryName' ? value : 'IdP',
+                  loc: where === 'loc' ? value : 'https://idp.example.org/sso',
+                },
+              ],
+              getComplete: where === 'getComplete' ? value : 'https://disco.example.org/list',
+            },
+            requesterIds: [where === 'requesterId' ? value : 'https://app.example.com'],
+          },
+        };
+        const created = createAuthnRequest(o);
+        expect(parseAuthnRequest(created.xml)).toStrictEqual(expectedRequest(o, created.id));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('writes AttributeConsumingServiceIndex and Scoping as SAML core §3.4.1 and §3.4.1.2 define', () => {
+    const { xml } = createAuthnRequest({
+      ...base,
+      assertionConsumerServiceIndex: 2,
+      attributeConsumingServiceIndex: 5,
+      providerName: 'Example App',
+      extensions: '<ext:Hint xmlns:ext="urn:example:ext">x</ext:Hint>',
+      requestedAuthnContext: { classRefs: ['urn:c'] },
+      scoping: {
+        proxyCount: 0,
+        idpList: {
+          entries: [
+            {
+              providerId: 'https://idp1.example.org',
+              name: 'One',
+              loc: 'https://idp1.example.org/sso',
+            },
+            { providerId: 'https://idp2.example.org' },
+          ],
+          getComplete: 'https://disco.example.org/list',
+        },
+        requesterIds: ['https://app.example.com', 'https://portal.example.com'],
+      },
+    });
+    expect(xml).toContain(
+      'AssertionConsumerServiceIndex="2" AttributeConsumingServiceIndex="5" ProviderName="Example App"',
+    );
+    expect(xml).not.toContain('AssertionConsumerServiceURL');
+    expect(xml).not.toContain('ProtocolBinding');
+    expect(xml).toContain(
+      '<samlp:Scoping ProxyCount="0"><samlp:IDPList>' +
+        '<samlp:IDPEntry ProviderID="https://idp1.example.org" Name="One" Loc="https://idp1.example.org/sso"/>' +
+        '<samlp:IDPEntry ProviderID="https://idp2.example.org"/>' +
+        '<samlp:GetComplete>https://disco.example.org/list</samlp:GetComplete></samlp:IDPList>' +
+        '<samlp:RequesterID>https://app.example.com</samlp:RequesterID>' +
+        '<samlp:RequesterID>https://portal.example.com</samlp:RequesterID></samlp:Scoping>',
+    );
+    // Child order of SAML core §3.4.1: Extensions … RequestedAuthnContext, Scoping last.
+    expect(xml.indexOf('<samlp:Extensions>')).toBeLessThan(
+      xml.indexOf('<samlp:RequestedAuthnContext'),
+    );
+    expect(xml.indexOf('</samlp:RequestedAuthnContext>')).toBeLessThan(
+      xml.indexOf('<samlp:Scoping'),
+    );
+    expect(xml.endsWith('</samlp:Scoping></samlp:AuthnRequest>')).toBe(true);
   });
 
   it('writes the attributes and children SAML core §3.4.1 defines, in schema order', () => {
@@ -108,6 +213,17 @@ describe('createAuthnRequest / parseAuthnRequest', () => {
       { ...base, requestedAuthnContext: { classRefs: [] } },
       { ...base, requestedAuthnContext: { classRefs: ['x'], comparison: 'sideways' } },
       { ...base, forceAuthn: 'yes' },
+      { ...base, attributeConsumingServiceIndex: 65536 },
+      { ...base, attributeConsumingServiceIndex: 1.5 },
+      { ...base, scoping: { proxyCount: -1 } },
+      { ...base, scoping: { proxyCount: 1.5 } },
+      { ...base, scoping: { idpList: { entries: [] } } },
+      { ...base, scoping: { idpList: { entries: [{ providerId: '' }] } } },
+      { ...base, scoping: { idpList: { entries: [{ providerId: ' padded ' }] } } },
+      { ...base, scoping: { idpList: { entries: [{ providerId: 'urn:a', loc: 'nul\u0000' }] } } },
+      { ...base, scoping: { requesterIds: [] } },
+      { ...base, scoping: { requesterIds: [''] } },
+      { ...base, scoping: 'all' },
     ];
     for (const o of bad) {
       expect(() => createAuthnRequest(o as AuthnRequestOptions)).toThrow(TypeError);
@@ -160,6 +276,43 @@ describe('parseAuthnRequest refusals', () => {
       'XML_INVALID_VALUE',
     ],
     ['not XML', 'hello', 'XML_PARSE_ERROR'],
+    [
+      'a non-index AttributeConsumingServiceIndex',
+      good.replace('Version="2.0"', 'Version="2.0" AttributeConsumingServiceIndex="70000"'),
+      'XML_INVALID_VALUE',
+    ],
+    [
+      'a negative ProxyCount',
+      good.replace(
+        '</samlp:AuthnRequest>',
+        '<samlp:Scoping ProxyCount="-1"/></samlp:AuthnRequest>',
+      ),
+      'XML_INVALID_VALUE',
+    ],
+    [
+      'an empty IDPList',
+      good.replace(
+        '</samlp:AuthnRequest>',
+        '<samlp:Scoping><samlp:IDPList/></samlp:Scoping></samlp:AuthnRequest>',
+      ),
+      'XML_MISSING_ELEMENT',
+    ],
+    [
+      'an IDPEntry without ProviderID',
+      good.replace(
+        '</samlp:AuthnRequest>',
+        '<samlp:Scoping><samlp:IDPList><samlp:IDPEntry Name="x"/></samlp:IDPList></samlp:Scoping></samlp:AuthnRequest>',
+      ),
+      'XML_MISSING_ELEMENT',
+    ],
+    [
+      'an empty RequesterID',
+      good.replace(
+        '</samlp:AuthnRequest>',
+        '<samlp:Scoping><samlp:RequesterID> </samlp:RequesterID></samlp:Scoping></samlp:AuthnRequest>',
+      ),
+      'XML_MISSING_ELEMENT',
+    ],
   ];
   for (const [name, xml, code] of cases) {
     it(`refuses ${name} with ${code}`, () => {

@@ -1,4 +1,4 @@
-import type { AuthnRequestOptions } from '@samlkit/core';
+import type { AuthnRequestOptions, IdpEntry } from '@samlkit/core';
 import fc from 'fast-check';
 
 /** The fixed instant every generated request is issued at. */
@@ -58,6 +58,29 @@ export const authnRequestOptions: fc.Arbitrary<AuthnRequestOptions> = fc
       extensions: fc.constantFrom(
         '<ext:Hint xmlns:ext="urn:example:ext">a &amp; b &lt;c&gt;</ext:Hint>',
         '<a:X xmlns:a="urn:a"/><b:Y xmlns:b="urn:b" k="v"><b:Z>é</b:Z></b:Y>',
+      ),
+      attributeConsumingServiceIndex: fc.integer({ min: 0, max: 65535 }),
+      scoping: fc.record(
+        {
+          proxyCount: fc.nat(),
+          idpList: fc.record(
+            {
+              entries: fc.array(
+                fc.record(
+                  { providerId: trimmedText, name: xmlText, loc: url },
+                  { requiredKeys: ['providerId'] },
+                ),
+                { minLength: 1, maxLength: 3 },
+              ) as fc.Arbitrary<[IdpEntry, ...IdpEntry[]]>,
+              getComplete: url,
+            },
+            { requiredKeys: ['entries'] },
+          ),
+          requesterIds: fc.array(trimmedText, { minLength: 1, maxLength: 3 }) as fc.Arbitrary<
+            [string, ...string[]]
+          >,
+        },
+        { requiredKeys: [] },
       ),
       id: fc.stringMatching(/^_[0-9a-f]{40}$/),
     },
