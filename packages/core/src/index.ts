@@ -211,6 +211,21 @@ export { createMetadataSource } from './metadata/source.js';
 export type { SpContactPerson, SpMetadataOptions, SpOrganization } from './metadata/sp.js';
 export { createSpMetadata, DEFAULT_SP_ENCRYPTION_METHODS } from './metadata/sp.js';
 export type {
+  LocalizedText,
+  SpEntityAttributes,
+  SpLogo,
+  SpRequestedAttribute,
+  SpUiInfo,
+} from './metadata/sp-federation.js';
+export {
+  ASSURANCE_CERTIFICATION_ATTRIBUTE,
+  ATTRNAME_FORMAT_URI,
+  ENTITY_CATEGORY_ATTRIBUTE,
+  REFEDS_SECURITY_CONTACT,
+  RESEARCH_AND_SCHOLARSHIP,
+  SIRTFI,
+} from './metadata/sp-federation.js';
+export type {
   ResolveArtifactOptions,
   ResolvedArtifact,
 } from './protocol/artifact-resolution.js';
