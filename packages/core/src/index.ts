@@ -249,6 +249,18 @@ export type {
   IdpResolverOptions,
 } from './sp/idp-resolver.js';
 export { createIdpResolver } from './sp/idp-resolver.js';
+export type {
+  DroppedScopedValue,
+  ScopedAttributeOptions,
+  ScopedAttributesResult,
+} from './sp/scoped-attributes.js';
+export {
+  DEFAULT_SCOPED_ATTRIBUTES,
+  EDU_PERSON_PRINCIPAL_NAME,
+  EDU_PERSON_SCOPED_AFFILIATION,
+  EDU_PERSON_UNIQUE_ID,
+  filterScopedAttributes,
+} from './sp/scoped-attributes.js';
 export { createServiceProvider } from './sp/service-provider.js';
 export { tenantStore } from './sp/tenant-store.js';
 export type {

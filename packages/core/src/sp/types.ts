@@ -6,6 +6,7 @@ import type { IdpRegistry } from '../metadata/registry.js';
 import type { SpMetadataOptions } from '../metadata/sp.js';
 import type { RequestedAuthnContextRecord, SamlStore, SessionRecord } from '../store/types.js';
 import type { IdpResolver } from './idp-resolver.js';
+import type { ScopedAttributeOptions } from './scoped-attributes.js';
 
 /**
  * Where the service provider's endpoints live, as URL paths. Each defaults to the prefix followed
@@ -305,6 +306,12 @@ export interface ServiceProviderOptions {
   readonly userIdAttribute?: string;
   /** Refuse plaintext assertions. Default false. */
   readonly requireEncryption?: boolean;
+  /**
+   * Check scoped attributes (eduPersonPrincipalName, eduPersonScopedAffiliation, …) against the
+   * issuing IdP's `<shibmd:Scope>`s. Default on: `{ names: DEFAULT_SCOPED_ATTRIBUTES, onMismatch:
+   * 'drop' }`; `false` turns it off. An IdP's policy may set its own.
+   */
+  readonly scopedAttributes?: ScopedAttributeOptions | false;
   /**
    * Require every Assertion to carry its own signature, even when the Response's signature covers
    * it (passport-saml's `wantAssertionsSigned`). SP metadata announces
