@@ -126,7 +126,9 @@ function parse(source: string): Ast {
         tests.push(lo);
       }
     }
-    const any: Test = (c) => tests.some((t) => t(c));
+    // Case folding applies to the members before a negation (ECMAScript §22.2.2.7.3
+    // CharacterSetMatcher canonicalizes both sides): [^a] matches neither a nor A.
+    const any: Test = caseInsensitive((c) => tests.some((t) => t(c)));
     return negate ? not(any) : any;
   };
 
