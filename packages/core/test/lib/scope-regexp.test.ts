@@ -13,7 +13,7 @@ const matches = (pattern: string, scope: string) => {
 };
 
 // Patterns of the supported subset, built from parts on which ECMAScript and Java agree.
-const pattern: fc.Arbitrary<string> = fc.letrec<{ re: string; atom: string }>((tie) => ({
+const pattern = fc.letrec<{ re: string; atom: string }>((tie) => ({
   re: fc.oneof(
     { depthSize: 'small', withCrossShrink: true },
     tie('atom'),
