@@ -9,6 +9,7 @@ import {
 } from '@samlkit/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { checkScopedUserId } from '../../src/sp/identity.js';
 import {
   checkScopedAttributes,
   scopedAttributePolicy,
@@ -165,6 +166,20 @@ describe('scopeGranted', () => {
     expect(scopeGranted([{ value: 'example\\.edu', regexp: true }], 'EXAMPLE.edu')).toBe(true);
     // Case folding is ASCII only: the Kelvin sign is not a k.
     expect(scopeGranted([{ value: 'kth.se' }], '\u212Ath.se')).toBe(false);
+  });
+
+  it('no regexp scope reaches RegExp, for attributes and subject-id user ids alike', () => {
+    // RegExp would read \x65 as "e" and grant this; the linear-time matcher refuses the syntax.
+    const hex = [{ value: '\\x65xample\\.edu', regexp: true }];
+    expect(scopeGranted(hex, 'example.edu')).toBe(false);
+    expect(new RegExp(`^(?:${hex[0]!.value})$`).test('example.edu')).toBe(true);
+    expect(() =>
+      checkScopedUserId(
+        idp(hex),
+        'urn:oasis:names:tc:SAML:attribute:subject-id',
+        'ann@example.edu',
+      ),
+    ).toThrow(expect.objectContaining({ code: 'USER_ID_SCOPE_MISMATCH' }));
   });
 });
 
