@@ -89,7 +89,7 @@ export function federationConfigError(what: string, expected: string, found: str
   return new SamlError('CONFIG_INVALID', `The SP metadata has an invalid ${what}.`, {
     expected,
     found,
-    hint: `fix ${what} in the samlkit configuration (docs/federation.md, "SP metadata")`,
+    hint: `fix ${what} in the samlkit configuration (docs/federation.md, "SP metadata for a federation")`,
   });
 }
 
