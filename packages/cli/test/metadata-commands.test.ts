@@ -359,6 +359,10 @@ describe('samlkit idp-metadata', () => {
     );
     expect(r.stdout).toContain('Signing certificates (2):');
     expect(r.stdout).toMatch(/SHA-256 E5:E0:E6:57:8A:27/);
+    // The scopes the IdP may assert (what scoped-attribute refusals point to).
+    expect(r.stdout).toContain('Scopes (shibmd:Scope):\n  samltest.id\n');
+    const json = await runReal(['idp-metadata', path, '--now', '2026-11-23T00:00:00Z', '--json']);
+    expect(JSON.parse(json.stdout).scopes).toEqual([{ value: 'samltest.id', regexp: false }]);
   });
 
   itWithFixtures(fx, 'verifies a signed document against a pinned certificate', async () => {
