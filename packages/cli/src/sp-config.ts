@@ -3,11 +3,15 @@ import {
   type BindingName,
   defineServiceProvider,
   type Endpoint,
+  type LocalizedText,
   loadPrivateKey,
   SamlError,
   type ServiceProviderConfig,
+  type SpEntityAttributes,
   type SpKeyPair,
   type SpMetadataOptions,
+  type SpRequestedAttribute,
+  type SpUiInfo,
 } from '@samlkit/core';
 import type { CliIo } from './command.js';
 import { didYouMean } from './suggest.js';
@@ -44,8 +48,18 @@ export interface SpConfigFile {
     readonly url: string;
     readonly lang?: string;
   };
+  /** `mdui:UIInfo` (as the `metadata.uiInfo` option). */
+  readonly uiInfo?: SpUiInfo;
+  /** Requested attributes (as the `metadata.requestedAttributes` option). */
+  readonly requestedAttributes?: readonly SpRequestedAttribute[];
+  /** The AttributeConsumingService's ServiceName. */
+  readonly serviceName?: LocalizedText;
+  /** Entity categories, assurance certifications (as the `metadata.entityAttributes` option). */
+  readonly entityAttributes?: SpEntityAttributes;
+  /** `idpdisc:DiscoveryResponse` URL(s). */
+  readonly discoveryResponse?: string | readonly string[];
   readonly contacts?: ReadonlyArray<{
-    readonly type: 'technical' | 'support' | 'administrative' | 'billing' | 'other';
+    readonly type: 'technical' | 'support' | 'administrative' | 'billing' | 'other' | 'security';
     readonly company?: string;
     readonly givenName?: string;
     readonly surName?: string;
@@ -92,11 +106,26 @@ const TOP_LEVEL_KEYS = [
   'cacheDuration',
   'organization',
   'contacts',
+  'uiInfo',
+  'requestedAttributes',
+  'serviceName',
+  'entityAttributes',
+  'discoveryResponse',
 ];
 const ENDPOINT_KEYS = ['url', 'binding', 'responseUrl', 'index', 'default'];
 const KEY_PAIR_KEYS = ['cert', 'key', 'active'];
 const ORGANIZATION_KEYS = ['name', 'displayName', 'url', 'lang'];
 const CONTACT_KEYS = ['type', 'company', 'givenName', 'surName', 'email', 'phone'];
+const UI_INFO_KEYS = [
+  'displayName',
+  'description',
+  'informationUrl',
+  'privacyStatementUrl',
+  'logos',
+];
+const LOGO_KEYS = ['url', 'width', 'height', 'lang'];
+const REQUESTED_ATTRIBUTE_KEYS = ['name', 'nameFormat', 'friendlyName', 'isRequired'];
+const ENTITY_ATTRIBUTES_KEYS = ['entityCategories', 'assuranceCertifications', 'other'];
 
 /**
  * Refuses a key the file format does not have (a misspelt `entityID` would otherwise be ignored
@@ -182,12 +211,32 @@ export async function loadSpConfigFile(
   if (!c || typeof c !== 'object' || Array.isArray(c)) throw bad('content', 'a JSON object', c);
   onlyKnownKeys(c, TOP_LEVEL_KEYS, '');
   onlyKnownKeys(c.organization, ORGANIZATION_KEYS, ' in organization');
+  for (const [field, value] of [
+    ['uiInfo', c.uiInfo],
+    ['entityAttributes', c.entityAttributes],
+  ] as const) {
+    if (
+      value !== undefined &&
+      (typeof value !== 'object' || value === null || Array.isArray(value))
+    )
+      throw bad(field, 'an object', value);
+  }
+  if (c.requestedAttributes !== undefined && !Array.isArray(c.requestedAttributes))
+    throw bad(
+      'requestedAttributes',
+      'a list of { name, friendlyName?, isRequired? }',
+      c.requestedAttributes,
+    );
+  onlyKnownKeys(c.uiInfo, UI_INFO_KEYS, ' in uiInfo');
+  onlyKnownKeys(c.entityAttributes, ENTITY_ATTRIBUTES_KEYS, ' in entityAttributes');
   for (const [field, list, known] of [
     ['acs', c.acs, ENDPOINT_KEYS],
     ['slo', c.slo, ENDPOINT_KEYS],
     ['signing', c.signing, KEY_PAIR_KEYS],
     ['encryption', c.encryption, KEY_PAIR_KEYS],
     ['contacts', c.contacts, CONTACT_KEYS],
+    ['requestedAttributes', c.requestedAttributes, REQUESTED_ATTRIBUTE_KEYS],
+    ['uiInfo.logos', c.uiInfo?.logos, LOGO_KEYS],
   ] as const) {
     if (Array.isArray(list)) for (const item of list) onlyKnownKeys(item, known, ` in ${field}`);
   }
@@ -261,6 +310,13 @@ export async function loadSpConfigFile(
           })),
         }
       : {}),
+    ...(c.uiInfo !== undefined && { uiInfo: c.uiInfo }),
+    ...(c.requestedAttributes !== undefined && { requestedAttributes: c.requestedAttributes }),
+    ...(c.serviceName !== undefined && { serviceName: c.serviceName }),
+    ...(c.entityAttributes !== undefined && { entityAttributes: c.entityAttributes }),
+    ...(c.discoveryResponse !== undefined && {
+      discoveryResponseUrls: list(c.discoveryResponse),
+    }),
     ...(c.signMetadata ? { sign: true } : {}),
   };
   return { sp, metadata };

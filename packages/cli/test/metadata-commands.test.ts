@@ -249,6 +249,81 @@ describe('samlkit metadata', () => {
     const nested = JSON.parse((await run(['metadata', '/etc/app/nested.json'], { files })).stdout);
     expect(nested.message).toContain('"bindng" in acs (did you mean "binding"?)');
   });
+
+  it('takes the federation settings: UIInfo, requested attributes, entity attributes, security contact', async () => {
+    files['/etc/app/federation.json'] = JSON.stringify({
+      entityId: 'https://app.example.edu/shibboleth',
+      acs: 'https://app.example.edu/saml/acs',
+      cert: 'sp-cert.pem',
+      key: 'sp-key.pem',
+      signMetadata: true,
+      uiInfo: {
+        displayName: { en: 'Research Portal', de: 'Forschungsportal' },
+        informationUrl: 'https://app.example.edu/about',
+        privacyStatementUrl: 'https://app.example.edu/privacy',
+        logos: [{ url: 'https://app.example.edu/logo.png', width: 80, height: 60 }],
+      },
+      requestedAttributes: [
+        {
+          name: 'urn:oid:1.3.6.1.4.1.5923.1.1.1.6',
+          friendlyName: 'eduPersonPrincipalName',
+          isRequired: true,
+        },
+      ],
+      entityAttributes: {
+        entityCategories: ['http://refeds.org/category/research-and-scholarship'],
+        assuranceCertifications: ['https://refeds.org/sirtfi'],
+      },
+      discoveryResponse: 'https://app.example.edu/saml/login',
+      contacts: [{ type: 'security', givenName: 'CSIRT', email: 'csirt@example.edu' }],
+    });
+    const r = await run(['metadata', '/etc/app/federation.json'], { files });
+    expect(r.code, r.stdout).toBe(0);
+    const root = parseXml(r.stdout.trim()).documentElement;
+    expect(
+      await verifyElementSignature(root, { keys: [loadPublicKey(files['/etc/app/sp-cert.pem']!)] }),
+    ).not.toBeNull();
+    const d = childElements(root, NS.md, 'SPSSODescriptor')[0]!;
+    const ext = childElements(d, NS.md, 'Extensions')[0]!;
+    expect(childElements(ext).map((e) => e.localName)).toEqual(['UIInfo', 'DiscoveryResponse']);
+    const req = childElements(
+      childElements(d, NS.md, 'AttributeConsumingService')[0]!,
+      NS.md,
+      'RequestedAttribute',
+    );
+    expect(req.map((e) => [e.getAttribute('FriendlyName'), e.getAttribute('isRequired')])).toEqual([
+      ['eduPersonPrincipalName', 'true'],
+    ]);
+    const values = [...root.getElementsByTagNameNS(NS.saml, 'AttributeValue')].map(
+      (v) => v.textContent,
+    );
+    expect(values).toEqual([
+      'http://refeds.org/category/research-and-scholarship',
+      'https://refeds.org/sirtfi',
+    ]);
+    const contact = childElements(root, NS.md, 'ContactPerson')[0]!;
+    expect(contact.getAttributeNS('http://refeds.org/metadata', 'contactType')).toBe(
+      'http://refeds.org/metadata/contactType/security',
+    );
+
+    // A misspelt key inside the new sections is refused, not ignored.
+    files['/etc/app/fed-typo.json'] = JSON.stringify({
+      entityId: 'https://a.example',
+      acs: 'https://a.example/acs',
+      requestedAttributes: [{ name: 'urn:oid:1.3.6.1.4.1.5923.1.1.1.6', required: true }],
+    });
+    const typo = JSON.parse((await run(['metadata', '/etc/app/fed-typo.json'], { files })).stdout);
+    expect(typo.message).toContain(
+      '"required" in requestedAttributes (did you mean "isRequired"?)',
+    );
+    files['/etc/app/fed-shape.json'] = JSON.stringify({
+      entityId: 'https://a.example',
+      acs: 'https://a.example/acs',
+      uiInfo: 'Research Portal',
+    });
+    const shape = await run(['metadata', '/etc/app/fed-shape.json'], { files });
+    expect(JSON.parse(shape.stdout).code).toBe('CONFIG_INVALID');
+  });
 });
 
 describe('samlkit idp-metadata', () => {
@@ -284,6 +359,10 @@ describe('samlkit idp-metadata', () => {
     );
     expect(r.stdout).toContain('Signing certificates (2):');
     expect(r.stdout).toMatch(/SHA-256 E5:E0:E6:57:8A:27/);
+    // The scopes the IdP may assert (what scoped-attribute refusals point to).
+    expect(r.stdout).toContain('Scopes (shibmd:Scope):\n  samltest.id\n');
+    const json = await runReal(['idp-metadata', path, '--now', '2026-11-23T00:00:00Z', '--json']);
+    expect(JSON.parse(json.stdout).scopes).toEqual([{ value: 'samltest.id', regexp: false }]);
   });
 
   itWithFixtures(fx, 'verifies a signed document against a pinned certificate', async () => {

@@ -214,6 +214,21 @@ export { createMetadataSource } from './metadata/source.js';
 export type { SpContactPerson, SpMetadataOptions, SpOrganization } from './metadata/sp.js';
 export { createSpMetadata, DEFAULT_SP_ENCRYPTION_METHODS } from './metadata/sp.js';
 export type {
+  LocalizedText,
+  SpEntityAttributes,
+  SpLogo,
+  SpRequestedAttribute,
+  SpUiInfo,
+} from './metadata/sp-federation.js';
+export {
+  ASSURANCE_CERTIFICATION_ATTRIBUTE,
+  ATTRNAME_FORMAT_URI,
+  ENTITY_CATEGORY_ATTRIBUTE,
+  REFEDS_SECURITY_CONTACT,
+  RESEARCH_AND_SCHOLARSHIP,
+  SIRTFI,
+} from './metadata/sp-federation.js';
+export type {
   ResolveArtifactOptions,
   ResolvedArtifact,
 } from './protocol/artifact-resolution.js';
@@ -238,6 +253,18 @@ export type {
   IdpResolverOptions,
 } from './sp/idp-resolver.js';
 export { createIdpResolver } from './sp/idp-resolver.js';
+export type {
+  DroppedScopedValue,
+  ScopedAttributeOptions,
+  ScopedAttributesResult,
+} from './sp/scoped-attributes.js';
+export {
+  DEFAULT_SCOPED_ATTRIBUTES,
+  EDU_PERSON_PRINCIPAL_NAME,
+  EDU_PERSON_SCOPED_AFFILIATION,
+  EDU_PERSON_UNIQUE_ID,
+  filterScopedAttributes,
+} from './sp/scoped-attributes.js';
 export { createServiceProvider } from './sp/service-provider.js';
 export { tenantStore } from './sp/tenant-store.js';
 export type {

@@ -14,8 +14,8 @@ import { type CliIo, type Command, stringFlag, UsageError } from '../command.js'
 const usage = `Usage: samlkit idp-metadata <file | URL> [options]
 
 Summarises an IdP's SAML 2.0 metadata: entity ID, validity, endpoints per binding, NameID
-formats, signing and encryption certificates with subject, SHA-256 fingerprint and expiry, and
-warnings (a certificate that expires soon, metadata near its validUntil). Use it to check what
+formats, scopes (shibmd:Scope), signing and encryption certificates with subject, SHA-256
+fingerprint and expiry, and warnings (a certificate that expires soon, metadata near its validUntil). Use it to check what
 an IdP publishes before pasting its metadata URL into the SP configuration.
 
 Options:
@@ -105,6 +105,8 @@ async function summarise(idp: IdpMetadata, now: number, warnDays: number) {
     singleLogoutServices: endpoints(idp.singleLogoutServices),
     artifactResolutionServices: endpoints(idp.artifactResolutionServices),
     nameIdFormats: idp.nameIdFormats,
+    // <shibmd:Scope>s: what the IdP may assert in scoped attributes and user ids.
+    scopes: (idp.scopes ?? []).map((sc) => ({ value: sc.value, regexp: sc.regexp === true })),
     signingCertificates: await describeKeys(idp.signingKeys, now),
     encryptionCertificates: await describeKeys(idp.encryptionKeys, now),
     warnings: findExpiryWarnings({ idp, now, withinDays: warnDays, metadataWithinDays: 7 }).map(
@@ -145,6 +147,11 @@ function render(s: Summary, now: number): string {
   lines.push('', 'NameID formats:');
   if (s.nameIdFormats.length === 0) lines.push('  (none listed)');
   for (const f of s.nameIdFormats) lines.push(`  ${f}`);
+  if (s.scopes.length > 0) {
+    lines.push('', 'Scopes (shibmd:Scope):');
+    for (const sc of s.scopes)
+      lines.push(`  ${sc.value}${sc.regexp ? '  (regular expression)' : ''}`);
+  }
   const certs = (title: string, list: Summary['signingCertificates']) => {
     lines.push('', `${title} (${list.length}):`);
     if (list.length === 0) lines.push('  (none)');

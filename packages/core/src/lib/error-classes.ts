@@ -93,6 +93,7 @@ export const ERROR_CLASSES: Readonly<Record<SamlErrorCode, ErrorClass>> = {
   USER_ID_MISSING: REFUSED,
   // Subject Identifier Attributes profile §3.3: a scope the IdP's metadata does not grant it.
   USER_ID_SCOPE_MISMATCH: UNTRUSTED,
+  ATTRIBUTE_SCOPE_MISMATCH: UNTRUSTED,
   AUTHN_CONTEXT_MISMATCH: REFUSED,
   // SAML profiles §4.1.4.2: a Web SSO assertion without an AuthnStatement is no login.
   AUTHN_STATEMENT_MISSING: REFUSED,

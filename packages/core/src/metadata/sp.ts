@@ -13,10 +13,30 @@ import { generateId } from '../lib/id.js';
 import { escapeXml, formatDateTime, NS, parseXml, serializeXml } from '../lib/xml.js';
 import { signElement } from '../signature/sign.js';
 import { parseDuration } from './duration.js';
+import {
+  attributeConsumingServiceXml,
+  checkSirtfiContact,
+  contactTypeAttributes,
+  entityAttributesXml,
+  type LocalizedText,
+  type SpEntityAttributes,
+  type SpRequestedAttribute,
+  type SpUiInfo,
+  uiInfoXml,
+} from './sp-federation.js';
 
-/** A `md:ContactPerson` (SAML metadata §2.3.2.2). */
+/**
+ * A `md:ContactPerson` (SAML metadata §2.3.2.2). `security` is written as `other` with the REFEDS
+ * security contact type (`remd:contactType`), which SIRTFI requires.
+ */
 export interface SpContactPerson {
-  readonly contactType: 'technical' | 'support' | 'administrative' | 'billing' | 'other';
+  readonly contactType:
+    | 'technical'
+    | 'support'
+    | 'administrative'
+    | 'billing'
+    | 'other'
+    | 'security';
   readonly company?: string;
   readonly givenName?: string;
   readonly surName?: string;
@@ -66,6 +86,20 @@ export interface SpMetadataOptions {
   readonly encryptionMethods?: readonly string[];
   /** `idpdisc:DiscoveryResponse` URLs, when the SP uses a SAML discovery service. */
   readonly discoveryResponseUrls?: readonly string[];
+  /** `mdui:UIInfo`: display name, description, information and privacy URLs, logos, per language. */
+  readonly uiInfo?: SpUiInfo;
+  /**
+   * The attributes the SP asks IdPs to release, in an `md:AttributeConsumingService` (index 0,
+   * default). Federations and IdPs release attributes by this list.
+   */
+  readonly requestedAttributes?: readonly SpRequestedAttribute[];
+  /**
+   * The AttributeConsumingService's `ServiceName` (default `uiInfo.displayName`, else the
+   * organization's display name).
+   */
+  readonly serviceName?: LocalizedText;
+  /** `mdattr:EntityAttributes`: entity categories (Research & Scholarship), SIRTFI, others. */
+  readonly entityAttributes?: SpEntityAttributes;
   /**
    * Sign the document: `true` signs with the SP's active signing key (the one marked `active`,
    * else the first); an object names another key.
@@ -218,16 +252,17 @@ export async function createSpMetadata(
   }
 
   const parts: string[] = [];
-  if (options.discoveryResponseUrls?.length) {
-    parts.push(
-      `<md:Extensions>${options.discoveryResponseUrls
-        .map(
-          (u, i) =>
-            `<idpdisc:DiscoveryResponse xmlns:idpdisc="${NS.idpdisc}" Binding="${NS.idpdisc}" Location="${escapeXml(u)}" index="${i}"/>`,
-        )
-        .join('')}</md:Extensions>`,
-    );
-  }
+  // RoleDescriptorType (metadata §2.4.1): Extensions first: mdui:UIInfo (mdui §2.1 puts it in the
+  // role's Extensions) and idpdisc:DiscoveryResponse (IdP Discovery profile §2.4.1).
+  const roleExtensions =
+    uiInfoXml(options.uiInfo) +
+    (options.discoveryResponseUrls ?? [])
+      .map(
+        (u, i) =>
+          `<idpdisc:DiscoveryResponse xmlns:idpdisc="${NS.idpdisc}" Binding="${NS.idpdisc}" Location="${escapeXml(u)}" index="${i}"/>`,
+      )
+      .join('');
+  if (roleExtensions !== '') parts.push(`<md:Extensions>${roleExtensions}</md:Extensions>`);
   for (const [i, k] of signingKeys.entries())
     parts.push(keyDescriptor('signing', k.certificate, methods, `signingKeys[${i}].certificate`));
   for (const [i, k] of decryptionKeys.entries())
@@ -243,13 +278,20 @@ export async function createSpMetadata(
   const indexes = acsIndexes(config.assertionConsumerServices);
   for (const [i, e] of config.assertionConsumerServices.entries())
     parts.push(endpointXml('AssertionConsumerService', e, indexes[i]));
+  // SPSSODescriptorType (metadata §2.4.4): AttributeConsumingService* after the ACS endpoints.
+  const org = options.organization;
+  const serviceName =
+    options.serviceName ??
+    options.uiInfo?.displayName ??
+    (org ? { [org.lang ?? 'en']: org.displayName ?? org.name } : undefined);
+  parts.push(attributeConsumingServiceXml(options.requestedAttributes, serviceName));
+  checkSirtfiContact(options.entityAttributes, options.contacts ?? []);
 
   const descriptor =
     `<md:SPSSODescriptor protocolSupportEnumeration="${NS.samlp}" AuthnRequestsSigned="${authnRequestsSigned}" ` +
     `WantAssertionsSigned="${wantAssertionsSigned}">${parts.join('')}</md:SPSSODescriptor>`;
 
   let tail = '';
-  const org = options.organization;
   if (org) {
     const lang = escapeXml(org.lang ?? 'en');
     tail +=
@@ -266,10 +308,13 @@ export async function createSpMetadata(
       body += `<md:EmailAddress>${escapeXml(m.startsWith('mailto:') ? m : `mailto:${m}`)}</md:EmailAddress>`;
     for (const t of c.telephoneNumbers ?? [])
       body += `<md:TelephoneNumber>${escapeXml(t)}</md:TelephoneNumber>`;
-    tail += `<md:ContactPerson contactType="${escapeXml(c.contactType)}">${body}</md:ContactPerson>`;
+    tail += `<md:ContactPerson ${contactTypeAttributes(c.contactType)}>${body}</md:ContactPerson>`;
   }
 
-  const xml = `<md:EntityDescriptor ${rootAttrs}>${descriptor}${tail}</md:EntityDescriptor>`;
+  // EntityDescriptorType (metadata §2.3.2): Signature?, Extensions?, then the role descriptors.
+  const entityAttributes = entityAttributesXml(options.entityAttributes);
+  const head = entityAttributes === '' ? '' : `<md:Extensions>${entityAttributes}</md:Extensions>`;
+  const xml = `<md:EntityDescriptor ${rootAttrs}>${head}${descriptor}${tail}</md:EntityDescriptor>`;
   if (!signer) return `<?xml version="1.0" encoding="UTF-8"?>\n${xml}`;
   const doc = parseXml(xml);
   // No saml:Issuer in an EntityDescriptor: the signature goes first (metadata schema §2.3.2).

@@ -17,6 +17,7 @@ import { checkScopedUserId } from './identity.js';
 import { mapAttributes } from './idp-policy.js';
 import { noteIdp } from './log.js';
 import { FINISH_ID_PREFIX, FINISH_TTL_MS } from './login-binding.js';
+import { checkScopedAttributes } from './scoped-attributes.js';
 import { policyFor, returnPath, type Settings } from './settings.js';
 import type { AcsFinishStep, SamlProfile } from './types.js';
 
@@ -160,6 +161,14 @@ export async function receiveResponse(s: Settings, request: Request): Promise<Ac
 
   // A subject-id / pairwise-id user id must carry a scope the IdP's metadata grants it.
   checkScopedUserId(choice.idp, policy.userIdAttribute, result.userId);
+  // Scoped attribute values must carry a scope the IdP's metadata grants it (dropped or refused).
+  const scoped = checkScopedAttributes(
+    result,
+    choice.idp,
+    policy.scopedAttributes,
+    policy.userIdAttribute,
+    (m, d) => s.logger.warn(m, d),
+  );
 
   let pending: PendingRequest | undefined;
   if (result.inResponseTo !== undefined) {
@@ -224,8 +233,8 @@ export async function receiveResponse(s: Settings, request: Request): Promise<Ac
     ...(result.authn?.sessionNotOnOrAfter !== undefined
       ? { sessionNotOnOrAfter: result.authn.sessionNotOnOrAfter }
       : {}),
-    attributes: mapAttributes(result.attributes, policy.attributeMap),
-    attributeList: result.attributeList,
+    attributes: mapAttributes(scoped.attributes, policy.attributeMap),
+    attributeList: scoped.attributeList,
     assertionId: result.assertionId,
     ...(result.inResponseTo !== undefined ? { inResponseTo: result.inResponseTo } : {}),
   };

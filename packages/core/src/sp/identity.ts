@@ -1,5 +1,6 @@
 import type { IdentityProviderConfig } from '../config.js';
 import { describeValue, SamlError } from '../errors.js';
+import { scopeGranted } from './scoped-attributes.js';
 
 /** SAML V2.0 Subject Identifier Attributes Profile §3.3: the `subject-id` attribute Name. */
 export const SUBJECT_ID_ATTRIBUTE = 'urn:oasis:names:tc:SAML:attribute:subject-id';
@@ -13,22 +14,10 @@ const SCOPED = new Set([SUBJECT_ID_ATTRIBUTE, PAIRWISE_ID_ATTRIBUTE, 'subject-id
 // characters (alphanumerics, "-" and ".", starting with an alphanumeric).
 const SYNTAX = /^[0-9A-Za-z][-=0-9A-Za-z]{0,126}@([0-9A-Za-z][-.0-9A-Za-z]{0,126})$/;
 
+// The profile compares scopes case-insensitively (§3.3.1.1); a regexp scope matches the whole
+// scope, in linear time (sp/scoped-attributes.ts, lib/scope-regexp.ts).
 function scopeAllowed(idp: IdentityProviderConfig, scope: string): boolean {
-  const wanted = scope.toLowerCase();
-  for (const s of idp.scopes ?? []) {
-    if (!s.regexp) {
-      // The profile compares scopes case-insensitively (§3.3.1.1).
-      if (s.value.toLowerCase() === wanted) return true;
-      continue;
-    }
-    try {
-      // A regexp scope matches the whole scope (as Shibboleth's matches()).
-      if (new RegExp(`^(?:${s.value})$`, 'i').test(scope)) return true;
-    } catch {
-      // An unusable expression in metadata grants nothing.
-    }
-  }
-  return false;
+  return scopeGranted(idp.scopes, scope);
 }
 
 /**

@@ -1,5 +1,10 @@
 import type { RequestedAuthnContextRecord } from '../store/types.js';
 import type { AuthnRequestSettings } from './authn-request-options.js';
+import {
+  type ScopedAttributeOptions,
+  type ScopedAttributePolicy,
+  scopedAttributePolicy,
+} from './scoped-attributes.js';
 
 /**
  * How the service provider treats one IdP. Every field is optional: what an IdP's policy leaves
@@ -60,6 +65,12 @@ export interface IdpPolicy extends AuthnRequestSettings {
   readonly requireAssertionSignature?: boolean;
   /** Require the Response element to be signed. */
   readonly requireResponseSignature?: boolean;
+  /**
+   * How this IdP's scoped attributes (eduPersonPrincipalName, …) are checked against its
+   * `<shibmd:Scope>`s: its fields over the SP option `scopedAttributes`; `false` turns the check
+   * off for this IdP.
+   */
+  readonly scopedAttributes?: ScopedAttributeOptions | false;
 }
 
 /** The policy in force for one IdP: its own, else the SP options, else the defaults. @internal */
@@ -77,6 +88,7 @@ export interface EffectivePolicy {
   readonly requestedAuthnContext: RequestedAuthnContextRecord | undefined;
   readonly requireAssertionSignature: boolean;
   readonly requireResponseSignature: boolean;
+  readonly scopedAttributes: ScopedAttributePolicy | undefined;
 }
 
 /** The SP-wide values a policy falls back to. @internal */
@@ -90,6 +102,7 @@ export interface PolicyDefaults {
   readonly authnRequestBinding?: 'redirect' | 'post';
   readonly requireAssertionSignature?: boolean;
   readonly requireResponseSignature?: boolean;
+  readonly scopedAttributes?: ScopedAttributeOptions | false;
 }
 
 function check(policy: IdpPolicy, entityId: string): void {
@@ -160,6 +173,7 @@ export function effectivePolicy(
       p.requireAssertionSignature ?? defaults.requireAssertionSignature ?? false,
     requireResponseSignature:
       p.requireResponseSignature ?? defaults.requireResponseSignature ?? false,
+    scopedAttributes: scopedAttributePolicy(p.scopedAttributes, defaults.scopedAttributes),
   };
 }
 

@@ -216,6 +216,7 @@ export function policyFor(s: Settings, choice: IdpChoice): EffectivePolicy {
       ...(o.requireResponseSignature !== undefined && {
         requireResponseSignature: o.requireResponseSignature,
       }),
+      ...(o.scopedAttributes !== undefined && { scopedAttributes: o.scopedAttributes }),
     },
     choice.idp.entityId,
   );

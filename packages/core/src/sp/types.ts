@@ -25,6 +25,7 @@ import type {
   RequireSessionResult,
   SamlProfile,
 } from './outcome-types.js';
+import type { ScopedAttributeOptions } from './scoped-attributes.js';
 
 export type {
   AuthnContextLevels,
@@ -124,6 +125,12 @@ export interface ServiceProviderOptions {
   readonly userIdAttribute?: string;
   /** Refuse plaintext assertions. Default false. */
   readonly requireEncryption?: boolean;
+  /**
+   * Check scoped attributes (eduPersonPrincipalName, eduPersonScopedAffiliation, …) against the
+   * issuing IdP's `<shibmd:Scope>`s. Default on: `{ names: DEFAULT_SCOPED_ATTRIBUTES, onMismatch:
+   * 'drop' }`; `false` turns it off. An IdP's policy may set its own.
+   */
+  readonly scopedAttributes?: ScopedAttributeOptions | false;
   /**
    * Require every Assertion to carry its own signature, even when the Response's signature covers
    * it (passport-saml's `wantAssertionsSigned`). SP metadata announces

@@ -70,7 +70,12 @@ describe('the user id in the session', () => {
   });
 
   it('built-in attribute maps give friendly names and keep the raw ones', async () => {
-    const { sp, idp } = await spWith({ attributeMap: STANDARD_ATTRIBUTE_MAP });
+    // eduPersonPrincipalName is scoped: the IdP's metadata grants example.org.
+    const { idp: testIdp } = await keys();
+    const { sp, idp } = await spWith(
+      { attributeMap: STANDARD_ATTRIBUTE_MAP },
+      { ...testIdp.config, scopes: [{ value: 'example.org' }] },
+    );
     const res = await login(sp, idp, {
       attributes: [
         { name: 'urn:oid:1.3.6.1.4.1.5923.1.1.1.6', values: ['ann@example.org'] },
