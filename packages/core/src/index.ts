@@ -182,6 +182,15 @@ export type {
   LoadAggregateOptions,
 } from './metadata/aggregate.js';
 export { HIDE_FROM_DISCOVERY, loadAggregate } from './metadata/aggregate.js';
+export type {
+  AggregateEntitiesOptions,
+  AggregateEvent,
+  AggregateRefreshReason,
+  AggregateSource,
+  AggregateSourceOptions,
+  AggregateSourceStatus,
+} from './metadata/aggregate-source.js';
+export { createAggregateSource } from './metadata/aggregate-source.js';
 export type { DiscoveryRedirectOptions } from './metadata/discovery.js';
 export { createDiscoveryRedirect, parseDiscoveryResponse } from './metadata/discovery.js';
 export type { ExpiryWarning, FindExpiryWarningsInput } from './metadata/expiry.js';

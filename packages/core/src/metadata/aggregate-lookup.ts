@@ -23,6 +23,7 @@ export function indexedAggregate(
   order: readonly Entry[],
   name: string | undefined,
   validUntil: number | undefined,
+  cacheDuration: number | undefined,
 ): FederationAggregate {
   let idps = 0;
   let sps = 0;
@@ -52,6 +53,7 @@ export function indexedAggregate(
   return {
     name,
     validUntil,
+    cacheDuration,
     counts: Object.freeze({ entities: order.length, idps, sps }),
     summary: (entityId) => entries.get(entityId)?.summary,
     entities: () => summaries,

@@ -60,6 +60,8 @@ export interface FederationAggregate {
   readonly name: string | undefined;
   /** The root's `validUntil` (epoch ms), when present. */
   readonly validUntil: number | undefined;
+  /** The root's `cacheDuration` in milliseconds, when present (SAML metadata §2.3.1). */
+  readonly cacheDuration: number | undefined;
   /** How many EntityDescriptors, IdPs and SPs it holds. */
   readonly counts: { readonly entities: number; readonly idps: number; readonly sps: number };
   /** The summary of one entity, or undefined. */

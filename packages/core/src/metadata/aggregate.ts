@@ -13,6 +13,7 @@ import type {
   MutableSummary,
   WrapperTag,
 } from './aggregate-types.js';
+import { addDuration, parseDuration } from './duration.js';
 
 export type {
   AggregateEntitySummary,
@@ -298,7 +299,13 @@ export async function loadAggregate(
     });
   }
 
-  return indexedAggregate(text, entries, order, name, validUntil);
+  // SAML metadata §2.3.1: cacheDuration, the longest a relying party should cache the document.
+  const cd = root.attributes.find((a) => a.name === 'cacheDuration' && a.uri === '')?.value;
+  const cacheDuration =
+    cd === undefined ? undefined : addDuration(now, parseDuration(cd.replace(XML_SPACE, ''))) - now;
+  if (cacheDuration !== undefined && cacheDuration < 0)
+    throw invalid('cacheDuration is negative.', 'a positive xs:duration', describeValue(cd));
+  return indexedAggregate(text, entries, order, name, validUntil, cacheDuration);
 }
 
 /**
