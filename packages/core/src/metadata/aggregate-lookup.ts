@@ -21,9 +21,7 @@ export function indexedAggregate(
   text: string,
   entries: ReadonlyMap<string, Entry>,
   order: readonly Entry[],
-  name: string | undefined,
-  validUntil: number | undefined,
-  cacheDuration: number | undefined,
+  root: Pick<FederationAggregate, 'name' | 'validUntil' | 'cacheDuration' | 'publisher'>,
 ): FederationAggregate {
   let idps = 0;
   let sps = 0;
@@ -51,9 +49,10 @@ export function indexedAggregate(
   };
 
   return {
-    name,
-    validUntil,
-    cacheDuration,
+    name: root.name,
+    validUntil: root.validUntil,
+    cacheDuration: root.cacheDuration,
+    publisher: root.publisher,
     counts: Object.freeze({ entities: order.length, idps, sps }),
     summary: (entityId) => entries.get(entityId)?.summary,
     entities: () => summaries,

@@ -62,6 +62,8 @@ export interface FederationAggregate {
   readonly validUntil: number | undefined;
   /** The root's `cacheDuration` in milliseconds, when present (SAML metadata §2.3.1). */
   readonly cacheDuration: number | undefined;
+  /** `mdrpi:PublicationInfo/@publisher` on the root, when present (the federation's name). */
+  readonly publisher: string | undefined;
   /** How many EntityDescriptors, IdPs and SPs it holds. */
   readonly counts: { readonly entities: number; readonly idps: number; readonly sps: number };
   /** The summary of one entity, or undefined. */

@@ -100,6 +100,7 @@ export async function loadAggregate(
     | undefined;
   let collecting: string[] | undefined;
   let attributeName: string | undefined;
+  let publisher: string | undefined;
 
   const canonical = streamExclusiveC14n(text, {
     start(el) {
@@ -118,6 +119,11 @@ export async function loadAggregate(
           )
             idCount++;
         }
+      }
+      if (el.depth === 2 && el.uri === MDRPI && el.local === 'PublicationInfo') {
+        // The MDRPI specification §2.2.1: the publisher of the aggregate, on the root's Extensions.
+        if (path[1] === `${NS.md} Extensions`)
+          publisher = el.attributes.find((a) => a.name === 'publisher' && a.uri === '')?.value;
       }
       if (el.depth === 1 && el.uri === NS.ds && el.local === 'Signature') {
         signatures++;
@@ -305,7 +311,7 @@ export async function loadAggregate(
     cd === undefined ? undefined : addDuration(now, parseDuration(cd.replace(XML_SPACE, ''))) - now;
   if (cacheDuration !== undefined && cacheDuration < 0)
     throw invalid('cacheDuration is negative.', 'a positive xs:duration', describeValue(cd));
-  return indexedAggregate(text, entries, order, name, validUntil, cacheDuration);
+  return indexedAggregate(text, entries, order, { name, validUntil, cacheDuration, publisher });
 }
 
 /**

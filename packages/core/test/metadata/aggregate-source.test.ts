@@ -7,6 +7,7 @@ import {
   isSamlError,
   loadPublicKey,
   MemoryStore,
+  signXml,
 } from '@samlkit/core';
 import { generateTestKeys, type TestKeys } from '@samlkit/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -207,6 +208,27 @@ describe('createAggregateSource', () => {
         .lookup({ purpose: 'message', entityId: idpIds(first)[0]!.entityId })
         .catch((x: unknown) => (isSamlError(x) ? x.code : x)),
     ).toBe('METADATA_EXPIRED');
+  });
+
+  it('schedules the next refresh by the root cacheDuration (and reads the publisher)', async () => {
+    const xml = await signXml(
+      first.xml
+        .replace(/<ds:Signature [\s\S]*?<\/ds:Signature>/, '')
+        .replace('<md:EntitiesDescriptor ', '<md:EntitiesDescriptor cacheDuration="PT1H" '),
+      { key: fed.privateKey },
+    );
+    const source = createAggregateSource({ load: async () => xml, keys: keys(), now: () => NOW });
+    const a = await source.get();
+    expect(a.cacheDuration).toBe(HOUR);
+    expect(a.publisher).toBe('https://fed.example.org/metadata');
+    expect(source.status().nextRefreshAt).toBe(NOW + HOUR);
+    const plain = createAggregateSource({
+      load: async () => first.xml,
+      keys: keys(),
+      now: () => NOW,
+    });
+    expect((await plain.get()).cacheDuration).toBe(undefined);
+    expect(plain.status().nextRefreshAt).toBe(NOW + 6 * HOUR);
   });
 
   it('refuses an aggregate signed by another key at the first load', async () => {
