@@ -210,6 +210,12 @@ export function createMdqSource(options: MdqSourceOptions): MdqSource {
 
   const missKey = (url: string): string => `mdq-miss:${url}`;
 
+  const rememberMiss = (entityId: string, until: number): void => {
+    misses.set(entityId, until);
+    // Unknown entity IDs come from whoever sends messages: the memory they take is bounded too.
+    while (misses.size > maxEntities) misses.delete(misses.keys().next().value as string);
+  };
+
   /** Whether a 404 for this entity is still remembered, here or (with a store) by the cluster. */
   const isMissing = async (entityId: string, url: string, t: number): Promise<boolean> => {
     const local = misses.get(entityId);
@@ -221,7 +227,7 @@ export function createMdqSource(options: MdqSourceOptions): MdqSource {
     try {
       const until = Number(await store.getValue(missKey(url)));
       if (Number.isFinite(until) && until > t) {
-        misses.set(entityId, until);
+        rememberMiss(entityId, until);
         return true;
       }
     } catch {
@@ -303,7 +309,7 @@ export function createMdqSource(options: MdqSourceOptions): MdqSource {
     if (answered404.has(entityId)) {
       answered404.delete(entityId);
       const until = now() + negativeCacheMs;
-      misses.set(entityId, until);
+      rememberMiss(entityId, until);
       sources.delete(entityId);
       emit({ type: 'mdq-not-found', mdqEntityId: entityId, url, until });
       if (store) {

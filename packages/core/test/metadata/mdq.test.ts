@@ -229,7 +229,8 @@ describe('createMdqSource', () => {
   });
 
   it('two SP nodes sharing one store fetch each entity once', async () => {
-    const store = new MemoryStore();
+    // The store keeps the nodes' clock (its entries expire by it).
+    const store = new MemoryStore({ now: () => START });
     const id = 'https://idp.cluster.example.edu/idp';
     routes.set(`/mdq${path(id)}`, await entity(id));
     const a = mdq({ store, now: () => START });
@@ -241,6 +242,26 @@ describe('createMdqSource', () => {
     expect((await c.source.get(id)).entityId).toBe(id);
     expect(hits(`/mdq${path(id)}`)).toBe(1);
     expect(c.events[0]).toMatchObject({ type: 'metadata-updated', source: 'store' });
+  });
+
+  it('holds at most maxEntities entities and remembered 404s in memory', async () => {
+    const ids = ['a', 'b', 'c'].map((x) => `https://idp-${x}.bounded.example.edu/idp`);
+    routes.set(`/mdq${path(ids[0]!)}`, await entity(ids[0]!));
+    routes.set(`/mdq${path(ids[1]!)}`, await entity(ids[1]!));
+    const held = mdq({ now: () => START, maxEntities: 1 });
+    await held.source.get(ids[0]!);
+    await held.source.get(ids[1]!); // drops ids[0]
+    await held.source.get(ids[0]!);
+    expect(hits(`/mdq${path(ids[0]!)}`)).toBe(2);
+    const unknown = ['x', 'y'].map((x) => `https://idp-${x}.unknown.example.edu/idp`);
+    const misses = mdq({ now: () => START, maxEntities: 1 });
+    expect(await code(misses.source.get(unknown[0]!))).toBe('METADATA_ENTITY_NOT_FOUND');
+    expect(await code(misses.source.get(unknown[1]!))).toBe('METADATA_ENTITY_NOT_FOUND');
+    // The latest 404 is remembered; the first was forgotten to make room, so it is asked again.
+    expect(await code(misses.source.get(unknown[1]!))).toBe('METADATA_ENTITY_NOT_FOUND');
+    expect(hits(`/mdq${path(unknown[1]!)}`)).toBe(1);
+    expect(await code(misses.source.get(unknown[0]!))).toBe('METADATA_ENTITY_NOT_FOUND');
+    expect(hits(`/mdq${path(unknown[0]!)}`)).toBe(2);
   });
 
   it('rate-limits downloads per entity', async () => {
