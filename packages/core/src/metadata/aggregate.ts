@@ -3,7 +3,7 @@ import { describeValue, SamlError } from '../errors.js';
 import { equalBytes } from '../lib/bytes.js';
 import { childElements, NS, parseDateTime, parseXml, resolveXmlLimits } from '../lib/xml.js';
 import { scanXml } from '../lib/xml-scan.js';
-import { type StreamElement, streamExclusiveC14n } from './aggregate-c14n.js';
+import { type StreamElement, streamExclusiveC14nInSlices } from './aggregate-c14n.js';
 import { indexedAggregate, invalid } from './aggregate-lookup.js';
 import { checkSignedInfo, signatureFailure } from './aggregate-signature.js';
 import type {
@@ -31,6 +31,9 @@ const ENTITY_CATEGORY = 'http://macedir.org/entity-category';
 const ASSURANCE_CERTIFICATION = 'urn:oasis:names:tc:SAML:attribute:assurance-certification';
 /** The REFEDS hide-from-discovery entity category. */
 export const HIDE_FROM_DISCOVERY = 'http://refeds.org/category/hide-from-discovery';
+
+/** Resolves in a later macrotask (after pending I/O and timers), in every runtime. */
+const nextMacrotask = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 
 const XML_SPACE = /^[ \t\r\n]+|[ \t\r\n]+$/g;
 
@@ -102,137 +105,143 @@ export async function loadAggregate(
   let attributeName: string | undefined;
   let publisher: string | undefined;
 
-  const canonical = streamExclusiveC14n(text, {
-    start(el) {
-      path[el.depth] = `${el.uri} ${el.local}`;
-      path.length = el.depth + 1;
-      if (el.depth === 0) {
-        root = el;
-        rootId = el.attributes.find((a) => a.name === 'ID' && a.uri === '')?.value;
-      }
-      if (rootId !== undefined) {
-        for (const a of el.attributes) {
-          if (
-            a.uri === '' &&
-            (a.name === 'ID' || a.name === 'Id' || a.name === 'id') &&
-            a.value === rootId
-          )
-            idCount++;
+  // In slices with a macrotask between them: a process verifying an eduGAIN-sized aggregate
+  // (seconds of work) goes on serving its other requests meanwhile.
+  const canonical = await streamExclusiveC14nInSlices(
+    text,
+    {
+      start(el) {
+        path[el.depth] = `${el.uri} ${el.local}`;
+        path.length = el.depth + 1;
+        if (el.depth === 0) {
+          root = el;
+          rootId = el.attributes.find((a) => a.name === 'ID' && a.uri === '')?.value;
         }
-      }
-      if (el.depth === 2 && el.uri === MDRPI && el.local === 'PublicationInfo') {
-        // The MDRPI specification §2.2.1: the publisher of the aggregate, on the root's Extensions.
-        if (path[1] === `${NS.md} Extensions`)
-          publisher = el.attributes.find((a) => a.name === 'publisher' && a.uri === '')?.value;
-      }
-      if (el.depth === 1 && el.uri === NS.ds && el.local === 'Signature') {
-        signatures++;
-        inSignature = true;
-        signature = { start: el.start, end: -1 };
-        return true;
-      }
-      if (el.uri === NS.md && el.local === 'EntitiesDescriptor' && entity === undefined) {
-        wrappers[el.depth] = wrapperTag(el);
-        wrappers.length = el.depth + 1;
-      } else if (el.uri === NS.md && el.local === 'EntityDescriptor' && entity === undefined) {
-        const entityId = el.attributes.find((a) => a.name === 'entityID' && a.uri === '')?.value;
-        if (entityId === undefined)
-          throw invalid(
-            'An EntityDescriptor has no entityID.',
-            'entityID (SAML metadata §2.3.2)',
-            'none',
-          );
-        entity = {
-          summary: {
-            entityId,
-            idp: false,
-            sp: false,
-            entityCategories: [],
-            assuranceCertifications: [],
-            hiddenFromDiscovery: false,
-          },
-          start: el.start,
-          depth: el.depth,
-          wrapper: wrappers.slice(0, el.depth),
-        };
-      } else if (entity !== undefined) {
-        const rel = el.depth - entity.depth;
-        const parent = path[el.depth - 1];
-        if (rel === 1 && el.uri === NS.md && el.local === 'IDPSSODescriptor') {
-          const protocols =
-            el.attributes.find((a) => a.name === 'protocolSupportEnumeration')?.value ?? '';
-          if (protocols.split(/[ \t\r\n]+/).includes(SAML2_PROTOCOL)) entity.summary.idp = true;
-        } else if (rel === 1 && el.uri === NS.md && el.local === 'SPSSODescriptor') {
-          entity.summary.sp = true;
-        } else if (
-          rel === 2 &&
-          parent === `${NS.md} Extensions` &&
-          el.uri === MDRPI &&
-          el.local === 'RegistrationInfo'
-        ) {
-          const ra = el.attributes.find(
-            (a) => a.name === 'registrationAuthority' && a.uri === '',
-          )?.value;
-          if (ra !== undefined) entity.summary.registrationAuthority = ra.replace(XML_SPACE, '');
-        } else if (
-          rel === 3 &&
-          parent === `${MDATTR} EntityAttributes` &&
-          path[el.depth - 2] === `${NS.md} Extensions` &&
-          el.uri === NS.saml &&
-          el.local === 'Attribute'
-        ) {
-          attributeName = el.attributes.find((a) => a.name === 'Name' && a.uri === '')?.value;
-        } else if (
-          rel === 4 &&
-          parent === `${NS.saml} Attribute` &&
-          el.uri === NS.saml &&
-          el.local === 'AttributeValue'
-        ) {
-          if (attributeName === ENTITY_CATEGORY || attributeName === ASSURANCE_CERTIFICATION)
-            collecting = [];
+        if (rootId !== undefined) {
+          for (const a of el.attributes) {
+            if (
+              a.uri === '' &&
+              (a.name === 'ID' || a.name === 'Id' || a.name === 'id') &&
+              a.value === rootId
+            )
+              idCount++;
+          }
         }
-      }
-      return false;
-    },
-    text(_depth, value) {
-      collecting?.push(value);
-    },
-    end(depth, end) {
-      if (depth === 1 && inSignature) {
-        signature!.end = end;
-        inSignature = false;
-      }
-      if (entity === undefined) return;
-      const rel = depth - entity.depth;
-      if (collecting !== undefined && rel === 4) {
-        // xs:anyURI: XML white space only is collapsed (XML Schema part 2 §3.2.17).
-        const v = collecting.join('').replace(XML_SPACE, '');
-        const s = entity.summary;
-        if (attributeName === ENTITY_CATEGORY) {
-          s.entityCategories.push(v);
-          if (v === HIDE_FROM_DISCOVERY) s.hiddenFromDiscovery = true;
-        } else {
-          s.assuranceCertifications.push(v);
+        if (el.depth === 2 && el.uri === MDRPI && el.local === 'PublicationInfo') {
+          // The MDRPI specification §2.2.1: the publisher of the aggregate, on the root's Extensions.
+          if (path[1] === `${NS.md} Extensions`)
+            publisher = el.attributes.find((a) => a.name === 'publisher' && a.uri === '')?.value;
         }
-        collecting = undefined;
-      } else if (rel === 3) {
-        attributeName = undefined;
-      } else if (rel === 0) {
-        const existing = entries.get(entity.summary.entityId);
-        const entry: Entry = {
-          summary: Object.freeze({ ...entity.summary }),
-          start: entity.start,
-          end,
-          wrapper: entity.wrapper,
-          duplicate: existing !== undefined,
-        };
-        if (existing) existing.duplicate = true;
-        else entries.set(entry.summary.entityId, entry);
-        order.push(entry);
-        entity = undefined;
-      }
+        if (el.depth === 1 && el.uri === NS.ds && el.local === 'Signature') {
+          signatures++;
+          inSignature = true;
+          signature = { start: el.start, end: -1 };
+          return true;
+        }
+        if (el.uri === NS.md && el.local === 'EntitiesDescriptor' && entity === undefined) {
+          wrappers[el.depth] = wrapperTag(el);
+          wrappers.length = el.depth + 1;
+        } else if (el.uri === NS.md && el.local === 'EntityDescriptor' && entity === undefined) {
+          const entityId = el.attributes.find((a) => a.name === 'entityID' && a.uri === '')?.value;
+          if (entityId === undefined)
+            throw invalid(
+              'An EntityDescriptor has no entityID.',
+              'entityID (SAML metadata §2.3.2)',
+              'none',
+            );
+          entity = {
+            summary: {
+              entityId,
+              idp: false,
+              sp: false,
+              entityCategories: [],
+              assuranceCertifications: [],
+              hiddenFromDiscovery: false,
+            },
+            start: el.start,
+            depth: el.depth,
+            wrapper: wrappers.slice(0, el.depth),
+          };
+        } else if (entity !== undefined) {
+          const rel = el.depth - entity.depth;
+          const parent = path[el.depth - 1];
+          if (rel === 1 && el.uri === NS.md && el.local === 'IDPSSODescriptor') {
+            const protocols =
+              el.attributes.find((a) => a.name === 'protocolSupportEnumeration')?.value ?? '';
+            if (protocols.split(/[ \t\r\n]+/).includes(SAML2_PROTOCOL)) entity.summary.idp = true;
+          } else if (rel === 1 && el.uri === NS.md && el.local === 'SPSSODescriptor') {
+            entity.summary.sp = true;
+          } else if (
+            rel === 2 &&
+            parent === `${NS.md} Extensions` &&
+            el.uri === MDRPI &&
+            el.local === 'RegistrationInfo'
+          ) {
+            const ra = el.attributes.find(
+              (a) => a.name === 'registrationAuthority' && a.uri === '',
+            )?.value;
+            if (ra !== undefined) entity.summary.registrationAuthority = ra.replace(XML_SPACE, '');
+          } else if (
+            rel === 3 &&
+            parent === `${MDATTR} EntityAttributes` &&
+            path[el.depth - 2] === `${NS.md} Extensions` &&
+            el.uri === NS.saml &&
+            el.local === 'Attribute'
+          ) {
+            attributeName = el.attributes.find((a) => a.name === 'Name' && a.uri === '')?.value;
+          } else if (
+            rel === 4 &&
+            parent === `${NS.saml} Attribute` &&
+            el.uri === NS.saml &&
+            el.local === 'AttributeValue'
+          ) {
+            if (attributeName === ENTITY_CATEGORY || attributeName === ASSURANCE_CERTIFICATION)
+              collecting = [];
+          }
+        }
+        return false;
+      },
+      text(_depth, value) {
+        collecting?.push(value);
+      },
+      end(depth, end) {
+        if (depth === 1 && inSignature) {
+          signature!.end = end;
+          inSignature = false;
+        }
+        if (entity === undefined) return;
+        const rel = depth - entity.depth;
+        if (collecting !== undefined && rel === 4) {
+          // xs:anyURI: XML white space only is collapsed (XML Schema part 2 §3.2.17).
+          const v = collecting.join('').replace(XML_SPACE, '');
+          const s = entity.summary;
+          if (attributeName === ENTITY_CATEGORY) {
+            s.entityCategories.push(v);
+            if (v === HIDE_FROM_DISCOVERY) s.hiddenFromDiscovery = true;
+          } else {
+            s.assuranceCertifications.push(v);
+          }
+          collecting = undefined;
+        } else if (rel === 3) {
+          attributeName = undefined;
+        } else if (rel === 0) {
+          const existing = entries.get(entity.summary.entityId);
+          const entry: Entry = {
+            summary: Object.freeze({ ...entity.summary }),
+            start: entity.start,
+            end,
+            wrapper: entity.wrapper,
+            duplicate: existing !== undefined,
+          };
+          if (existing) existing.duplicate = true;
+          else entries.set(entry.summary.entityId, entry);
+          order.push(entry);
+          entity = undefined;
+        }
+      },
     },
-  });
+    nextMacrotask,
+  );
 
   if (!root || root.uri !== NS.md || root.local !== 'EntitiesDescriptor') {
     throw invalid(
