@@ -157,6 +157,9 @@ interface Current {
   nextRefreshAt: number;
 }
 
+/** Resolves in a later macrotask, in every runtime. */
+const nextMacrotask = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
+
 /** The aggregate's validity as the refresh schedule reads it. */
 function validity(a: FederationAggregate): { cacheDuration?: number; validUntil?: number } {
   return {
@@ -385,7 +388,9 @@ export function createAggregateSource(options: AggregateSourceOptions): Aggregat
     const t = now();
     if (usable(current, t)) {
       // A login never waits for a scheduled refresh: the aggregate in force serves meanwhile.
-      if (t >= current.nextRefreshAt) refresher.runInBackground(() => doRefresh('scheduled'));
+      // The refresh itself starts in a later macrotask, after this caller has its answer.
+      if (t >= current.nextRefreshAt)
+        refresher.runInBackground(() => nextMacrotask().then(() => doRefresh('scheduled')));
       return current.aggregate;
     }
     return refreshNow(current ? 'scheduled' : 'initial');
