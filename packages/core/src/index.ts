@@ -185,6 +185,15 @@ export type {
   LoadAggregateOptions,
 } from './metadata/aggregate.js';
 export { HIDE_FROM_DISCOVERY, loadAggregate } from './metadata/aggregate.js';
+export type {
+  AggregateEntitiesOptions,
+  AggregateEvent,
+  AggregateRefreshReason,
+  AggregateSource,
+  AggregateSourceOptions,
+  AggregateSourceStatus,
+} from './metadata/aggregate-source.js';
+export { createAggregateSource } from './metadata/aggregate-source.js';
 export type { DiscoveryRedirectOptions } from './metadata/discovery.js';
 export { createDiscoveryRedirect, parseDiscoveryResponse } from './metadata/discovery.js';
 export type { ExpiryWarning, FindExpiryWarningsInput } from './metadata/expiry.js';
@@ -198,6 +207,8 @@ export type {
 export { fetchMetadataDocument, fetchMetadataXml } from './metadata/fetch.js';
 export type { IdpMetadata, ParseIdpMetadataOptions } from './metadata/idp.js';
 export { parseIdpMetadata } from './metadata/idp.js';
+export type { MdqEvent, MdqSource, MdqSourceOptions } from './metadata/mdq.js';
+export { createMdqSource } from './metadata/mdq.js';
 export type { Sleep } from './metadata/refresher.js';
 export { DEFAULT_REFRESH_RATE_LIMIT_MS, DEFAULT_ROLLOVER_WAIT_MS } from './metadata/refresher.js';
 export type { IdpHint, IdpRegistry, IdpRegistryEntry, ResolvedIdp } from './metadata/registry.js';
