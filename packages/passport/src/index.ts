@@ -1,5 +1,7 @@
 // @samlkit/passport public API. Every export is named; types are exported separately.
 
+export type { MultiSamlStrategyOptions, SamlOptionsCallback } from './multi-strategy.js';
+export { MultiSamlStrategy } from './multi-strategy.js';
 export type { MappedSamlOptions, RacComparison, SamlStrategyOptions } from './options.js';
 export { mapSamlOptions, UNSUPPORTED_OPTIONS } from './options.js';
 export type { PassportSamlProfile } from './profile.js';
@@ -9,15 +11,13 @@ export {
   sessionToPassportProfile,
   toPassportProfile,
 } from './profile.js';
+export { SamlStrategy, SamlStrategyBase } from './strategy.js';
 export type {
   LogoutCallback,
-  MultiSamlStrategyOptions,
   SamlAuthenticateOptions,
   SamlAuthInfo,
-  SamlOptionsCallback,
   VerifiedCallback,
   VerifyFunction,
   VerifyWithoutRequest,
   VerifyWithRequest,
-} from './strategy.js';
-export { MultiSamlStrategy, SamlStrategy, SamlStrategyBase } from './strategy.js';
+} from './types.js';
