@@ -3,7 +3,7 @@
 export type { MultiSamlStrategyOptions, SamlOptionsCallback } from './multi-strategy.js';
 export { MultiSamlStrategy } from './multi-strategy.js';
 export type { MappedSamlOptions, RacComparison, SamlStrategyOptions } from './options.js';
-export { mapSamlOptions, UNSUPPORTED_OPTIONS } from './options.js';
+export { mapSamlOptions } from './options.js';
 export type { PassportSamlProfile } from './profile.js';
 export {
   MAIL_OID,
@@ -21,3 +21,4 @@ export type {
   VerifyWithoutRequest,
   VerifyWithRequest,
 } from './types.js';
+export { UNSUPPORTED_OPTIONS } from './unsupported-options.js';
