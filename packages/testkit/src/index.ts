@@ -54,13 +54,10 @@ export {
   STATUS_SUCCESS,
   toPostBinding,
 } from './response.js';
+export { STORE_RACE_CALLERS } from './store-conformance/support.js';
 export type {
   StoreConformanceCase,
   StoreConformanceHarness,
   StoreConformanceOptions,
-} from './store-conformance.js';
-export {
-  runStoreConformance,
-  STORE_RACE_CALLERS,
-  storeConformanceCases,
-} from './store-conformance.js';
+} from './store-conformance/types.js';
+export { runStoreConformance, storeConformanceCases } from './store-conformance.js';
