@@ -28,8 +28,9 @@ export type {
   IdpServerOptions,
   IdpServerServiceProvider,
   IdpServerUser,
-} from './idp-server.js';
-export { IDP_SERVER_USERS, startIdpServer } from './idp-server.js';
+} from './idp-server/types.js';
+export { IDP_SERVER_USERS } from './idp-server/types.js';
+export { startIdpServer } from './idp-server.js';
 export type { GenerateTestKeysOptions, TestKeyAlgorithm, TestKeys } from './keys.js';
 export { generateTestKeys } from './keys.js';
 export type {
