@@ -12,6 +12,9 @@ import {
   type SessionRecord,
 } from '@samlkit/core';
 
+export type { ClosableStore, CloseGracefullyOptions, CloseGracefullyResult } from './shutdown.js';
+export { closeGracefully } from './shutdown.js';
+
 /** A `Host` header value that can be put in a URL (host name or [IPv6], optional port). */
 const HOST = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
 
