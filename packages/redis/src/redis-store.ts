@@ -8,6 +8,7 @@ import type {
 import {
   assertKey,
   assertMs,
+  assertQuery,
   assertSession,
   assertTime,
   bySessionOrder,
@@ -211,12 +212,7 @@ export class RedisStore implements SamlStore {
 
   /** {@inheritDoc @samlkit/core!index.SamlStore.findSessions} */
   async findSessions(query: SessionQuery): Promise<SessionRecord[]> {
-    if (typeof query !== 'object' || query === null) {
-      throw new TypeError('query must be { issuer, nameId, sessionIndex? }');
-    }
-    assertKey(query.issuer, 'query.issuer');
-    assertKey(query.nameId, 'query.nameId');
-    if (query.sessionIndex !== undefined) assertKey(query.sessionIndex, 'query.sessionIndex');
+    assertQuery(query);
     const index = this.#keys.index(query.issuer, query.nameId);
     return this.#run('findSessions', async (c) => {
       const now = this.#now();
@@ -253,12 +249,7 @@ export class RedisStore implements SamlStore {
    * @throws SamlError `STORE_UNAVAILABLE` when the sessions cannot even be listed
    */
   async endSessions(query: SessionQuery): Promise<EndSessionsResult> {
-    if (typeof query !== 'object' || query === null) {
-      throw new TypeError('query must be { issuer, nameId, sessionIndex? }');
-    }
-    assertKey(query.issuer, 'query.issuer');
-    assertKey(query.nameId, 'query.nameId');
-    if (query.sessionIndex !== undefined) assertKey(query.sessionIndex, 'query.sessionIndex');
+    assertQuery(query);
     const index = this.#keys.index(query.issuer, query.nameId);
     const ids = (await this.#run('endSessions', (c) =>
       evalScript(c, INDEX_LIVE, index, [this.#now()]),

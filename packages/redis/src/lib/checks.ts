@@ -1,5 +1,5 @@
 // Argument checks and small pure helpers of RedisStore.
-import type { SessionRecord } from '@samlkit/core';
+import type { SessionQuery, SessionRecord } from '@samlkit/core';
 import type { ClusterNode } from 'ioredis';
 
 export function assertKey(value: unknown, name: string): asserts value is string {
@@ -35,6 +35,16 @@ export function assertSession(session: unknown): asserts session is SessionRecor
   if (typeof s.attributes !== 'object' || s.attributes === null) {
     throw new TypeError('session.attributes must be an object of string arrays');
   }
+}
+
+export function assertQuery(query: unknown): asserts query is SessionQuery {
+  if (typeof query !== 'object' || query === null) {
+    throw new TypeError('query must be { issuer, nameId, sessionIndex? }');
+  }
+  const q = query as Partial<SessionQuery>;
+  assertKey(q.issuer, 'query.issuer');
+  assertKey(q.nameId, 'query.nameId');
+  if (q.sessionIndex !== undefined) assertKey(q.sessionIndex, 'query.sessionIndex');
 }
 
 /** A URL fit for error messages: no user name or password. */
