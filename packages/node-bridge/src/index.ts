@@ -1,6 +1,8 @@
-// Node's IncomingMessage/ServerResponse ⇄ web Request/Response: translation only. Internal to the
-// repository: @samlkit/express, @samlkit/koa and @samlkit/fastify bundle it (tsup `noExternal`),
-// the fetch package's tests and the benchmark server import it from source. Never published.
+// Node's IncomingMessage/ServerResponse ⇄ web Request/Response: translation only (and, in
+// shutdown.ts, closeGracefully, which express and koa re-export). Internal to the repository:
+// @samlkit/express, @samlkit/koa, @samlkit/fastify and @samlkit/passport bundle it, declarations
+// included (tsup.base.ts `bundledNodeBridge`); the fetch package's tests and the benchmark server
+// import it from source. Never published.
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
