@@ -16,3 +16,21 @@ export function packageConfig(options: Options = {}) {
     ...options,
   });
 }
+
+/**
+ * For the packages that bundle the internal Node bridge (`@samlkit/node-bridge`, never published):
+ * its code goes into the package (`noExternal`), and so do its declarations — the bridge is
+ * path-mapped to its sources for the declaration build, so TypeScript resolves it as a file of the
+ * package (not a library in node_modules) and rollup-plugin-dts inlines what the package re-exports
+ * (`closeGracefully` and its types) instead of emitting an import of the unpublished package.
+ */
+export const bundledNodeBridge: Options = {
+  noExternal: ['@samlkit/node-bridge'],
+  dts: {
+    compilerOptions: {
+      paths: { '@samlkit/node-bridge': ['../node-bridge/src/index.ts'] },
+      // The bridge's sources lie beside the package's own: both under packages/.
+      rootDir: '..',
+    },
+  },
+};

@@ -1,9 +1,9 @@
-import { packageConfig } from '../../tsup.base.js';
+import { bundledNodeBridge, packageConfig } from '../../tsup.base.js';
 
 export default packageConfig({
   platform: 'node',
   treeshake: true,
-  // The Node bridge is internal (never published): bundled into the adapter.
-  noExternal: ['@samlkit/node-bridge'],
+  // The Node bridge is internal (never published): bundled, declarations included.
+  ...bundledNodeBridge,
   external: ['@samlkit/core', 'express'],
 });

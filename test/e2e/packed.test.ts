@@ -44,9 +44,9 @@ function pinned(name: string): string {
 const LOGIN = `
 import { generateTestKeys, startIdpServer } from '@samlkit/testkit';
 import { MemoryStore, SAML_ERROR_CODES } from '@samlkit/core';
-import { createSamlExpress } from '@samlkit/express';
+import { type CloseGracefullyOptions, closeGracefully, createSamlExpress } from '@samlkit/express';
 import { createSamlHandlers } from '@samlkit/fetch';
-import { createSamlKoa } from '@samlkit/koa';
+import { type CloseGracefullyResult, closeGracefully as closeKoaServer, createSamlKoa } from '@samlkit/koa';
 import { samlkit } from '@samlkit/fastify';
 import { RedisStore } from '@samlkit/redis';
 import { main as cli } from '@samlkit/cli';
@@ -98,7 +98,14 @@ async function submit(page: Page, fields: Record<string, string> = {}): Promise<
 
 async function main(): Promise<void> {
   // Every package loads, with its types.
-  const loaded: unknown[] = [MemoryStore, createSamlHandlers, createSamlKoa, samlkit, RedisStore, cli];
+  const loaded: unknown[] = [MemoryStore, createSamlHandlers, createSamlKoa, closeKoaServer, samlkit, RedisStore, cli];
+  // The adapters' shutdown helper is typed in their own declarations (an unresolved type would be
+  // any, and these expected errors would then be unused ones).
+  // @ts-expect-error deadlineMs is a number of milliseconds
+  const wrong: CloseGracefullyOptions = { deadlineMs: 'soon' };
+  // @ts-expect-error the result has drained and cut, not ok
+  const wrongResult: CloseGracefullyResult = { ok: true };
+  void [wrong, wrongResult];
   if (loaded.some((x) => typeof x !== 'function') || !SAML_ERROR_CODES.includes('EXPIRED')) {
     throw new Error('a package export is missing');
   }
@@ -135,8 +142,9 @@ async function main(): Promise<void> {
     }
     console.log('signed in: alice@example.com');
   } finally {
-    server.close();
+    const closed = await closeGracefully(server, { deadlineMs: 5000 });
     await idp.stop();
+    if (!closed.drained) throw new Error('the server did not drain: ' + closed.cut + ' cut');
   }
 }
 

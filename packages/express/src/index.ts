@@ -16,8 +16,8 @@ export type {
   ClosableStore,
   CloseGracefullyOptions,
   CloseGracefullyResult,
-} from './lib/shutdown.js';
-export { closeGracefully } from './lib/shutdown.js';
+} from '@samlkit/node-bridge';
+export { closeGracefully } from '@samlkit/node-bridge';
 export type {
   ExpressSessionBridge,
   SamlExpress,

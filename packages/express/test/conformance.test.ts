@@ -1,25 +1,8 @@
-import type { AddressInfo } from 'node:net';
 import { createSamlExpress } from '@samlkit/express';
 import { runAdapterConformance } from '@samlkit/testkit';
 import express from 'express';
 import { describe, test } from 'vitest';
-
-async function listen(app: express.Express): Promise<{ url: string; stop(): Promise<void> }> {
-  const server = app.listen(0, '127.0.0.1');
-  await new Promise<void>((resolve, reject) => {
-    server.once('listening', resolve);
-    server.once('error', reject);
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    stop: () =>
-      new Promise<void>((resolve, reject) => {
-        server.closeAllConnections();
-        server.close((err) => (err ? reject(err) : resolve()));
-      }),
-  };
-}
+import { serve } from '../../../test/support/servers.js';
 
 describe('Express 5 at the root', () => {
   runAdapterConformance(
@@ -34,7 +17,7 @@ describe('Express 5 at the root', () => {
         app.get('/app/public', (_req, res) => {
           res.type('text/plain').send('public');
         });
-        return listen(app);
+        return serve(app);
       },
     },
     { test },
@@ -60,7 +43,7 @@ describe('Express 5 under a mount path, after express.urlencoded() and express.t
           res.type('text/plain').send('public');
         });
         app.use('/app', inner);
-        return listen(app);
+        return serve(app);
       },
     },
     { test },

@@ -1,6 +1,5 @@
 // Applications that already use express-session can keep the samlkit session ID in it instead of
 // samlkit's own cookie (the `session` bridge). And the adapter runs on Express 4 as well.
-import type { AddressInfo } from 'node:net';
 import { MemoryStore, type ServiceProviderOptions } from '@samlkit/core';
 import { createSamlExpress } from '@samlkit/express';
 import {
@@ -14,6 +13,7 @@ import express from 'express';
 import session from 'express-session';
 import express4 from 'express4';
 import { afterEach, beforeAll, describe, expect, it, test } from 'vitest';
+import { serve, testServers } from '../../../test/support/servers.js';
 
 declare module 'express-session' {
   interface SessionData {
@@ -25,7 +25,7 @@ declare module 'express-session' {
 const BASE = 'https://app.test';
 let idp: TestIdp;
 let options: ServiceProviderOptions;
-const stops: (() => Promise<void>)[] = [];
+const servers = testServers();
 
 beforeAll(async () => {
   idp = await createTestIdp();
@@ -43,22 +43,7 @@ beforeAll(async () => {
   };
 });
 
-afterEach(async () => {
-  for (const stop of stops.splice(0)) await stop();
-});
-
-async function listen(app: (req: never, res: never) => void): Promise<string> {
-  const server = (app as unknown as express.Express).listen(0, '127.0.0.1');
-  await new Promise<void>((resolve) => server.once('listening', resolve));
-  stops.push(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
+afterEach(() => servers.closeAll());
 
 describe('express-session as the session library', () => {
   async function start() {
@@ -99,7 +84,7 @@ describe('express-session as the session library', () => {
       req.session.visits = (req.session.visits ?? 0) + 1;
       res.json({ nameId: req.samlSession!.nameId, id: req.samlSession!.id });
     });
-    return { url: await listen(app), store };
+    return { url: await servers.listen(app), store };
   }
 
   async function signIn(url: string, jar: CookieJar, query = '') {
@@ -197,7 +182,7 @@ describe('errors in the adapter', () => {
         res.status(500).send('handled');
       },
     );
-    const url = await listen(app as never);
+    const url = await servers.listen(app);
     const jar = new CookieJar();
     const begin = await fetch(`${url}/saml/login`, { redirect: 'manual' });
     jar.take(begin);
@@ -238,9 +223,7 @@ describe('Express 4 with express.urlencoded() (which sets req.body = {} on bodie
         app.get('/app/public', (_req, res) => {
           res.type('text/plain').send('public');
         });
-        const url = await listen(app as never);
-        const stop = stops.pop()!;
-        return { url, stop };
+        return serve(app);
       },
     },
     { test },

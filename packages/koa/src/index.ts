@@ -16,7 +16,7 @@ export type {
   ClosableStore,
   CloseGracefullyOptions,
   CloseGracefullyResult,
-} from './lib/shutdown.js';
-export { closeGracefully } from './lib/shutdown.js';
+} from '@samlkit/node-bridge';
+export { closeGracefully } from '@samlkit/node-bridge';
 export type { SamlKoa, SamlKoaOptions, SamlState } from './saml-koa.js';
 export { createSamlKoa } from './saml-koa.js';

@@ -1,27 +1,10 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { bodyParser } from '@koa/bodyparser';
 import { createSamlKoa } from '@samlkit/koa';
 import { runAdapterConformance } from '@samlkit/testkit';
 import Koa from 'koa';
 import Koa2 from 'koa2';
 import { describe, test } from 'vitest';
-
-async function listen(app: {
-  callback: Koa['callback'];
-}): Promise<{ url: string; stop(): Promise<void> }> {
-  const server = createServer(app.callback());
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    stop: () =>
-      new Promise<void>((resolve, reject) => {
-        server.closeAllConnections();
-        server.close((err) => (err ? reject(err) : resolve()));
-      }),
-  };
-}
+import { serve } from '../../../test/support/servers.js';
 
 // The same suite on Koa 3, on Koa 2 (the peer range samlkit supports), and on Koa 3 with a body
 // parser mounted before samlkit, as many applications have: samlkit must read the form it parsed.
@@ -53,7 +36,7 @@ for (const variant of variants) {
               ctx.body = ctx.state.samlSession;
             });
           });
-          return listen(app);
+          return serve(app.callback());
         },
       },
       { test },

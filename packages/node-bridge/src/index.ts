@@ -1,6 +1,8 @@
-// Node's IncomingMessage/ServerResponse ⇄ web Request/Response: translation only. Internal to the
-// repository: @samlkit/express, @samlkit/koa and @samlkit/fastify bundle it (tsup `noExternal`),
-// the fetch package's tests and the benchmark server import it from source. Never published.
+// Node's IncomingMessage/ServerResponse ⇄ web Request/Response: translation only (and, in
+// shutdown.ts, closeGracefully, which express and koa re-export). Internal to the repository:
+// @samlkit/express, @samlkit/koa, @samlkit/fastify and @samlkit/passport bundle it, declarations
+// included (tsup.base.ts `bundledNodeBridge`); the fetch package's tests and the benchmark server
+// import it from source. Never published.
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
@@ -11,6 +13,9 @@ import {
   type SessionOption,
   type SessionRecord,
 } from '@samlkit/core';
+
+export type { ClosableStore, CloseGracefullyOptions, CloseGracefullyResult } from './shutdown.js';
+export { closeGracefully } from './shutdown.js';
 
 /** A `Host` header value that can be put in a URL (host name or [IPv6], optional port). */
 const HOST = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;

@@ -1,7 +1,9 @@
 // @samlkit/passport public API. Every export is named; types are exported separately.
 
+export type { MultiSamlStrategyOptions, SamlOptionsCallback } from './multi-strategy.js';
+export { MultiSamlStrategy } from './multi-strategy.js';
 export type { MappedSamlOptions, RacComparison, SamlStrategyOptions } from './options.js';
-export { mapSamlOptions, UNSUPPORTED_OPTIONS } from './options.js';
+export { mapSamlOptions } from './options.js';
 export type { PassportSamlProfile } from './profile.js';
 export {
   MAIL_OID,
@@ -9,15 +11,14 @@ export {
   sessionToPassportProfile,
   toPassportProfile,
 } from './profile.js';
+export { SamlStrategy, SamlStrategyBase } from './strategy.js';
 export type {
   LogoutCallback,
-  MultiSamlStrategyOptions,
   SamlAuthenticateOptions,
   SamlAuthInfo,
-  SamlOptionsCallback,
   VerifiedCallback,
   VerifyFunction,
   VerifyWithoutRequest,
   VerifyWithRequest,
-} from './strategy.js';
-export { MultiSamlStrategy, SamlStrategy, SamlStrategyBase } from './strategy.js';
+} from './types.js';
+export { UNSUPPORTED_OPTIONS } from './unsupported-options.js';

@@ -1,19 +1,24 @@
 // passport-saml option names → samlkit's service-provider options. Pure: no I/O, no clock.
-import {
-  type IdentityProviderConfig,
-  type IdpRegistry,
-  type LoginOptions,
-  loadPrivateKey,
-  loadPublicKey,
-  type RequestedAuthnContextRecord,
-  SamlError,
-  type SamlStore,
-  type ServiceProviderLogger,
-  type ServiceProviderOptions,
-  type SessionCookieOptions,
-  type SignatureAlgorithmName,
-  type SpKeyPair,
+import type {
+  IdentityProviderConfig,
+  IdpRegistry,
+  LoginOptions,
+  SamlStore,
+  ServiceProviderLogger,
+  ServiceProviderOptions,
+  SessionCookieOptions,
+  SignatureAlgorithmName,
 } from '@samlkit/core';
+import {
+  absoluteUrl,
+  configError,
+  describe,
+  identityProvider,
+  keyPair,
+  requestedContext,
+  SIGNATURE_ALGORITHMS,
+} from './lib/option-checks.js';
+import { UNSUPPORTED_OPTIONS } from './unsupported-options.js';
 
 /** `racComparison` values (SAML core §3.3.2.2.1). */
 export type RacComparison = 'exact' | 'minimum' | 'maximum' | 'better';
@@ -114,38 +119,6 @@ export interface MappedSamlOptions {
   readonly login: LoginOptions;
 }
 
-/** passport-saml options samlkit does not offer, and what to do instead. */
-export const UNSUPPORTED_OPTIONS: Readonly<Record<string, string>> = Object.freeze({
-  cacheProvider:
-    'give `store` (a SamlStore: MemoryStore, or RedisStore from @samlkit/redis); it also holds sessions, the replay cache and the logout index',
-  path: 'give `callbackUrl`, the full ACS URL',
-  host: 'give `callbackUrl`, the full ACS URL',
-  protocol: 'give `callbackUrl`, the full ACS URL',
-  skipRequestCompression: 'the Redirect binding requires DEFLATE (SAML bindings §3.4.4.1)',
-  additionalParams: 'not offered; put the value in `entryPoint`’s query string',
-  additionalAuthorizeParams: 'not offered; put the value in `entryPoint`’s query string',
-  additionalLogoutParams: 'not offered; put the value in `logoutUrl`’s query string',
-  attributeConsumingServiceIndex: 'not offered',
-  scoping: 'not offered',
-  disableRequestAcsUrl: 'not offered: AuthnRequests always name the ACS',
-  xmlSignatureTransforms: 'not offered: samlkit signs with exclusive c14n',
-  digestAlgorithm: 'follows `signatureAlgorithm`',
-  generateUniqueId: 'not offered: request IDs come from crypto.getRandomValues',
-  providerName: 'not offered by the strategy (core: createAuthnRequest({ providerName }))',
-  samlAuthnRequestExtensions:
-    'not offered by the strategy (core: createAuthnRequest({ extensions }))',
-  samlLogoutRequestExtensions: 'not offered',
-  maxAssertionAgeMs:
-    'check `profile.authnInstant` in verify, or use @samlkit/express requireSession({ maxAuthnAgeMs })',
-  signMetadata: 'not offered by the strategy (core: createSpMetadata(sp, { sign: true }))',
-  metadataContactPerson: 'not offered by the strategy (core: createSpMetadata(sp, { contacts }))',
-  metadataOrganization:
-    'not offered by the strategy (core: createSpMetadata(sp, { organization }))',
-  allowCreate: 'always true in the NameIDPolicy',
-  idpCertCallback:
-    'give `idp`: createIdpRegistry with a metadata source follows certificate rollover',
-});
-
 const KNOWN: ReadonlySet<string> = new Set([
   'name',
   'passReqToCallback',
@@ -180,146 +153,6 @@ const KNOWN: ReadonlySet<string> = new Set([
   'cookie',
   'logger',
 ]);
-
-function configError(option: string, expected: string, found: string, hint: string): SamlError {
-  return new SamlError('CONFIG_INVALID', `The Passport strategy option ${option} is not usable.`, {
-    expected,
-    found,
-    hint,
-  });
-}
-
-function describe(value: unknown): string {
-  if (typeof value === 'string')
-    return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
-  if (typeof value === 'function') return 'a function';
-  if (Array.isArray(value)) return `an array of ${value.length}`;
-  return value === null ? 'null' : typeof value;
-}
-
-function absoluteUrl(option: string, value: unknown): URL {
-  if (typeof value !== 'string' || !URL.canParse(value)) {
-    throw configError(
-      option,
-      'an absolute http(s) URL',
-      describe(value),
-      `set ${option} to a full URL`,
-    );
-  }
-  const url = new URL(value);
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw configError(option, 'an http(s) URL', url.protocol, `set ${option} to a full URL`);
-  }
-  return url;
-}
-
-function pems(value: unknown): readonly string[] {
-  const list = typeof value === 'string' ? [value] : value;
-  if (!Array.isArray(list) || list.length === 0 || list.some((v) => typeof v !== 'string')) {
-    throw configError(
-      'idpCert',
-      'a PEM certificate or public key, or an array of them',
-      describe(value),
-      typeof value === 'function'
-        ? UNSUPPORTED_OPTIONS.idpCertCallback!
-        : 'paste the IdP signing certificate (PEM) from its metadata',
-    );
-  }
-  return list as readonly string[];
-}
-
-function keyPair(
-  option: string,
-  key: unknown,
-  certificate: unknown,
-  certOption: string,
-): SpKeyPair {
-  if (typeof key !== 'string') {
-    throw configError(option, 'a PEM private key', describe(key), `give ${option} as PEM text`);
-  }
-  if (typeof certificate !== 'string') {
-    throw configError(
-      certOption,
-      `the PEM certificate of ${option} (samlkit publishes it in the SP metadata)`,
-      describe(certificate),
-      `give ${certOption} with ${option}`,
-    );
-  }
-  return { privateKey: loadPrivateKey(key), certificate };
-}
-
-/**
- * The IdP's configuration from `entryPoint`, `idpCert`, `idpIssuer` and `logoutUrl`.
- * SAML metadata §2.4.3 / §2.2.2: SSO and SLO endpoints by binding.
- */
-function identityProvider(o: SamlStrategyOptions): IdentityProviderConfig | IdpRegistry {
-  const flat = (['entryPoint', 'idpCert', 'cert', 'idpIssuer', 'logoutUrl'] as const).filter(
-    (k) => o[k] !== undefined,
-  );
-  if (o.idp !== undefined) {
-    if (flat.length > 0) {
-      throw configError(
-        'idp',
-        'either `idp` or entryPoint/idpCert/idpIssuer/logoutUrl',
-        `both (${flat.join(', ')})`,
-        'keep one way of describing the IdP',
-      );
-    }
-    return o.idp;
-  }
-  const entryPoint = absoluteUrl('entryPoint', o.entryPoint);
-  if (typeof o.idpIssuer !== 'string' || o.idpIssuer === '') {
-    throw configError(
-      'idpIssuer',
-      "the IdP's entity ID (samlkit always checks the Issuer of Responses)",
-      describe(o.idpIssuer),
-      "copy the entityID attribute of the IdP's metadata",
-    );
-  }
-  if (o.idpCert !== undefined && o.cert !== undefined) {
-    throw configError('cert', 'idpCert or cert, not both', 'both', 'keep idpCert');
-  }
-  const certs = pems(o.idpCert ?? o.cert);
-  const binding = o.authnRequestBinding === 'HTTP-POST' ? 'post' : 'redirect';
-  const logout = o.logoutUrl === undefined ? entryPoint : absoluteUrl('logoutUrl', o.logoutUrl);
-  return {
-    entityId: o.idpIssuer,
-    singleSignOnServices: [{ binding, location: entryPoint.href }],
-    singleLogoutServices: [{ binding: 'redirect', location: logout.href }],
-    signingKeys: certs.map((pem) => loadPublicKey(pem)),
-  };
-}
-
-const SIGNATURE_ALGORITHMS: Readonly<Record<string, SignatureAlgorithmName>> = {
-  sha256: 'rsa-sha256',
-  sha512: 'rsa-sha512',
-};
-
-function requestedContext(o: SamlStrategyOptions): RequestedAuthnContextRecord | undefined {
-  if (o.disableRequestedAuthnContext === true || o.authnContext === undefined) return undefined;
-  if (
-    !Array.isArray(o.authnContext) ||
-    o.authnContext.length === 0 ||
-    o.authnContext.some((c) => typeof c !== 'string' || c === '')
-  ) {
-    throw configError(
-      'authnContext',
-      'a non-empty array of AuthnContextClassRef URIs',
-      describe(o.authnContext),
-      'e.g. ["urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport"]',
-    );
-  }
-  const comparison = o.racComparison ?? 'exact';
-  if (!['exact', 'minimum', 'maximum', 'better'].includes(comparison)) {
-    throw configError(
-      'racComparison',
-      'exact, minimum, maximum or better (SAML core §3.3.2.2.1)',
-      describe(comparison),
-      'drop racComparison for exact',
-    );
-  }
-  return { classRefs: [...o.authnContext], comparison };
-}
 
 /**
  * Maps passport-saml options to samlkit's service-provider options and login defaults. Pure: the

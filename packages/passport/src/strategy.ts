@@ -1,13 +1,10 @@
-import type { ServerResponse } from 'node:http';
 import {
   createServiceProvider,
   isSamlError,
   type LoginOptions,
-  MemoryStore,
-  type SamlStore,
   type ServiceProvider,
 } from '@samlkit/core';
-import { requestUrl, toWebRequest, writeWebResponse } from '@samlkit/node-bridge';
+import { writeWebResponse } from '@samlkit/node-bridge';
 import type {
   Request as ExpressRequest,
   Response as ExpressResponse,
@@ -16,189 +13,29 @@ import type {
 } from 'express';
 import { Strategy } from 'passport-strategy';
 import {
-  type MappedSamlOptions,
-  mapSamlOptions,
-  type RacComparison,
-  type SamlStrategyOptions,
-} from './options.js';
-import {
-  type PassportSamlProfile,
-  sessionToPassportProfile,
-  toPassportProfile,
-} from './profile.js';
-
-/**
- * The callback `verify` and `logoutVerify` call, as in passport-saml: `done(err)` fails with an
- * error, `done(null, false, info)` refuses, `done(null, user, info)` accepts.
- */
-export type VerifiedCallback = (err: Error | null, user?: unknown, info?: unknown) => void;
-
-/** `verify(profile, done)`. */
-export type VerifyWithoutRequest = (profile: PassportSamlProfile, done: VerifiedCallback) => void;
-/** `verify(req, profile, done)`, with `passReqToCallback: true`. */
-export type VerifyWithRequest = (
-  req: ExpressRequest,
-  profile: PassportSamlProfile,
-  done: VerifiedCallback,
-) => void;
-/** Either shape of the verify (and logoutVerify) callback. */
-export type VerifyFunction = VerifyWithoutRequest | VerifyWithRequest;
-
-/**
- * Options of `passport.authenticate('saml', options)` that this strategy reads, besides Passport's
- * own (`successRedirect`, `failureRedirect`, …). They override the strategy's login defaults for
- * one login, which is how a route asks for a step-up.
- */
-export interface SamlAuthenticateOptions {
-  /** Ask the IdP to authenticate again (step-up). A signed-in user's samlkit session is kept and upgraded. */
-  readonly forceAuthn?: boolean;
-  /** Ask for no user interaction. */
-  readonly passive?: boolean;
-  /** AuthnContextClassRefs to request and then require in the Response. */
-  readonly authnContext?: readonly string[];
-  /** The Comparison of `authnContext`. Default `exact`. */
-  readonly racComparison?: RacComparison;
-  /**
-   * Same-origin path to return to after login (given to `success` as `info.returnTo`). Default:
-   * the request's `returnTo` or `RelayState` query parameter; unsafe values are dropped.
-   */
-  readonly returnTo?: string;
-  /** When the request carries no SAML message: start a login (default) or an SP-initiated logout. */
-  readonly samlFallback?: 'login-request' | 'logout-request';
-}
-
-/** What `success(user, info)` passes on as `req.authInfo` after a login. */
-export interface SamlAuthInfo {
-  /** The same-origin path to send the browser to now (the `returnTo` of the login, else `/`). */
-  readonly returnTo: string;
-  /** Whether a step-up re-authentication upgraded the session rather than creating one. */
-  readonly steppedUp: boolean;
-  /** The `info` the verify callback passed, if any. */
-  readonly verifyInfo?: unknown;
-}
-
-/** The callback of {@link SamlStrategy.logout}: the IdP URL to send the browser to. */
-export type LogoutCallback = (err: Error | null, url?: string) => void;
-
-/** One samlkit service provider with the strategy's login defaults. @internal */
-interface Engine {
-  readonly provider: ServiceProvider;
-  readonly login: LoginOptions;
-  readonly cookieName: string;
-}
-
-/** What the strategy knows about a request while core handles it (keyed by the web Request). */
-interface InFlight {
-  readonly req: ExpressRequest;
-  user?: unknown;
-  info?: unknown;
-  refused?: { readonly info: unknown };
-}
-
-type Callbacks = {
-  readonly verify: VerifyFunction;
-  readonly logoutVerify: VerifyFunction | undefined;
-  readonly passReqToCallback: boolean;
-};
-
-function call(
-  callbacks: Callbacks,
-  fn: VerifyFunction,
-  req: ExpressRequest,
-  profile: PassportSamlProfile,
-): Promise<{ user: unknown; info: unknown }> {
-  return new Promise((resolve, reject) => {
-    let called = false;
-    const done: VerifiedCallback = (err, user, info) => {
-      if (called) return;
-      called = true;
-      if (err) reject(err);
-      else resolve({ user, info });
-    };
-    try {
-      if (callbacks.passReqToCallback) (fn as VerifyWithRequest)(req, profile, done);
-      else (fn as VerifyWithoutRequest)(profile, done);
-    } catch (error) {
-      reject(error);
-    }
-  });
-}
-
-function messageOf(info: unknown): string | undefined {
-  if (typeof info === 'string') return info;
-  if (
-    info &&
-    typeof info === 'object' &&
-    typeof (info as { message?: unknown }).message === 'string'
-  ) {
-    return (info as { message: string }).message;
-  }
-  return undefined;
-}
-
-function pathOf(req: ExpressRequest): string {
-  const raw = req.originalUrl ?? req.url;
-  const q = raw.indexOf('?');
-  return q === -1 ? raw : raw.slice(0, q);
-}
-
-function toWeb(req: ExpressRequest, withBody: boolean): Request {
-  const url = requestUrl(req, req.originalUrl ?? req.url);
-  // A body parser that read the body (passport-saml needed express.urlencoded()) leaves it parsed.
-  const consumed =
-    (req as { _body?: unknown })._body === true ||
-    req.readableEnded ||
-    (req.complete && !req.readable);
-  return toWebRequest(req, url, withBody ? { consumed, parsed: req.body as unknown } : false);
-}
-
-function responseOf(req: ExpressRequest): ServerResponse {
-  const res = (req as { res?: ServerResponse }).res;
-  if (!res)
-    throw new TypeError(
-      '@samlkit/passport: req.res is missing (the strategy runs under Express or Connect)',
-    );
-  return res;
-}
-
-function appendCookies(res: ServerResponse, lines: readonly string[]): void {
-  if (lines.length === 0) return;
-  const prior = res.getHeader('set-cookie');
-  const before = prior === undefined ? [] : Array.isArray(prior) ? prior : [String(prior)];
-  res.setHeader('set-cookie', [...before, ...lines]);
-}
-
-function readCookie(req: ExpressRequest, name: string): string | undefined {
-  const header = req.headers.cookie;
-  if (typeof header !== 'string') return undefined;
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq !== -1 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
-  }
-  return undefined;
-}
-
-function passportLogout(req: ExpressRequest): Promise<void> {
-  const r = req as ExpressRequest & {
-    isAuthenticated?: () => boolean;
-    logout?: (done: (err: unknown) => void) => void;
-  };
-  if (
-    typeof r.isAuthenticated !== 'function' ||
-    !r.isAuthenticated() ||
-    typeof r.logout !== 'function'
-  ) {
-    return Promise.resolve();
-  }
-  return new Promise((resolve, reject) => {
-    r.logout!((err) => (err ? reject(err) : resolve()));
-  });
-}
-
-function queryString(req: ExpressRequest, name: string): string | undefined {
-  const value = new URL(requestUrl(req, req.originalUrl ?? req.url)).searchParams.get(name);
-  return value ?? undefined;
-}
+  appendCookies,
+  call,
+  messageOf,
+  passportLogout,
+  pathOf,
+  queryString,
+  readCookie,
+  responseOf,
+  toWeb,
+} from './lib/express.js';
+import { type MappedSamlOptions, mapSamlOptions, type SamlStrategyOptions } from './options.js';
+import { sessionToPassportProfile, toPassportProfile } from './profile.js';
+import type {
+  Callbacks,
+  Engine,
+  InFlight,
+  LogoutCallback,
+  SamlAuthenticateOptions,
+  SamlAuthInfo,
+  VerifyFunction,
+  VerifyWithoutRequest,
+  VerifyWithRequest,
+} from './types.js';
 
 /**
  * What the SAML strategies share: the request handling over one samlkit service provider chosen
@@ -489,131 +326,6 @@ export class SamlStrategy extends SamlStrategyBase {
       new Request(`http://localhost${provider.paths.metadata}`),
     );
     return answer.text();
-  }
-}
-
-/** The callback of `getSamlOptions`. */
-export type SamlOptionsCallback = (err: Error | null, samlOptions?: SamlStrategyOptions) => void;
-
-/** Options of {@link MultiSamlStrategy}: `getSamlOptions`, plus defaults for every IdP's options. */
-export interface MultiSamlStrategyOptions
-  extends Partial<Omit<SamlStrategyOptions, 'name' | 'passReqToCallback'>> {
-  /** The strategy name. Default `saml`. */
-  readonly name?: string;
-  /** Call `verify(req, profile, done)` with the request. */
-  readonly passReqToCallback?: boolean;
-  /**
-   * The SAML options for this request (its tenant, say), as in passport-saml. They are merged over
-   * the strategy's defaults. The service provider built from them is kept, for options of equal
-   * value, so that a login can finish on any request (and node) that maps to the same options.
-   */
-  getSamlOptions(req: ExpressRequest, callback: SamlOptionsCallback): void;
-  /** How many distinct option sets to keep built. Default 100. */
-  readonly cacheSize?: number;
-}
-
-const identities = new WeakMap<object, number>();
-let nextIdentity = 0;
-
-/** A key equal for option sets of equal value (objects such as keys and stores by identity). */
-function valueKey(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => {
-    if (
-      typeof v === 'function' ||
-      (v !== null &&
-        typeof v === 'object' &&
-        !Array.isArray(v) &&
-        Object.getPrototypeOf(v) !== Object.prototype)
-    ) {
-      const object = v as object;
-      let id = identities.get(object);
-      if (id === undefined) {
-        id = ++nextIdentity;
-        identities.set(object, id);
-      }
-      return `#object${id}`;
-    }
-    return v;
-  });
-}
-
-/**
- * A Passport strategy for several IdPs (tenants), as passport-saml's `MultiSamlStrategy`:
- * `getSamlOptions(req, done)` gives each request its options. All of them share one store (the
- * `store` default, or a new in-memory one), so login state and sessions survive across tenants
- * and, with Redis, nodes.
- *
- * @example
- * ```ts
- * passport.use(new MultiSamlStrategy(
- *   { store, getSamlOptions: (req, done) => done(null, tenants[req.params.tenant]) },
- *   (profile, done) => done(null, { id: profile.nameID, issuer: profile.issuer }),
- * ));
- * ```
- */
-export class MultiSamlStrategy extends SamlStrategyBase {
-  private readonly defaults: Partial<SamlStrategyOptions>;
-  private readonly getSamlOptions: MultiSamlStrategyOptions['getSamlOptions'];
-  private readonly engines: Map<string, Engine> = new Map();
-  private readonly cacheSize: number;
-
-  /**
-   * @param options - `getSamlOptions` and the defaults
-   * @param verify - `(profile, done)`, or `(req, profile, done)` with `passReqToCallback`
-   * @param logoutVerify - called for each session an IdP-initiated logout ended
-   */
-  constructor(
-    options: MultiSamlStrategyOptions & { readonly passReqToCallback: true },
-    verify: VerifyWithRequest,
-    logoutVerify?: VerifyWithRequest,
-  );
-  constructor(
-    options: MultiSamlStrategyOptions & { readonly passReqToCallback?: false },
-    verify: VerifyWithoutRequest,
-    logoutVerify?: VerifyWithoutRequest,
-  );
-  constructor(
-    options: MultiSamlStrategyOptions,
-    verify: VerifyFunction,
-    logoutVerify?: VerifyFunction,
-  ) {
-    super(options?.name ?? 'saml', verify, logoutVerify, options?.passReqToCallback === true);
-    const { getSamlOptions, cacheSize, name: _name, passReqToCallback: _p, ...defaults } = options;
-    if (typeof getSamlOptions !== 'function') {
-      throw new TypeError('MultiSamlStrategy: getSamlOptions(req, done) must be a function');
-    }
-    const store: SamlStore = defaults.store ?? new MemoryStore();
-    this.defaults = { ...defaults, store };
-    this.getSamlOptions = getSamlOptions;
-    this.cacheSize = cacheSize ?? 100;
-  }
-
-  /** @internal */
-  protected override engineFor(req: ExpressRequest): Promise<Engine> {
-    return new Promise<SamlStrategyOptions>((resolve, reject) => {
-      try {
-        this.getSamlOptions(req, (err, samlOptions) => {
-          if (err) reject(err);
-          else if (!samlOptions)
-            reject(new TypeError('MultiSamlStrategy: getSamlOptions gave no options'));
-          else resolve(samlOptions);
-        });
-      } catch (error) {
-        reject(error);
-      }
-    }).then((samlOptions) => {
-      const merged = { ...this.defaults, ...samlOptions } as SamlStrategyOptions;
-      const key = valueKey(merged);
-      let engine = this.engines.get(key);
-      if (!engine) {
-        engine = this.createEngine(mapSamlOptions(merged));
-        this.engines.set(key, engine);
-        if (this.engines.size > this.cacheSize) {
-          this.engines.delete(this.engines.keys().next().value!);
-        }
-      }
-      return engine;
-    });
   }
 }
 

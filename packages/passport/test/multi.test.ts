@@ -1,18 +1,18 @@
 // MultiSamlStrategy: getSamlOptions(req, done) picks each tenant's IdP; all tenants share one store.
-import type { AddressInfo } from 'node:net';
 import { MemoryStore } from '@samlkit/core';
 import { MultiSamlStrategy, type SamlStrategyOptions } from '@samlkit/passport';
-import { createTestIdp, type TestIdp } from '@samlkit/testkit';
+import { CookieJar, createTestIdp, type TestIdp } from '@samlkit/testkit';
 import express from 'express';
 import session from 'express-session';
 import { Passport } from 'passport';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serve, type TestServer } from '../../../test/support/servers.js';
 
 const BASE = 'http://localhost';
 let idpA: TestIdp;
 let idpB: TestIdp;
+let server: TestServer;
 let url: string;
-let close: () => Promise<void>;
 let optionCalls = 0;
 const store = new MemoryStore();
 
@@ -80,33 +80,13 @@ beforeAll(async () => {
       res.status(400).json({ code: err.code ?? err.message });
     },
   );
-  const server = app.listen(0, '127.0.0.1');
-  await new Promise<void>((resolve) => server.once('listening', resolve));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  close = () =>
-    new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    });
+  server = await serve(app);
+  url = server.url;
 });
 
-afterAll(() => close());
+afterAll(() => server.stop());
 
-class Jar {
-  readonly cookies: Map<string, string> = new Map();
-  header(): string {
-    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-  }
-  take(res: Response): void {
-    for (const line of res.headers.getSetCookie()) {
-      const [pair] = line.split(';');
-      const eq = pair!.indexOf('=');
-      this.cookies.set(pair!.slice(0, eq), pair!.slice(eq + 1));
-    }
-  }
-}
-
-async function begin(tenant: string, jar: Jar, idp: TestIdp) {
+async function begin(tenant: string, jar: CookieJar, idp: TestIdp) {
   const res = await fetch(`${url}/t/${tenant}/login`, {
     redirect: 'manual',
     headers: { cookie: jar.header() },
@@ -132,7 +112,7 @@ describe('MultiSamlStrategy', () => {
       ['a', idpA],
       ['b', idpB],
     ] as const) {
-      const jar = new Jar();
+      const jar = new CookieJar();
       const { location, request, relayState } = await begin(tenant, jar, idp);
       expect(location.startsWith(`https://idp-${tenant}.test/sso?`)).toBe(true);
       expect(request.issuer).toBe(`${BASE}/t/${tenant}/metadata`);
@@ -152,7 +132,7 @@ describe('MultiSamlStrategy', () => {
   });
 
   it("refuses tenant A's Response at tenant B's ACS, and A's login still completes", async () => {
-    const jar = new Jar();
+    const jar = new CookieJar();
     const { request, relayState } = await begin('a', jar, idpA);
     const delivery = await idpA.answerLogin(request, relayState, { nameId: 'user-a' });
     if (delivery.binding !== 'post') throw new Error('expected POST');

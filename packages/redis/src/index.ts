@@ -7,5 +7,5 @@ export type {
   RedisStoreCommonOptions,
   RedisStoreOptions,
   RedisStoreUrlOptions,
-} from './redis-store.js';
+} from './lib/options.js';
 export { RedisStore } from './redis-store.js';

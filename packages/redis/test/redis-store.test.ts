@@ -74,6 +74,11 @@ describe('options and arguments', () => {
       await expect(store.setValue('k', 1 as never, 1)).rejects.toThrow(TypeError);
       await expect(store.putSession({ id: 'x' } as never)).rejects.toThrow(TypeError);
       await expect(store.findSessions({ issuer: 'i' } as never)).rejects.toThrow(TypeError);
+      // findSessions and endSessions check a query alike.
+      for (const bad of [null, { nameId: 'n' }, { issuer: 'i', nameId: 'n', sessionIndex: '' }]) {
+        await expect(store.findSessions(bad as never)).rejects.toThrow(TypeError);
+        await expect(store.endSessions(bad as never)).rejects.toThrow(TypeError);
+      }
     } finally {
       await store.close();
     }

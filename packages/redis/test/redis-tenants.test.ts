@@ -69,6 +69,15 @@ describe.skipIf(skip)('tenants on two nodes sharing Redis', () => {
     return n;
   }
 
+  /** Two nodes sharing `prefix`, and the tenants (id → the IdP it trusts) in the database. */
+  async function cluster(prefix: string, tenants: Record<string, TestIdp>): Promise<[Node, Node]> {
+    const pair: [Node, Node] = [await node(prefix), await node(prefix)];
+    for (const [id, idp] of Object.entries(tenants)) {
+      db.set(id, new Map([[idp.entityId, { idp: idp.config }]]));
+    }
+    return pair;
+  }
+
   beforeAll(async () => {
     server = await startRedis({ ignoreEnv: true });
     idpA = await createTestIdp({ entityId: 'https://idp-a.redis.test' });
@@ -86,10 +95,10 @@ describe.skipIf(skip)('tenants on two nodes sharing Redis', () => {
     return res;
   }
 
-  /** Starts a login at tenant `t` on `first`, delivers the Response to `second`, finishes on `first`. */
-  async function login(first: Node, second: Node, t: string, idp: TestIdp, acsTenant = t) {
-    const start = await send(first, new Request(`${BASE}/t/${t}/saml/login`));
-    if (start.status !== 303) return start;
+  /** Starts a login at tenant `t` on `n`; the login cookie and the IdP's answer (POST form body). */
+  async function begin(n: Node, t: string, idp: TestIdp) {
+    const start = await send(n, new Request(`${BASE}/t/${t}/saml/login`));
+    if (start.status !== 303) return { start };
     const cookie = start.headers
       .getSetCookie()
       .find((c) => c.startsWith(`__Host-samlkit_${t}_login=`))!
@@ -97,17 +106,23 @@ describe.skipIf(skip)('tenants on two nodes sharing Redis', () => {
     const { request, relayState } = await idp.readAuthnRequest(start.headers.get('location')!);
     const delivery = await idp.answerLogin(request, relayState, { nameId: 'ann' });
     if (delivery.binding !== 'post') throw new Error('expected a POST delivery');
-    const acs = await send(
-      second,
-      new Request(`${BASE}/t/${acsTenant}/saml/acs`, {
-        method: 'POST',
-        body: new URLSearchParams({
-          SAMLResponse: delivery.form.get('SAMLResponse')!,
-          ...(relayState !== undefined ? { RelayState: relayState } : {}),
-        }).toString(),
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      }),
-    );
+    return { start, cookie, body: delivery.form.toString() };
+  }
+
+  /** The IdP's POST of `body` to tenant `t`'s ACS. */
+  function acsPost(t: string, body: string): Request {
+    return new Request(`${BASE}/t/${t}/saml/acs`, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+  }
+
+  /** Starts a login at tenant `t` on `first`, delivers the Response to `second`, finishes on `first`. */
+  async function login(first: Node, second: Node, t: string, idp: TestIdp, acsTenant = t) {
+    const { start, cookie, body } = await begin(first, t, idp);
+    if (body === undefined) return start;
+    const acs = await send(second, acsPost(acsTenant, body));
     if (acs.status !== 303) return acs;
     return send(
       first,
@@ -116,11 +131,7 @@ describe.skipIf(skip)('tenants on two nodes sharing Redis', () => {
   }
 
   test('logins cross nodes; IdPs added, changed and removed on one node reach the other at once', async () => {
-    const prefix = 'tenants1:';
-    const n1 = await node(prefix);
-    const n2 = await node(prefix);
-    db.set('a', new Map([[idpA.entityId, { idp: idpA.config }]]));
-    db.set('b', new Map([[idpB.entityId, { idp: idpB.config }]]));
+    const [n1, n2] = await cluster('tenants1:', { a: idpA, b: idpB });
 
     // Started on node 1, answered on node 2, finished on node 1.
     expect((await login(n1, n2, 'a', idpA)).status).toBe(303);
@@ -149,22 +160,9 @@ describe.skipIf(skip)('tenants on two nodes sharing Redis', () => {
   });
 
   test('a Response for tenant a delivered to tenant b on the other node is refused; a’s login stays intact', async () => {
-    const prefix = 'tenants2:';
-    const n1 = await node(prefix);
-    const n2 = await node(prefix);
-    db.set('a', new Map([[idpA.entityId, { idp: idpA.config }]]));
-    db.set('b', new Map([[idpA.entityId, { idp: idpA.config }]]));
-    const start = await send(n1, new Request(`${BASE}/t/a/saml/login`));
-    const { request, relayState } = await idpA.readAuthnRequest(start.headers.get('location')!);
-    const delivery = await idpA.answerLogin(request, relayState, { nameId: 'ann' });
-    if (delivery.binding !== 'post') throw new Error('expected a POST delivery');
-    const body = delivery.form.toString();
-    const post = (tenant: string) =>
-      new Request(`${BASE}/t/${tenant}/saml/acs`, {
-        method: 'POST',
-        body,
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      });
+    const [n1, n2] = await cluster('tenants2:', { a: idpA, b: idpA });
+    const { body } = await begin(n1, 'a', idpA);
+    const post = (tenant: string) => acsPost(tenant, body!);
     expect((await send(n2, post('b'))).status).toBe(403);
     const ok = await send(n2, post('a'));
     expect(ok.status).toBe(303);

@@ -6,220 +6,33 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
-  type AuthnRequest,
   decodePostBinding,
   decodeRedirect,
-  type IdentityProviderConfig,
   type LogoutRequest,
-  POST_FORM_SCRIPT_HASH,
   parseAuthnRequest,
   parseLogoutRequest,
   parseLogoutResponse,
-  renderPostForm,
 } from '@samlkit/core';
-import { createTestIdp, type TestDelivery, type TestIdp } from './idp.js';
-import { generateTestKeys, type TestKeys } from './keys.js';
-import type { TestAttribute } from './response.js';
-
-/** A user who can sign in at the test IdP. */
-export interface IdpServerUser {
-  /** What is typed into the login form. */
-  readonly username: string;
-  readonly password: string;
-  /** The NameID asserted for the user (an e-mail address). */
-  readonly nameId: string;
-  /** Attributes asserted for the user. */
-  readonly attributes?: readonly TestAttribute[];
-}
-
-/** A service provider the test IdP knows: where its logout messages go. */
-export interface IdpServerServiceProvider {
-  /** The SP's entity ID (the Issuer of its AuthnRequests). */
-  readonly entityId: string;
-  /**
-   * The SP's AssertionConsumerService URLs. When given, an AuthnRequest naming another ACS URL is
-   * refused (as a real IdP does); when absent, any ACS URL is answered.
-   */
-  readonly acsUrls?: readonly string[];
-  /** The SP's SingleLogoutService URL (Redirect binding), for LogoutRequests and LogoutResponses. */
-  readonly sloUrl?: string;
-}
-
-/** Options of {@link startIdpServer}. */
-export interface IdpServerOptions {
-  /** Loopback address to listen on. Default `127.0.0.1`. */
-  readonly host?: string;
-  /** Port. Default 0 (a free port). */
-  readonly port?: number;
-  /** Entity ID. Default `<url>/metadata`. */
-  readonly entityId?: string;
-  /** Signing keys. Default: generated (RSA 2048, self-signed). */
-  readonly keys?: TestKeys;
-  /** Who can sign in. Default {@link IDP_SERVER_USERS}. */
-  readonly users?: readonly IdpServerUser[];
-  /** The SPs the IdP knows (needed for logout). Default: none (any SP may log in). */
-  readonly serviceProviders?: readonly IdpServerServiceProvider[];
-  /** The AuthnContextClassRef asserted when the SP asked for none. Default PasswordProtectedTransport. */
-  readonly authnContextClassRef?: string;
-}
-
-/** A running test IdP. */
-export interface IdpServer {
-  /** Its base URL, e.g. `http://127.0.0.1:41234`. */
-  readonly url: string;
-  readonly entityId: string;
-  /** The IdP as an SP configures it (endpoints on this server, its signing certificate). */
-  readonly config: IdentityProviderConfig;
-  /** The in-process IdP that signs the messages (for tests that build messages themselves). */
-  readonly idp: TestIdp;
-  readonly users: readonly IdpServerUser[];
-  /** Stops the server (open connections are closed). */
-  stop(): Promise<void>;
-}
-
-const PASSWORD_PROTECTED = 'urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport';
-
-/** The default test users (password = username). */
-export const IDP_SERVER_USERS: readonly IdpServerUser[] = Object.freeze([
-  {
-    username: 'alice',
-    password: 'alice',
-    nameId: 'alice@example.com',
-    attributes: [
-      { name: 'email', values: ['alice@example.com'] },
-      { name: 'displayName', values: ['Alice Example'] },
-      { name: 'groups', values: ['staff', 'admins'] },
-    ],
-  },
-  {
-    username: 'bob',
-    password: 'bob',
-    nameId: 'bob@example.com',
-    attributes: [
-      { name: 'email', values: ['bob@example.com'] },
-      { name: 'displayName', values: ['Bob Example'] },
-      { name: 'groups', values: ['staff'] },
-    ],
-  },
-  {
-    username: 'carol',
-    password: 'carol',
-    nameId: 'carol@example.com',
-    attributes: [
-      { name: 'email', values: ['carol@example.com'] },
-      { name: 'displayName', values: ['Carol Example'] },
-    ],
-  },
-]);
-
-const COOKIE = 'samlkit_idp';
-const MAX_BODY = 2 * 1024 * 1024;
-const PAGE_CSP =
-  "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'";
-
-interface PendingLogin {
-  readonly request: AuthnRequest;
-  readonly relayState: string | undefined;
-  readonly createdAt: number;
-}
-
-interface IdpSession {
-  readonly user: IdpServerUser;
-  readonly sessionIndex: string;
-  /** SP entity IDs the user signed in to through this session. */
-  readonly sps: Set<string>;
-}
-
-function escapeHtml(value: string): string {
-  return value.replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
-  );
-}
-
-function escapeXml(value: string): string {
-  return escapeHtml(value);
-}
-
-function page(title: string, body: string): string {
-  return (
-    '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">' +
-    '<meta name="viewport" content="width=device-width, initial-scale=1">' +
-    `<title>${escapeHtml(title)}</title>` +
-    '<style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem}' +
-    'label{display:block;margin:.6rem 0}input{font-size:1rem}</style></head><body>\n' +
-    `<h1>${escapeHtml(title)}</h1>\n${body}\n</body></html>\n`
-  );
-}
-
-function readCookie(req: IncomingMessage, name: string): string | undefined {
-  for (const part of (req.headers.cookie ?? '').split(';')) {
-    const eq = part.indexOf('=');
-    if (eq !== -1 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
-  }
-  return undefined;
-}
-
-async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of req) {
-    total += (chunk as Buffer).length;
-    if (total > MAX_BODY) throw new Error('request body too large');
-    chunks.push(chunk as Buffer);
-  }
-  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
-}
-
-function send(
-  res: ServerResponse,
-  status: number,
-  html: string,
-  headers: Record<string, string | string[]> = {},
-): void {
-  res.writeHead(status, {
-    'content-type': 'text/html; charset=utf-8',
-    'cache-control': 'no-store',
-    'x-content-type-options': 'nosniff',
-    'content-security-policy': PAGE_CSP,
-    ...headers,
-  });
-  res.end(html);
-}
-
-function redirect(res: ServerResponse, location: string, cookies: string[] = []): void {
-  res.writeHead(303, {
-    location,
-    'cache-control': 'no-store',
-    ...(cookies.length ? { 'set-cookie': cookies } : {}),
-  });
-  res.end();
-}
-
-/** Sends what the in-process IdP produced: a 303 (Redirect) or an auto-submitting form (POST). */
-function deliver(res: ServerResponse, delivery: TestDelivery, cookies: string[] = []): void {
-  if (delivery.binding === 'redirect') {
-    redirect(res, delivery.url, cookies);
-    return;
-  }
-  if (delivery.binding !== 'post') throw new Error('the browser cannot carry a SOAP message');
-  const type = delivery.form.has('SAMLResponse') ? 'SAMLResponse' : 'SAMLRequest';
-  const relayState = delivery.form.get('RelayState');
-  const html = renderPostForm({
-    action: delivery.url,
-    type,
-    value: delivery.form.get(type)!,
-    ...(relayState !== null ? { relayState } : {}),
-  });
-  res.writeHead(200, {
-    'content-type': 'text/html; charset=utf-8',
-    'cache-control': 'no-store',
-    'x-content-type-options': 'nosniff',
-    'content-security-policy': `default-src 'none'; script-src '${POST_FORM_SCRIPT_HASH}'; form-action ${new URL(delivery.url).origin}; base-uri 'none'`,
-    ...(cookies.length ? { 'set-cookie': cookies } : {}),
-  });
-  res.end(html);
-}
+import { createTestIdp, type TestIdp } from './idp.js';
+import {
+  COOKIE,
+  deliver,
+  escapeHtml,
+  escapeXml,
+  page,
+  readCookie,
+  readForm,
+  send,
+} from './idp-server/http.js';
+import {
+  IDP_SERVER_USERS,
+  type IdpServer,
+  type IdpServerOptions,
+  type IdpSession,
+  PASSWORD_PROTECTED,
+  type PendingLogin,
+} from './idp-server/types.js';
+import { generateTestKeys } from './keys.js';
 
 /**
  * Starts a test Identity Provider on loopback: an HTML login page with test users, the

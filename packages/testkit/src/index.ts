@@ -28,8 +28,9 @@ export type {
   IdpServerOptions,
   IdpServerServiceProvider,
   IdpServerUser,
-} from './idp-server.js';
-export { IDP_SERVER_USERS, startIdpServer } from './idp-server.js';
+} from './idp-server/types.js';
+export { IDP_SERVER_USERS } from './idp-server/types.js';
+export { startIdpServer } from './idp-server.js';
 export type { GenerateTestKeysOptions, TestKeyAlgorithm, TestKeys } from './keys.js';
 export { generateTestKeys } from './keys.js';
 export type {
@@ -54,13 +55,10 @@ export {
   STATUS_SUCCESS,
   toPostBinding,
 } from './response.js';
+export { STORE_RACE_CALLERS } from './store-conformance/support.js';
 export type {
   StoreConformanceCase,
   StoreConformanceHarness,
   StoreConformanceOptions,
-} from './store-conformance.js';
-export {
-  runStoreConformance,
-  STORE_RACE_CALLERS,
-  storeConformanceCases,
-} from './store-conformance.js';
+} from './store-conformance/types.js';
+export { runStoreConformance, storeConformanceCases } from './store-conformance.js';

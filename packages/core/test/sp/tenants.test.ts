@@ -96,6 +96,24 @@ function responseFor(idp: TestIdp, tenant: string, inResponseTo: string, nameId 
   });
 }
 
+/** Answers `login` (begun at tenant `t`) with a Response of `idp` for `t`, posted to t's ACS. */
+async function finishAt(
+  saml: Tenants,
+  t: string,
+  idp: TestIdp,
+  login: Awaited<ReturnType<typeof begin>>,
+) {
+  const xml = await responseFor(idp, t, login.request.id);
+  return deliver(saml, `${BASE}/t/${t}/saml/acs`, xml, login.cookie);
+}
+
+/** Signs `ann` in at tenant `t` through `idp`; returns the samlkit session ID of the browser. */
+async function signIn(saml: Tenants, t: string, idp: TestIdp): Promise<string> {
+  const done = await finishAt(saml, t, idp, await begin(saml, t, idp));
+  expect(done.status).toBe(303);
+  return cookieOf(done, `__Host-samlkit_${t}`)!.split('=')[1]!;
+}
+
 describe('tenants: each with its own SP entity ID, endpoints and metadata', () => {
   it('serves each tenant’s metadata under its path, and nothing for an unknown tenant', async () => {
     const { saml } = await setupTenants();
@@ -171,12 +189,7 @@ describe('tenants: isolation', () => {
     expect(res.status).toBe(400);
     expect(await errorCode(res)).toBe('IDP_UNKNOWN');
     // B's login is intact: its own IdP still completes it.
-    const ok = await deliver(
-      saml,
-      `${BASE}/t/b/saml/acs`,
-      await responseFor(idpB, 'b', login.request.id),
-      login.cookie,
-    );
+    const ok = await finishAt(saml, 'b', idpB, login);
     expect(ok.status).toBe(303);
   });
 
@@ -188,25 +201,13 @@ describe('tenants: isolation', () => {
     const res = await deliver(saml, `${BASE}/t/b/saml/acs`, toB, login.cookie);
     expect(res.status).toBe(403);
     expect(await errorCode(res)).toBe('IN_RESPONSE_TO_MISMATCH');
-    const ok = await deliver(
-      saml,
-      `${BASE}/t/a/saml/acs`,
-      await responseFor(idpA, 'a', login.request.id),
-      login.cookie,
-    );
+    const ok = await finishAt(saml, 'a', idpA, login);
     expect(ok.status).toBe(303);
   });
 
   it('a session of tenant A is nothing at tenant B, even under B’s cookie name', async () => {
     const { saml, idpA } = await setupTenants(true);
-    const login = await begin(saml, 'a', idpA);
-    const done = await deliver(
-      saml,
-      `${BASE}/t/a/saml/acs`,
-      await responseFor(idpA, 'a', login.request.id),
-      login.cookie,
-    );
-    const id = cookieOf(done, '__Host-samlkit_a')!.split('=')[1]!;
+    const id = await signIn(saml, 'a', idpA);
     const spA = (await saml.forTenant('a'))!;
     const spB = (await saml.forTenant('b'))!;
     expect(
@@ -224,14 +225,7 @@ describe('tenants: isolation', () => {
 
   it('a LogoutRequest at tenant B ends no session of tenant A (same IdP, same user)', async () => {
     const { saml, idpA } = await setupTenants(true);
-    const login = await begin(saml, 'a', idpA);
-    const done = await deliver(
-      saml,
-      `${BASE}/t/a/saml/acs`,
-      await responseFor(idpA, 'a', login.request.id),
-      login.cookie,
-    );
-    const id = cookieOf(done, '__Host-samlkit_a')!.split('=')[1]!;
+    const id = await signIn(saml, 'a', idpA);
     const atB = await idpA.logoutRequest({
       spSloUrl: `${BASE}/t/b/saml/slo`,
       nameId: 'ann',

@@ -260,6 +260,34 @@ export async function protectedJson(browser: Browser): Promise<Record<string, un
   return (await res.json()) as Record<string, unknown>;
 }
 
+/** Checks that the browser's session is `nameId`'s; returns what the protected route showed. */
+export async function checkSessionUser(
+  browser: Browser,
+  nameId: string,
+  what: string,
+): Promise<Record<string, unknown>> {
+  const session = await protectedJson(browser);
+  check(session.nameId === nameId, what, nameId, session.nameId);
+  return session;
+}
+
+/** Checks that the browser still has a session: the protected route answers 200. */
+export async function checkSignedIn(browser: Browser, what: string): Promise<void> {
+  const res = await browser.send('GET', '/app/protected');
+  check(res.status === 200, what, 'still signed in', res.status);
+}
+
+/** Checks that a response's content type starts with `type`. */
+export function checkContentType(res: Response, type: string, what: string): void {
+  const found = res.headers.get('content-type');
+  check((found ?? '').startsWith(type), what, type, found);
+}
+
+/** Checks that an error page names the error code `code`. */
+export function checkErrorCode(html: string, code: string): void {
+  check(html.includes(code), 'error page code', code, html.slice(0, 300));
+}
+
 export const EVIL_RETURN_TO: readonly string[] = [
   'https://evil.example/x',
   '//evil.example/x',

@@ -2,11 +2,12 @@ import {
   type AddCase,
   CONFORMANCE_SP_BASE,
   check,
+  checkErrorCode,
+  checkSessionUser,
   EVIL_RETURN_TO,
   followFinish,
   location,
   login,
-  protectedJson,
   SESSION_COOKIE,
   withApp,
 } from './harness.js';
@@ -61,13 +62,7 @@ export function loginCases(add: AddCase): void {
         for (const attr of ['HttpOnly', 'Secure', 'SameSite=Lax', 'Path=/']) {
           check(cookie!.split(/;\s*/).includes(attr), `cookie attribute ${attr}`, attr, cookie);
         }
-        const session = await protectedJson(env.browser);
-        check(
-          session.nameId === 'alice@example.com',
-          'session nameId',
-          'alice@example.com',
-          session.nameId,
-        );
+        const session = await checkSessionUser(env.browser, 'alice@example.com', 'session nameId');
         check(
           JSON.stringify(session.attributes) === JSON.stringify({ email: ['alice@example.com'] }),
           'session attributes',
@@ -85,13 +80,7 @@ export function loginCases(add: AddCase): void {
       });
       check(res.status === 303, 'ACS status', 303, res.status);
       check(location(res) === '/app/protected', 'ACS Location', '/app/protected', location(res));
-      const session = await protectedJson(env.browser);
-      check(
-        session.nameId === 'bob@example.com',
-        'session nameId',
-        'bob@example.com',
-        session.nameId,
-      );
+      await checkSessionUser(env.browser, 'bob@example.com', 'session nameId');
     }),
   );
 
@@ -168,12 +157,7 @@ export function loginCases(add: AddCase): void {
       const res = await followFinish(victim, acs);
       check(res.status === 403, 'finish status in the victim’s browser', 403, res.status);
       const html = await res.text();
-      check(
-        html.includes('LOGIN_BINDING_MISMATCH'),
-        'error page code',
-        'LOGIN_BINDING_MISMATCH',
-        html.slice(0, 300),
-      );
+      checkErrorCode(html, 'LOGIN_BINDING_MISMATCH');
       check(
         !victim.jar.has(SESSION_COOKIE),
         'victim session cookie',
@@ -194,13 +178,7 @@ export function loginCases(add: AddCase): void {
       check(location(a) === '/app/public', 'second tab lands', '/app/public', location(a));
       const b = await followFinish(tabs, await tabs.deliver(late, false));
       check(location(b) === '/app/protected', 'first tab lands', '/app/protected', location(b));
-      const session = await protectedJson(tabs);
-      check(
-        session.nameId === 'alice@example.com',
-        'session after two tabs',
-        'alice@example.com',
-        session.nameId,
-      );
+      await checkSessionUser(tabs, 'alice@example.com', 'session after two tabs');
     }),
   );
 
@@ -220,12 +198,7 @@ export function loginCases(add: AddCase): void {
         );
         check(res.status === 403, 'refused login status', 403, res.status);
         const html = await res.text();
-        check(
-          html.includes('LOGIN_REFUSED'),
-          'error page code',
-          'LOGIN_REFUSED',
-          html.slice(0, 300),
-        );
+        checkErrorCode(html, 'LOGIN_REFUSED');
         check(
           html.includes('Accounts &lt;b&gt;like yours&lt;/b&gt; are not allowed here.') &&
             !html.includes('<b>'),

@@ -2,6 +2,7 @@ import {
   type AddCase,
   CONFORMANCE_SP_BASE,
   check,
+  checkContentType,
   followFinish,
   location,
   withApp,
@@ -13,12 +14,7 @@ export function transportCases(add: AddCase): void {
     withApp(h, {}, async ({ browser }) => {
       const res = await browser.send('GET', '/saml/metadata');
       check(res.status === 200, 'metadata status', 200, res.status);
-      check(
-        (res.headers.get('content-type') ?? '').startsWith('application/samlmetadata+xml'),
-        'metadata content type',
-        'application/samlmetadata+xml',
-        res.headers.get('content-type'),
-      );
+      checkContentType(res, 'application/samlmetadata+xml', 'metadata content type');
       const xml = await res.text();
       check(
         xml.includes(`entityID="${CONFORMANCE_SP_BASE}/saml/metadata"`),
@@ -34,12 +30,7 @@ export function transportCases(add: AddCase): void {
       const form = new URLSearchParams({ SAMLResponse: '%%%not base64<script>' });
       const res = await browser.send('POST', '/saml/acs', { body: form });
       check(res.status === 400, 'status for garbage', 400, res.status);
-      check(
-        (res.headers.get('content-type') ?? '').startsWith('text/html'),
-        'content type',
-        'text/html',
-        res.headers.get('content-type'),
-      );
+      checkContentType(res, 'text/html', 'content type');
       const html = await res.text();
       check(!html.includes('<script>'), 'error page escaping', 'no raw input', html.slice(0, 300));
       const api = await browser.send('POST', '/saml/acs', {
