@@ -23,7 +23,8 @@ try {
   console.error(`samlkit demo: could not start: ${error?.message ?? error}`);
   process.exit(1);
 }
-for (const line of demo.describe) console.log(line);
+// One write, so that whoever reads the output sees the whole description at once.
+process.stdout.write(`${demo.describe.join('\n')}\n`);
 
 let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM']) {
