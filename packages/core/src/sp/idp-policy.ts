@@ -54,6 +54,15 @@ export interface IdpPolicy {
   /** Binding for AuthnRequests to this IdP when it offers both. Default `authnRequestBinding`. */
   readonly requestBinding?: 'redirect' | 'post';
   /**
+   * The binding this IdP is asked to answer logins with (the AuthnRequest's ProtocolBinding and
+   * AssertionConsumerServiceURL, SAML core §3.4.1): `artifact` (HTTP-Artifact, the Response then
+   * travels over SOAP from the IdP's ArtifactResolutionService) or `simpleSign`
+   * (HTTP-POST-SimpleSign). The SP must list an AssertionConsumerService with that binding (which
+   * is what enables it at the ACS and announces it in SP metadata). Default: the SP's default
+   * POST (or Redirect) AssertionConsumerService.
+   */
+  readonly responseBinding?: 'post' | 'artifact' | 'simpleSign';
+  /**
    * The authentication context asked for in every AuthnRequest to this IdP (unless a login asks
    * for another), and required in its Response when the comparison is `exact`.
    */
@@ -76,6 +85,7 @@ export interface EffectivePolicy {
   readonly nameIdFormat: string | undefined;
   readonly allowCreate: boolean;
   readonly requestBinding: 'redirect' | 'post';
+  readonly responseBinding: 'post' | 'artifact' | 'simpleSign' | undefined;
   readonly requestedAuthnContext: RequestedAuthnContextRecord | undefined;
   readonly requireAssertionSignature: boolean;
   readonly requireResponseSignature: boolean;
@@ -117,6 +127,10 @@ function check(policy: IdpPolicy, entityId: string): void {
   if (binding !== undefined && binding !== 'redirect' && binding !== 'post') {
     bad('requestBinding', '"redirect" or "post"');
   }
+  const answer = policy.responseBinding;
+  if (answer !== undefined && answer !== 'post' && answer !== 'artifact' && answer !== 'simpleSign') {
+    bad('responseBinding', '"post", "artifact" or "simpleSign"');
+  }
   for (const f of ['userIdAttribute', 'nameIdFormat'] as const) {
     if (policy[f] !== undefined && (typeof policy[f] !== 'string' || policy[f] === '')) {
       bad(f, 'a non-empty string');
@@ -157,6 +171,7 @@ export function effectivePolicy(
     nameIdFormat: p.nameIdFormat ?? defaults.nameIdFormat,
     allowCreate: p.allowCreate ?? true,
     requestBinding: p.requestBinding ?? defaults.authnRequestBinding ?? 'redirect',
+    responseBinding: p.responseBinding,
     requestedAuthnContext: p.requestedAuthnContext,
     requireAssertionSignature:
       p.requireAssertionSignature ?? defaults.requireAssertionSignature ?? false,

@@ -287,6 +287,11 @@ export interface ServiceProviderOptions {
   /** The WebCrypto provider (default `globalThis.crypto`). */
   readonly crypto?: CryptoProvider;
   /**
+   * The `fetch` for back-channel calls to IdPs: ArtifactResolve over SOAP when a Response arrives
+   * with HTTP-Artifact (inject one for client TLS or a proxy). Default `globalThis.fetch`.
+   */
+  readonly fetch?: typeof fetch;
+  /**
    * **Security relaxation.** Accept IdP-initiated (unsolicited) Responses. They are bound to no
    * request, which makes login CSRF possible. Default false.
    */
@@ -403,6 +408,12 @@ export interface AcsFinishStep {
   readonly step: 'finish';
   /** The same-site finish URL (`<acs path>?finish=<code>`) to send the browser to with a 303. */
   readonly redirectTo: string;
+  /**
+   * Set when the IdP answered an IsPassive login with NoPassive (nobody signed in without
+   * interaction): `redirectTo` is then the return address with `samlkit_passive=none` in its
+   * query, and no session exists or changed. Answer the same 303.
+   */
+  readonly passive?: true;
 }
 
 /**
