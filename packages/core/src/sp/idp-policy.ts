@@ -100,6 +100,7 @@ export interface PolicyDefaults {
   readonly clockSkewMs: number;
   readonly nameIdFormat?: string;
   readonly authnRequestBinding?: 'redirect' | 'post';
+  readonly responseBinding?: 'post' | 'artifact' | 'simpleSign';
   readonly requireAssertionSignature?: boolean;
   readonly requireResponseSignature?: boolean;
 }
@@ -171,7 +172,7 @@ export function effectivePolicy(
     nameIdFormat: p.nameIdFormat ?? defaults.nameIdFormat,
     allowCreate: p.allowCreate ?? true,
     requestBinding: p.requestBinding ?? defaults.authnRequestBinding ?? 'redirect',
-    responseBinding: p.responseBinding,
+    responseBinding: p.responseBinding ?? defaults.responseBinding,
     requestedAuthnContext: p.requestedAuthnContext,
     requireAssertionSignature:
       p.requireAssertionSignature ?? defaults.requireAssertionSignature ?? false,

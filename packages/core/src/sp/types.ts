@@ -326,6 +326,13 @@ export interface ServiceProviderOptions {
   readonly requireResponseSignature?: boolean;
   /** Binding for AuthnRequests when the IdP offers both. Default `redirect`. */
   readonly authnRequestBinding?: 'redirect' | 'post';
+  /**
+   * The binding IdPs are asked to answer logins with (an IdP's policy may choose its own):
+   * `artifact` (HTTP-Artifact) or `simpleSign` (HTTP-POST-SimpleSign) need an
+   * AssertionConsumerService of that binding in `sp.assertionConsumerServices`. Default: the
+   * default POST (or Redirect) AssertionConsumerService.
+   */
+  readonly responseBinding?: 'post' | 'artifact' | 'simpleSign';
   /** Named step-up levels for `?authnContext=<name>` on the login endpoint. */
   readonly authnContexts?: AuthnContextLevels;
   /** Where to go after login when no (safe) `returnTo` was given. Default `/`. */
