@@ -274,10 +274,15 @@ export async function createTestIdp(options: TestIdpOptions = {}): Promise<TestI
       }
       if (answer.binding === 'artifact' || answer.binding === 'artifactPost') {
         // SAML bindings §3.6.3: the artifact travels instead of the Response.
-        const samlart = await artifacts.issue(xml, request.issuer, answer.artifactReusable === true);
+        const samlart = await artifacts.issue(
+          xml,
+          request.issuer,
+          answer.artifactReusable === true,
+        );
         const fields = new URLSearchParams({ SAMLart: samlart });
         if (relayState !== undefined) fields.set('RelayState', relayState);
-        if (answer.binding === 'artifactPost') return { binding: 'post', url: acsUrl, form: fields };
+        if (answer.binding === 'artifactPost')
+          return { binding: 'post', url: acsUrl, form: fields };
         return { binding: 'redirect', url: `${acsUrl}?${fields.toString()}` };
       }
       // The assertion is already signed; the POST binding carries it as is.

@@ -134,11 +134,15 @@ export async function answerNoPassive(
     });
   }
   if (pending.idpEntityId !== issuer) {
-    throw new SamlError('ISSUER_MISMATCH', 'The message comes from another IdP than the request went to.', {
-      expected: `Issuer ${describeValue(pending.idpEntityId)}`,
-      found: describeValue(issuer),
-      hint: 'a response from one customer’s IdP cannot answer a login started at another’s',
-    });
+    throw new SamlError(
+      'ISSUER_MISMATCH',
+      'The message comes from another IdP than the request went to.',
+      {
+        expected: `Issuer ${describeValue(pending.idpEntityId)}`,
+        found: describeValue(issuer),
+        hint: 'a response from one customer’s IdP cannot answer a login started at another’s',
+      },
+    );
   }
   if (received.relayState !== undefined && received.relayState !== pending.relayState) {
     throw new SamlError('RELAY_STATE_INVALID', 'The RelayState does not match the login.', {
@@ -149,12 +153,16 @@ export async function answerNoPassive(
   }
   if (pending.isPassive !== true) {
     // SAML core §3.4.1: NoPassive answers IsPassive="true"; to any other login it is a refusal.
-    throw new SamlError('STATUS_NOT_SUCCESS', 'The IdP answered with a Response that is not a success.', {
-      expected: 'urn:oasis:names:tc:SAML:2.0:status:Success',
-      found: 'Responder / NoPassive, to a login that did not ask for IsPassive',
-      hint: 'the IdP claims it could not sign the user in without interaction; check the IdP logs',
-      statusCodes: [STATUS_RESPONDER, STATUS_NO_PASSIVE],
-    });
+    throw new SamlError(
+      'STATUS_NOT_SUCCESS',
+      'The IdP answered with a Response that is not a success.',
+      {
+        expected: 'urn:oasis:names:tc:SAML:2.0:status:Success',
+        found: 'Responder / NoPassive, to a login that did not ask for IsPassive',
+        hint: 'the IdP claims it could not sign the user in without interaction; check the IdP logs',
+        statusCodes: [STATUS_RESPONDER, STATUS_NO_PASSIVE],
+      },
+    );
   }
   s.logger.info?.('login: passive, nobody signed in', { issuer });
   return {

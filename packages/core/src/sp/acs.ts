@@ -148,21 +148,25 @@ export async function receiveResponse(s: Settings, request: Request): Promise<Ac
     // A signed query or SimpleSign form must verify (SAML bindings §3.4.4.1, SimpleSign §2.5)
     // before anything in the message is used, besides the XML signature.
     const bindingSignature = await verifyBindingSignature(s, received, idp, policy.allowSha1);
-    return validateResponseDocument(parseOnce, {
-      sp: { entityId: s.sp.entityId, acsUrl: s.acsUrls },
-      idp: { entityId: idp.entityId, signingKeys: idp.signingKeys },
-      now,
-      clockSkewMs: policy.clockSkewMs,
-      inResponseTo: claimed,
-      allowUnsolicited: policy.allowUnsolicited,
-      allowSha1: policy.allowSha1,
-      ...(policy.userIdAttribute ? { userIdAttribute: policy.userIdAttribute } : {}),
-      decryptionKeys: (s.sp.decryptionKeys ?? []).map((k) => k.privateKey),
-      requireEncryption: policy.requireEncryption,
-      requireAssertionSignature: policy.requireAssertionSignature,
-      requireResponseSignature: policy.requireResponseSignature,
-      ...(s.crypto ? { crypto: s.crypto } : {}),
-    }, bindingSignature);
+    return validateResponseDocument(
+      parseOnce,
+      {
+        sp: { entityId: s.sp.entityId, acsUrl: s.acsUrls },
+        idp: { entityId: idp.entityId, signingKeys: idp.signingKeys },
+        now,
+        clockSkewMs: policy.clockSkewMs,
+        inResponseTo: claimed,
+        allowUnsolicited: policy.allowUnsolicited,
+        allowSha1: policy.allowSha1,
+        ...(policy.userIdAttribute ? { userIdAttribute: policy.userIdAttribute } : {}),
+        decryptionKeys: (s.sp.decryptionKeys ?? []).map((k) => k.privateKey),
+        requireEncryption: policy.requireEncryption,
+        requireAssertionSignature: policy.requireAssertionSignature,
+        requireResponseSignature: policy.requireResponseSignature,
+        ...(s.crypto ? { crypto: s.crypto } : {}),
+      },
+      bindingSignature,
+    );
   });
 
   // A subject-id / pairwise-id user id must carry a scope the IdP's metadata grants it.

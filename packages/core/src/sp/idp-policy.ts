@@ -129,7 +129,12 @@ function check(policy: IdpPolicy, entityId: string): void {
     bad('requestBinding', '"redirect" or "post"');
   }
   const answer = policy.responseBinding;
-  if (answer !== undefined && answer !== 'post' && answer !== 'artifact' && answer !== 'simpleSign') {
+  if (
+    answer !== undefined &&
+    answer !== 'post' &&
+    answer !== 'artifact' &&
+    answer !== 'simpleSign'
+  ) {
     bad('responseBinding', '"post", "artifact" or "simpleSign"');
   }
   for (const f of ['userIdAttribute', 'nameIdFormat'] as const) {

@@ -42,7 +42,9 @@ export function postFormResponse(
  */
 function chooseAcs(s: Settings, request: Request, binding?: Endpoint['binding']): Endpoint {
   const usable = s.sp.assertionConsumerServices.filter((e) =>
-    binding !== undefined ? e.binding === binding : e.binding === 'post' || e.binding === 'redirect',
+    binding !== undefined
+      ? e.binding === binding
+      : e.binding === 'post' || e.binding === 'redirect',
   );
   const origin = publicOrigin(s, request);
   const sameOrigin = usable.filter((e) => new URL(e.location).origin === origin);
