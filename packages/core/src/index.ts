@@ -224,6 +224,7 @@ export {
   OKTA_ATTRIBUTE_MAP,
   STANDARD_ATTRIBUTE_MAP,
 } from './sp/attribute-maps.js';
+export { PASSIVE_MARKER } from './sp/acs-passive.js';
 export { PAIRWISE_ID_ATTRIBUTE, SUBJECT_ID_ATTRIBUTE } from './sp/identity.js';
 export type { IdpPolicy } from './sp/idp-policy.js';
 export type {

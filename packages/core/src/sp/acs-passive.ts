@@ -19,8 +19,16 @@ export const STATUS_RESPONDER = 'urn:oasis:names:tc:SAML:2.0:status:Responder';
 export const STATUS_NO_PASSIVE = 'urn:oasis:names:tc:SAML:2.0:status:NoPassive';
 
 /**
- * The query parameter added to the return address when an IsPassive login ended with nobody
- * signed in: `samlkit_passive=none`.
+ * The query parameter the ACS adds to the return address when an IsPassive login
+ * (`login({ isPassive: true })`, `?isPassive=1`) ended with nobody signed in: the IdP answered
+ * NoPassive (SAML core §3.4.1). Its value is `none`; no session was created or changed.
+ * @example Trying a silent sign-in once, then showing the page signed out
+ * ```ts
+ * const url = new URL(request.url);
+ * if (!(await saml.getSession(request)) && url.searchParams.get(PASSIVE_MARKER) !== 'none') {
+ *   return saml.login(request, { isPassive: true, returnTo: url.pathname + url.search });
+ * }
+ * ```
  */
 export const PASSIVE_MARKER = 'samlkit_passive';
 
