@@ -217,6 +217,7 @@ export type {
 export { resolveArtifact } from './protocol/artifact-resolution.js';
 export type { SignOptions } from './signature/sign.js';
 export { signXml } from './signature/sign.js';
+export { PASSIVE_MARKER } from './sp/acs-passive.js';
 export {
   GOOGLE_ATTRIBUTE_MAP,
   MICROSOFT_ATTRIBUTE_MAP,
@@ -224,7 +225,6 @@ export {
   OKTA_ATTRIBUTE_MAP,
   STANDARD_ATTRIBUTE_MAP,
 } from './sp/attribute-maps.js';
-export { PASSIVE_MARKER } from './sp/acs-passive.js';
 export { PAIRWISE_ID_ATTRIBUTE, SUBJECT_ID_ATTRIBUTE } from './sp/identity.js';
 export type { IdpPolicy } from './sp/idp-policy.js';
 export type {
