@@ -198,6 +198,34 @@ describe.skipIf(missing !== null && process.env.CI !== 'true')('SimpleSAMLphp Id
     expect(profile.status).toBeLessThan(400);
   });
 
+  it('IsPassive without an IdP session: SimpleSAMLphp answers NoPassive, the SP returns not signed in', async () => {
+    const browser = new BrowserClient();
+    const page = await browser.autoPost(
+      await browser.go(`${spRedirect.url}/saml/login?isPassive=1&returnTo=%2F%3Ffrom%3Dpassive`),
+    );
+    // SAML core §3.4.1: no login form is shown; the answer is Responder / NoPassive, signed.
+    const answer = browser.history.find((h) => h === `POST ${spRedirect.url}/saml/acs`);
+    expect(answer, `${browser.history.join('\n')}\n${await diagnostics()}`).toBeDefined();
+    // Signed (saml20.sign.response): the pending login's own returnTo, not defaultReturnTo.
+    expect(page.url, await diagnostics()).toBe(
+      `${spRedirect.url}/?from=passive&samlkit_passive=none`,
+    );
+    expect(page.status).toBe(200);
+    expect(page.body).toContain('You are not signed in');
+  });
+
+  it('IsPassive with an IdP session signs in without interaction', async () => {
+    const browser = new BrowserClient();
+    const first = await browser.autoPost(await signIn(browser, `${spRedirect.url}/profile`, 'bob'));
+    expect(first.url).toBe(`${spRedirect.url}/profile`);
+    // Another SP of the same IdP: the IdP session answers the passive request at once.
+    const page = await browser.autoPost(
+      await browser.go(`${spPost.url}/saml/login?isPassive=1&returnTo=%2Fprofile`),
+    );
+    expect(page.url, await diagnostics()).toBe(`${spPost.url}/profile`);
+    expect(page.body).toContain('bob@example.org');
+  });
+
   it('refuses a SHA-1 signed Response by default', async () => {
     const browser = new BrowserClient();
     const answer = await signIn(browser, `${spSha1Refused.url}/profile`, 'alice');
