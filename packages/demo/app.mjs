@@ -304,7 +304,13 @@ export async function startDemo(env) {
         { binding: 'post', location: `${settings.baseUrl}/saml/acs`, index: 0, isDefault: true },
         // HTTP-Artifact or SimpleSign, when asked for: accepted at the ACS and in the metadata.
         ...(settings.responseBinding !== 'post'
-          ? [{ binding: settings.responseBinding, location: `${settings.baseUrl}/saml/acs`, index: 1 }]
+          ? [
+              {
+                binding: settings.responseBinding,
+                location: `${settings.baseUrl}/saml/acs`,
+                index: 1,
+              },
+            ]
           : []),
       ],
       singleLogoutServices: [
