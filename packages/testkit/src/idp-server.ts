@@ -160,7 +160,7 @@ function readCookie(req: IncomingMessage, name: string): string | undefined {
   return undefined;
 }
 
-async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
+async function readText(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   let total = 0;
   for await (const chunk of req) {
@@ -168,7 +168,11 @@ async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
     if (total > MAX_BODY) throw new Error('request body too large');
     chunks.push(chunk as Buffer);
   }
-  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
+  return new URLSearchParams(await readText(req));
 }
 
 function send(
@@ -323,9 +327,14 @@ export async function startIdpServer(options: IdpServerOptions = {}): Promise<Id
   ): Promise<void> {
     const requested = login.request.requestedAuthnContext?.classRefs[0];
     session.sps.add(login.request.issuer);
-    const binding = (login.request.protocolBinding ?? '').endsWith('HTTP-Redirect')
+    // The binding the AuthnRequest asks for (SAML core §3.4.1 ProtocolBinding); HTTP-Artifact
+    // sends the browser back with SAMLart and serves the Response at POST /artifact.
+    const asked = login.request.protocolBinding ?? '';
+    const binding = asked.endsWith('HTTP-Redirect')
       ? 'redirect'
-      : 'post';
+      : asked.endsWith('HTTP-Artifact')
+        ? 'artifact'
+        : 'post';
     const delivery = await testIdp.answerLogin(login.request, login.relayState, {
       nameId: session.user.nameId,
       sessionIndex: session.sessionIndex,
@@ -365,7 +374,8 @@ export async function startIdpServer(options: IdpServerOptions = {}): Promise<Id
       return answer(res, login, current[1], []);
     }
     if (request.isPassive) {
-      throw new Error('IsPassive was asked but the user must sign in (no IdP session)');
+      // SAML core §3.4.1: without an IdP session a passive request is answered NoPassive.
+      return deliver(res, await testIdp.answerNoPassive(request, relayState));
     }
     const loginId = randomBytes(16).toString('base64url');
     pending.set(loginId, login);
@@ -506,6 +516,8 @@ export async function startIdpServer(options: IdpServerOptions = {}): Promise<Id
       '<md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">' +
       '<md:KeyDescriptor use="signing"><ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#">' +
       `<ds:X509Data><ds:X509Certificate>${cert}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>` +
+      // SAML metadata §2.4.2 (SSODescriptorType): ArtifactResolutionService comes first.
+      `<md:ArtifactResolutionService Binding="${binding('SOAP')}" Location="${b}/artifact" index="0"/>` +
       `<md:SingleLogoutService Binding="${binding('HTTP-Redirect')}" Location="${b}/slo" ResponseLocation="${b}/slo/response"/>` +
       `<md:SingleLogoutService Binding="${binding('HTTP-POST')}" Location="${b}/slo" ResponseLocation="${b}/slo/response"/>` +
       '<md:NameIDFormat>urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress</md:NameIDFormat>' +
@@ -542,6 +554,17 @@ export async function startIdpServer(options: IdpServerOptions = {}): Promise<Id
         return slo(req, res, url);
       case 'GET /logout':
         return idpInitiatedLogout(req, res, url);
+      case 'POST /artifact': {
+        // SAML bindings §3.6.3: the SP's ArtifactResolve over SOAP.
+        const answer = await testIdp.artifactFetch(`${base}/artifact`, {
+          method: 'POST',
+          headers: { 'content-type': req.headers['content-type'] ?? 'text/xml' },
+          body: await readText(req),
+        });
+        res.writeHead(answer.status, { 'content-type': 'text/xml; charset=utf-8' });
+        res.end(await answer.text());
+        return;
+      }
       case 'GET /metadata':
         res.writeHead(200, { 'content-type': 'application/samlmetadata+xml; charset=utf-8' });
         res.end(metadata());
