@@ -1,4 +1,10 @@
-import { BINDINGS, createArtifact, encodeSimpleSign } from '@samlkit/core';
+import {
+  BINDINGS,
+  createArtifact,
+  createIdpResolver,
+  encodeSimpleSign,
+  type IdpLookup,
+} from '@samlkit/core';
 import { buildResponse, generateTestKeys, type TestKeys } from '@samlkit/testkit';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -117,6 +123,41 @@ describe('HTTP-Artifact at the ACS', () => {
     const samlart = await createArtifact({ issuer: 'https://other-idp.example/metadata' });
     const res = await s.sp.acs(req(`/saml/acs?SAMLart=${encodeURIComponent(samlart)}`));
     expect(await errorCode(res)).toBe('IDP_UNKNOWN');
+  });
+
+  it('with an IdP resolver, resolves the artifact of the IdP a login went to (per-IdP policy)', async () => {
+    const { idp, spKeys } = await keys();
+    const base = spConfig(spKeys);
+    const lookups: IdpLookup[] = [];
+    const s = await setup({
+      sp: {
+        ...base,
+        assertionConsumerServices: [
+          ...base.assertionConsumerServices,
+          { binding: 'artifact', location: `${BASE}/saml/acs`, index: 1 },
+        ],
+      },
+      // The resolver cannot be listed: only the login tells the ACS whose SourceID to expect.
+      idps: createIdpResolver({
+        resolve: async (lookup) => {
+          lookups.push(lookup);
+          return { idp: idp.config, policy: { responseBinding: 'artifact' } };
+        },
+      }),
+      fetch: idp.artifactFetch,
+    });
+    const unknown = await createArtifact({ issuer: idp.entityId });
+    const before = await s.sp.acs(req(`/saml/acs?SAMLart=${encodeURIComponent(unknown)}`));
+    expect(await errorCode(before)).toBe('IDP_UNKNOWN');
+    const login = await startLogin(s.sp, s.idp);
+    expect(login.request.protocolBinding).toBe(BINDINGS.artifact);
+    const delivery = await s.idp.answerLogin(login.request, login.relayState, {
+      binding: 'artifact',
+    });
+    const done = await deliverLogin(s.sp, delivery, login.browserCookie);
+    expect(done.status, await done.clone().text()).toBe(303);
+    expect(sessionCookie(done)).toBeDefined();
+    expect(lookups.some((l) => l.purpose === 'message' && l.entityId === idp.entityId)).toBe(true);
   });
 
   it('is announced in SP metadata only when listed', async () => {
