@@ -474,7 +474,9 @@ export interface ServiceProvider {
    * The ACS. On the IdP's POST (or Redirect-binding GET): validates the Response and 303s to the
    * same-site finish URL, creating no session. On the finish GET (`?finish=<code>`): checks the
    * browser's login cookie (no login CSRF), creates or upgrades the session, sets the cookie and
-   * 303s to the return path.
+   * 303s to the return path. HTTP-Artifact (`SAMLart`) and SimpleSign are accepted when
+   * `sp.assertionConsumerServices` lists them; a NoPassive answer 303s to the return path with
+   * `samlkit_passive=none`.
    */
   acs(request: Request): Promise<Response>;
   /**
@@ -499,7 +501,7 @@ export interface ServiceProvider {
    * - for the finish GET (`?finish=<code>`) it checks the browser binding, stores the session (so
    *   SLO can find it) and returns `{ step: 'complete', session, redirectTo, cookies, … }`: keep
    *   `session.id` in your session, and answer 303 to `redirectTo` with `cookies` as `Set-Cookie`.
-   * @throws SamlError as `validateResponse`, plus `IN_RESPONSE_TO_MISMATCH`, `LOGIN_BINDING_MISMATCH`, `LOGIN_REFUSED`, `STORE_UNAVAILABLE`
+   * @throws SamlError as `validateResponse`, plus `IN_RESPONSE_TO_MISMATCH`, `LOGIN_BINDING_MISMATCH`, `LOGIN_REFUSED`, `STORE_UNAVAILABLE`; for HTTP-Artifact also as `resolveArtifact`, `IDP_UNKNOWN` and `REPLAY_DETECTED` (an artifact used twice)
    */
   handleAcs(request: Request): Promise<AcsFinishStep | AcsResult>;
   /** Reads a session by ID (for applications that keep the ID in their own session). */
