@@ -2,10 +2,12 @@ import {
   BINDINGS,
   createArtifact,
   createIdpResolver,
+  createSoapEnvelope,
   encodeSimpleSign,
   type IdpLookup,
+  signXml,
 } from '@samlkit/core';
-import { buildResponse, generateTestKeys, type TestKeys } from '@samlkit/testkit';
+import { buildResponse, editXml, generateTestKeys, type TestKeys } from '@samlkit/testkit';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   BASE,
@@ -98,6 +100,64 @@ describe('HTTP-Artifact at the ACS', () => {
     });
     const res = await s.sp.acs(deliveryRequest(delivery));
     expect(await errorCode(res)).toBe('EXPIRED');
+  });
+
+  it('refuses an ArtifactResponse signed by another key, and leaves the login intact', async () => {
+    const { idp, spKeys } = await keys();
+    const base = spConfig(spKeys);
+    let forge = true;
+    // A man in the middle of the back channel: the IdP's answer, re-signed with another key.
+    const forging: typeof fetch = async (input, init) => {
+      const real = await idp.artifactFetch(input, init);
+      if (!forge) return real;
+      const soap = await real.text();
+      const stripped = editXml(soap, (doc) => {
+        const ar = doc.getElementsByTagNameNS(
+          'urn:oasis:names:tc:SAML:2.0:protocol',
+          'ArtifactResponse',
+        )[0]!;
+        for (let c = ar.firstChild; c; c = c.nextSibling) {
+          if ((c as Element).localName === 'Signature') {
+            ar.removeChild(c);
+            break;
+          }
+        }
+      });
+      const inner = /<(\w+:)?ArtifactResponse[\s\S]*<\/(\w+:)?ArtifactResponse>/.exec(stripped)![0];
+      const resigned = await signXml(inner, {
+        key: attacker.privateKey,
+        certificate: attacker.certificatePem,
+      });
+      return new Response(createSoapEnvelope(resigned), {
+        headers: { 'content-type': 'text/xml; charset=utf-8' },
+      });
+    };
+    const s = await setup({
+      sp: {
+        ...base,
+        assertionConsumerServices: [
+          ...base.assertionConsumerServices,
+          { binding: 'artifact', location: `${BASE}/saml/acs`, index: 1 },
+        ],
+      },
+      responseBinding: 'artifact',
+      fetch: forging,
+    });
+    const login = await startLogin(s.sp, s.idp);
+    const forged = await s.idp.answerLogin(login.request, login.relayState, {
+      binding: 'artifact',
+    });
+    const res = await s.sp.acs(deliveryRequest(forged));
+    expect(res.status).toBe(403);
+    expect(await errorCode(res)).toMatch(/^SIGNATURE_(INVALID|KEY_UNTRUSTED)$/);
+    // The pending login was not consumed: the IdP's next, genuine artifact completes it.
+    forge = false;
+    const genuine = await s.idp.answerLogin(login.request, login.relayState, {
+      binding: 'artifact',
+    });
+    const done = await deliverLogin(s.sp, genuine, login.browserCookie);
+    expect(done.status, await done.clone().text()).toBe(303);
+    expect(sessionCookie(done)).toBeDefined();
   });
 
   it('refuses SAMLart when the SP does not list the HTTP-Artifact binding, asking nobody', async () => {
