@@ -209,12 +209,21 @@ function deliver(res: ServerResponse, delivery: TestDelivery, cookies: string[] 
   if (delivery.binding !== 'post') throw new Error('the browser cannot carry a SOAP message');
   const type = delivery.form.has('SAMLResponse') ? 'SAMLResponse' : 'SAMLRequest';
   const relayState = delivery.form.get('RelayState');
-  const html = renderPostForm({
+  let html = renderPostForm({
     action: delivery.url,
     type,
     value: delivery.form.get(type)!,
     ...(relayState !== null ? { relayState } : {}),
   });
+  // HTTP-POST-SimpleSign (SimpleSign §2.3): the signature fields travel beside the message.
+  const extra = ['SigAlg', 'Signature']
+    .filter((name) => delivery.form.has(name))
+    .map(
+      (name) =>
+        `<input type="hidden" name="${name}" value="${escapeHtml(delivery.form.get(name)!)}">`,
+    )
+    .join('');
+  if (extra) html = html.replace('</form>', `${extra}</form>`);
   res.writeHead(200, {
     'content-type': 'text/html; charset=utf-8',
     'cache-control': 'no-store',
@@ -328,13 +337,16 @@ export async function startIdpServer(options: IdpServerOptions = {}): Promise<Id
     const requested = login.request.requestedAuthnContext?.classRefs[0];
     session.sps.add(login.request.issuer);
     // The binding the AuthnRequest asks for (SAML core §3.4.1 ProtocolBinding); HTTP-Artifact
-    // sends the browser back with SAMLart and serves the Response at POST /artifact.
+    // sends the browser back with SAMLart and serves the Response at POST /artifact;
+    // SimpleSign posts the form signed over the XML.
     const asked = login.request.protocolBinding ?? '';
     const binding = asked.endsWith('HTTP-Redirect')
       ? 'redirect'
       : asked.endsWith('HTTP-Artifact')
         ? 'artifact'
-        : 'post';
+        : asked.endsWith('HTTP-POST-SimpleSign')
+          ? 'simpleSign'
+          : 'post';
     const delivery = await testIdp.answerLogin(login.request, login.relayState, {
       nameId: session.user.nameId,
       sessionIndex: session.sessionIndex,

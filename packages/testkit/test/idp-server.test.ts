@@ -238,6 +238,46 @@ describe('startIdpServer', () => {
     expect(session?.nameId).toBe('bob@example.com');
   });
 
+  it('answers with HTTP-POST-SimpleSign when asked', async () => {
+    const keys = await generateTestKeys({ subject: 'idp-server simplesign sp' });
+    const simpleSp = createServiceProvider({
+      sp: {
+        entityId: `${SP}/saml/metadata`,
+        assertionConsumerServices: [
+          { binding: 'post', location: `${SP}/saml/acs`, index: 0, isDefault: true },
+          { binding: 'simpleSign', location: `${SP}/saml/acs`, index: 1 },
+        ],
+        signingKeys: [{ privateKey: keys.privateKey, certificate: keys.certificatePem }],
+      },
+      idps: idp.config,
+      baseUrl: SP,
+      responseBinding: 'simpleSign',
+      store: new MemoryStore(),
+      logger: { warn() {}, error: (m, d) => console.error(m, d) },
+    });
+    const jar = new CookieJar();
+    const idpJar = new CookieJar();
+    const start = jar.take((await simpleSp.handle(new Request(`${SP}/saml/login`)))!);
+    const page = await fetch(start.headers.get('location')!, { redirect: 'manual' });
+    const answer = await submitLogin({ sp: jar, idp: idpJar }, await page.text(), 'carol');
+    const html = await answer.text();
+    const form = new URLSearchParams();
+    for (const name of ['SAMLResponse', 'RelayState', 'SigAlg', 'Signature']) {
+      const value = field(html, name);
+      expect(value, name).toBeDefined();
+      form.set(name, value!);
+    }
+    const acs = (await simpleSp.handle(
+      new Request(`${SP}/saml/acs`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: form.toString(),
+      }),
+    ))!;
+    expect(acs.status, await acs.clone().text()).toBe(303);
+    expect(acs.headers.get('location')).toMatch(/^\/saml\/acs\?finish=/);
+  });
+
   it('publishes metadata that samlkit reads back', async () => {
     const xml = await (await fetch(`${idp.url}/metadata`)).text();
     const meta = await parseIdpMetadata(xml, { now: Date.now() });
