@@ -3,6 +3,7 @@ import { checkAuthnContext } from '../lib/assertion.js';
 import { trimXmlSpace } from '../lib/checks.js';
 import { attr, childElements, isElement, NS, parseXml, textOf } from '../lib/xml.js';
 import { validateResponseDocument } from '../messages/response.js';
+import type { ValidateResponseOptions } from '../messages/response-types.js';
 import { createSessionId } from '../store/session-id.js';
 import type { PendingRequest, SessionRecord } from '../store/types.js';
 import { artifactIssuer, resolveAtAcs } from './acs-artifact.js';
@@ -148,25 +149,23 @@ export async function receiveResponse(s: Settings, request: Request): Promise<Ac
     // A signed query or SimpleSign form must verify (SAML bindings §3.4.4.1, SimpleSign §2.5)
     // before anything in the message is used, besides the XML signature.
     const bindingSignature = await verifyBindingSignature(s, received, idp, policy.allowSha1);
-    return validateResponseDocument(
-      parseOnce,
-      {
-        sp: { entityId: s.sp.entityId, acsUrl: s.acsUrls },
-        idp: { entityId: idp.entityId, signingKeys: idp.signingKeys },
-        now,
-        clockSkewMs: policy.clockSkewMs,
-        inResponseTo: claimed,
-        allowUnsolicited: policy.allowUnsolicited,
-        allowSha1: policy.allowSha1,
-        ...(policy.userIdAttribute ? { userIdAttribute: policy.userIdAttribute } : {}),
-        decryptionKeys: (s.sp.decryptionKeys ?? []).map((k) => k.privateKey),
-        requireEncryption: policy.requireEncryption,
-        requireAssertionSignature: policy.requireAssertionSignature,
-        requireResponseSignature: policy.requireResponseSignature,
-        ...(s.crypto ? { crypto: s.crypto } : {}),
-      },
-      bindingSignature,
-    );
+    const validate = (o: ValidateResponseOptions) =>
+      validateResponseDocument(parseOnce, o, bindingSignature);
+    return validate({
+      sp: { entityId: s.sp.entityId, acsUrl: s.acsUrls },
+      idp: { entityId: idp.entityId, signingKeys: idp.signingKeys },
+      now,
+      clockSkewMs: policy.clockSkewMs,
+      inResponseTo: claimed,
+      allowUnsolicited: policy.allowUnsolicited,
+      allowSha1: policy.allowSha1,
+      ...(policy.userIdAttribute ? { userIdAttribute: policy.userIdAttribute } : {}),
+      decryptionKeys: (s.sp.decryptionKeys ?? []).map((k) => k.privateKey),
+      requireEncryption: policy.requireEncryption,
+      requireAssertionSignature: policy.requireAssertionSignature,
+      requireResponseSignature: policy.requireResponseSignature,
+      ...(s.crypto ? { crypto: s.crypto } : {}),
+    });
   });
 
   // A subject-id / pairwise-id user id must carry a scope the IdP's metadata grants it.
