@@ -28,6 +28,10 @@ export function readSettings(env) {
   if (binding !== 'redirect' && binding !== 'post') {
     throw new Error('SAML_AUTHN_REQUEST_BINDING must be redirect or post');
   }
+  const responseBinding = env.SAML_RESPONSE_BINDING ?? 'post';
+  if (!['post', 'artifact', 'simpleSign'].includes(responseBinding)) {
+    throw new Error('SAML_RESPONSE_BINDING must be post, artifact or simpleSign');
+  }
   const shutdownMs = Number(env.SAML_SHUTDOWN_MS ?? 10_000);
   if (!Number.isFinite(shutdownMs) || shutdownMs < 0) {
     throw new Error(
@@ -46,6 +50,7 @@ export function readSettings(env) {
     spCertFile: env.SAML_SP_CERT_FILE || undefined,
     testIdpPort: Number(env.SAML_TEST_IDP_PORT ?? 0),
     authnRequestBinding: binding,
+    responseBinding,
     allowSha1: env.SAML_ALLOW_SHA1 === 'true',
     tenantsFile: env.SAML_TENANTS_FILE || undefined,
     shutdownMs,
@@ -299,7 +304,19 @@ export async function startDemo(env) {
   const saml = createSamlExpress({
     sp: {
       entityId: settings.entityId,
-      assertionConsumerServices: [{ binding: 'post', location: `${settings.baseUrl}/saml/acs` }],
+      assertionConsumerServices: [
+        { binding: 'post', location: `${settings.baseUrl}/saml/acs`, index: 0, isDefault: true },
+        // HTTP-Artifact or SimpleSign, when asked for: accepted at the ACS and in the metadata.
+        ...(settings.responseBinding !== 'post'
+          ? [
+              {
+                binding: settings.responseBinding,
+                location: `${settings.baseUrl}/saml/acs`,
+                index: 1,
+              },
+            ]
+          : []),
+      ],
       singleLogoutServices: [
         { binding: 'redirect', location: `${settings.baseUrl}/saml/slo` },
         { binding: 'post', location: `${settings.baseUrl}/saml/slo` },
@@ -307,6 +324,7 @@ export async function startDemo(env) {
       signingKeys: [spKey],
       decryptionKeys: [spKey],
     },
+    ...(settings.responseBinding !== 'post' ? { responseBinding: settings.responseBinding } : {}),
     idps: idp.idps,
     store: opened.store,
     baseUrl: settings.baseUrl,

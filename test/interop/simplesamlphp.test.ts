@@ -51,6 +51,10 @@ describe.skipIf(missing !== null && process.env.CI !== 'true')('SimpleSAMLphp Id
   let spSha1Refused: DemoProcess;
   /** Against the SHA-1 IdP, allowSha1. */
   let spSha1Allowed: DemoProcess;
+  /** An IdP that answers with HTTP-Artifact when asked to. */
+  let sspArtifact: SimpleSamlPhp;
+  /** Asks for HTTP-Artifact (SAML_RESPONSE_BINDING=artifact). */
+  let spArtifact: DemoProcess;
 
   const diagnostics = async () =>
     `${(await ssp?.logs()) ?? ''}\n${(await sspSha1?.logs()) ?? ''}\n--- demo\n${spRedirect?.output() ?? ''}`;
@@ -69,9 +73,11 @@ describe.skipIf(missing !== null && process.env.CI !== 'true')('SimpleSAMLphp Id
 
   beforeAll(async () => {
     if (missing) throw new Error(`CI must have ${missing} for the interop suite`);
-    const [p1, p2, p3, p4, i1, i2] = await Promise.all(Array.from({ length: 6 }, () => freePort()));
+    const [p1, p2, p3, p4, p5, i1, i2, i3] = await Promise.all(
+      Array.from({ length: 8 }, () => freePort()),
+    );
     const sp = (port: number | undefined) => `http://localhost:${port}`;
-    [ssp, sspSha1] = await allOrStop([
+    [ssp, sspSha1, sspArtifact] = await allOrStop([
       startSimpleSamlPhp({
         port: i1!,
         encryptAssertions: true,
@@ -82,8 +88,9 @@ describe.skipIf(missing !== null && process.env.CI !== 'true')('SimpleSAMLphp Id
         sha1: true,
         requireSignedRequests: true,
       }),
+      startSimpleSamlPhp({ port: i3!, requireSignedRequests: true, sendArtifacts: true }),
     ]);
-    [spRedirect, spPost, spSha1Refused, spSha1Allowed] = await allOrStop([
+    [spRedirect, spPost, spSha1Refused, spSha1Allowed, spArtifact] = await allOrStop([
       startDemoProcess({ PORT: String(p1), SAML_IDP_METADATA_URL: ssp.metadataUrl }),
       startDemoProcess({
         PORT: String(p2),
@@ -96,14 +103,22 @@ describe.skipIf(missing !== null && process.env.CI !== 'true')('SimpleSAMLphp Id
         SAML_IDP_METADATA_URL: sspSha1.metadataUrl,
         SAML_ALLOW_SHA1: 'true',
       }),
+      startDemoProcess({
+        PORT: String(p5),
+        SAML_IDP_METADATA_URL: sspArtifact.metadataUrl,
+        SAML_RESPONSE_BINDING: 'artifact',
+      }),
     ]);
     await ssp.trustServiceProviders([`${sp(p1)}/saml/metadata`, `${sp(p2)}/saml/metadata`]);
     await sspSha1.trustServiceProviders([`${sp(p3)}/saml/metadata`, `${sp(p4)}/saml/metadata`]);
+    await sspArtifact.trustServiceProviders([`${sp(p5)}/saml/metadata`]);
   }, 400_000);
 
   afterAll(async () => {
     await Promise.all(
-      [spRedirect, spPost, spSha1Refused, spSha1Allowed, ssp, sspSha1].map((p) => p?.stop()),
+      [spRedirect, spPost, spSha1Refused, spSha1Allowed, spArtifact, ssp, sspSha1, sspArtifact].map(
+        (p) => p?.stop(),
+      ),
     );
   });
 
@@ -196,6 +211,59 @@ describe.skipIf(missing !== null && process.env.CI !== 'true')('SimpleSAMLphp Id
     const profile = await browser.request(`${spPost.url}/profile`);
     expect(profile.status).toBeGreaterThanOrEqual(300);
     expect(profile.status).toBeLessThan(400);
+  });
+
+  it('IsPassive without an IdP session: SimpleSAMLphp answers NoPassive, the SP returns not signed in', async () => {
+    const browser = new BrowserClient();
+    const page = await browser.autoPost(
+      await browser.go(`${spRedirect.url}/saml/login?isPassive=1&returnTo=%2F%3Ffrom%3Dpassive`),
+    );
+    // SAML core §3.4.1: no login form is shown; the answer is Responder / NoPassive, signed.
+    const answer = browser.history.find((h) => h === `POST ${spRedirect.url}/saml/acs`);
+    expect(answer, `${browser.history.join('\n')}\n${await diagnostics()}`).toBeDefined();
+    // Signed (saml20.sign.response): the pending login's own returnTo, not defaultReturnTo.
+    expect(page.url, await diagnostics()).toBe(
+      `${spRedirect.url}/?from=passive&samlkit_passive=none`,
+    );
+    expect(page.status).toBe(200);
+    expect(page.body).toContain('You are not signed in');
+  });
+
+  it('IsPassive with an IdP session signs in without interaction', async () => {
+    const browser = new BrowserClient();
+    const first = await browser.autoPost(await signIn(browser, `${spRedirect.url}/profile`, 'bob'));
+    expect(first.url).toBe(`${spRedirect.url}/profile`);
+    // Another SP of the same IdP: the IdP session answers the passive request at once.
+    const page = await browser.autoPost(
+      await browser.go(`${spPost.url}/saml/login?isPassive=1&returnTo=%2Fprofile`),
+    );
+    expect(page.url, await diagnostics()).toBe(`${spPost.url}/profile`);
+    expect(page.body).toContain('bob@example.org');
+  });
+
+  it('logs in over HTTP-Artifact: SimpleSAMLphp sends SAMLart, the SP resolves it over SOAP', async () => {
+    const metadata = await new BrowserClient().go(`${spArtifact.url}/saml/metadata`);
+    expect(metadata.body).toContain('urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Artifact');
+    const browser = new BrowserClient();
+    const profile = await browser.autoPost(
+      await signIn(browser, `${spArtifact.url}/profile`, 'alice'),
+    );
+    const diag = `${browser.history.join('\n')}\n${await sspArtifact.logs()}\n${spArtifact.output()}`;
+    // SAML bindings §3.6.3: the browser carried only the artifact, never the Response.
+    expect(
+      browser.history.some((h) => h.startsWith(`GET ${spArtifact.url}/saml/acs?SAMLart=`)),
+      diag,
+    ).toBe(true);
+    expect(browser.history.some((h) => h === `POST ${spArtifact.url}/saml/acs`)).toBe(false);
+    expect(profile.url, diag).toBe(`${spArtifact.url}/profile`);
+    expect(profile.body).toContain('alice@example.org');
+    // The artifact is one-time: sent again (a reload), it is refused.
+    const acs = browser.history.find((h) =>
+      h.startsWith(`GET ${spArtifact.url}/saml/acs?SAMLart=`),
+    )!;
+    const again = await new BrowserClient().go(acs.slice(4));
+    expect(again.status).toBe(403);
+    expect(again.body).toContain('REPLAY_DETECTED');
   });
 
   it('refuses a SHA-1 signed Response by default', async () => {

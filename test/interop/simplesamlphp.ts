@@ -63,6 +63,13 @@ export interface SimpleSamlPhpOptions {
    * (`{namespace}localName` of each Extensions element) and `ssp-forceauthn`.
    */
   readonly echoAuthnRequest?: boolean;
+  /**
+   * Answer with HTTP-Artifact when the AuthnRequest asks for it (`saml20.sendartifact`), serving
+   * ArtifactResolve at saml2/idp/ArtifactResolutionService.php. SimpleSAMLphp keeps artifacts in
+   * its data store; none of its stores' PHP clients (PDO SQLite, memcache, predis) is installed
+   * here, so a small file-backed store class is declared in config.php.
+   */
+  readonly sendArtifacts?: boolean;
 }
 
 /**
@@ -162,7 +169,7 @@ export async function startSimpleSamlPhp(options: SimpleSamlPhpOptions): Promise
     'module.enable': { exampleauth: true, core: true, saml: true },
     'session.cookie.secure': false,
     'session.phpsession.savepath': `${dir}/sessions`,
-    'store.type': 'phpsession',
+    'store.type': options.sendArtifacts ? 'SamlkitInteropFileStore' : 'phpsession',
     'metadata.sources': [
       { type: 'flatfile' },
       ...spMetadataUrls.map((url) => ({ type: 'xml', url })),
@@ -173,10 +180,30 @@ export async function startSimpleSamlPhp(options: SimpleSamlPhpOptions): Promise
       `127.0.0.1:${options.port}`,
     ],
   });
+  // A SimpleSAML\Store on files (one per key, with its expiry), declared once per PHP request.
+  const fileStore = options.sendArtifacts
+    ? `if (!class_exists('SamlkitInteropFileStore', false)) {
+  class SamlkitInteropFileStore extends \\SimpleSAML\\Store {
+    private function path($type, $key) { return ${php(`${dir}/data/`)} . sha1($type . "\\0" . $key); }
+    public function get($type, $key) {
+      $p = $this->path($type, $key);
+      if (!is_file($p)) return null;
+      $d = unserialize(file_get_contents($p));
+      if ($d['e'] !== null && $d['e'] < time()) { @unlink($p); return null; }
+      return $d['v'];
+    }
+    public function set($type, $key, $value, $expire = null) {
+      file_put_contents($this->path($type, $key), serialize(['v' => $value, 'e' => $expire]));
+    }
+    public function delete($type, $key) { @unlink($this->path($type, $key)); }
+  }
+}
+`
+    : '';
   const writeConfig = (spMetadataUrls: readonly string[]) =>
     writeFile(
       join(dir, 'config', 'config.php'),
-      `<?php\n$config = ${phpArray(config(spMetadataUrls))};\n`,
+      `<?php\n${fileStore}$config = ${phpArray(config(spMetadataUrls))};\n`,
     );
   const users = Object.fromEntries(
     Object.entries(SIMPLESAMLPHP_USERS).map(([name, attributes]) => [
@@ -200,6 +227,7 @@ export async function startSimpleSamlPhp(options: SimpleSamlPhpOptions): Promise
     'validate.authnrequest': options.requireSignedRequests ?? false,
     'validate.logout': options.requireSignedRequests ?? false,
     'assertion.encryption': options.encryptAssertions ?? false,
+    'saml20.sendartifact': options.sendArtifacts ?? false,
     'simplesaml.nameidattribute': 'email',
     'attributes.NameFormat': 'urn:oasis:names:tc:SAML:2.0:attrname-format:basic',
     ...(options.echoAuthnRequest && {

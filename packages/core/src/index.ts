@@ -246,6 +246,7 @@ export type {
 export { resolveArtifact } from './protocol/artifact-resolution.js';
 export type { SignOptions } from './signature/sign.js';
 export { signXml } from './signature/sign.js';
+export { PASSIVE_MARKER } from './sp/acs-passive.js';
 export {
   GOOGLE_ATTRIBUTE_MAP,
   MICROSOFT_ATTRIBUTE_MAP,

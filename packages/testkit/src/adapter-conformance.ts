@@ -1,5 +1,6 @@
 // The adapter conformance suite: every adapter passes the same cases (harness.ts starts the app
 // and drives it; the cases are in one file per area).
+import { acsBindingCases } from './adapter-conformance/acs-bindings.js';
 import { cookiesCases } from './adapter-conformance/cookies.js';
 import type {
   AdapterConformanceCase,
@@ -38,6 +39,7 @@ export function adapterConformanceCases(): AdapterConformanceCase[] {
     cases.push({ name, run });
   transportCases(add);
   loginCases(add);
+  acsBindingCases(add);
   cookiesCases(add);
   sessionsCases(add);
   logoutCases(add);

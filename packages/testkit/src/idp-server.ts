@@ -22,6 +22,7 @@ import {
   page,
   readCookie,
   readForm,
+  readText,
   send,
 } from './idp-server/http.js';
 import {
@@ -136,9 +137,17 @@ export async function startIdpServer(options: IdpServerOptions = {}): Promise<Id
   ): Promise<void> {
     const requested = login.request.requestedAuthnContext?.classRefs[0];
     session.sps.add(login.request.issuer);
-    const binding = (login.request.protocolBinding ?? '').endsWith('HTTP-Redirect')
+    // The binding the AuthnRequest asks for (SAML core §3.4.1 ProtocolBinding); HTTP-Artifact
+    // sends the browser back with SAMLart and serves the Response at POST /artifact;
+    // SimpleSign posts the form signed over the XML.
+    const asked = login.request.protocolBinding ?? '';
+    const binding = asked.endsWith('HTTP-Redirect')
       ? 'redirect'
-      : 'post';
+      : asked.endsWith('HTTP-Artifact')
+        ? 'artifact'
+        : asked.endsWith('HTTP-POST-SimpleSign')
+          ? 'simpleSign'
+          : 'post';
     const delivery = await testIdp.answerLogin(login.request, login.relayState, {
       nameId: session.user.nameId,
       sessionIndex: session.sessionIndex,
@@ -178,7 +187,8 @@ export async function startIdpServer(options: IdpServerOptions = {}): Promise<Id
       return answer(res, login, current[1], []);
     }
     if (request.isPassive) {
-      throw new Error('IsPassive was asked but the user must sign in (no IdP session)');
+      // SAML core §3.4.1: without an IdP session a passive request is answered NoPassive.
+      return deliver(res, await testIdp.answerNoPassive(request, relayState));
     }
     const loginId = randomBytes(16).toString('base64url');
     pending.set(loginId, login);
@@ -319,6 +329,8 @@ export async function startIdpServer(options: IdpServerOptions = {}): Promise<Id
       '<md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">' +
       '<md:KeyDescriptor use="signing"><ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#">' +
       `<ds:X509Data><ds:X509Certificate>${cert}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>` +
+      // SAML metadata §2.4.2 (SSODescriptorType): ArtifactResolutionService comes first.
+      `<md:ArtifactResolutionService Binding="${binding('SOAP')}" Location="${b}/artifact" index="0"/>` +
       `<md:SingleLogoutService Binding="${binding('HTTP-Redirect')}" Location="${b}/slo" ResponseLocation="${b}/slo/response"/>` +
       `<md:SingleLogoutService Binding="${binding('HTTP-POST')}" Location="${b}/slo" ResponseLocation="${b}/slo/response"/>` +
       '<md:NameIDFormat>urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress</md:NameIDFormat>' +
@@ -355,6 +367,17 @@ export async function startIdpServer(options: IdpServerOptions = {}): Promise<Id
         return slo(req, res, url);
       case 'GET /logout':
         return idpInitiatedLogout(req, res, url);
+      case 'POST /artifact': {
+        // SAML bindings §3.6.3: the SP's ArtifactResolve over SOAP.
+        const answer = await testIdp.artifactFetch(`${base}/artifact`, {
+          method: 'POST',
+          headers: { 'content-type': req.headers['content-type'] ?? 'text/xml' },
+          body: await readText(req),
+        });
+        res.writeHead(answer.status, { 'content-type': 'text/xml; charset=utf-8' });
+        res.end(await answer.text());
+        return;
+      }
       case 'GET /metadata':
         res.writeHead(200, { 'content-type': 'application/samlmetadata+xml; charset=utf-8' });
         res.end(metadata());

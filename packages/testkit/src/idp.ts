@@ -6,6 +6,7 @@ import {
   decodePostBinding,
   decodeRedirect,
   encodeRedirect,
+  encodeSimpleSign,
   type IdentityProviderConfig,
   type LogoutRequest,
   type LogoutResponse,
@@ -15,8 +16,9 @@ import {
   parseLogoutResponse,
   signXml,
 } from '@samlkit/core';
+import { createArtifactService } from './idp-artifact.js';
 import { generateTestKeys, type TestKeys } from './keys.js';
-import { buildResponse, type TestAttribute, toPostBinding } from './response.js';
+import { buildResponse, type SignTarget, type TestAttribute, toPostBinding } from './response.js';
 
 /** Where a front-channel message travels: a URL (Redirect) or a form (POST). */
 export type TestDelivery =
@@ -46,8 +48,19 @@ export interface TestLoginAnswer {
   readonly attributes?: readonly TestAttribute[];
   /** The clock (epoch ms). Default `Date.now()`. */
   readonly now?: number;
-  /** Answer with the Redirect binding (a signed query) instead of POST. */
-  readonly binding?: 'post' | 'redirect';
+  /**
+   * The binding of the answer: `post` (default), `redirect` (a signed query), `simpleSign` (an
+   * HTTP-POST-SimpleSign form signed over the XML), `artifact` (a GET carrying `SAMLart`; the SP
+   * resolves it at the IdP's ArtifactResolutionService) or `artifactPost` (`SAMLart` in a form).
+   */
+  readonly binding?: 'post' | 'redirect' | 'simpleSign' | 'artifact' | 'artifactPost';
+  /**
+   * What the XML signature covers. Default `assertion`; with `simpleSign`, default `none` (the
+   * form signature covers the whole Response).
+   */
+  readonly sign?: SignTarget;
+  /** A misbehaving IdP: the artifact can be resolved more than once. Default false. */
+  readonly artifactReusable?: boolean;
 }
 
 /** An in-process Identity Provider for tests: reads the SP's requests and answers them, signed. */
@@ -66,6 +79,22 @@ export interface TestIdp {
     relayState: string | undefined,
     answer?: TestLoginAnswer,
   ): Promise<TestDelivery>;
+  /**
+   * Answers a passive AuthnRequest (IsPassive="true") with status Responder / NoPassive (SAML
+   * core §3.4.1), on the POST binding: a signed Response unless `signed` is false.
+   */
+  answerNoPassive(
+    request: AuthnRequest,
+    relayState: string | undefined,
+    options?: { readonly signed?: boolean; readonly now?: number },
+  ): Promise<TestDelivery>;
+  /**
+   * The IdP's ArtifactResolutionService (`config.artifactResolutionServices`) as a `fetch`: give
+   * it to the SP as its `fetch` option. Other URLs are refused.
+   */
+  readonly artifactFetch: typeof fetch;
+  /** How many ArtifactResolve requests the IdP answered so far. */
+  artifactResolutions(): number;
   /** Reads a LogoutRequest from a Redirect `Location` or a POST-binding page. */
   readLogoutRequest(
     locationOrHtml: string,
@@ -167,7 +196,9 @@ export async function createTestIdp(options: TestIdpOptions = {}): Promise<TestI
       { binding: 'post', location: `${base}/slo`, responseLocation: `${base}/slo/response` },
     ],
     signingKeys: [loadPublicKey(keys.certificatePem)],
+    artifactResolutionServices: [{ binding: 'soap', location: `${base}/artifact`, index: 0 }],
   };
+  const artifacts = createArtifactService(entityId, `${base}/artifact`, keys);
   const sign = (xml: string) =>
     signXml(xml, { key: keys.privateKey, certificate: keys.certificatePem });
 
@@ -225,17 +256,62 @@ export async function createTestIdp(options: TestIdpOptions = {}): Promise<TestI
           ? { authnContextClassRef: answer.authnContextClassRef }
           : {}),
         ...(answer.attributes ? { attributes: answer.attributes } : {}),
-        sign: 'assertion',
+        sign: answer.sign ?? (answer.binding === 'simpleSign' ? 'none' : 'assertion'),
         signingKey: keys,
       });
       if (answer.binding === 'redirect') {
         return deliver(acsUrl, 'SAMLResponse', xml, relayState, 'redirect');
+      }
+      if (answer.binding === 'simpleSign') {
+        // SimpleSign §2.3: SAMLResponse, RelayState, SigAlg and Signature, signed over the XML.
+        const fields = await encodeSimpleSign({
+          type: 'SAMLResponse',
+          xml,
+          ...(relayState !== undefined ? { relayState } : {}),
+          sign: { key: keys.privateKey },
+        });
+        return { binding: 'post', url: acsUrl, form: new URLSearchParams({ ...fields }) };
+      }
+      if (answer.binding === 'artifact' || answer.binding === 'artifactPost') {
+        // SAML bindings §3.6.3: the artifact travels instead of the Response.
+        const samlart = await artifacts.issue(
+          xml,
+          request.issuer,
+          answer.artifactReusable === true,
+        );
+        const fields = new URLSearchParams({ SAMLart: samlart });
+        if (relayState !== undefined) fields.set('RelayState', relayState);
+        if (answer.binding === 'artifactPost')
+          return { binding: 'post', url: acsUrl, form: fields };
+        return { binding: 'redirect', url: `${acsUrl}?${fields.toString()}` };
       }
       // The assertion is already signed; the POST binding carries it as is.
       const form = new URLSearchParams({ SAMLResponse: toPostBinding(xml) });
       if (relayState !== undefined) form.set('RelayState', relayState);
       return { binding: 'post', url: acsUrl, form };
     },
+    async answerNoPassive(request, relayState, opts = {}) {
+      const acsUrl = request.assertionConsumerServiceUrl;
+      if (!acsUrl) throw new Error('test IdP: the AuthnRequest names no ACS URL');
+      const xml = await buildResponse({
+        idpEntityId: entityId,
+        spEntityId: request.issuer,
+        acsUrl,
+        now: opts.now ?? Date.now(),
+        inResponseTo: request.id,
+        status: {
+          code: 'urn:oasis:names:tc:SAML:2.0:status:Responder',
+          subCode: 'urn:oasis:names:tc:SAML:2.0:status:NoPassive',
+        },
+        sign: opts.signed === false ? 'none' : 'response',
+        signingKey: keys,
+      });
+      const form = new URLSearchParams({ SAMLResponse: toPostBinding(xml) });
+      if (relayState !== undefined) form.set('RelayState', relayState);
+      return { binding: 'post', url: acsUrl, form };
+    },
+    artifactFetch: artifacts.fetch,
+    artifactResolutions: artifacts.resolutions,
     async readLogoutRequest(locationOrHtml) {
       const { xml, relayState, signed } = await readMessage(locationOrHtml, 'SAMLRequest');
       return { request: parseLogoutRequest(xml), relayState, signed };

@@ -182,6 +182,102 @@ describe('startIdpServer', () => {
     expect(await res.text()).toContain('is not registered');
   });
 
+  it('answers a passive AuthnRequest without an IdP session with a signed NoPassive', async () => {
+    const b: Browser = { sp: new CookieJar(), idp: new CookieJar() };
+    const answer = await startLogin(b, '?isPassive=1&returnTo=/somewhere');
+    expect(answer.status).toBe(200);
+    const html = await answer.text();
+    expect(html).not.toContain('name="password"');
+    const back = await postToAcs(b, html);
+    expect(back.status).toBe(303);
+    expect(back.headers.get('location')).toBe('/somewhere?samlkit_passive=none');
+    expect(b.sp.has('samlkit_session')).toBe(false);
+  });
+
+  it('answers with HTTP-Artifact when asked, and serves ArtifactResolve over SOAP', async () => {
+    const keys = await generateTestKeys({ subject: 'idp-server artifact sp' });
+    const artifactSp = createServiceProvider({
+      sp: {
+        entityId: `${SP}/saml/metadata`,
+        assertionConsumerServices: [
+          { binding: 'post', location: `${SP}/saml/acs`, index: 0, isDefault: true },
+          { binding: 'artifact', location: `${SP}/saml/acs`, index: 1 },
+        ],
+        signingKeys: [{ privateKey: keys.privateKey, certificate: keys.certificatePem }],
+      },
+      // The IdP as its metadata describes it: the ArtifactResolutionService included.
+      idps: await parseIdpMetadata(await (await fetch(`${idp.url}/metadata`)).text(), {
+        now: Date.now(),
+      }),
+      baseUrl: SP,
+      responseBinding: 'artifact',
+      store: new MemoryStore(),
+      logger: { warn() {}, error: (m, d) => console.error(m, d) },
+    });
+    const jar = new CookieJar();
+    const idpJar = new CookieJar();
+    const start = jar.take((await artifactSp.handle(new Request(`${SP}/saml/login`)))!);
+    const page = idpJar.take(await fetch(start.headers.get('location')!, { redirect: 'manual' }));
+    const signedIn = await submitLogin({ sp: jar, idp: idpJar }, await page.text(), 'bob');
+    // SAML bindings §3.6.3: the browser is sent back with the artifact only.
+    expect(signedIn.status).toBe(303);
+    const toAcs = signedIn.headers.get('location')!;
+    expect(toAcs.startsWith(`${SP}/saml/acs?SAMLart=`)).toBe(true);
+    const acs = (await artifactSp.handle(new Request(toAcs)))!;
+    expect(acs.status, await acs.clone().text()).toBe(303);
+    const finish = (await artifactSp.handle(
+      new Request(new URL(acs.headers.get('location')!, SP), {
+        headers: { cookie: jar.header() },
+      }),
+    ))!;
+    expect(finish.status).toBe(303);
+    jar.take(finish);
+    const session = await artifactSp.getSession(
+      new Request(`${SP}/`, { headers: { cookie: jar.header() } }),
+    );
+    expect(session?.nameId).toBe('bob@example.com');
+  });
+
+  it('answers with HTTP-POST-SimpleSign when asked', async () => {
+    const keys = await generateTestKeys({ subject: 'idp-server simplesign sp' });
+    const simpleSp = createServiceProvider({
+      sp: {
+        entityId: `${SP}/saml/metadata`,
+        assertionConsumerServices: [
+          { binding: 'post', location: `${SP}/saml/acs`, index: 0, isDefault: true },
+          { binding: 'simpleSign', location: `${SP}/saml/acs`, index: 1 },
+        ],
+        signingKeys: [{ privateKey: keys.privateKey, certificate: keys.certificatePem }],
+      },
+      idps: idp.config,
+      baseUrl: SP,
+      responseBinding: 'simpleSign',
+      store: new MemoryStore(),
+      logger: { warn() {}, error: (m, d) => console.error(m, d) },
+    });
+    const jar = new CookieJar();
+    const idpJar = new CookieJar();
+    const start = jar.take((await simpleSp.handle(new Request(`${SP}/saml/login`)))!);
+    const page = await fetch(start.headers.get('location')!, { redirect: 'manual' });
+    const answer = await submitLogin({ sp: jar, idp: idpJar }, await page.text(), 'carol');
+    const html = await answer.text();
+    const form = new URLSearchParams();
+    for (const name of ['SAMLResponse', 'RelayState', 'SigAlg', 'Signature']) {
+      const value = field(html, name);
+      expect(value, name).toBeDefined();
+      form.set(name, value!);
+    }
+    const acs = (await simpleSp.handle(
+      new Request(`${SP}/saml/acs`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: form.toString(),
+      }),
+    ))!;
+    expect(acs.status, await acs.clone().text()).toBe(303);
+    expect(acs.headers.get('location')).toMatch(/^\/saml\/acs\?finish=/);
+  });
+
   it('publishes metadata that samlkit reads back', async () => {
     const xml = await (await fetch(`${idp.url}/metadata`)).text();
     const meta = await parseIdpMetadata(xml, { now: Date.now() });

@@ -1,4 +1,8 @@
-import { decodeIncoming, type IncomingSamlMessage } from '../bindings/incoming.js';
+import {
+  decodeIncoming,
+  type IncomingSamlMessage,
+  type MessageSignatureInfo,
+} from '../bindings/incoming.js';
 import { describeValue, SamlError } from '../errors.js';
 import {
   checkAuthnContext,
@@ -119,12 +123,16 @@ export async function validateResponse(
  * {@link validateResponse} on a document parsed by the caller (the ACS parses the Response once,
  * reads from it which IdP's keys apply, and validates that same document). `parse` is called once,
  * after the options are checked, and must apply `options.limits` (see `parseMessageInput`). The
- * document is only read, never changed (decryption works on a copy).
+ * document is only read, never changed (decryption works on a copy). `bindingSignature` is a
+ * verified signature over the exact octets the document was parsed from (a SimpleSign form
+ * signature, or the signed ArtifactResponse it came in): it covers the whole Response as a
+ * Response signature does.
  * @internal
  */
 export async function validateResponseDocument(
   parse: () => Document,
   options: ValidateResponseOptions,
+  bindingSignature?: MessageSignatureInfo,
 ): Promise<ValidatedResponse> {
   const { now, skewMs, acsUrls } = assertOptions(options);
   const { idp, sp } = options;
@@ -157,7 +165,10 @@ export async function validateResponseDocument(
   // covers the Response. verifyElementSignature throws on anything but a valid one by our keys.
   assertSignatureMethodUris(root);
   const responseSig = await verifyElementSignature(root, verifyOpts);
-  if (options.requireResponseSignature && !responseSig) {
+  // SimpleSign §2.5 / bindings §3.6.5.2: a verified binding signature covers every octet of the
+  // Response, so it signs the Response as an enveloped signature would.
+  const responseSigned = responseSig !== null || bindingSignature !== undefined;
+  if (options.requireResponseSignature && !responseSigned) {
     throw new SamlError('SIGNATURE_MISSING', 'The Response is not signed.', {
       expected: 'a <ds:Signature> on the Response (requireResponseSignature)',
       found: 'none',
@@ -168,7 +179,6 @@ export async function validateResponseDocument(
   // Only what a verified signature covers may decide anything. When the Response is unsigned,
   // its Status, Issuer, Destination and InResponseTo may still cause a refusal below, but never
   // an acceptance: what is accepted is read from the signed assertion alone.
-  const responseSigned = responseSig !== null;
   // SAML core §3.2.2.2: anything but Success carries no usable assertion.
   assertSuccessStatus(root, 'Response');
   const responseIssuer = checkIssuer(root, idp.entityId, false);
@@ -206,12 +216,14 @@ export async function validateResponseDocument(
   }
   assertSignatureMethodUris(assertion);
   const assertionSig = await verifyElementSignature(assertion, verifyOpts);
-  if (!assertionSig && (options.requireAssertionSignature || !responseSig)) {
+  if (!assertionSig && (options.requireAssertionSignature || !responseSigned)) {
     throw new SamlError('SIGNATURE_MISSING', 'The assertion is not covered by a signature.', {
       expected: options.requireAssertionSignature
         ? 'a <ds:Signature> on the Assertion (requireAssertionSignature)'
         : 'a <ds:Signature> on the Assertion or on the Response',
-      found: responseSig ? 'a signed Response around an unsigned Assertion' : 'no signature at all',
+      found: responseSigned
+        ? 'a signed Response around an unsigned Assertion'
+        : 'no signature at all',
       hint: 'configure the IdP to sign the assertion (and/or the response) with its signing key',
     });
   }
@@ -322,7 +334,15 @@ export async function validateResponseDocument(
     attributeList,
     conditions,
     subjectConfirmation,
-    signature: signatureInfo(responseSig, assertionSig),
+    signature:
+      responseSig === null && assertionSig === null && bindingSignature !== undefined
+        ? {
+            response: true,
+            assertion: false,
+            key: bindingSignature.key,
+            algorithm: bindingSignature.algorithm,
+          }
+        : signatureInfo(responseSig, assertionSig),
     encrypted,
     replay: { key: replayKey, expiresAt },
     // Serialized on first read: on large assertions serializing costs as much as a parse, and

@@ -1,18 +1,15 @@
-import { decodePost } from '../bindings/post.js';
-import {
-  type DecodedRedirect,
-  decodeRedirect,
-  verifyRedirectSignature,
-} from '../bindings/redirect.js';
 import { describeValue, SamlError } from '../errors.js';
 import { checkAuthnContext } from '../lib/assertion.js';
 import { trimXmlSpace } from '../lib/checks.js';
 import { attr, childElements, isElement, NS, parseXml, textOf } from '../lib/xml.js';
 import { validateResponseDocument } from '../messages/response.js';
+import type { ValidateResponseOptions } from '../messages/response-types.js';
 import { createSessionId } from '../store/session-id.js';
 import type { PendingRequest } from '../store/types.js';
+import { artifactIssuer, resolveAtAcs } from './acs-artifact.js';
 import { type FinishData, finishKey, returnToOfResponse } from './acs-finish.js';
-import { readForm } from './http.js';
+import { answerNoPassive, saysNoPassive } from './acs-passive.js';
+import { receiveAtAcs, verifyBindingSignature } from './acs-receive.js';
 import { checkScopedUserId } from './identity.js';
 import { mapAttributes } from './idp-policy.js';
 import { noteIdp } from './log.js';
@@ -27,39 +24,6 @@ export {
   notifyLogout,
   returnToOfFailedResponse,
 } from './acs-finish.js';
-
-/** What the ACS received, before any check. */
-interface Received {
-  readonly xml: string;
-  readonly relayState: string | undefined;
-  readonly redirect?: DecodedRedirect;
-}
-
-async function receive(request: Request): Promise<Received> {
-  if (request.method === 'POST') {
-    const form = await readForm(request);
-    const value = form.get('SAMLResponse');
-    if (value === null) {
-      throw new SamlError('BINDING_INVALID', 'The POST carries no SAMLResponse.', {
-        expected: 'a SAMLResponse form field (SAML bindings §3.5.4)',
-        found: form.has('SAMLRequest')
-          ? 'a SAMLRequest (send requests to the SLO endpoint)'
-          : 'none',
-      });
-    }
-    const relay = form.get('RelayState');
-    return { xml: decodePost(value), relayState: relay ?? undefined };
-  }
-  // SAML bindings §3.4: a Response on the HTTP-Redirect binding.
-  const redirect = await decodeRedirect(request.url);
-  if (redirect.type !== 'SAMLResponse') {
-    throw new SamlError('BINDING_INVALID', 'The query carries no SAMLResponse.', {
-      expected: 'a SAMLResponse query parameter (SAML bindings §3.4.4)',
-      found: redirect.type,
-    });
-  }
-  return { xml: redirect.xml, relayState: redirect.relayState, redirect };
-}
 
 /**
  * Reads, without trusting them, the values needed to choose whose keys verify the Response: the
@@ -108,7 +72,15 @@ function peek(doc: Document): { inResponseTo: string[]; issuer: string | undefin
  * @internal
  */
 export async function receiveResponse(s: Settings, request: Request): Promise<AcsFinishStep> {
-  const received = await receive(request);
+  let received = await receiveAtAcs(s, request);
+  // HTTP-Artifact (SAML bindings §3.6): the artifact's SourceID names the IdP to ask.
+  const artifactChoice =
+    received.artifact !== undefined
+      ? await s.directory.forMessage(await artifactIssuer(s, received.artifact))
+      : undefined;
+  if (artifactChoice) {
+    received = await resolveAtAcs(s, received, artifactChoice, policyFor(s, artifactChoice));
+  }
   // One parse per request: peek reads the document that is then validated. Only a retry after a
   // metadata refresh (the IdP rolled its key; rare) parses the message again, so that no attempt
   // can see what an earlier one did with the document.
@@ -121,10 +93,14 @@ export async function receiveResponse(s: Settings, request: Request): Promise<Ac
     return doc;
   };
 
-  const choice = await s.directory.forMessage(claimedIssuer);
+  const choice = artifactChoice ?? (await s.directory.forMessage(claimedIssuer));
   const idpKey = choice.key;
   // The policy of this IdP (its own fields over the SP options): per-IdP relaxations stay per IdP.
   const policy = policyFor(s, choice);
+  // IsPassive answered NoPassive: "not signed in", never an error page (acs-passive.ts).
+  if (parsed && saysNoPassive(parsed)) {
+    return answerNoPassive(s, received, parsed, choice, policy);
+  }
   const now = s.now();
   // Nothing one-time is consumed before the signature checks: validateResponse verifies the
   // signatures and every condition with the claimed request IDs as the only acceptable ones
@@ -134,15 +110,12 @@ export async function receiveResponse(s: Settings, request: Request): Promise<Ac
   // metadata source, a signature by an unknown key triggers one refresh and retry (the IdP rolled
   // its certificate): nothing has been consumed, so the retry is safe.
   const result = await s.directory.withRollover(choice, async (idp) => {
-    if (received.redirect?.signature) {
-      // A signed query must verify too (SAML bindings §3.4.4.1), besides the XML signature.
-      await verifyRedirectSignature(received.redirect, {
-        keys: idp.signingKeys,
-        allowSha1: policy.allowSha1,
-        ...(s.crypto ? { crypto: s.crypto } : {}),
-      });
-    }
-    return validateResponseDocument(parseOnce, {
+    // A signed query or SimpleSign form must verify (SAML bindings §3.4.4.1, SimpleSign §2.5)
+    // before anything in the message is used, besides the XML signature.
+    const bindingSignature = await verifyBindingSignature(s, received, idp, policy.allowSha1);
+    const validate = (o: ValidateResponseOptions) =>
+      validateResponseDocument(parseOnce, o, bindingSignature);
+    return validate({
       sp: { entityId: s.sp.entityId, acsUrl: s.acsUrls },
       idp: { entityId: idp.entityId, signingKeys: idp.signingKeys },
       now,

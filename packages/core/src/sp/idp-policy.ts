@@ -57,6 +57,15 @@ export interface IdpPolicy extends AuthnRequestSettings {
   /** Binding for AuthnRequests to this IdP when it offers both. Default `authnRequestBinding`. */
   readonly requestBinding?: 'redirect' | 'post';
   /**
+   * The binding this IdP is asked to answer logins with (the AuthnRequest's ProtocolBinding and
+   * AssertionConsumerServiceURL, SAML core §3.4.1): `artifact` (HTTP-Artifact, the Response then
+   * travels over SOAP from the IdP's ArtifactResolutionService) or `simpleSign`
+   * (HTTP-POST-SimpleSign). The SP must list an AssertionConsumerService with that binding (which
+   * is what enables it at the ACS and announces it in SP metadata). Default: the SP's default
+   * POST (or Redirect) AssertionConsumerService.
+   */
+  readonly responseBinding?: 'post' | 'artifact' | 'simpleSign';
+  /**
    * The authentication context asked for in every AuthnRequest to this IdP (unless a login asks
    * for another), and required in its Response when the comparison is `exact`.
    */
@@ -85,6 +94,7 @@ export interface EffectivePolicy {
   readonly nameIdFormat: string | undefined;
   readonly allowCreate: boolean;
   readonly requestBinding: 'redirect' | 'post';
+  readonly responseBinding: 'post' | 'artifact' | 'simpleSign' | undefined;
   readonly requestedAuthnContext: RequestedAuthnContextRecord | undefined;
   readonly requireAssertionSignature: boolean;
   readonly requireResponseSignature: boolean;
@@ -100,6 +110,7 @@ export interface PolicyDefaults {
   readonly clockSkewMs: number;
   readonly nameIdFormat?: string;
   readonly authnRequestBinding?: 'redirect' | 'post';
+  readonly responseBinding?: 'post' | 'artifact' | 'simpleSign';
   readonly requireAssertionSignature?: boolean;
   readonly requireResponseSignature?: boolean;
   readonly scopedAttributes?: ScopedAttributeOptions | false;
@@ -127,6 +138,15 @@ function check(policy: IdpPolicy, entityId: string): void {
   const binding = policy.requestBinding;
   if (binding !== undefined && binding !== 'redirect' && binding !== 'post') {
     bad('requestBinding', '"redirect" or "post"');
+  }
+  const answer = policy.responseBinding;
+  if (
+    answer !== undefined &&
+    answer !== 'post' &&
+    answer !== 'artifact' &&
+    answer !== 'simpleSign'
+  ) {
+    bad('responseBinding', '"post", "artifact" or "simpleSign"');
   }
   for (const f of ['userIdAttribute', 'nameIdFormat'] as const) {
     if (policy[f] !== undefined && (typeof policy[f] !== 'string' || policy[f] === '')) {
@@ -168,6 +188,7 @@ export function effectivePolicy(
     nameIdFormat: p.nameIdFormat ?? defaults.nameIdFormat,
     allowCreate: p.allowCreate ?? true,
     requestBinding: p.requestBinding ?? defaults.authnRequestBinding ?? 'redirect',
+    responseBinding: p.responseBinding ?? defaults.responseBinding,
     requestedAuthnContext: p.requestedAuthnContext,
     requireAssertionSignature:
       p.requireAssertionSignature ?? defaults.requireAssertionSignature ?? false,

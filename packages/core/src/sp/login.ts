@@ -6,6 +6,7 @@ import { createAuthnRequest, type RequestedAuthnContext } from '../messages/auth
 import { signXml } from '../signature/sign.js';
 import type { PendingRequest, SessionRecord } from '../store/types.js';
 import { resolveAuthnRequestSettings } from './authn-request-options.js';
+import { acsAccepts, rememberArtifactSource } from './acs-receive.js';
 import { htmlResponse, redirectResponse } from './http.js';
 import { bindLogin } from './login-binding.js';
 import { policyFor, publicOrigin, returnPath, type Settings } from './settings.js';
@@ -36,17 +37,22 @@ export function postFormResponse(
   return response;
 }
 
-/** The ACS the IdP should answer: one on the request's public origin if configured, else the default. */
-function chooseAcs(s: Settings, request: Request): Endpoint {
-  const usable = s.sp.assertionConsumerServices.filter(
-    (e) => e.binding === 'post' || e.binding === 'redirect',
+/**
+ * The ACS the IdP should answer: one on the request's public origin if configured, else the
+ * default; of the binding the IdP's policy asks for (`responseBinding`), else POST or Redirect.
+ */
+function chooseAcs(s: Settings, request: Request, binding?: Endpoint['binding']): Endpoint {
+  const usable = s.sp.assertionConsumerServices.filter((e) =>
+    binding !== undefined
+      ? e.binding === binding
+      : e.binding === 'post' || e.binding === 'redirect',
   );
   const origin = publicOrigin(s, request);
   const sameOrigin = usable.filter((e) => new URL(e.location).origin === origin);
   const chosen = pickEndpoint(sameOrigin.length ? sameOrigin : usable);
   if (!chosen) {
     throw new SamlError('CONFIG_INVALID', 'The SP has no usable AssertionConsumerService.', {
-      expected: 'an AssertionConsumerService with the post (or redirect) binding',
+      expected: `an AssertionConsumerService with the ${binding ?? 'post (or redirect)'} binding`,
       found: s.sp.assertionConsumerServices.map((e) => e.binding).join(', '),
       hint: 'add { binding: "post", location: "https://…/saml/acs" } to sp.assertionConsumerServices',
     });
@@ -103,7 +109,12 @@ export async function beginLogin(
     idp.entityId,
   );
   const { assertionConsumerServiceIndex, allowCreate, ...sent } = extra.settings;
-  const acs = extra.indexedAcs ?? chooseAcs(s, request);
+  const acs = extra.indexedAcs ?? chooseAcs(s, request, policy.responseBinding);
+  // HTTP-Artifact: remember whose SourceID the answer's artifact will carry (SAML bindings
+  // §3.6.4.2), for IdPs the ACS cannot list (an IdP resolver).
+  if (acsAccepts(s, 'artifact') && s.idps.size === 0) {
+    await rememberArtifactSource(s, idp.entityId, now + s.requestTtlMs);
+  }
   const rac = options.requestedAuthnContext ?? policy.requestedAuthnContext;
   if (rac && (!Array.isArray(rac.classRefs) || rac.classRefs.length === 0)) {
     throw new TypeError('login: requestedAuthnContext.classRefs must be a non-empty list');

@@ -108,6 +108,12 @@ export interface AcsFinishStep {
   readonly step: 'finish';
   /** The same-site finish URL (`<acs path>?finish=<code>`) to send the browser to with a 303. */
   readonly redirectTo: string;
+  /**
+   * Set when the IdP answered an IsPassive login with NoPassive (nobody signed in without
+   * interaction): `redirectTo` is then the return address with `samlkit_passive=none` in its
+   * query, and no session exists or changed. Answer the same 303.
+   */
+  readonly passive?: true;
 }
 
 /**

@@ -212,6 +212,7 @@ export function policyFor(s: Settings, choice: IdpChoice): EffectivePolicy {
       ...(o.requireEncryption !== undefined && { requireEncryption: o.requireEncryption }),
       ...(s.sp.nameIdFormats?.[0] !== undefined && { nameIdFormat: s.sp.nameIdFormats[0] }),
       ...(o.authnRequestBinding !== undefined && { authnRequestBinding: o.authnRequestBinding }),
+      ...(o.responseBinding !== undefined && { responseBinding: o.responseBinding }),
       requireAssertionSignature: s.requireAssertionSignature,
       ...(o.requireResponseSignature !== undefined && {
         requireResponseSignature: o.requireResponseSignature,

@@ -19,6 +19,7 @@ export type TenantOverrides = Partial<
     | 'requireResponseSignature'
     | 'clockSkewMs'
     | 'authnRequestBinding'
+    | 'responseBinding'
     | 'authnContexts'
     | 'sessionMaxAgeMs'
   >
@@ -49,6 +50,8 @@ export interface TenantConfig {
   readonly idps?: ServiceProviderOptions['idps'];
   /** Per-tenant SP options (policy defaults for the tenant's IdPs, session lifetime). */
   readonly options?: TenantOverrides;
+  /** The tenant's own {@link TenantServiceProvidersOptions.acsBindings}. Default the shared one. */
+  readonly acsBindings?: readonly ('artifact' | 'simpleSign')[];
 }
 
 /** Options for {@link createTenantServiceProviders}. */
@@ -87,6 +90,13 @@ export interface TenantServiceProvidersOptions
   readonly cookie?: SessionCookieOptions;
   /** How long a tenant's configuration is reused before `tenants` is asked again (ms). Default 1 minute. */
   readonly cacheTtlMs?: number;
+  /**
+   * Response bindings accepted at every tenant's ACS besides HTTP-POST and HTTP-Redirect:
+   * `artifact` (HTTP-Artifact) and/or `simpleSign` (HTTP-POST-SimpleSign). Each becomes an
+   * AssertionConsumerService of the tenant (announced in its metadata); `responseBinding` asks
+   * the IdPs for one. Default none.
+   */
+  readonly acsBindings?: readonly ('artifact' | 'simpleSign')[];
 }
 
 /** The service providers of every tenant of one application. */
@@ -198,6 +208,7 @@ export function createTenantServiceProviders(
     store: _store,
     cookie,
     cacheTtlMs: _cacheTtlMs,
+    acsBindings: sharedAcsBindings,
     ...common
   } = options;
   const cache = new Map<string, { at: number; sp: Promise<ServiceProvider | undefined> }>();
@@ -252,6 +263,12 @@ export function createTenantServiceProviders(
       assertionConsumerServices: [
         { binding: 'post', location: `${base}${samlPrefix}/acs`, index: 0, isDefault: true },
         { binding: 'redirect', location: `${base}${samlPrefix}/acs`, index: 1 },
+        // Opt-in response bindings (SAML bindings §3.6, SimpleSign): enabled by being listed.
+        ...(t.acsBindings ?? sharedAcsBindings ?? []).map((binding, i) => ({
+          binding,
+          location: `${base}${samlPrefix}/acs`,
+          index: 2 + i,
+        })),
       ],
       singleLogoutServices: [
         { binding: 'redirect', location: `${base}${samlPrefix}/slo` },

@@ -107,6 +107,11 @@ export interface ServiceProviderOptions {
   /** The WebCrypto provider (default `globalThis.crypto`). */
   readonly crypto?: CryptoProvider;
   /**
+   * The `fetch` for back-channel calls to IdPs: ArtifactResolve over SOAP when a Response arrives
+   * with HTTP-Artifact (inject one for client TLS or a proxy). Default `globalThis.fetch`.
+   */
+  readonly fetch?: typeof fetch;
+  /**
    * **Security relaxation.** Accept IdP-initiated (unsolicited) Responses. They are bound to no
    * request, which makes login CSRF possible. Default false.
    */
@@ -147,6 +152,13 @@ export interface ServiceProviderOptions {
   readonly requireResponseSignature?: boolean;
   /** Binding for AuthnRequests when the IdP offers both. Default `redirect`. */
   readonly authnRequestBinding?: 'redirect' | 'post';
+  /**
+   * The binding IdPs are asked to answer logins with (an IdP's policy may choose its own):
+   * `artifact` (HTTP-Artifact) or `simpleSign` (HTTP-POST-SimpleSign) need an
+   * AssertionConsumerService of that binding in `sp.assertionConsumerServices`. Default: the
+   * default POST (or Redirect) AssertionConsumerService.
+   */
+  readonly responseBinding?: 'post' | 'artifact' | 'simpleSign';
   /** Named step-up levels for `?authnContext=<name>` on the login endpoint. */
   readonly authnContexts?: AuthnContextLevels;
   /** Where to go after login when no (safe) `returnTo` was given. Default `/`. */
@@ -198,7 +210,9 @@ export interface ServiceProvider {
    * The ACS. On the IdP's POST (or Redirect-binding GET): validates the Response and 303s to the
    * same-site finish URL, creating no session. On the finish GET (`?finish=<code>`): checks the
    * browser's login cookie (no login CSRF), creates or upgrades the session, sets the cookie and
-   * 303s to the return path.
+   * 303s to the return path. HTTP-Artifact (`SAMLart`) and SimpleSign are accepted when
+   * `sp.assertionConsumerServices` lists them; a NoPassive answer 303s to the return path with
+   * `samlkit_passive=none`.
    */
   acs(request: Request): Promise<Response>;
   /**
@@ -223,7 +237,7 @@ export interface ServiceProvider {
    * - for the finish GET (`?finish=<code>`) it checks the browser binding, stores the session (so
    *   SLO can find it) and returns `{ step: 'complete', session, redirectTo, cookies, … }`: keep
    *   `session.id` in your session, and answer 303 to `redirectTo` with `cookies` as `Set-Cookie`.
-   * @throws SamlError as `validateResponse`, plus `IN_RESPONSE_TO_MISMATCH`, `LOGIN_BINDING_MISMATCH`, `LOGIN_REFUSED`, `STORE_UNAVAILABLE`
+   * @throws SamlError as `validateResponse`, plus `IN_RESPONSE_TO_MISMATCH`, `LOGIN_BINDING_MISMATCH`, `LOGIN_REFUSED`, `STORE_UNAVAILABLE`; for HTTP-Artifact also as `resolveArtifact`, `IDP_UNKNOWN` and `REPLAY_DETECTED` (an artifact used twice)
    */
   handleAcs(request: Request): Promise<AcsFinishStep | AcsResult>;
   /** Reads a session by ID (for applications that keep the ID in their own session). */

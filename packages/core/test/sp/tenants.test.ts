@@ -285,3 +285,50 @@ describe('tenantStore', () => {
     expect(await b.getSession('sess-2')).toBeUndefined();
   });
 });
+
+describe('tenants: opt-in ACS bindings', () => {
+  it('an artifact login at tenant a, whose metadata alone announces HTTP-Artifact', async () => {
+    const { spKeys } = await keys();
+    const { idpA } = await idps();
+    const store = new MemoryStore();
+    const saml = createTenantServiceProviders({
+      baseUrl: BASE,
+      store,
+      sp: { signingKeys: [{ privateKey: spKeys.privateKey, certificate: spKeys.certificatePem }] },
+      idps: createIdpResolver({ store, resolve: async () => ({ idp: idpA.config }) }),
+      tenants: (id) =>
+        id === 'a'
+          ? { id, acsBindings: ['artifact'], options: { responseBinding: 'artifact' } }
+          : id === 'b'
+            ? { id }
+            : undefined,
+      fetch: idpA.artifactFetch,
+      logger: { warn() {}, error() {} },
+    });
+    const meta = async (t: string) =>
+      (await send(saml, new Request(`${BASE}/t/${t}/saml/metadata`))).text();
+    expect(await meta('a')).toContain('bindings:HTTP-Artifact');
+    expect(await meta('b')).not.toContain('bindings:HTTP-Artifact');
+
+    const { request, relayState, cookie } = await begin(saml, 'a', idpA);
+    expect(request.protocolBinding).toBe('urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Artifact');
+    const delivery = await idpA.answerLogin(request, relayState, { binding: 'artifact' });
+    // Tenant b does not accept artifacts at all; tenant a resolves it and signs in.
+    const atB = await send(
+      saml,
+      deliveryRequest({
+        ...delivery,
+        url: delivery.url.replace('/t/a/', '/t/b/'),
+      } as typeof delivery),
+    );
+    expect(await errorCode(atB)).toBe('BINDING_INVALID');
+    const acs = await send(saml, deliveryRequest(delivery));
+    expect(acs.status, await acs.clone().text()).toBe(303);
+    const done = await send(
+      saml,
+      new Request(new URL(acs.headers.get('location')!, BASE), { headers: { cookie } }),
+    );
+    expect(done.status).toBe(303);
+    expect(cookieOf(done, '__Host-samlkit_a')).toBeDefined();
+  });
+});

@@ -116,6 +116,16 @@ function spConfig(keys: TestKeys): ServiceProviderConfig {
   };
 }
 
+/** The SP configuration every case starts from (its signing key shared across cases). */
+export async function conformanceSpConfig(): Promise<ServiceProviderConfig> {
+  return spConfig((await sharedKeys()).spKeys);
+}
+
+/** The test IdP every case talks to. */
+export async function conformanceIdp(): Promise<TestIdp> {
+  return (await sharedKeys()).idp;
+}
+
 /** A browser: a cookie jar, no automatic redirects, and the SP's public URLs mapped to the app. */
 export class Browser {
   readonly jar: CookieJar = new CookieJar();

@@ -38,7 +38,7 @@ export function readCookie(req: IncomingMessage, name: string): string | undefin
   return undefined;
 }
 
-export async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
+export async function readText(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   let total = 0;
   for await (const chunk of req) {
@@ -46,7 +46,11 @@ export async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
     if (total > MAX_BODY) throw new Error('request body too large');
     chunks.push(chunk as Buffer);
   }
-  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
+  return new URLSearchParams(await readText(req));
 }
 
 export function send(
@@ -83,12 +87,21 @@ export function deliver(res: ServerResponse, delivery: TestDelivery, cookies: st
   if (delivery.binding !== 'post') throw new Error('the browser cannot carry a SOAP message');
   const type = delivery.form.has('SAMLResponse') ? 'SAMLResponse' : 'SAMLRequest';
   const relayState = delivery.form.get('RelayState');
-  const html = renderPostForm({
+  let html = renderPostForm({
     action: delivery.url,
     type,
     value: delivery.form.get(type)!,
     ...(relayState !== null ? { relayState } : {}),
   });
+  // HTTP-POST-SimpleSign (SimpleSign §2.3): the signature fields travel beside the message.
+  const extra = ['SigAlg', 'Signature']
+    .filter((name) => delivery.form.has(name))
+    .map(
+      (name) =>
+        `<input type="hidden" name="${name}" value="${escapeHtml(delivery.form.get(name)!)}">`,
+    )
+    .join('');
+  if (extra) html = html.replace('</form>', `${extra}</form>`);
   res.writeHead(200, {
     'content-type': 'text/html; charset=utf-8',
     'cache-control': 'no-store',
