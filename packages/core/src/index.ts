@@ -162,6 +162,7 @@ export {
   logoutStatusForError,
   parseLogoutResponse,
 } from './messages/logout-response.js';
+export { takePendingLogout } from './messages/logout-response-pending.js';
 export type {
   ValidatedLogoutResponse,
   ValidateLogoutResponseOptions,
