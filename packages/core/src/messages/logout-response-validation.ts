@@ -1,17 +1,15 @@
-import {
-  type IncomingBinding,
-  type IncomingSamlMessage,
-  type MessageSignatureInfo,
-  receiveMessage,
+import type {
+  IncomingBinding,
+  IncomingSamlMessage,
+  MessageSignatureInfo,
 } from '../bindings/incoming.js';
-import { checkInResponseTo, checkIssuer } from '../lib/checks.js';
-import { checkIssueInstant } from '../lib/message-time.js';
+import { checkInResponseTo } from '../lib/checks.js';
 import { stripUndefined } from '../lib/objects.js';
 import {
-  checkLogoutDestination,
-  idpKeys,
+  checkLogoutEnvelope,
   type LogoutValidationOptions,
   normalizeLogoutOptions,
+  receiveLogoutMessage,
 } from './logout-common.js';
 import { type LogoutResponse, readResponse } from './logout-response.js';
 
@@ -88,28 +86,19 @@ export async function validateLogoutResponse(
   if (ways !== 1) {
     throw new TypeError(`${fn}: give exactly one of inResponseTo or skipInResponseToCheck`);
   }
-  const trust = idpKeys(options.idp);
-  const received = await receiveMessage(input, {
-    type: 'SAMLResponse',
-    keys: trust.keys,
-    allowSha1: options.allowSha1 ?? false,
-    allowUnsignedRedirect: options.allowUnsignedLogout ?? false,
-    what: 'LogoutResponse',
-    ...(options.crypto ? { crypto: options.crypto } : {}),
-    ...(options.limits ? { limits: options.limits } : {}),
-    ...(options.redirect ? { redirect: options.redirect } : {}),
-  });
+  const { received, trust } = await receiveLogoutMessage(input, options, 'SAMLResponse');
   const root = received.root;
   const response = readResponse(root);
-  checkIssuer(root, trust.resolved().entityId, true);
-  checkLogoutDestination(
-    root,
-    received.binding,
-    received.signature !== undefined,
+  // SAML profiles §4.4.4.2: the Issuer is the IdP the request went to.
+  checkLogoutEnvelope(
+    received,
+    trust,
+    response.issueInstant,
+    { now, skewMs, maxAgeMs },
     destinations,
-    options.skipDestinationCheck,
+    options,
+    'LogoutResponse',
   );
-  checkIssueInstant(response.issueInstant, now, skewMs, maxAgeMs, 'LogoutResponse');
 
   // SAML core §3.2.2: a response to a request carries its ID in InResponseTo. Nothing is taken
   // here: the caller takes the pending request once this returned (takePendingLogout).
