@@ -36,7 +36,6 @@ export {
 export type {
   DecodedSimpleSign,
   EncodeSimpleSignOptions,
-  SimpleSignFields,
   VerifySimpleSignOptions,
 } from './bindings/simple-sign.js';
 export {
@@ -80,7 +79,6 @@ export type {
 export { createSelfSignedCertificate } from './crypto/certificate.js';
 export type {
   CertificateInfo,
-  KeyUse,
   NamedCurve,
   PemBlock,
   PrivateKey,

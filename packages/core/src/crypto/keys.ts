@@ -328,7 +328,7 @@ function pkcs8Key(der: Uint8Array): PrivateKey {
   return Object.freeze({ kind: 'private', ...describeAlgorithmId(fields[1]!), pkcs8: der.slice() });
 }
 
-/** What a key will be used for: a WebCrypto algorithm with its hash. */
+/** What a key will be used for: a WebCrypto algorithm with its hash. @internal */
 export type KeyUse =
   | { readonly name: 'RSASSA-PKCS1-v1_5'; readonly hash: HashName }
   | { readonly name: 'ECDSA'; readonly hash: HashName }
