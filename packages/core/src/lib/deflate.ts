@@ -1,5 +1,5 @@
 import { SamlError } from '../errors.js';
-import { readCapped } from './stream.js';
+import { concatChunks, readCapped } from './stream.js';
 
 /** Default cap on inflated output: 256 KiB, far above any real AuthnRequest or logout message. */
 export const DEFAULT_MAX_INFLATED_BYTES: number = 256 * 1024;
@@ -118,7 +118,7 @@ export async function inflateRaw(
           if (settled) break;
           continue;
         }
-        if (r.done) return concat(chunks, total);
+        if (r.done) return concatChunks(chunks, total);
         take(r.value);
         pendingRead = reader.read();
       }
@@ -126,7 +126,7 @@ export async function inflateRaw(
     }
     for (;;) {
       const r = await pendingRead;
-      if (r.done) return concat(chunks, total);
+      if (r.done) return concatChunks(chunks, total);
       take(r.value);
       pendingRead = reader.read();
     }
@@ -147,16 +147,6 @@ const TICK = Symbol('tick');
 
 function nextMacrotask(): Promise<typeof TICK> {
   return new Promise((resolve) => setTimeout(() => resolve(TICK), 0));
-}
-
-function concat(chunks: readonly Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let o = 0;
-  for (const c of chunks) {
-    out.set(c, o);
-    o += c.byteLength;
-  }
-  return out;
 }
 
 function tooLarge(cap: number): SamlError {

@@ -27,6 +27,11 @@ export async function readCapped(
     }
     chunks.push(value);
   }
+  return concatChunks(chunks, total);
+}
+
+/** The chunks in one array of `total` bytes (their summed length). @internal */
+export function concatChunks(chunks: readonly Uint8Array[], total: number): Uint8Array {
   const out = new Uint8Array(total);
   let o = 0;
   for (const c of chunks) {
