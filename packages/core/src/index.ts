@@ -36,7 +36,6 @@ export {
 export type {
   DecodedSimpleSign,
   EncodeSimpleSignOptions,
-  SimpleSignFields,
   VerifySimpleSignOptions,
 } from './bindings/simple-sign.js';
 export {
@@ -80,7 +79,6 @@ export type {
 export { createSelfSignedCertificate } from './crypto/certificate.js';
 export type {
   CertificateInfo,
-  KeyUse,
   NamedCurve,
   PemBlock,
   PrivateKey,
@@ -165,6 +163,7 @@ export {
   logoutStatusForError,
   parseLogoutResponse,
 } from './messages/logout-response.js';
+export { takePendingLogout } from './messages/logout-response-pending.js';
 export type {
   ValidatedLogoutResponse,
   ValidateLogoutResponseOptions,

@@ -3,39 +3,27 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isSamlError, loadPublicKey, parseIdpMetadata } from '@samlkit/core';
-import { generateTestKeys, type TestKeys } from '@samlkit/testkit';
+import type { TestKeys } from '@samlkit/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canonicalize } from '../../core/src/lib/c14n.js';
 import { NS, parseXml } from '../../core/src/lib/xml.js';
+import { AGGREGATE_NOW, buildTestAggregate } from '../../core/test/support/aggregate-setup.js';
 import { xmlsec1Available } from '../../core/test/support/xmlsec1.js';
-import { AGGREGATE_CATEGORIES, type BuiltAggregate, buildAggregate } from '../src/aggregate.js';
+import { AGGREGATE_CATEGORIES, type BuiltAggregate } from '../src/aggregate.js';
 
 // The synthetic federation aggregate: signed so that samlkit and an independent implementation
 // (xmlsec1) verify it, and written in its exclusive canonical form (what lets the generator sign
 // eduGAIN-sized documents without a DOM).
 
 const haveXmlsec1 = xmlsec1Available('the aggregate generator cross-check');
-const NOW = Date.UTC(2031, 4, 6, 12, 0, 0);
+const NOW = AGGREGATE_NOW;
 let fed: TestKeys;
 let other: TestKeys;
 let aggregate: BuiltAggregate;
 let dir: string;
 
 beforeAll(async () => {
-  const [f, o, c1, c2] = await Promise.all([
-    generateTestKeys({ subject: 'test federation' }),
-    generateTestKeys({ subject: 'not the federation' }),
-    generateTestKeys({ subject: 'entity 1' }),
-    generateTestKeys({ subject: 'entity 2' }),
-  ]);
-  fed = f;
-  other = o;
-  aggregate = await buildAggregate({
-    entities: 60,
-    signingKey: fed,
-    certificates: [c1.certificatePem, c2.certificatePem],
-    now: NOW,
-  });
+  ({ fed, other, aggregate } = await buildTestAggregate(60));
   dir = mkdtempSync(join(tmpdir(), 'samlkit-aggregate-'));
 });
 afterAll(() => {

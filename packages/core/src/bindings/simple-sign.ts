@@ -7,15 +7,6 @@ import { defaultSignatureAlgorithm, signBytes, verifyBytes } from '../signature/
 import { decodePost } from './post.js';
 import type { SamlMessageType } from './redirect.js';
 
-/** The form fields of an HTTP-POST-SimpleSign message (SimpleSign binding §3.5.4 as amended). */
-export interface SimpleSignFields {
-  readonly SAMLRequest?: string;
-  readonly SAMLResponse?: string;
-  readonly RelayState?: string;
-  readonly SigAlg?: string;
-  readonly Signature?: string;
-}
-
 /** A SimpleSign message as received, from {@link decodeSimpleSign}. Same shape as a decoded Redirect. */
 export interface DecodedSimpleSign {
   readonly type: SamlMessageType;

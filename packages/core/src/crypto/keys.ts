@@ -328,7 +328,7 @@ function pkcs8Key(der: Uint8Array): PrivateKey {
   return Object.freeze({ kind: 'private', ...describeAlgorithmId(fields[1]!), pkcs8: der.slice() });
 }
 
-/** What a key will be used for: a WebCrypto algorithm with its hash. */
+/** What a key will be used for: a WebCrypto algorithm with its hash. @internal */
 export type KeyUse =
   | { readonly name: 'RSASSA-PKCS1-v1_5'; readonly hash: HashName }
   | { readonly name: 'ECDSA'; readonly hash: HashName }
@@ -385,18 +385,8 @@ export function importPublicKey(
   use: KeyUse,
   crypto?: CryptoProvider,
 ): Promise<CryptoKey> {
-  const provider = resolveCrypto(crypto);
-  return cached(key, provider, use, async () => {
-    const params = importParams(key, use);
-    const usage: KeyUsage = use.name === 'RSA-OAEP' ? 'encrypt' : 'verify';
-    try {
-      return await provider.subtle.importKey('spki', key.spki as BufferSource, params, false, [
-        usage,
-      ]);
-    } catch (cause) {
-      throw derFailure('KEY_INVALID', 'public key', cause);
-    }
-  });
+  const usage: KeyUsage = use.name === 'RSA-OAEP' ? 'encrypt' : 'verify';
+  return importOnce(key, use, crypto, 'spki', key.spki, usage, 'public key');
 }
 
 /**
@@ -408,16 +398,27 @@ export function importPrivateKey(
   use: KeyUse,
   crypto?: CryptoProvider,
 ): Promise<CryptoKey> {
+  const usage: KeyUsage = use.name === 'RSA-OAEP' ? 'decrypt' : 'sign';
+  return importOnce(key, use, crypto, 'pkcs8', key.pkcs8, usage, 'private key');
+}
+
+/** Imports a key's DER (SPKI or PKCS#8) into WebCrypto for one use, once per key, provider and use. */
+function importOnce(
+  key: PublicKey | PrivateKey,
+  use: KeyUse,
+  crypto: CryptoProvider | undefined,
+  format: 'spki' | 'pkcs8',
+  der: Uint8Array,
+  usage: KeyUsage,
+  what: string,
+): Promise<CryptoKey> {
   const provider = resolveCrypto(crypto);
   return cached(key, provider, use, async () => {
     const params = importParams(key, use);
-    const usage: KeyUsage = use.name === 'RSA-OAEP' ? 'decrypt' : 'sign';
     try {
-      return await provider.subtle.importKey('pkcs8', key.pkcs8 as BufferSource, params, false, [
-        usage,
-      ]);
+      return await provider.subtle.importKey(format, der as BufferSource, params, false, [usage]);
     } catch (cause) {
-      throw derFailure('KEY_INVALID', 'private key', cause);
+      throw derFailure('KEY_INVALID', what, cause);
     }
   });
 }

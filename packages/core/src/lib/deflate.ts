@@ -1,4 +1,5 @@
 import { SamlError } from '../errors.js';
+import { concatChunks, readCapped } from './stream.js';
 
 /** Default cap on inflated output: 256 KiB, far above any real AuthnRequest or logout message. */
 export const DEFAULT_MAX_INFLATED_BYTES: number = 256 * 1024;
@@ -9,38 +10,6 @@ export const DEFAULT_MAX_INFLATED_BYTES: number = 256 * 1024;
  * the output so far, so a deflate bomb is refused while only a few slices have been inflated.
  */
 const INPUT_SLICE = 256;
-
-async function readAll(readable: ReadableStream<Uint8Array>, cap: number): Promise<Uint8Array> {
-  const reader = readable.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > cap) {
-      // Stop reading at once; cancelling also aborts the decompressor.
-      await reader.cancel().catch(() => {});
-      throw new SamlError(
-        'INFLATE_TOO_LARGE',
-        'The compressed message inflates beyond the limit.',
-        {
-          expected: `at most ${cap} bytes once inflated`,
-          found: `more than ${cap} bytes`,
-          hint: 'this is typical of a deflate bomb; raise maxInflatedBytes only for a legitimate, huge message',
-        },
-      );
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(total);
-  let o = 0;
-  for (const c of chunks) {
-    out.set(c, o);
-    o += c.byteLength;
-  }
-  return out;
-}
 
 /**
  * Feeds `input` to a transform in small slices, honouring backpressure, and stops as soon as
@@ -79,7 +48,9 @@ export async function deflateRaw(data: Uint8Array): Promise<Uint8Array> {
   // Compression only shrinks data, so large slices are safe here.
   const writing = feed(stream.writable, data, () => failed, 64 * 1024);
   try {
-    return await readAll(stream.readable, Number.POSITIVE_INFINITY);
+    return await readCapped(stream.readable, Number.POSITIVE_INFINITY, () =>
+      tooLarge(Number.POSITIVE_INFINITY),
+    );
   } catch (e) {
     failed = true;
     throw e;
@@ -147,7 +118,7 @@ export async function inflateRaw(
           if (settled) break;
           continue;
         }
-        if (r.done) return concat(chunks, total);
+        if (r.done) return concatChunks(chunks, total);
         take(r.value);
         pendingRead = reader.read();
       }
@@ -155,7 +126,7 @@ export async function inflateRaw(
     }
     for (;;) {
       const r = await pendingRead;
-      if (r.done) return concat(chunks, total);
+      if (r.done) return concatChunks(chunks, total);
       take(r.value);
       pendingRead = reader.read();
     }
@@ -176,16 +147,6 @@ const TICK = Symbol('tick');
 
 function nextMacrotask(): Promise<typeof TICK> {
   return new Promise((resolve) => setTimeout(() => resolve(TICK), 0));
-}
-
-function concat(chunks: readonly Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let o = 0;
-  for (const c of chunks) {
-    out.set(c, o);
-    o += c.byteLength;
-  }
-  return out;
 }
 
 function tooLarge(cap: number): SamlError {

@@ -2,7 +2,7 @@
 // goes through fetchOutbound: redirects are followed by hand, only to https and at most a few
 // hops, and the body is capped while it streams.
 import { describeValue, SamlError } from '../errors.js';
-import { concatBytes } from './bytes.js';
+import { readCapped } from './stream.js';
 
 /** The `fetch` samlkit calls: the runtime's global one, or one with a proxy, agent or client TLS. */
 export type OutboundFetch = (url: string, init: RequestInit) => Promise<Response>;
@@ -102,20 +102,10 @@ export async function readBodyCapped(
     throw tooLarge(`Content-Length ${declared}`);
   }
   if (!response.body) return '';
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.length;
-    if (total > maxBytes) {
-      await reader.cancel().catch(() => {});
-      throw tooLarge(`more than ${maxBytes} bytes`);
-    }
-    chunks.push(value);
-  }
-  return new TextDecoder('utf-8', { fatal: false }).decode(concatBytes(...chunks));
+  const all = await readCapped(response.body, maxBytes, () =>
+    tooLarge(`more than ${maxBytes} bytes`),
+  );
+  return new TextDecoder('utf-8', { fatal: false }).decode(all);
 }
 
 function capitalise(s: string): string {

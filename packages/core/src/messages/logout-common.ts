@@ -1,6 +1,11 @@
 // What the logout messages share: the SP and IdP facts they are checked against, the options
 // common to validateLogoutRequest and validateLogoutResponse, and the checks both apply.
-import type { IncomingBinding } from '../bindings/incoming.js';
+import {
+  type IncomingBinding,
+  type IncomingSamlMessage,
+  type ReceivedMessage,
+  receiveMessage,
+} from '../bindings/incoming.js';
 import type { DecodeRedirectOptions } from '../bindings/redirect.js';
 import type { Endpoint, TrustedIdp } from '../config.js';
 import type { PublicKey } from '../crypto/keys.js';
@@ -8,7 +13,12 @@ import type { CryptoProvider } from '../crypto/provider.js';
 import { describeValue, SamlError } from '../errors.js';
 import { checkDestination, checkIssuer, DEFAULT_CLOCK_SKEW_MS } from '../lib/checks.js';
 import type { DecryptionKey } from '../lib/decryption-keys.js';
-import { DEFAULT_MAX_MESSAGE_AGE_MS, toDurationMs, toEpochMs } from '../lib/message-time.js';
+import {
+  checkIssueInstant,
+  DEFAULT_MAX_MESSAGE_AGE_MS,
+  toDurationMs,
+  toEpochMs,
+} from '../lib/message-time.js';
 import { attr, type XmlLimits } from '../lib/xml.js';
 
 /** The Service Provider facts logout messages are checked against (a `ServiceProviderConfig` fits). */
@@ -110,14 +120,17 @@ export function normalizeLogoutOptions(
   return { now, skewMs, maxAgeMs, destinations };
 }
 
+/** What {@link idpKeys} returns. @internal */
+export interface IdpTrust {
+  readonly keys: readonly PublicKey[] | ((root: Element) => Promise<readonly PublicKey[]>);
+  readonly resolved: () => TrustedIdp;
+}
+
 /**
  * The keys to verify with (fixed, or resolved from the claimed Issuer) and, afterwards, the IdP
  * they belong to. @internal
  */
-export function idpKeys(idp: TrustedIdp | LogoutIdpResolver): {
-  keys: readonly PublicKey[] | ((root: Element) => Promise<readonly PublicKey[]>);
-  resolved: () => TrustedIdp;
-} {
+export function idpKeys(idp: TrustedIdp | LogoutIdpResolver): IdpTrust {
   if (typeof idp !== 'function') return { keys: idp.signingKeys, resolved: () => idp };
   let found: TrustedIdp | undefined;
   return {
@@ -156,4 +169,59 @@ export function checkLogoutDestination(
   if (skip) return attr(root, 'Destination');
   const required = binding !== 'soap' && signed;
   return checkDestination(root, destinations, required);
+}
+
+/**
+ * The first step of both logout validators: decodes the message on its binding and verifies every
+ * signature present against the IdP's keys only, refusing an unsigned message unless
+ * `allowUnsignedLogout` (Redirect only). SAML bindings §3.2, §3.4.5.2, §3.5.5.2; SAML profiles
+ * §4.4.4.1, §4.4.4.2 (logout messages must be signed).
+ * @internal
+ */
+export async function receiveLogoutMessage(
+  input: IncomingSamlMessage,
+  options: LogoutValidationOptions,
+  type: 'SAMLRequest' | 'SAMLResponse',
+): Promise<{ received: ReceivedMessage; trust: IdpTrust }> {
+  const trust = idpKeys(options.idp);
+  const received = await receiveMessage(input, {
+    type,
+    keys: trust.keys,
+    allowSha1: options.allowSha1 ?? false,
+    allowUnsignedRedirect: options.allowUnsignedLogout ?? false,
+    what: type === 'SAMLRequest' ? 'LogoutRequest' : 'LogoutResponse',
+    ...(options.crypto ? { crypto: options.crypto } : {}),
+    ...(options.limits ? { limits: options.limits } : {}),
+    ...(options.redirect ? { redirect: options.redirect } : {}),
+  });
+  return { received, trust };
+}
+
+/**
+ * The checks both logout validators apply once the message is read: the Issuer is the IdP (SAML
+ * profiles §4.4.4.1, §4.4.4.2), the Destination (see {@link checkLogoutDestination}), and the
+ * IssueInstant within `maxAgeMs` and the clock skew.
+ * @returns the Destination
+ * @internal
+ */
+export function checkLogoutEnvelope(
+  received: ReceivedMessage,
+  trust: IdpTrust,
+  issueInstant: number,
+  times: { readonly now: number; readonly skewMs: number; readonly maxAgeMs: number },
+  destinations: readonly string[],
+  options: LogoutValidationOptions,
+  what: 'LogoutRequest' | 'LogoutResponse',
+): string | undefined {
+  const root = received.root;
+  checkIssuer(root, trust.resolved().entityId, true);
+  const destination = checkLogoutDestination(
+    root,
+    received.binding,
+    received.signature !== undefined,
+    destinations,
+    options.skipDestinationCheck,
+  );
+  checkIssueInstant(issueInstant, times.now, times.skewMs, times.maxAgeMs, what);
+  return destination;
 }

@@ -1,22 +1,19 @@
-import {
-  type IncomingBinding,
-  type IncomingSamlMessage,
-  type MessageSignatureInfo,
-  receiveMessage,
+import type {
+  IncomingBinding,
+  IncomingSamlMessage,
+  MessageSignatureInfo,
 } from '../bindings/incoming.js';
 import { describeValue, SamlError } from '../errors.js';
 import { type NameId, readSubjectNameId } from '../lib/assertion.js';
-import { checkIssuer } from '../lib/checks.js';
 import { decryptorFor } from '../lib/decryption-keys.js';
-import { checkIssueInstant } from '../lib/message-time.js';
 import { stripUndefined } from '../lib/objects.js';
 import { formatDateTime } from '../lib/xml.js';
 import type { ReplayCache } from '../store/types.js';
 import {
-  checkLogoutDestination,
-  idpKeys,
+  checkLogoutEnvelope,
   type LogoutValidationOptions,
   normalizeLogoutOptions,
+  receiveLogoutMessage,
 } from './logout-common.js';
 import { assertLogoutRequestRoot, readRequestFields } from './logout-request.js';
 
@@ -95,30 +92,20 @@ export async function validateLogoutRequest(
   const fn = 'validateLogoutRequest';
   const { now, skewMs, maxAgeMs, destinations } = normalizeLogoutOptions(options, fn);
   const { sp } = options;
-  const trust = idpKeys(options.idp);
-  const received = await receiveMessage(input, {
-    type: 'SAMLRequest',
-    keys: trust.keys,
-    allowSha1: options.allowSha1 ?? false,
-    allowUnsignedRedirect: options.allowUnsignedLogout ?? false,
-    what: 'LogoutRequest',
-    ...(options.crypto ? { crypto: options.crypto } : {}),
-    ...(options.limits ? { limits: options.limits } : {}),
-    ...(options.redirect ? { redirect: options.redirect } : {}),
-  });
+  const { received, trust } = await receiveLogoutMessage(input, options, 'SAMLRequest');
   const root = received.root;
   assertLogoutRequestRoot(root);
   const fields = readRequestFields(root);
   // SAML profiles §4.4.4.1: the Issuer is the IdP that sent the request.
-  checkIssuer(root, trust.resolved().entityId, true);
-  const destination = checkLogoutDestination(
-    root,
-    received.binding,
-    received.signature !== undefined,
+  const destination = checkLogoutEnvelope(
+    received,
+    trust,
+    fields.issueInstant,
+    { now, skewMs, maxAgeMs },
     destinations,
-    options.skipDestinationCheck,
+    options,
+    'LogoutRequest',
   );
-  checkIssueInstant(fields.issueInstant, now, skewMs, maxAgeMs, 'LogoutRequest');
   // SAML core §3.7.1: NotOnOrAfter is when the request expires.
   if (fields.notOnOrAfter !== undefined && now - skewMs >= fields.notOnOrAfter) {
     throw new SamlError('EXPIRED', 'The LogoutRequest has expired.', {

@@ -46,7 +46,9 @@ export interface ValidateResponseOptions {
    * The ID(s) of the AuthnRequest(s) still outstanding for this browser. A Response answering
    * any other request is refused. Omitted or empty: no request is outstanding, so only an
    * unsolicited response could be accepted (and only with `allowUnsolicited`).
-   * Take the ID out of the store (take-once) before calling, so it cannot be answered twice.
+   * The validator only compares: it never consumes a pending request. Take the one named by the
+   * result's `inResponseTo` out of the store (take-once) after the call returned, so that it cannot
+   * be answered twice and a forged Response consumes nothing.
    */
   readonly inResponseTo?: string | readonly string[];
   /**

@@ -53,6 +53,12 @@ import type { ValidatedResponse, ValidateResponseOptions } from './response-type
  * cache. Everything returned is read from the exact element a verified signature covers, never
  * looked up again by ID, so a wrapped copy elsewhere in the document cannot be read.
  *
+ * The validator is pure toward pending requests: it never consumes one (nor does
+ * `validateLogoutResponse`). `inResponseTo` lists the IDs it may accept; the caller takes the
+ * pending request named by the result's `inResponseTo` only after this returned, so a forged
+ * Response naming a real pending login leaves that login intact ("nothing one-time before
+ * verification", docs/security.md). The SP's ACS does exactly that.
+ *
  * @param input - the message as received, per binding ({@link IncomingSamlMessage}, as the logout
  *   validators take it: a Redirect query or SimpleSign form signature is then verified too), or the
  *   `SAMLResponse` form value (base64) or the Response XML as a string
@@ -69,14 +75,16 @@ import type { ValidatedResponse, ValidateResponseOptions } from './response-type
  *   TypeError for malformed options
  * @example Validating at the ACS endpoint
  * ```ts
- * const pending = await store.takePendingRequest(relayStateRequestId);
  * const result = await validateResponse(form.get('SAMLResponse'), {
  *   sp: { entityId: 'https://app.example.com/saml/metadata', acsUrl: 'https://app.example.com/saml/acs' },
  *   idp: { entityId: 'https://idp.example.com', signingKeys: [loadPublicKey(idpCertPem)] },
  *   now: Date.now(),
- *   inResponseTo: pending ? [pending.id] : [],
+ *   inResponseTo: outstandingRequestIds, // compared only: nothing is taken yet
  *   replayCache: store,
  * });
+ * // Verified: only now take the request it answers (take-once: a second answer finds nothing).
+ * const pending = result.inResponseTo && (await store.takePendingRequest(result.inResponseTo));
+ * if (result.inResponseTo && !pending) throw new Error('this login was already completed');
  * console.log(result.userId, result.attributes);
  * ```
  * @example The same message as the logout validators take it

@@ -100,6 +100,58 @@ export async function fetchMetadataXml(
 }
 
 /**
+ * Checks a metadata URL: an absolute https URL; plain http only for a loopback host, for signed
+ * metadata (`signed`), or with the development option (`devHttp`) — over plain http anyone on the
+ * path could swap the IdP's certificates (SAML metadata §4.1 leaves the transport's integrity to
+ * the deployment; signed metadata carries its own).
+ * @param url - the URL as configured
+ * @param rules - whether the document's signature is checked, the development option, and how
+ *   the refusal names the signed alternative and what to do
+ * @returns the parsed URL
+ * @throws SamlError `CONFIG_INVALID`
+ * @internal
+ */
+export function checkMetadataUrl(
+  url: string,
+  rules: {
+    readonly signed: boolean;
+    readonly devHttp: boolean;
+    readonly signedMeans: string;
+    readonly hint: string;
+  },
+): URL {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new SamlError('CONFIG_INVALID', 'The metadata URL is not a URL.', {
+      expected: 'an absolute https URL',
+      found: describeValue(String(url)),
+      hint: 'paste the IdP’s metadata URL exactly as its admin console shows it',
+    });
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
+    throw new SamlError('CONFIG_INVALID', 'The metadata URL must use https.', {
+      expected: 'an https URL',
+      found: describeValue(url),
+    });
+  }
+  if (
+    parsed.protocol === 'http:' &&
+    !rules.signed &&
+    !rules.devHttp &&
+    !isLoopbackHost(parsed.hostname)
+  ) {
+    throw new SamlError('CONFIG_INVALID', 'The metadata URL uses plain http.', {
+      expected: `an https URL (or ${rules.signedMeans})`,
+      found: describeValue(url),
+      hint: rules.hint,
+    });
+  }
+  return parsed;
+}
+
+/**
  * Downloads a metadata document by the rules of {@link fetchMetadataXml}, as a conditional
  * request when `validators` from an earlier download are given: `If-None-Match` with its ETag,
  * `If-Modified-Since` with its Last-Modified (RFC 9110 §13.1.2, §13.1.3). A `304 Not Modified`
@@ -117,35 +169,13 @@ export async function fetchMetadataDocument(
   url: string,
   options: FetchMetadataDocumentOptions,
 ): Promise<MetadataDownload> {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new SamlError('CONFIG_INVALID', 'The metadata URL is not a URL.', {
-      expected: 'an absolute https URL',
-      found: describeValue(String(url)),
-      hint: 'paste the IdP’s metadata URL exactly as its admin console shows it',
-    });
-  }
   const devHttp = options.allowInsecureHttpForDevelopment === true;
-  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
-    throw new SamlError('CONFIG_INVALID', 'The metadata URL must use https.', {
-      expected: 'an https URL',
-      found: describeValue(url),
-    });
-  }
-  if (
-    parsed.protocol === 'http:' &&
-    !options.signatureChecked &&
-    !devHttp &&
-    !isLoopbackHost(parsed.hostname)
-  ) {
-    throw new SamlError('CONFIG_INVALID', 'The metadata URL uses plain http.', {
-      expected: 'an https URL (or signed metadata checked with a pinned key)',
-      found: describeValue(url),
-      hint: 'over http anyone on the path can swap the IdP certificate; use https, or save the metadata and load the file (allowInsecureHttpForDevelopment allows http, for local development only)',
-    });
-  }
+  const parsed = checkMetadataUrl(url, {
+    signed: options.signatureChecked === true,
+    devHttp,
+    signedMeans: 'signed metadata checked with a pinned key',
+    hint: 'over http anyone on the path can swap the IdP certificate; use https, or save the metadata and load the file (allowInsecureHttpForDevelopment allows http, for local development only)',
+  });
   const maxSize = options.maxSize ?? DEFAULT_XML_LIMITS.maxSize;
   const etag = options.validators?.etag;
   const lastModified = options.validators?.lastModified;

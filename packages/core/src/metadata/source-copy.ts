@@ -1,10 +1,10 @@
 // What a metadata source keeps: the copy in force, its shared form in the store, and the checks
 // of the metadata URL.
 import type { PublicKey } from '../crypto/keys.js';
-import { describeValue, SamlError } from '../errors.js';
+import { SamlError } from '../errors.js';
 import { equalBytes } from '../lib/bytes.js';
 import type { SamlStore } from '../store/types.js';
-import { isLoopbackHost, type MetadataValidators } from './fetch.js';
+import { checkMetadataUrl, type MetadataValidators } from './fetch.js';
 import type { IdpMetadata } from './idp.js';
 import type { MetadataSourceOptions } from './source-types.js';
 
@@ -103,33 +103,11 @@ export async function writeStoredCopy(
  * @throws SamlError `CONFIG_INVALID`
  * @internal
  */
-export function checkMetadataUrl(url: string, options: MetadataSourceOptions): void {
-  let parsedUrl: URL;
-  try {
-    parsedUrl = new URL(url);
-  } catch {
-    throw new SamlError('CONFIG_INVALID', 'The metadata URL is not a URL.', {
-      expected: 'an absolute https URL',
-      found: describeValue(String(url)),
-      hint: 'paste the IdP’s metadata URL exactly as its admin console shows it',
-    });
-  }
-  if (parsedUrl.protocol !== 'https:' && parsedUrl.protocol !== 'http:') {
-    throw new SamlError('CONFIG_INVALID', 'The metadata URL must use https.', {
-      expected: 'an https URL',
-      found: describeValue(url),
-    });
-  }
-  if (
-    parsedUrl.protocol === 'http:' &&
-    !options.verify &&
-    !options.allowInsecureHttpForDevelopment &&
-    !isLoopbackHost(parsedUrl.hostname)
-  ) {
-    throw new SamlError('CONFIG_INVALID', 'The metadata URL uses plain http.', {
-      expected: 'an https URL (or signed metadata with verify.keys)',
-      found: describeValue(url),
-      hint: 'over http anyone on the path can swap the IdP certificate; use https (allowInsecureHttpForDevelopment allows http, for local development only)',
-    });
-  }
+export function checkSourceUrl(url: string, options: MetadataSourceOptions): void {
+  checkMetadataUrl(url, {
+    signed: Boolean(options.verify),
+    devHttp: options.allowInsecureHttpForDevelopment === true,
+    signedMeans: 'signed metadata with verify.keys',
+    hint: 'over http anyone on the path can swap the IdP certificate; use https (allowInsecureHttpForDevelopment allows http, for local development only)',
+  });
 }

@@ -14,7 +14,7 @@ import {
 import {
   type Copy,
   type Current,
-  checkMetadataUrl,
+  checkSourceUrl,
   readStoredCopy,
   sameKeys,
   toSamlError,
@@ -79,7 +79,7 @@ export function createMetadataSource(options: MetadataSourceOptions): MetadataSo
   if (typeof options.fetch !== 'function')
     throw new TypeError('createMetadataSource: options.fetch must be a function');
   const url = options.url;
-  checkMetadataUrl(url, options);
+  checkSourceUrl(url, options);
 
   const now = options.now ?? Date.now;
   const policy = resolveRefreshPolicy(options.refresh);

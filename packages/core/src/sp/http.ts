@@ -1,6 +1,7 @@
 import { isSamlError, SamlError } from '../errors.js';
 import { ERROR_CLASSES } from '../lib/error-classes.js';
 import { escapeHtml } from '../lib/html.js';
+import { readCapped } from '../lib/stream.js';
 
 /** Security headers for every page samlkit renders. @internal */
 export const PAGE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
@@ -184,25 +185,9 @@ export async function readBody(
     });
   if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge(`${declared} bytes`);
   if (!request.body) return '';
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel();
-      throw tooLarge(`more than ${maxBytes} bytes`);
-    }
-    chunks.push(value);
-  }
-  const all = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    all.set(c, at);
-    at += c.byteLength;
-  }
+  const all = await readCapped(request.body, maxBytes, () =>
+    tooLarge(`more than ${maxBytes} bytes`),
+  );
   return new TextDecoder('utf-8', { fatal: false }).decode(all);
 }
 

@@ -16,10 +16,11 @@ import {
 import { isSamlError, SamlError } from '../errors.js';
 import { trimXmlSpace } from '../lib/checks.js';
 import { escapeHtml } from '../lib/html.js';
-import { childElements, NS, parseXml, textOf } from '../lib/xml.js';
+import { attr, childElements, NS, parseXml, textOf } from '../lib/xml.js';
 import { createLogoutRequest } from '../messages/logout-request.js';
 import { validateLogoutRequest } from '../messages/logout-request-validation.js';
 import { createLogoutResponse } from '../messages/logout-response.js';
+import { takePendingLogout } from '../messages/logout-response-pending.js';
 import { validateLogoutResponse } from '../messages/logout-response-validation.js';
 import { signXml } from '../signature/sign.js';
 import type { SessionRecord } from '../store/types.js';
@@ -217,9 +218,11 @@ async function incoming(request: Request): Promise<IncomingSamlMessage> {
 }
 
 /** Reads (untrusted) which message this is and who claims to send it; validation follows. */
-async function peek(
-  message: IncomingSamlMessage,
-): Promise<{ type: 'SAMLRequest' | 'SAMLResponse'; issuer: string | undefined }> {
+async function peek(message: IncomingSamlMessage): Promise<{
+  type: 'SAMLRequest' | 'SAMLResponse';
+  issuer: string | undefined;
+  inResponseTo: string | undefined;
+}> {
   let root: Element;
   let type: 'SAMLRequest' | 'SAMLResponse';
   if (message.binding === 'redirect') {
@@ -246,7 +249,12 @@ async function peek(
   }
   const issuerEl = childElements(root, NS.saml, 'Issuer')[0];
   // Issuer is an entity ID (xs:anyURI): XML white space only is stripped.
-  return { type, issuer: issuerEl ? trimXmlSpace(textOf(issuerEl)) : undefined };
+  return {
+    type,
+    issuer: issuerEl ? trimXmlSpace(textOf(issuerEl)) : undefined,
+    // Unverified: it only names the one ID the validator may accept.
+    inResponseTo: attr(root, 'InResponseTo'),
+  };
 }
 
 /** Ends every session the LogoutRequest names; returns how many ended and how many failed. */
@@ -349,7 +357,7 @@ export async function handleSlo(
   const message = await incoming(request);
   const isSoap = message.binding === 'soap';
   try {
-    const { type, issuer } = await peek(message);
+    const { type, issuer, inResponseTo: claimed } = await peek(message);
     noteIdp(request, issuer);
     const choice = await s.directory.forMessage(issuer);
     const idp = choice.idp;
@@ -364,17 +372,23 @@ export async function handleSlo(
       ...(s.crypto ? { crypto: s.crypto } : {}),
     });
     if (type === 'SAMLResponse') {
-      // The pending request is taken inside, after the signature check: safe to retry.
+      // The validator is pure: the claimed InResponseTo is the only acceptable one, and nothing is
+      // taken until the response is verified (so the rollover retry is safe, and a forged
+      // response naming a pending logout leaves it intact).
       const res = await s.directory.withRollover(choice, (trusted) =>
-        validateLogoutResponse(message, { ...common(trusted), pendingRequests: s.store }),
+        validateLogoutResponse(message, {
+          ...common(trusted),
+          inResponseTo: claimed === undefined ? [] : [claimed],
+        }),
       );
+      const pending = await takePendingLogout(s.store, res);
       // Only a signed Status confirms the logout: an unsigned one (allowUnsignedLogout) may
       // report a failure but never a success.
       const ok = res.signature !== undefined && res.status.success && !res.status.partial;
       if (!ok) {
         s.logger.warn('slo: the IdP reported an incomplete logout', { status: res.status.codes });
       }
-      const landing = ok ? (res.pendingRequest?.returnTo ?? s.logoutComplete) : s.logoutPartial;
+      const landing = ok ? (pending?.returnTo ?? s.logoutComplete) : s.logoutPartial;
       return redirectResponse(landing, [serializeCookie(s.cookie, null)]);
     }
     const req = await s.directory.withRollover(choice, (trusted) =>

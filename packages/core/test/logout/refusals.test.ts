@@ -9,6 +9,7 @@ import {
   parseLogoutRequest,
   SamlError,
   signXml,
+  takePendingLogout,
   validateLogoutRequest,
   validateLogoutResponse,
 } from '@samlkit/core';
@@ -336,13 +337,11 @@ describe('LogoutResponse refusals', () => {
       idp.privateKey,
       'rs',
     );
-    const ok = await validateLogoutResponse(input, { ...options(), pendingRequests: store });
-    expect(ok.pendingRequest?.id).toBe('_out-1');
+    const ok = await validateLogoutResponse(input, { ...options(), inResponseTo: '_out-1' });
+    expect((await takePendingLogout(store, ok))?.id).toBe('_out-1');
     expect(ok.relayState).toBe('rs');
-    await expectCode(
-      validateLogoutResponse(input, { ...options(), pendingRequests: store }),
-      'IN_RESPONSE_TO_MISMATCH',
-    );
+    const again = await validateLogoutResponse(input, { ...options(), inResponseTo: '_out-1' });
+    await expectCode(takePendingLogout(store, again), 'IN_RESPONSE_TO_MISMATCH');
     const unknown = await deliver(
       'redirect',
       'SAMLResponse',
@@ -350,7 +349,10 @@ describe('LogoutResponse refusals', () => {
       idp.privateKey,
     );
     await expectCode(
-      validateLogoutResponse(unknown, { ...options(), pendingRequests: store }),
+      takePendingLogout(
+        store,
+        await validateLogoutResponse(unknown, { ...options(), inResponseTo: '_never-sent' }),
+      ),
       'IN_RESPONSE_TO_MISMATCH',
     );
   });
@@ -369,12 +371,18 @@ describe('LogoutResponse refusals', () => {
     );
     const a = await deliver('post', 'SAMLResponse', response('_authn'), idp.privateKey);
     await expectCode(
-      validateLogoutResponse(a, { ...options(), pendingRequests: store }),
+      takePendingLogout(
+        store,
+        await validateLogoutResponse(a, { ...options(), inResponseTo: '_authn' }),
+      ),
       'IN_RESPONSE_TO_MISMATCH',
     );
     const b = await deliver('post', 'SAMLResponse', response('_other'), idp.privateKey);
     await expectCode(
-      validateLogoutResponse(b, { ...options(), pendingRequests: store }),
+      takePendingLogout(
+        store,
+        await validateLogoutResponse(b, { ...options(), inResponseTo: '_other' }),
+      ),
       'ISSUER_MISMATCH',
     );
   });
@@ -387,7 +395,7 @@ describe('LogoutResponse refusals', () => {
       'UNSOLICITED_RESPONSE',
     );
     await expectCode(
-      validateLogoutResponse(input, { ...options(), pendingRequests: new MemoryStore() }),
+      validateLogoutResponse(input, { ...options(), inResponseTo: [] }),
       'UNSOLICITED_RESPONSE',
     );
   });
@@ -452,8 +460,27 @@ describe('LogoutResponse refusals', () => {
       validateLogoutResponse(input, {
         ...options(),
         inResponseTo: '_x',
-        pendingRequests: new MemoryStore(),
+        skipInResponseToCheck: true,
       }),
     ).rejects.toThrow(TypeError);
+  });
+
+  it('never consumes a pending request: a store given as pendingRequests is refused, untouched', async () => {
+    // The validators are pure; the caller takes the pending request after verification.
+    const store = new MemoryStore();
+    await store.putPendingRequest(
+      '_x',
+      { id: '_x', kind: 'logout', createdAt: NOW, idpEntityId: IDP },
+      Date.now() + 60_000,
+    );
+    const input = await deliver('post', 'SAMLResponse', response('_x'), idp.privateKey);
+    await expect(
+      validateLogoutResponse(input, {
+        ...options(),
+        skipInResponseToCheck: true,
+        pendingRequests: store,
+      } as Parameters<typeof validateLogoutResponse>[1]),
+    ).rejects.toThrow(/pendingRequests is not an option/);
+    expect((await store.takePendingRequest('_x'))?.id).toBe('_x');
   });
 });

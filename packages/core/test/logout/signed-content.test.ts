@@ -2,6 +2,7 @@ import {
   createLogoutResponse,
   MemoryStore,
   type PendingRequest,
+  takePendingLogout,
   validateLogoutRequest,
   validateLogoutResponse,
 } from '@samlkit/core';
@@ -51,12 +52,12 @@ describe('LogoutResponse', () => {
     for (const binding of ['redirect', 'post'] as const) {
       const forged = await deliver(binding, 'SAMLResponse', response('_lo-1'), attacker.privateKey);
       await expect(
-        validateLogoutResponse(forged, { ...opts(), pendingRequests: store }),
+        validateLogoutResponse(forged, { ...opts(), inResponseTo: '_lo-1' }),
       ).rejects.toMatchObject({ code: expect.stringMatching(/^SIGNATURE_/) });
     }
     const genuine = await deliver('redirect', 'SAMLResponse', response('_lo-1'), idp.privateKey);
-    const r = await validateLogoutResponse(genuine, { ...opts(), pendingRequests: store });
-    expect(r.pendingRequest?.id).toBe('_lo-1');
+    const r = await validateLogoutResponse(genuine, { ...opts(), inResponseTo: '_lo-1' });
+    expect((await takePendingLogout(store, r))?.id).toBe('_lo-1');
     expect(r.status.success).toBe(true);
   });
 
@@ -65,11 +66,11 @@ describe('LogoutResponse', () => {
     const unsigned = await deliver('redirect', 'SAMLResponse', response('_lo-2'), undefined);
     const r = await validateLogoutResponse(unsigned, {
       ...opts(),
-      pendingRequests: store,
+      inResponseTo: '_lo-2',
       allowUnsignedLogout: true,
     });
     expect(r.signature).toBeUndefined();
-    expect(r.pendingRequest).toBeUndefined();
+    expect(await takePendingLogout(store, r)).toBeUndefined();
     // The pending logout is still there for the signed answer.
     expect((await store.takePendingRequest('_lo-2'))?.id).toBe('_lo-2');
   });

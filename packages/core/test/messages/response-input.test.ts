@@ -1,29 +1,11 @@
-import {
-  encodeRedirect,
-  encodeSimpleSign,
-  isSamlError,
-  type SamlErrorCode,
-  type ValidateResponseOptions,
-  validateResponse,
-} from '@samlkit/core';
-import {
-  type BuildResponseOptions,
-  buildResponse,
-  generateTestKeys,
-  type TestKeys,
-  toPostBinding,
-} from '@samlkit/testkit';
+import { encodeRedirect, encodeSimpleSign, validateResponse } from '@samlkit/core';
+import { buildResponse, generateTestKeys, type TestKeys, toPostBinding } from '@samlkit/testkit';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { ACS, refusalCode, responseSetup } from '../support/response-setup.js';
 
 // validateResponse takes the message as received, per binding, like the logout validators: the
 // same result as the string form, plus the binding and RelayState, and a binding-level signature
 // (Redirect query, SimpleSign form) is verified against the IdP keys when one is present.
-
-const IDP = 'https://idp.example.org/saml';
-const SP = 'https://sp.example.com/saml/metadata';
-const ACS = 'https://sp.example.com/saml/acs';
-const NOW = Date.UTC(2031, 4, 6, 12, 0, 0);
-const REQ = '_request-1';
 
 let idp: TestKeys;
 let attacker: TestKeys;
@@ -35,38 +17,8 @@ beforeAll(async () => {
   ]);
 });
 
-function base(extra: Partial<BuildResponseOptions> = {}): BuildResponseOptions {
-  return {
-    idpEntityId: IDP,
-    spEntityId: SP,
-    acsUrl: ACS,
-    now: NOW,
-    inResponseTo: REQ,
-    nameId: { value: 'alice@example.com' },
-    signingKey: idp,
-    sign: 'assertion',
-    ...extra,
-  };
-}
-
-function options(extra: Partial<ValidateResponseOptions> = {}): ValidateResponseOptions {
-  return {
-    sp: { entityId: SP, acsUrl: ACS },
-    idp: { entityId: IDP, signingKeys: [idp.publicKey] },
-    now: NOW,
-    inResponseTo: REQ,
-    ...extra,
-  };
-}
-
-async function codeOf(p: Promise<unknown>): Promise<SamlErrorCode> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(isSamlError(err), String(err)).toBe(true);
-  return (err as { code: SamlErrorCode }).code;
-}
+const { base, options } = responseSetup(() => idp);
+const codeOf = refusalCode;
 
 const b64 = toPostBinding;
 

@@ -1,5 +1,5 @@
 import { isSamlError, loadPublicKey, parseIdpMetadata, signXml } from '@samlkit/core';
-import { generateTestKeys, type TestKeys } from '@samlkit/testkit';
+import type { TestKeys } from '@samlkit/testkit';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   AGGREGATE_AUTHORITIES,
@@ -8,30 +8,18 @@ import {
   buildAggregate,
 } from '../../../testkit/src/aggregate.js';
 import { HIDE_FROM_DISCOVERY, loadAggregate } from '../../src/metadata/aggregate.js';
+import { AGGREGATE_NOW, buildTestAggregate } from '../support/aggregate-setup.js';
 
 // The streaming aggregate loader: verifies the federation signature without a DOM of the whole
 // document, indexes every entity, and parses an IdP from its own bytes on lookup.
 
-const NOW = Date.UTC(2031, 4, 6, 12, 0, 0);
+const NOW = AGGREGATE_NOW;
 let fed: TestKeys;
 let other: TestKeys;
 let aggregate: BuiltAggregate;
 
 beforeAll(async () => {
-  const [f, o, c1, c2] = await Promise.all([
-    generateTestKeys({ subject: 'test federation' }),
-    generateTestKeys({ subject: 'not the federation' }),
-    generateTestKeys({ subject: 'entity 1' }),
-    generateTestKeys({ subject: 'entity 2' }),
-  ]);
-  fed = f;
-  other = o;
-  aggregate = await buildAggregate({
-    entities: 45,
-    signingKey: fed,
-    certificates: [c1.certificatePem, c2.certificatePem],
-    now: NOW,
-  });
+  ({ fed, other, aggregate } = await buildTestAggregate(45));
 });
 
 const keys = () => [loadPublicKey(fed.certificatePem)];

@@ -5,7 +5,7 @@ import {
   type SamlStore,
   type SessionRecord,
 } from '@samlkit/core';
-import { buildResponse, encryptAssertionTo, toPostBinding } from '@samlkit/testkit';
+import { buildResponse, createTestIdp, encryptAssertionTo, toPostBinding } from '@samlkit/testkit';
 import { describe, expect, it } from 'vitest';
 import {
   BASE,
@@ -539,6 +539,36 @@ describe('single logout', () => {
     // The pending logout is take-once: the same answer again is refused.
     const again = await s.sp.slo(deliveryRequest(answer));
     expect(again.status).toBe(403);
+  });
+
+  it('a forged LogoutResponse naming the pending logout takes nothing; the genuine answer completes', async () => {
+    // Nothing one-time before verification: validateLogoutResponse is pure, and the SLO endpoint
+    // takes the pending logout only once the response is verified.
+    const taken: string[] = [];
+    const inner = new MemoryStore();
+    const store = wrapStore(inner, {
+      takePendingRequest: (id) => {
+        taken.push(id);
+        return inner.takePendingRequest(id);
+      },
+    });
+    const s = await setup({ store, logoutPages: { complete: '/bye', partial: '/bye?partial=1' } });
+    const cookie = sessionCookie(await fullLogin(s, { nameId: 'alice@example.com' }))!;
+    const out = await s.sp.logout(req('/saml/logout?returnTo=/later', { cookie }));
+    const { request, relayState } = await s.idp.readLogoutRequest(out.headers.get('location')!);
+    const impostor = await createTestIdp({ entityId: s.idp.entityId });
+    const forged = await impostor.answerLogout(request, relayState, {
+      spSloUrl: `${BASE}/saml/slo`,
+    });
+    taken.length = 0;
+    const refused = await s.sp.slo(deliveryRequest(forged));
+    expect(refused.status).toBe(403);
+    expect(await errorCode(refused)).toMatch(/^SIGNATURE_/);
+    expect(taken).toEqual([]);
+    const answer = await s.idp.answerLogout(request, relayState, { spSloUrl: `${BASE}/saml/slo` });
+    const done = await s.sp.slo(deliveryRequest(answer));
+    expect(done.headers.get('location')).toBe('/later');
+    expect(taken).toEqual([request.id]);
   });
 
   it('login is GET-only: a HEAD (link prefetch) stores no pending request', async () => {
