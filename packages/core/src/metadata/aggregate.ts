@@ -23,6 +23,7 @@ import { scanXml } from '../lib/xml-scan.js';
 import { verifyBytes } from '../signature/raw.js';
 import { C14N, ENVELOPED_SIGNATURE } from '../signature/verify.js';
 import { type StreamElement, streamExclusiveC14n } from './aggregate-c14n.js';
+import { createDiscoveryCollector, type DiscoveryInfo } from './aggregate-discovery.js';
 import { type IdpMetadata, parseIdpMetadata } from './idp.js';
 
 const MDRPI = 'urn:oasis:names:tc:SAML:metadata:rpi';
@@ -67,6 +68,8 @@ export interface AggregateEntitySummary {
   readonly assuranceCertifications: readonly string[];
   /** Carries the REFEDS hide-from-discovery category: do not list it in a discovery page. */
   readonly hiddenFromDiscovery: boolean;
+  /** IdPs: what a discovery page shows and searches (mdui:UIInfo, mdui:DiscoHints, shibmd:Scope). */
+  readonly discovery?: DiscoveryInfo;
 }
 
 /**
@@ -132,6 +135,7 @@ interface MutableSummary {
   entityCategories: string[];
   assuranceCertifications: string[];
   hiddenFromDiscovery: boolean;
+  discovery?: DiscoveryInfo;
 }
 
 function invalid(summary: string, expected: string, found: string): SamlError {
@@ -221,6 +225,7 @@ export async function loadAggregate(
     | undefined;
   let collecting: string[] | undefined;
   let attributeName: string | undefined;
+  const discovery = createDiscoveryCollector();
 
   const canonical = streamExclusiveC14n(text, {
     start(el) {
@@ -272,6 +277,7 @@ export async function loadAggregate(
         };
       } else if (entity !== undefined) {
         const rel = el.depth - entity.depth;
+        discovery.start(el, rel);
         const parent = path[el.depth - 1];
         if (rel === 1 && el.uri === NS.md && el.local === 'IDPSSODescriptor') {
           const protocols =
@@ -309,8 +315,9 @@ export async function loadAggregate(
       }
       return false;
     },
-    text(_depth, value) {
+    text(depth, value) {
       collecting?.push(value);
+      if (entity !== undefined) discovery.text(depth - entity.depth, value);
     },
     end(depth, end) {
       if (depth === 1 && inSignature) {
@@ -319,6 +326,7 @@ export async function loadAggregate(
       }
       if (entity === undefined) return;
       const rel = depth - entity.depth;
+      discovery.end(rel);
       if (collecting !== undefined && rel === 4) {
         // xs:anyURI: XML white space only is collapsed (XML Schema part 2 §3.2.17).
         const v = collecting.join('').replace(XML_SPACE, '');
@@ -333,6 +341,8 @@ export async function loadAggregate(
       } else if (rel === 3) {
         attributeName = undefined;
       } else if (rel === 0) {
+        const found = discovery.take();
+        if (found !== undefined && entity.summary.idp) entity.summary.discovery = found;
         const existing = entries.get(entity.summary.entityId);
         const entry: Entry = {
           summary: Object.freeze({ ...entity.summary }),
