@@ -84,14 +84,14 @@ export const DISCOVERY_LIMITS: {
 const SPACE = /[\t\n\r ]+/g;
 // C0 and C1 controls other than white space, and lone surrogates, never reach a page.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point
-const CONTROLS =
-  /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+const CONTROLS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g;
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 const RASTER_DATA = /^data:image\/(png|jpeg|gif|webp);base64,[A-Za-z0-9+/]+={0,2}$/;
 const LANG = /^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$/;
 
 /** Collapses white space, removes controls and cuts to `max` characters (never inside a pair). */
 export function cleanDiscoveryText(raw: string, max: number): string {
-  let v = raw.replace(CONTROLS, '').replace(SPACE, ' ').trim();
+  let v = raw.replace(CONTROLS, '').replace(LONE_SURROGATE, '').replace(SPACE, ' ').trim();
   if (v.length > max) {
     const cut = v.charCodeAt(max - 1) >= 0xd800 && v.charCodeAt(max - 1) <= 0xdbff ? max - 1 : max;
     v = v.slice(0, cut).trimEnd();

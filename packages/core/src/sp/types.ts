@@ -5,6 +5,7 @@ import type { NameId, SamlAttribute } from '../lib/assertion.js';
 import type { IdpRegistry } from '../metadata/registry.js';
 import type { SpMetadataOptions } from '../metadata/sp.js';
 import type { RequestedAuthnContextRecord, SamlStore, SessionRecord } from '../store/types.js';
+import type { DiscoveryOptions } from './discovery.js';
 import type { IdpResolver } from './idp-resolver.js';
 
 /**
@@ -24,6 +25,10 @@ export interface ServiceProviderPaths {
   readonly slo?: string;
   /** Serves the SP metadata (GET). */
   readonly metadata?: string;
+  /** The built-in IdP discovery page (GET; with the `discovery` option). */
+  readonly discovery?: string;
+  /** The DiscoFeed JSON of the discovery page's IdPs (GET; with the `discovery` option). */
+  readonly discofeed?: string;
 }
 
 /**
@@ -266,6 +271,11 @@ export interface ServiceProviderOptions {
   readonly trustProxy?: boolean;
   /** Endpoint paths. */
   readonly paths?: ServiceProviderPaths;
+  /**
+   * IdP discovery: a login that names no IdP lets the user pick one at an external discovery
+   * service or at the built-in page (`paths.discovery`), which `paths.discofeed` backs as JSON.
+   */
+  readonly discovery?: DiscoveryOptions;
   /** The session cookie. */
   readonly cookie?: SessionCookieOptions;
   /** How long a session lasts at most (ms). Default 8 hours; shortened to the IdP's SessionNotOnOrAfter. */
