@@ -1,4 +1,4 @@
-import { type DiscoveryIdp, isSamlError } from '@samlkit/core';
+import { type DiscoveryIdp, type DiscoveryOptions, isSamlError } from '@samlkit/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -39,7 +39,7 @@ function listed(): DiscoveryIdp[] {
   ];
 }
 
-async function discoverySetup(discovery: Parameters<typeof setup>[0]['discovery']) {
+async function discoverySetup(discovery: DiscoveryOptions | undefined) {
   return setup({ ...(discovery !== undefined && { discovery }) });
 }
 
@@ -205,7 +205,7 @@ describe('the built-in discovery page', () => {
   it('offers the last choice first (the samlkit_idp cookie) when it is still listed', async () => {
     const { sp } = await discoverySetup({ idps: listed() });
     const page = async (cookie: string) =>
-      await (await sp.handle(req('/saml/discovery', { cookie }))!).text();
+      (await sp.handle(req('/saml/discovery', { cookie })))!.text();
     const last = await page(`__Host-samlkit_idp=${encodeURIComponent(OTHER)}`);
     expect(last).toMatch(
       /Continue with your last choice:<\/p><button [^>]*value="https:\/\/idp\.other\.example\/idp"/,
