@@ -48,6 +48,10 @@ export function readSettings(env) {
     authnRequestBinding: binding,
     allowSha1: env.SAML_ALLOW_SHA1 === 'true',
     tenantsFile: env.SAML_TENANTS_FILE || undefined,
+    federationMetadataUrl: env.SAML_FEDERATION_METADATA_URL || undefined,
+    federationMetadataFile: env.SAML_FEDERATION_METADATA_FILE || undefined,
+    federationCertFile: env.SAML_FEDERATION_CERT_FILE || undefined,
+    federationRefreshMs: Number(env.SAML_FEDERATION_REFRESH_MS ?? 6 * 3600_000),
     shutdownMs,
   };
 }
@@ -168,6 +172,11 @@ function logMetadataEvent(e) {
 }
 
 async function openIdp(settings, store) {
+  if (settings.federationMetadataUrl || settings.federationMetadataFile) {
+    // Federation mode (federation.mjs): every IdP of a signed aggregate, and the discovery page.
+    const { openFederation } = await import('./federation.mjs');
+    return openFederation(settings);
+  }
   if (settings.idpMetadataUrl) {
     const source = createMetadataSource({
       url: settings.idpMetadataUrl,
@@ -304,6 +313,7 @@ export async function startDemo(env) {
       decryptionKeys: [spKey],
     },
     idps: idp.idps,
+    ...(idp.discovery ? { discovery: idp.discovery } : {}),
     store: opened.store,
     baseUrl: settings.baseUrl,
     cookie: { secure: settings.baseUrl.startsWith('https:') },
@@ -356,7 +366,12 @@ export async function startDemo(env) {
     `  identity provider: ${idp.describe}`,
     `  store: ${opened.name}`,
   ];
-  if (keys.generated && (settings.idpMetadataUrl || settings.idpMetadataFile)) {
+  if (idp.discovery) {
+    describe.push(
+      `  discovery: ${settings.baseUrl}/saml/discovery (DiscoFeed: ${settings.baseUrl}/saml/discofeed)`,
+    );
+  }
+  if (keys.generated && (settings.idpMetadataUrl || settings.idpMetadataFile || idp.discovery)) {
     describe.push(
       '  SP keys were generated for this run: give SAML_SP_KEY_FILE/SAML_SP_CERT_FILE (samlkit keys) so the IdP keeps trusting the SP after a restart',
     );

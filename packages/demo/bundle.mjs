@@ -41,6 +41,11 @@ export async function bundleDemo(name = `app-${process.pid}.mjs`) {
           b.onResolve({ filter: /^@samlkit\/[a-z]+$/ }, (args) => ({
             path: join(root, 'packages', args.path.slice('@samlkit/'.length), 'src', 'index.ts'),
           }));
+          // A subpath export (@samlkit/core/xml) is the source file of that name.
+          b.onResolve({ filter: /^@samlkit\/[a-z]+\/[a-z]+$/ }, (args) => {
+            const [pkg, sub] = args.path.slice('@samlkit/'.length).split('/');
+            return { path: join(root, 'packages', pkg, 'src', `${sub}.ts`) };
+          });
         },
       },
     ],
