@@ -116,6 +116,34 @@ function fold(s: string): string {
   return s.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase();
 }
 
+interface Searchable {
+  readonly haystack: string;
+  readonly domains: readonly string[];
+}
+
+/** What a search compares, folded once per IdP object (a page is searched at every keystroke). */
+const SEARCHABLE = new WeakMap<DiscoveryIdp, Searchable>();
+
+function searchable(idp: DiscoveryIdp): Searchable {
+  const cached = SEARCHABLE.get(idp);
+  if (cached) return cached;
+  const names = (idp.displayNames ?? []).map((t) => fold(t.value));
+  const keywords = (idp.keywords ?? []).map((t) => fold(t.value.replace(/\+/g, ' ')));
+  const domains = [
+    ...(idp.domainHints ?? []),
+    ...(idp.scopes ?? []).filter((s) => !s.regexp).map((s) => s.value.toLowerCase()),
+  ];
+  let host = '';
+  try {
+    host = new URL(idp.entityId).hostname;
+  } catch {
+    // a URN entity ID has no host
+  }
+  const made = { haystack: [...names, ...keywords, ...domains, host].join('\n'), domains };
+  SEARCHABLE.set(idp, made);
+  return made;
+}
+
 /**
  * Searches IdPs by name, keyword, domain and scope: every word of `query` must occur in the
  * IdP's DisplayNames (any language), Keywords, DomainHints or scopes (non-regexp), or its entity
@@ -140,19 +168,7 @@ export function searchDiscoveryIdps(
   if (words.length === 0) return [];
   const scored: { idp: DiscoveryIdp; score: number; name: string }[] = [];
   for (const idp of idps) {
-    const names = (idp.displayNames ?? []).map((t) => fold(t.value));
-    const keywords = (idp.keywords ?? []).map((t) => fold(t.value.replace(/\+/g, ' ')));
-    const domains = [
-      ...(idp.domainHints ?? []),
-      ...(idp.scopes ?? []).filter((s) => !s.regexp).map((s) => s.value.toLowerCase()),
-    ];
-    let host = '';
-    try {
-      host = new URL(idp.entityId).hostname;
-    } catch {
-      // a URN entity ID has no host
-    }
-    const haystack = [...names, ...keywords, ...domains, host].join('\n');
+    const { haystack, domains } = searchable(idp);
     if (!words.every((w) => haystack.includes(w))) continue;
     const name = fold(displayNameOf(idp, languages));
     const score =

@@ -294,6 +294,9 @@ export async function discoveryStep(
   return { response: redirectResponse(page, [], 303) };
 }
 
+/** The DiscoFeed of a list, made once per list (a federation's is megabytes of JSON). */
+const FEEDS = new WeakMap<readonly DiscoveryIdp[], string>();
+
 /** The discovery routes (see {@link isDiscoveryRoute}): the built-in page and the DiscoFeed. @internal */
 export async function handleDiscovery(
   s: Settings,
@@ -304,7 +307,12 @@ export async function handleDiscovery(
   if (request.method !== 'GET' && request.method !== 'HEAD') return methodNotAllowed(['GET']);
   const idps = await listed(d);
   if (pathname === d.paths.discofeed) {
-    return new Response(request.method === 'HEAD' ? null : JSON.stringify(toDiscoFeed(idps)), {
+    let json = FEEDS.get(idps);
+    if (json === undefined) {
+      json = JSON.stringify(toDiscoFeed(idps));
+      FEEDS.set(idps, json);
+    }
+    return new Response(request.method === 'HEAD' ? null : json, {
       status: 200,
       headers: {
         'content-type': 'application/json; charset=utf-8',

@@ -35,7 +35,12 @@ function listed(): DiscoveryIdp[] {
       informationUrls: [{ value: 'https://idp.test/about', lang: 'en' }],
       privacyStatementUrls: [],
     },
-    { entityId: OTHER, displayNames: [{ value: 'Other <b>College</b>', lang: 'en' }] },
+    {
+      entityId: OTHER,
+      displayNames: [{ value: 'Other <b>College</b>', lang: 'en' }],
+      // An application's own list: its logos are checked again before they are shown.
+      logos: [{ value: 'data:image/svg+xml;base64,PHN2Zz4=' }],
+    },
   ];
 }
 
@@ -165,6 +170,7 @@ describe('the built-in discovery page', () => {
     expect(html).toContain('<span>Other &lt;b&gt;College&lt;/b&gt;</span>');
     expect(html).toContain('<img src="https://idp.test/logo.png" alt="">');
     expect(html).not.toContain('javascript:');
+    expect(html).not.toContain('data:image/svg');
     // The choice goes to this SP's login, never to a `return` from the request.
     expect(html).toContain('<form id="disco-choose" method="get" action="/saml/login">');
     expect(html).not.toContain('evil.example');
