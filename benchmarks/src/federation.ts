@@ -19,10 +19,10 @@ import { buildAggregate } from '../../packages/testkit/src/aggregate.js';
 const benchDir = fileURLToPath(new URL('..', import.meta.url));
 const log = (m: string) => process.stderr.write(`${m}\n`);
 
-function worker(args: string[]): Record<string, unknown> {
+function worker(args: string[], nodeFlags: string[] = []): Record<string, unknown> {
   const r = spawnSync(
     process.execPath,
-    ['--import', 'tsx', join(benchDir, 'src/federation-worker.ts'), ...args],
+    [...nodeFlags, '--import', 'tsx', join(benchDir, 'src/federation-worker.ts'), ...args],
     { cwd: benchDir, encoding: 'utf8', maxBuffer: 1 << 20, timeout: 600_000 },
   );
   if (r.status !== 0) throw new Error(`federation-worker ${args[2]} failed: ${r.stderr}`);
@@ -73,6 +73,18 @@ async function main(): Promise<void> {
     const streaming = worker(args('streaming'));
     log('federation: DOM…');
     const dom = worker(args('dom'));
+    // A scheduled refresh to a newer aggregate of the same size while the first one serves.
+    log('federation: generating the next aggregate for the refresh…');
+    const next = await buildAggregate({
+      entities,
+      signingKey: fed,
+      certificates: certs,
+      now: now + 3600_000,
+    });
+    const nextFile = join(dir, 'aggregate-next.xml');
+    writeFileSync(nextFile, next.xml);
+    log('federation: refresh…');
+    const refresh = worker([...args('refresh'), nextFile], ['--expose-gc']);
     const result = {
       generated_at: new Date().toISOString(),
       duration_s: Math.round((Date.now() - started) / 1000),
@@ -94,6 +106,8 @@ async function main(): Promise<void> {
       goal: 'load + signature check + index < 10 s, peak RSS < 500 MB, lookup of one IdP < 1 ms',
       streaming: Object.fromEntries(Object.entries(streaming).map(([k, v]) => [k, round(v)])),
       dom: Object.fromEntries(Object.entries(dom).map(([k, v]) => [k, round(v)])),
+      refresh: Object.fromEntries(Object.entries(refresh).map(([k, v]) => [k, round(v)])),
+      refresh_peak_rss_mb: round(refresh.refresh_peak_rss_mb),
     };
     const current = existsSync(out) ? JSON.parse(readFileSync(out, 'utf8')) : {};
     writeFileSync(out, `${JSON.stringify({ ...current, federation: result }, null, 2)}\n`);

@@ -72,7 +72,15 @@ export function cliHint(err: unknown, xml: string | undefined): string | undefin
  * @param xml - the message, when it could be decoded
  */
 export function withCliHint(err: unknown, xml: string | undefined): unknown {
-  const hint = cliHint(err, xml);
+  return withHint(err, cliHint(err, xml));
+}
+
+/**
+ * Attaches a command-line hint to `err` (printed as `hint` in the failure JSON) and returns `err`.
+ * @param err - what the command threw
+ * @param hint - what to type next, or undefined for none
+ */
+export function withHint(err: unknown, hint: string | undefined): unknown {
   if (hint !== undefined && typeof err === 'object' && err !== null) {
     Object.defineProperty(err, HINT, { value: hint, enumerable: false });
   }

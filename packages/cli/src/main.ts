@@ -19,6 +19,7 @@ export const COMMANDS: Readonly<Record<string, () => Promise<{ default: Command 
   'verify-logout': () => import('./commands/verify-logout.js'),
   metadata: () => import('./commands/metadata.js'),
   'idp-metadata': () => import('./commands/idp-metadata.js'),
+  federation: () => import('./commands/federation.js'),
   keys: () => import('./commands/keys.js'),
   'dev-idp': () => import('./commands/dev-idp.js'),
 };

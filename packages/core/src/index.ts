@@ -188,6 +188,15 @@ export type {
   DiscoveryScope,
   DiscoveryText,
 } from './metadata/aggregate-discovery.js';
+export type {
+  AggregateEntitiesOptions,
+  AggregateEvent,
+  AggregateRefreshReason,
+  AggregateSource,
+  AggregateSourceOptions,
+  AggregateSourceStatus,
+} from './metadata/aggregate-source.js';
+export { createAggregateSource } from './metadata/aggregate-source.js';
 export type { DiscoveryRedirectOptions } from './metadata/discovery.js';
 export { createDiscoveryRedirect, parseDiscoveryResponse } from './metadata/discovery.js';
 export type { DiscoFeedEntry, DiscoveryIdp } from './metadata/discovery-feed.js';
@@ -208,6 +217,8 @@ export type {
 export { fetchMetadataDocument, fetchMetadataXml } from './metadata/fetch.js';
 export type { IdpMetadata, ParseIdpMetadataOptions } from './metadata/idp.js';
 export { parseIdpMetadata } from './metadata/idp.js';
+export type { MdqEvent, MdqSource, MdqSourceOptions } from './metadata/mdq.js';
+export { createMdqSource } from './metadata/mdq.js';
 export type { Sleep } from './metadata/refresher.js';
 export { DEFAULT_REFRESH_RATE_LIMIT_MS, DEFAULT_ROLLOVER_WAIT_MS } from './metadata/refresher.js';
 export type { IdpHint, IdpRegistry, IdpRegistryEntry, ResolvedIdp } from './metadata/registry.js';

@@ -45,7 +45,7 @@ async function load(ref: string, io: CliIo): Promise<string> {
   }
 }
 
-function parseNow(text: string | undefined, io: CliIo): number {
+export function parseNow(text: string | undefined, io: CliIo): number {
   if (text === undefined) return io.now().getTime();
   const ms = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$/.test(text)
     ? Date.parse(text)
@@ -55,7 +55,7 @@ function parseNow(text: string | undefined, io: CliIo): number {
   return ms;
 }
 
-function positiveInt(text: string | undefined, flag: string, fallback: number): number {
+export function positiveInt(text: string | undefined, flag: string, fallback: number): number {
   if (text === undefined) return fallback;
   if (!/^\d+$/.test(text))
     throw new UsageError(`--${flag} needs a whole number, not ${JSON.stringify(text)}`);
@@ -162,6 +162,24 @@ function render(s: Summary, now: number): string {
   return `${lines.join('\n')}\n`;
 }
 
+/**
+ * IdP metadata as `samlkit idp-metadata` prints it (also for `samlkit federation --entity-id`).
+ * @param idp - the parsed metadata
+ * @param now - the instant validity is evaluated at (epoch ms)
+ * @param warnDays - warn about certificates expiring within this many days
+ * @param json - JSON instead of text
+ * @returns the text to print
+ */
+export async function describeIdpMetadata(
+  idp: IdpMetadata,
+  now: number,
+  warnDays: number,
+  json: boolean,
+): Promise<string> {
+  const summary = await summarise(idp, now, warnDays);
+  return json ? `${JSON.stringify(summary, null, 2)}\n` : render(summary, now);
+}
+
 const command: Command = {
   summary: 'summarise IdP metadata: endpoints, certificates, expiry warnings',
   usage,
@@ -200,10 +218,7 @@ const command: Command = {
       ...(entityId !== undefined ? { entityId } : {}),
       ...(pins.length ? { verify: { keys: pins } } : {}),
     });
-    const summary = await summarise(idp, now, warnDays);
-    io.stdout(
-      args.values.json === true ? `${JSON.stringify(summary, null, 2)}\n` : render(summary, now),
-    );
+    io.stdout(await describeIdpMetadata(idp, now, warnDays, args.values.json === true));
     return 0;
   },
 };

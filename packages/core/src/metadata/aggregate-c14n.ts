@@ -190,6 +190,45 @@ function notWellFormed(found: string): SamlError {
  * @internal
  */
 export function streamExclusiveC14n(text: string, visitor: StreamVisitor): Uint8Array {
+  const pass = c14nPass(text, visitor);
+  let more = true;
+  while (more) more = pass.step();
+  return pass.bytes();
+}
+
+/**
+ * {@link streamExclusiveC14n} in slices: after every `sliceChars` characters of input it awaits
+ * `pause()` (a macrotask, say), so that a long document does not hold the thread — requests
+ * served by the same process go on while an aggregate is verified. The same output.
+ * @param text - the document (no byte order mark)
+ * @param visitor - as for {@link streamExclusiveC14n}
+ * @param pause - awaited between slices
+ * @param sliceChars - characters read between two pauses (default 2^20)
+ * @returns the canonical form as UTF-8
+ * @internal
+ */
+export async function streamExclusiveC14nInSlices(
+  text: string,
+  visitor: StreamVisitor,
+  pause: () => Promise<void>,
+  sliceChars: number = 1 << 20,
+): Promise<Uint8Array> {
+  const pass = c14nPass(text, visitor);
+  let next = sliceChars;
+  while (pass.step()) {
+    if (pass.offset() >= next) {
+      await pause();
+      next = pass.offset() + sliceChars;
+    }
+  }
+  return pass.bytes();
+}
+
+/** The pass, one token per `step()`. */
+function c14nPass(
+  text: string,
+  visitor: StreamVisitor,
+): { step(): boolean; offset(): number; bytes(): Uint8Array } {
   const s = text;
   const n = s.length;
   const sink = new Utf8Sink(n + (n >> 4));
@@ -243,9 +282,16 @@ export function streamExclusiveC14n(text: string, visitor: StreamVisitor): Uint8
   }
 
   let depth = 0;
-  while (i < n) {
+  let done = false;
+  const stop = (): false => {
+    done = true;
+    return false;
+  };
+  /** Reads one token (tag, text, comment, CDATA, PI); false once the root element has ended. */
+  function step(): boolean {
+    if (done || i >= n) return false;
     const lt = s.indexOf('<', i);
-    if (lt < 0) break;
+    if (lt < 0) return stop();
     if (lt > i && names.length > 0) {
       const raw = s.slice(i, lt);
       if (mutedAt < 0) sink.push(canonicalText(raw));
@@ -263,8 +309,8 @@ export function streamExclusiveC14n(text: string, visitor: StreamVisitor): Uint8
       rollback(marks.pop()!);
       i = close + 1;
       visitor.end(depth, i);
-      if (names.length === 0) break;
-      continue;
+      if (names.length === 0) return stop();
+      return true;
     }
     if (next === 0x21) {
       if (s.startsWith('<!--', i)) {
@@ -277,7 +323,7 @@ export function streamExclusiveC14n(text: string, visitor: StreamVisitor): Uint8
         visitor.text?.(names.length - 1, data);
         i = end + 3;
       }
-      continue;
+      return true;
     }
     if (next === 0x3f) {
       // processing instruction (§2.6): target, then data after the white space
@@ -289,12 +335,13 @@ export function streamExclusiveC14n(text: string, visitor: StreamVisitor): Uint8
       const data = s.slice(j, end).replace(/\r\n?/g, '\n');
       if (mutedAt < 0) sink.push(data ? `<?${target} ${data}?>` : `<?${target}?>`);
       i = end + 2;
-      continue;
+      return true;
     }
     i = startTag(lt);
-    if (names.length === 0) break; // an empty root element
+    if (names.length === 0) return stop(); // an empty root element
+    return true;
   }
-  return sink.bytes();
+  return { step, offset: () => i, bytes: () => sink.bytes() };
 
   /** A start or empty-element tag at `lt`; returns the offset after it. */
   function startTag(lt: number): number {

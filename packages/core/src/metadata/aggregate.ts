@@ -1,30 +1,27 @@
-import {
-  assertHashAllowed,
-  digestAlgorithm,
-  signatureAlgorithmByUri,
-} from '../crypto/algorithms.js';
-import type { PublicKey } from '../crypto/keys.js';
-import { type CryptoProvider, resolveCrypto } from '../crypto/provider.js';
+import { resolveCrypto } from '../crypto/provider.js';
 import { describeValue, SamlError } from '../errors.js';
-import { equalBytes, fromBase64, utf8 } from '../lib/bytes.js';
-import { canonicalize } from '../lib/c14n.js';
-import {
-  attr,
-  childElements,
-  NS,
-  parseDateTime,
-  parseXml,
-  requiredChild,
-  resolveXmlLimits,
-  textOf,
-  type XmlLimits,
-} from '../lib/xml.js';
+import { equalBytes } from '../lib/bytes.js';
+import { childElements, NS, parseDateTime, parseXml, resolveXmlLimits } from '../lib/xml.js';
 import { scanXml } from '../lib/xml-scan.js';
-import { verifyBytes } from '../signature/raw.js';
-import { C14N, ENVELOPED_SIGNATURE } from '../signature/verify.js';
-import { type StreamElement, streamExclusiveC14n } from './aggregate-c14n.js';
-import { createDiscoveryCollector, type DiscoveryInfo } from './aggregate-discovery.js';
-import { type IdpMetadata, parseIdpMetadata } from './idp.js';
+import { type StreamElement, streamExclusiveC14nInSlices } from './aggregate-c14n.js';
+import { createDiscoveryCollector } from './aggregate-discovery.js';
+import { indexedAggregate, invalid } from './aggregate-lookup.js';
+import { checkSignedInfo, signatureFailure } from './aggregate-signature.js';
+import type {
+  Entry,
+  FederationAggregate,
+  LoadAggregateOptions,
+  MutableSummary,
+  WrapperTag,
+} from './aggregate-types.js';
+import { addDuration, parseDuration } from './duration.js';
+
+export type {
+  AggregateEntitySummary,
+  AggregateTrust,
+  FederationAggregate,
+  LoadAggregateOptions,
+} from './aggregate-types.js';
 
 const MDRPI = 'urn:oasis:names:tc:SAML:metadata:rpi';
 const MDATTR = 'urn:oasis:names:tc:SAML:metadata:attribute';
@@ -36,132 +33,14 @@ const ASSURANCE_CERTIFICATION = 'urn:oasis:names:tc:SAML:attribute:assurance-cer
 /** The REFEDS hide-from-discovery entity category. */
 export const HIDE_FROM_DISCOVERY = 'http://refeds.org/category/hide-from-discovery';
 
-/** Options of {@link loadAggregate}. */
-export interface LoadAggregateOptions {
-  /** The federation's pinned metadata-signing keys. Only these verify the aggregate. */
-  readonly keys: readonly PublicKey[];
-  /** The current time: an aggregate whose validUntil has passed is refused. */
-  readonly now: Date | number;
-  /** Accept a SHA-1 based signature. **Weakens security.** */
-  readonly allowSha1?: boolean;
-  /**
-   * Parsing limits. Default `maxSize` 128 MiB (characters); the count limits follow it
-   * ({@link XmlLimits.maxNodes}). Every other limit keeps its default.
-   */
-  readonly limits?: XmlLimits;
-  /** The WebCrypto provider. */
-  readonly crypto?: CryptoProvider;
-}
-
-/** What the index knows of an entity without parsing it. */
-export interface AggregateEntitySummary {
-  readonly entityId: string;
-  /** Has an IDPSSODescriptor listing SAML 2.0. */
-  readonly idp: boolean;
-  /** Has an SPSSODescriptor. */
-  readonly sp: boolean;
-  /** `mdrpi:RegistrationInfo/@registrationAuthority`, when present. */
-  readonly registrationAuthority?: string;
-  /** Values of the `http://macedir.org/entity-category` entity attribute. */
-  readonly entityCategories: readonly string[];
-  /** Values of the assurance-certification entity attribute (e.g. `https://refeds.org/sirtfi`). */
-  readonly assuranceCertifications: readonly string[];
-  /** Carries the REFEDS hide-from-discovery category: do not list it in a discovery page. */
-  readonly hiddenFromDiscovery: boolean;
-  /** IdPs: what a discovery page shows and searches (mdui:UIInfo, mdui:DiscoHints, shibmd:Scope). */
-  readonly discovery?: DiscoveryInfo;
-}
-
-/**
- * Which entities of an aggregate an SP trusts. Every condition given must hold; `{}` trusts every
- * entity. `deny` always wins.
- */
-export interface AggregateTrust {
-  /** Only entities registered by one of these authorities (`mdrpi:RegistrationInfo`). */
-  readonly registrationAuthorities?: readonly string[];
-  /** Only entities carrying at least one of these entity categories. */
-  readonly entityCategories?: readonly string[];
-  /** Only these entity IDs. */
-  readonly allow?: readonly string[];
-  /** Never these entity IDs. */
-  readonly deny?: readonly string[];
-}
-
-/** A verified, indexed federation aggregate. */
-export interface FederationAggregate {
-  /** The aggregate's `Name`, when present. */
-  readonly name: string | undefined;
-  /** The root's `validUntil` (epoch ms), when present. */
-  readonly validUntil: number | undefined;
-  /** How many EntityDescriptors, IdPs and SPs it holds. */
-  readonly counts: { readonly entities: number; readonly idps: number; readonly sps: number };
-  /** The summary of one entity, or undefined. */
-  summary(entityId: string): AggregateEntitySummary | undefined;
-  /** Every entity summary, in document order. */
-  entities(): readonly AggregateEntitySummary[];
-  /** Whether `trust` admits the entity. */
-  isTrusted(entityId: string, trust: AggregateTrust): boolean;
-  /**
-   * The IdP's metadata, parsed from its own bytes of the verified document on first use (then
-   * cached). Refused when the entity is absent, not an IdP, or not admitted by `trust`.
-   * @throws SamlError `METADATA_ENTITY_NOT_FOUND`, `METADATA_INVALID`, `METADATA_EXPIRED`
-   */
-  idp(
-    entityId: string,
-    options: { readonly now: Date | number; readonly trust?: AggregateTrust },
-  ): Promise<IdpMetadata>;
-}
-
-interface Entry {
-  readonly summary: AggregateEntitySummary;
-  readonly start: number;
-  readonly end: number;
-  /** Start tags of the enclosing EntitiesDescriptors (declarations, validity), outermost first. */
-  readonly wrapper: WrapperTag[];
-  duplicate: boolean;
-  cached?: IdpMetadata;
-}
-
-interface WrapperTag {
-  readonly open: string;
-  readonly close: string;
-}
-
-interface MutableSummary {
-  entityId: string;
-  idp: boolean;
-  sp: boolean;
-  registrationAuthority?: string;
-  entityCategories: string[];
-  assuranceCertifications: string[];
-  hiddenFromDiscovery: boolean;
-  discovery?: DiscoveryInfo;
-}
-
-function invalid(summary: string, expected: string, found: string): SamlError {
-  return new SamlError('METADATA_INVALID', summary, {
-    expected,
-    found,
-    hint: 'check the aggregate URL and the pinned federation certificate',
-  });
-}
-
-function signatureFailure(cause: SamlError): SamlError {
-  return new SamlError('METADATA_INVALID', 'The metadata signature does not verify.', {
-    expected: 'a valid signature on the aggregate by the pinned certificate',
-    found: cause.message,
-    hint: 'check that the pinned certificate is the current metadata-signing certificate of the federation',
-    signatureCode: cause.code,
-    cause,
-  });
-}
+/** Resolves in a later macrotask (after pending I/O and timers), in every runtime. */
+const nextMacrotask = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 
 const XML_SPACE = /^[ \t\r\n]+|[ \t\r\n]+$/g;
 
 function escapeAttr(v: string): string {
   return v.replace(/[&<"\t\n\r]/g, (c) => `&#${c.charCodeAt(0)};`);
 }
-
 /**
  * Loads a signed federation aggregate (SAML metadata §2.3.1 EntitiesDescriptor) without building
  * its DOM: one linear scan checks it against the parsing limits, one streaming pass computes its
@@ -226,138 +105,150 @@ export async function loadAggregate(
   let collecting: string[] | undefined;
   let attributeName: string | undefined;
   const discovery = createDiscoveryCollector();
+  let publisher: string | undefined;
 
-  const canonical = streamExclusiveC14n(text, {
-    start(el) {
-      path[el.depth] = `${el.uri} ${el.local}`;
-      path.length = el.depth + 1;
-      if (el.depth === 0) {
-        root = el;
-        rootId = el.attributes.find((a) => a.name === 'ID' && a.uri === '')?.value;
-      }
-      if (rootId !== undefined) {
-        for (const a of el.attributes) {
-          if (
-            a.uri === '' &&
-            (a.name === 'ID' || a.name === 'Id' || a.name === 'id') &&
-            a.value === rootId
-          )
-            idCount++;
+  // In slices with a macrotask between them: a process verifying an eduGAIN-sized aggregate
+  // (seconds of work) goes on serving its other requests meanwhile.
+  const canonical = await streamExclusiveC14nInSlices(
+    text,
+    {
+      start(el) {
+        path[el.depth] = `${el.uri} ${el.local}`;
+        path.length = el.depth + 1;
+        if (el.depth === 0) {
+          root = el;
+          rootId = el.attributes.find((a) => a.name === 'ID' && a.uri === '')?.value;
         }
-      }
-      if (el.depth === 1 && el.uri === NS.ds && el.local === 'Signature') {
-        signatures++;
-        inSignature = true;
-        signature = { start: el.start, end: -1 };
-        return true;
-      }
-      if (el.uri === NS.md && el.local === 'EntitiesDescriptor' && entity === undefined) {
-        wrappers[el.depth] = wrapperTag(el);
-        wrappers.length = el.depth + 1;
-      } else if (el.uri === NS.md && el.local === 'EntityDescriptor' && entity === undefined) {
-        const entityId = el.attributes.find((a) => a.name === 'entityID' && a.uri === '')?.value;
-        if (entityId === undefined)
-          throw invalid(
-            'An EntityDescriptor has no entityID.',
-            'entityID (SAML metadata §2.3.2)',
-            'none',
-          );
-        entity = {
-          summary: {
-            entityId,
-            idp: false,
-            sp: false,
-            entityCategories: [],
-            assuranceCertifications: [],
-            hiddenFromDiscovery: false,
-          },
-          start: el.start,
-          depth: el.depth,
-          wrapper: wrappers.slice(0, el.depth),
-        };
-      } else if (entity !== undefined) {
-        const rel = el.depth - entity.depth;
-        discovery.start(el, rel);
-        const parent = path[el.depth - 1];
-        if (rel === 1 && el.uri === NS.md && el.local === 'IDPSSODescriptor') {
-          const protocols =
-            el.attributes.find((a) => a.name === 'protocolSupportEnumeration')?.value ?? '';
-          if (protocols.split(/[ \t\r\n]+/).includes(SAML2_PROTOCOL)) entity.summary.idp = true;
-        } else if (rel === 1 && el.uri === NS.md && el.local === 'SPSSODescriptor') {
-          entity.summary.sp = true;
-        } else if (
-          rel === 2 &&
-          parent === `${NS.md} Extensions` &&
-          el.uri === MDRPI &&
-          el.local === 'RegistrationInfo'
-        ) {
-          const ra = el.attributes.find(
-            (a) => a.name === 'registrationAuthority' && a.uri === '',
-          )?.value;
-          if (ra !== undefined) entity.summary.registrationAuthority = ra.replace(XML_SPACE, '');
-        } else if (
-          rel === 3 &&
-          parent === `${MDATTR} EntityAttributes` &&
-          path[el.depth - 2] === `${NS.md} Extensions` &&
-          el.uri === NS.saml &&
-          el.local === 'Attribute'
-        ) {
-          attributeName = el.attributes.find((a) => a.name === 'Name' && a.uri === '')?.value;
-        } else if (
-          rel === 4 &&
-          parent === `${NS.saml} Attribute` &&
-          el.uri === NS.saml &&
-          el.local === 'AttributeValue'
-        ) {
-          if (attributeName === ENTITY_CATEGORY || attributeName === ASSURANCE_CERTIFICATION)
-            collecting = [];
+        if (rootId !== undefined) {
+          for (const a of el.attributes) {
+            if (
+              a.uri === '' &&
+              (a.name === 'ID' || a.name === 'Id' || a.name === 'id') &&
+              a.value === rootId
+            )
+              idCount++;
+          }
         }
-      }
-      return false;
-    },
-    text(depth, value) {
-      collecting?.push(value);
-      if (entity !== undefined) discovery.text(depth - entity.depth, value);
-    },
-    end(depth, end) {
-      if (depth === 1 && inSignature) {
-        signature!.end = end;
-        inSignature = false;
-      }
-      if (entity === undefined) return;
-      const rel = depth - entity.depth;
-      discovery.end(rel);
-      if (collecting !== undefined && rel === 4) {
-        // xs:anyURI: XML white space only is collapsed (XML Schema part 2 §3.2.17).
-        const v = collecting.join('').replace(XML_SPACE, '');
-        const s = entity.summary;
-        if (attributeName === ENTITY_CATEGORY) {
-          s.entityCategories.push(v);
-          if (v === HIDE_FROM_DISCOVERY) s.hiddenFromDiscovery = true;
-        } else {
-          s.assuranceCertifications.push(v);
+        if (el.depth === 2 && el.uri === MDRPI && el.local === 'PublicationInfo') {
+          // The MDRPI specification §2.2.1: the publisher of the aggregate, on the root's Extensions.
+          if (path[1] === `${NS.md} Extensions`)
+            publisher = el.attributes.find((a) => a.name === 'publisher' && a.uri === '')?.value;
         }
-        collecting = undefined;
-      } else if (rel === 3) {
-        attributeName = undefined;
-      } else if (rel === 0) {
-        const found = discovery.take();
-        if (found !== undefined && entity.summary.idp) entity.summary.discovery = found;
-        const existing = entries.get(entity.summary.entityId);
-        const entry: Entry = {
-          summary: Object.freeze({ ...entity.summary }),
-          start: entity.start,
-          end,
-          wrapper: entity.wrapper,
-          duplicate: existing !== undefined,
-        };
-        if (existing) existing.duplicate = true;
-        else entries.set(entry.summary.entityId, entry);
-        order.push(entry);
-        entity = undefined;
-      }
+        if (el.depth === 1 && el.uri === NS.ds && el.local === 'Signature') {
+          signatures++;
+          inSignature = true;
+          signature = { start: el.start, end: -1 };
+          return true;
+        }
+        if (el.uri === NS.md && el.local === 'EntitiesDescriptor' && entity === undefined) {
+          wrappers[el.depth] = wrapperTag(el);
+          wrappers.length = el.depth + 1;
+        } else if (el.uri === NS.md && el.local === 'EntityDescriptor' && entity === undefined) {
+          const entityId = el.attributes.find((a) => a.name === 'entityID' && a.uri === '')?.value;
+          if (entityId === undefined)
+            throw invalid(
+              'An EntityDescriptor has no entityID.',
+              'entityID (SAML metadata §2.3.2)',
+              'none',
+            );
+          entity = {
+            summary: {
+              entityId,
+              idp: false,
+              sp: false,
+              entityCategories: [],
+              assuranceCertifications: [],
+              hiddenFromDiscovery: false,
+            },
+            start: el.start,
+            depth: el.depth,
+            wrapper: wrappers.slice(0, el.depth),
+          };
+        } else if (entity !== undefined) {
+          const rel = el.depth - entity.depth;
+          discovery.start(el, rel);
+          const parent = path[el.depth - 1];
+          if (rel === 1 && el.uri === NS.md && el.local === 'IDPSSODescriptor') {
+            const protocols =
+              el.attributes.find((a) => a.name === 'protocolSupportEnumeration')?.value ?? '';
+            if (protocols.split(/[ \t\r\n]+/).includes(SAML2_PROTOCOL)) entity.summary.idp = true;
+          } else if (rel === 1 && el.uri === NS.md && el.local === 'SPSSODescriptor') {
+            entity.summary.sp = true;
+          } else if (
+            rel === 2 &&
+            parent === `${NS.md} Extensions` &&
+            el.uri === MDRPI &&
+            el.local === 'RegistrationInfo'
+          ) {
+            const ra = el.attributes.find(
+              (a) => a.name === 'registrationAuthority' && a.uri === '',
+            )?.value;
+            if (ra !== undefined) entity.summary.registrationAuthority = ra.replace(XML_SPACE, '');
+          } else if (
+            rel === 3 &&
+            parent === `${MDATTR} EntityAttributes` &&
+            path[el.depth - 2] === `${NS.md} Extensions` &&
+            el.uri === NS.saml &&
+            el.local === 'Attribute'
+          ) {
+            attributeName = el.attributes.find((a) => a.name === 'Name' && a.uri === '')?.value;
+          } else if (
+            rel === 4 &&
+            parent === `${NS.saml} Attribute` &&
+            el.uri === NS.saml &&
+            el.local === 'AttributeValue'
+          ) {
+            if (attributeName === ENTITY_CATEGORY || attributeName === ASSURANCE_CERTIFICATION)
+              collecting = [];
+          }
+        }
+        return false;
+      },
+      text(depth, value) {
+        collecting?.push(value);
+        if (entity !== undefined) discovery.text(depth - entity.depth, value);
+      },
+      end(depth, end) {
+        if (depth === 1 && inSignature) {
+          signature!.end = end;
+          inSignature = false;
+        }
+        if (entity === undefined) return;
+        const rel = depth - entity.depth;
+        discovery.end(rel);
+        if (collecting !== undefined && rel === 4) {
+          // xs:anyURI: XML white space only is collapsed (XML Schema part 2 §3.2.17).
+          const v = collecting.join('').replace(XML_SPACE, '');
+          const s = entity.summary;
+          if (attributeName === ENTITY_CATEGORY) {
+            s.entityCategories.push(v);
+            if (v === HIDE_FROM_DISCOVERY) s.hiddenFromDiscovery = true;
+          } else {
+            s.assuranceCertifications.push(v);
+          }
+          collecting = undefined;
+        } else if (rel === 3) {
+          attributeName = undefined;
+        } else if (rel === 0) {
+          const found = discovery.take();
+          if (found !== undefined && entity.summary.idp) entity.summary.discovery = found;
+          const existing = entries.get(entity.summary.entityId);
+          const entry: Entry = {
+            summary: Object.freeze({ ...entity.summary }),
+            start: entity.start,
+            end,
+            wrapper: entity.wrapper,
+            duplicate: existing !== undefined,
+          };
+          if (existing) existing.duplicate = true;
+          else entries.set(entry.summary.entityId, entry);
+          order.push(entry);
+          entity = undefined;
+        }
+      },
     },
-  });
+    nextMacrotask,
+  );
 
   if (!root || root.uri !== NS.md || root.local !== 'EntitiesDescriptor') {
     throw invalid(
@@ -430,90 +321,13 @@ export async function loadAggregate(
     });
   }
 
-  let idps = 0;
-  let sps = 0;
-  for (const e of order) {
-    if (e.summary.idp) idps++;
-    if (e.summary.sp) sps++;
-  }
-  const summaries = Object.freeze(order.map((e) => e.summary));
-  const trusted = (e: Entry, trust: AggregateTrust): boolean => {
-    const s = e.summary;
-    if (trust.deny?.includes(s.entityId)) return false;
-    if (trust.allow !== undefined && !trust.allow.includes(s.entityId)) return false;
-    if (
-      trust.registrationAuthorities !== undefined &&
-      (s.registrationAuthority === undefined ||
-        !trust.registrationAuthorities.includes(s.registrationAuthority))
-    )
-      return false;
-    if (
-      trust.entityCategories !== undefined &&
-      !s.entityCategories.some((c) => trust.entityCategories!.includes(c))
-    )
-      return false;
-    return true;
-  };
-
-  return {
-    name,
-    validUntil,
-    counts: Object.freeze({ entities: order.length, idps, sps }),
-    summary: (entityId) => entries.get(entityId)?.summary,
-    entities: () => summaries,
-    isTrusted(entityId, trust) {
-      const e = entries.get(entityId);
-      return e !== undefined && trusted(e, trust);
-    },
-    async idp(entityId, lookup) {
-      const e = entries.get(entityId);
-      if (!e?.summary.idp || (lookup.trust !== undefined && !trusted(e, lookup.trust))) {
-        throw new SamlError(
-          'METADATA_ENTITY_NOT_FOUND',
-          'The IdP is not trusted in the aggregate.',
-          {
-            expected: 'a SAML 2.0 IdP of the aggregate that the trust rules admit',
-            found: !e
-              ? `no entity ${describeValue(entityId)}`
-              : !e.summary.idp
-                ? 'an entity that is not an IdP'
-                : 'an IdP the trust rules leave out',
-            hint: 'check the entity ID, and the registrationAuthorities / entityCategories / allow / deny rules',
-          },
-        );
-      }
-      if (e.duplicate) {
-        throw invalid(
-          'The metadata lists the entity several times.',
-          'each entityID once',
-          describeValue(entityId),
-        );
-      }
-      const t = lookup.now instanceof Date ? lookup.now.getTime() : lookup.now;
-      if (!e.cached) {
-        const fragment =
-          e.wrapper.map((w) => w.open).join('') +
-          text.slice(e.start, e.end) +
-          e.wrapper
-            .map((w) => w.close)
-            .reverse()
-            .join('');
-        e.cached = {
-          ...(await parseIdpMetadata(fragment, { entityId, now: t })),
-          signatureVerified: true,
-        };
-      }
-      const md = e.cached;
-      if (md.validUntil !== undefined && md.validUntil <= t) {
-        throw new SamlError('METADATA_EXPIRED', 'The metadata has expired.', {
-          expected: `validUntil after ${new Date(t).toISOString()}`,
-          found: `validUntil ${new Date(md.validUntil).toISOString()}`,
-          hint: 'load a fresh aggregate (or check this server’s clock)',
-        });
-      }
-      return md;
-    },
-  };
+  // SAML metadata §2.3.1: cacheDuration, the longest a relying party should cache the document.
+  const cd = root.attributes.find((a) => a.name === 'cacheDuration' && a.uri === '')?.value;
+  const cacheDuration =
+    cd === undefined ? undefined : addDuration(now, parseDuration(cd.replace(XML_SPACE, ''))) - now;
+  if (cacheDuration !== undefined && cacheDuration < 0)
+    throw invalid('cacheDuration is negative.', 'a positive xs:duration', describeValue(cd));
+  return indexedAggregate(text, entries, order, { name, validUntil, cacheDuration, publisher });
 }
 
 /**
@@ -530,119 +344,4 @@ function wrapperTag(el: StreamElement): WrapperTag {
     }
   }
   return { open: `${open}>`, close: `</${el.qname}>` };
-}
-
-/**
- * XML-DSig §3.2.2: the SignatureValue over the canonical SignedInfo with the pinned keys; the
- * structure as SAML core §5.4 and this loader allow. Returns the digest to compare.
- */
-async function checkSignedInfo(
-  signature: Element,
-  rootId: string,
-  options: LoadAggregateOptions,
-  crypto: CryptoProvider,
-): Promise<{ hash: 'SHA-1' | 'SHA-256' | 'SHA-384' | 'SHA-512'; value: Uint8Array }> {
-  const allowSha1 = options.allowSha1 ?? false;
-  const signedInfo = requiredChild(signature, NS.ds, 'SignedInfo');
-  const [c14nEl, methodEl, ...refs] = childElements(signedInfo);
-  const structure = (what: string) =>
-    new SamlError('SIGNATURE_STRUCTURE_INVALID', 'SignedInfo is malformed.', {
-      expected: 'CanonicalizationMethod, SignatureMethod, one Reference (XML-DSig §4.4)',
-      found: what,
-    });
-  if (!c14nEl || c14nEl.namespaceURI !== NS.ds || c14nEl.localName !== 'CanonicalizationMethod')
-    throw structure('no CanonicalizationMethod first');
-  if (!methodEl || methodEl.namespaceURI !== NS.ds || methodEl.localName !== 'SignatureMethod')
-    throw structure('no SignatureMethod second');
-  const reference = refs[0];
-  if (
-    refs.length !== 1 ||
-    reference!.namespaceURI !== NS.ds ||
-    reference!.localName !== 'Reference'
-  ) {
-    throw new SamlError(
-      'SIGNATURE_REFERENCE_INVALID',
-      'The signature must have exactly one Reference.',
-      {
-        expected: 'one ds:Reference to the root (SAML core §5.4.2)',
-        found: `${refs.length} elements after SignatureMethod`,
-      },
-    );
-  }
-  const sigUri = attr(methodEl, 'Algorithm') ?? '';
-  if (/hmac/i.test(sigUri) || childElements(methodEl).length > 0) {
-    throw new SamlError('SIGNATURE_ALGORITHM_FORBIDDEN', 'HMAC signatures are never accepted.', {
-      expected: 'an RSA or ECDSA signature',
-      found: describeValue(sigUri),
-    });
-  }
-  const algorithm = signatureAlgorithmByUri(sigUri);
-  assertHashAllowed(algorithm.hash, algorithm.uri, allowSha1);
-  const siC14n = attr(c14nEl, 'Algorithm');
-  if (
-    (siC14n !== C14N.exclusive && siC14n !== C14N.inclusive) ||
-    childElements(c14nEl).length > 0
-  ) {
-    throw new SamlError(
-      'SIGNATURE_TRANSFORM_FORBIDDEN',
-      'The CanonicalizationMethod is not allowed.',
-      {
-        expected: `${C14N.exclusive} or ${C14N.inclusive}, without parameters`,
-        found: describeValue(siC14n),
-      },
-    );
-  }
-  if (attr(reference!, 'URI') !== `#${rootId}`) {
-    throw new SamlError(
-      'SIGNATURE_REFERENCE_INVALID',
-      'The signature does not reference the aggregate.',
-      {
-        expected: `URI="#${rootId}"`,
-        found: describeValue(attr(reference!, 'URI')),
-      },
-    );
-  }
-  const transformsEl = childElements(reference!, NS.ds, 'Transforms');
-  const transforms = transformsEl.length === 1 ? childElements(transformsEl[0]!) : [];
-  if (
-    transforms.length !== 2 ||
-    transforms.some(
-      (t) => t.namespaceURI !== NS.ds || t.localName !== 'Transform' || childElements(t).length > 0,
-    ) ||
-    attr(transforms[0]!, 'Algorithm') !== ENVELOPED_SIGNATURE ||
-    attr(transforms[1]!, 'Algorithm') !== C14N.exclusive
-  ) {
-    throw new SamlError(
-      'SIGNATURE_TRANSFORM_FORBIDDEN',
-      'The Reference transforms are not the ones the aggregate loader reads.',
-      {
-        expected:
-          'enveloped-signature, then exclusive c14n without an InclusiveNamespaces PrefixList',
-        found: transforms.map((t) => attr(t, 'Algorithm') ?? t.localName).join(', ') || 'none',
-        hint: 'load this aggregate with parseIdpMetadata (DOM) instead',
-      },
-    );
-  }
-  const digest = digestAlgorithm(
-    attr(requiredChild(reference!, NS.ds, 'DigestMethod'), 'Algorithm') ?? '',
-  );
-  assertHashAllowed(digest.hash, digest.uri, allowSha1);
-  const digestValue = fromBase64(
-    textOf(requiredChild(reference!, NS.ds, 'DigestValue')),
-    'DigestValue',
-  );
-  const canonical = canonicalize(signedInfo, {
-    exclusive: siC14n === C14N.exclusive,
-    inclusivePrefixes: [],
-  });
-  const signatureValue = fromBase64(
-    textOf(requiredChild(signature, NS.ds, 'SignatureValue')),
-    'SignatureValue',
-  );
-  await verifyBytes(utf8(canonical), signatureValue, algorithm.uri, {
-    keys: options.keys,
-    allowSha1,
-    crypto,
-  });
-  return { hash: digest.hash, value: digestValue };
 }

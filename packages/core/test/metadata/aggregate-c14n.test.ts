@@ -2,7 +2,11 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { canonicalize } from '../../src/lib/c14n.js';
 import { parseXml } from '../../src/lib/xml.js';
-import { streamExclusiveC14n } from '../../src/metadata/aggregate-c14n.js';
+import {
+  type StreamVisitor,
+  streamExclusiveC14n,
+  streamExclusiveC14nInSlices,
+} from '../../src/metadata/aggregate-c14n.js';
 
 // The streaming exclusive canonicalizer must produce, from the text, exactly what the DOM
 // canonicalizer produces from the parsed document (exc-c14n §3, Canonical XML 1.0 §2).
@@ -215,5 +219,77 @@ describe('streamExclusiveC14n', () => {
     );
     // most generated documents are compared, not skipped
     expect(compared).toBeGreaterThan(300);
+  });
+});
+
+describe('streamExclusiveC14nInSlices', () => {
+  /** A visitor that records what it sees and excludes depth-1 Signatures. */
+  function recorder(): { log: string[]; visitor: StreamVisitor } {
+    const log: string[] = [];
+    return {
+      log,
+      visitor: {
+        start: (el) => {
+          log.push(`<${el.qname}@${el.start}`);
+          return el.depth === 1 && el.local === 'Signature';
+        },
+        end: (depth, end) => log.push(`>${depth}@${end}`),
+        text: (depth, value) => log.push(`t${depth}:${value}`),
+      },
+    };
+  }
+  const docs = [
+    `<a:r xmlns:a="${NS_A}" xmlns:b="${NS_B}" z="1" b:y="2" a:x="3"><c/><b:d/></a:r>`,
+    `<?xml version="1.0"?>\n<!--pre--><r><![CDATA[<a> & ]]]]> x<!-- c --><?t data ?></r><!--post-->`,
+    `<r xmlns:ds="urn:ds">\n<ds:Signature><ds:x a="1">t</ds:x></ds:Signature>\n${'<e k="v">text &amp; more</e>'.repeat(40)}</r>`,
+  ];
+
+  it('produces what the one-pass canonicalizer does, pausing between slices (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...docs),
+        fc.integer({ min: 1, max: 64 }),
+        async (xml, slice) => {
+          const whole = recorder();
+          const expected = new TextDecoder().decode(streamExclusiveC14n(xml, whole.visitor));
+          const sliced = recorder();
+          let pauses = 0;
+          const bytes = await streamExclusiveC14nInSlices(
+            xml,
+            sliced.visitor,
+            async () => {
+              pauses++;
+            },
+            slice,
+          );
+          expect(new TextDecoder().decode(bytes)).toBe(expected);
+          expect(sliced.log).toEqual(whole.log);
+          // At least one pause per slice of input read (a token may span several slices).
+          const last = xml.lastIndexOf('>') + 1;
+          expect(pauses).toBeGreaterThan(0);
+          expect(pauses).toBeLessThanOrEqual(Math.ceil(last / slice));
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('lets other work run while a long document is canonicalized', async () => {
+    const xml = docs[2]!;
+    const order: string[] = [];
+    const pending = streamExclusiveC14nInSlices(
+      xml,
+      { start: () => false, end: () => {} },
+      () =>
+        new Promise<void>((resolve) => {
+          order.push('pause');
+          setTimeout(resolve, 0);
+        }),
+      100,
+    ).then(() => order.push('done'));
+    setTimeout(() => order.push('timer'), 0);
+    await pending;
+    expect(order.indexOf('timer')).toBeGreaterThan(-1);
+    expect(order.indexOf('timer')).toBeLessThan(order.indexOf('done'));
   });
 });

@@ -1,0 +1,275 @@
+import { createHash } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  createMdqSource,
+  isSamlError,
+  loadPrivateKey,
+  loadPublicKey,
+  type MdqEvent,
+  type MdqSourceOptions,
+  MemoryStore,
+  signXml,
+} from '@samlkit/core';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { makeCert, okta, type TestCert } from './fixtures.js';
+
+// The MDQ client against a local MDQ service: per-entity GETs, the pinned signing key, 404s
+// remembered, conditional refreshes, a bounded wait, and one download for a cluster.
+
+const HOUR = 3600_000;
+const START = Date.now();
+let mdqKey: TestCert;
+let otherKey: TestCert;
+let idpCert: TestCert;
+let server: Server;
+let base: string;
+/** Documents by request path; `hang` never answers. */
+const routes = new Map<string, string | 'hang'>();
+const seen: { path: string; accept: string | undefined; ifNoneMatch: string | undefined }[] = [];
+const hanging: ServerResponse[] = [];
+
+const iso = (t: number) => new Date(t).toISOString();
+
+async function entity(
+  entityId: string,
+  o: { validUntil?: number; key?: TestCert; id?: string } = {},
+): Promise<string> {
+  const key = o.key ?? mdqKey;
+  const xml = okta(idpCert.b64)
+    .replace(/^<\?xml[^>]*>/, '')
+    .replace(
+      'entityID="http://www.okta.com/exk1abcdEFGH"',
+      `ID="${o.id ?? '_mdq1'}" entityID="${entityId}" validUntil="${iso(o.validUntil ?? START + 10 * 24 * HOUR)}"`,
+    );
+  return signXml(xml, { key: loadPrivateKey(key.keyPem), certificate: key.pem });
+}
+
+const path = (entityId: string) => `/entities/${encodeURIComponent(entityId)}`;
+const hits = (p: string) => seen.filter((s) => s.path === p).length;
+
+beforeAll(async () => {
+  [mdqKey, otherKey, idpCert] = await Promise.all([
+    makeCert('mdq signer'),
+    makeCert('not the mdq signer'),
+    makeCert('idp'),
+  ]);
+  server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const p = req.url ?? '';
+    seen.push({
+      path: p,
+      accept: req.headers.accept,
+      ifNoneMatch: req.headers['if-none-match'],
+    });
+    const doc = routes.get(p);
+    if (doc === 'hang') {
+      hanging.push(res);
+      return;
+    }
+    if (doc === undefined) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+      return;
+    }
+    const etag = `"${createHash('sha256').update(doc).digest('hex').slice(0, 16)}"`;
+    if (req.headers['if-none-match'] === etag) {
+      res.writeHead(304, { etag }).end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/samlmetadata+xml', etag }).end(doc);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/mdq/`;
+});
+
+afterAll(async () => {
+  for (const res of hanging) res.destroy();
+  await new Promise<void>((r) => server.close(() => r()));
+});
+
+beforeEach(() => {
+  seen.length = 0;
+});
+
+function mdq(overrides: Partial<MdqSourceOptions> = {}) {
+  const events: MdqEvent[] = [];
+  const source = createMdqSource({
+    baseUrl: base,
+    fetch: (u, init) => fetch(u, init),
+    keys: [loadPublicKey(mdqKey.pem)],
+    onEvent: (e) => events.push(e),
+    ...overrides,
+  });
+  return { source, events };
+}
+
+async function code(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return 'ok';
+  } catch (e) {
+    if (!isSamlError(e)) throw e;
+    return e.code === 'METADATA_INVALID' && e.details.signatureCode
+      ? `METADATA_INVALID/${e.details.signatureCode}`
+      : e.code;
+  }
+}
+
+describe('createMdqSource', () => {
+  it('GETs {base}/entities/{urlencoded ID} for application/samlmetadata+xml, verified', async () => {
+    const id = 'https://idp.example.edu/idp/shibboleth';
+    routes.set(`/mdq${path(id)}`, await entity(id));
+    const { source } = mdq({ now: () => START });
+    expect(await source.urlFor(id)).toBe(
+      `${base}entities/https%3A%2F%2Fidp.example.edu%2Fidp%2Fshibboleth`,
+    );
+    const md = await source.get(id);
+    expect(md.entityId).toBe(id);
+    expect(md.signatureVerified).toBe(true);
+    expect(seen).toHaveLength(1);
+    expect(seen[0]!.accept?.startsWith('application/samlmetadata+xml')).toBe(true);
+    // Cached: the second lookup makes no request.
+    const def = await source.resolver.lookup({ purpose: 'message', entityId: id });
+    expect(def?.idp.entityId).toBe(id);
+    expect(seen).toHaveLength(1);
+  });
+
+  it('sends the {sha1} transformed identifier when configured', async () => {
+    const id = 'https://idp.sha1.example.edu/idp';
+    const hex = createHash('sha1').update(id).digest('hex');
+    routes.set(`/mdq/entities/%7Bsha1%7D${hex}`, await entity(id));
+    const { source } = mdq({ identifier: 'sha1', now: () => START });
+    expect((await source.get(id)).entityId).toBe(id);
+    expect(seen.map((s) => s.path)).toEqual([`/mdq/entities/%7Bsha1%7D${hex}`]);
+  });
+
+  it('remembers a 404 for negativeCacheMs, across nodes sharing a store', async () => {
+    const id = 'https://unknown.example.edu/idp';
+    let t = START;
+    const store = new MemoryStore({ now: () => t });
+    const a = mdq({ store, now: () => t, negativeCacheMs: 10 * 60_000 });
+    const b = mdq({ store, now: () => t, negativeCacheMs: 10 * 60_000 });
+    expect(await code(a.source.get(id))).toBe('METADATA_ENTITY_NOT_FOUND');
+    expect(a.events.map((e) => e.type)).toContain('mdq-not-found');
+    expect(await a.source.resolver.lookup({ purpose: 'login', idp: id })).toBe(undefined);
+    expect(await code(b.source.get(id))).toBe('METADATA_ENTITY_NOT_FOUND');
+    expect(hits(`/mdq${path(id)}`)).toBe(1);
+    // Registered since, and the negative cache has run out: found.
+    routes.set(`/mdq${path(id)}`, await entity(id));
+    t += 10 * 60_000 + 1;
+    expect((await b.source.get(id)).entityId).toBe(id);
+    expect(hits(`/mdq${path(id)}`)).toBe(2);
+  });
+
+  it('refreshes in the background with a conditional request: 304 keeps the copy', async () => {
+    const id = 'https://idp.refresh.example.edu/idp';
+    routes.set(`/mdq${path(id)}`, await entity(id));
+    let t = START;
+    const { source, events } = mdq({ now: () => t });
+    const first = await source.get(id);
+    t += 7 * HOUR; // past the default 6-hour interval
+    expect(await source.get(id)).toBe(first); // served at once; the refresh runs behind
+    await source.idle();
+    expect(seen.map((s) => s.ifNoneMatch === undefined)).toEqual([true, false]);
+    expect(events.map((e) => e.type)).toEqual(['metadata-updated', 'metadata-not-modified']);
+    expect(await source.get(id)).toBe(first);
+    expect(seen).toHaveLength(2);
+  });
+
+  it('refuses a response not signed by the pinned key, or unsigned', async () => {
+    const id = 'https://idp.forged.example.edu/idp';
+    routes.set(`/mdq${path(id)}`, await entity(id, { key: otherKey }));
+    expect(await code(mdq({ now: () => START }).source.get(id))).toBe(
+      'METADATA_INVALID/SIGNATURE_INVALID',
+    );
+    const unsigned = 'https://idp.unsigned.example.edu/idp';
+    routes.set(
+      `/mdq${path(unsigned)}`,
+      (await entity(unsigned)).replace(/<ds:Signature[\s\S]*<\/ds:Signature>/, ''),
+    );
+    expect(await code(mdq({ now: () => START }).source.get(unsigned))).toBe(
+      'METADATA_INVALID/SIGNATURE_MISSING',
+    );
+  });
+
+  it('refuses a response whose validUntil has passed', async () => {
+    const id = 'https://idp.expired.example.edu/idp';
+    routes.set(`/mdq${path(id)}`, await entity(id, { validUntil: START - 1000 }));
+    expect(await code(mdq({ now: () => START }).source.get(id))).toBe('METADATA_EXPIRED');
+  });
+
+  it('refuses a response for another entity than the one asked for', async () => {
+    const id = 'https://idp.asked.example.edu/idp';
+    routes.set(`/mdq${path(id)}`, await entity('https://idp.other.example.edu/idp'));
+    expect(await code(mdq({ now: () => START }).source.get(id))).toBe('METADATA_ENTITY_NOT_FOUND');
+  });
+
+  it('does not hold a login beyond lookupWaitMs when the service hangs', async () => {
+    const id = 'https://idp.hanging.example.edu/idp';
+    routes.set(`/mdq${path(id)}`, 'hang');
+    // The wait is a sleep this test ends: the lookup must give up while the service still hangs.
+    let endWait!: () => void;
+    const waited: number[] = [];
+    const { source, events } = mdq({
+      now: () => START,
+      lookupWaitMs: 250,
+      sleep: (ms, signal) =>
+        new Promise<void>((resolve) => {
+          waited.push(ms);
+          endWait = resolve;
+          signal?.addEventListener('abort', () => resolve(), { once: true });
+        }),
+    });
+    const lookup = source.resolver.lookup({ purpose: 'message', entityId: id });
+    while (hits(`/mdq${path(id)}`) === 0) await new Promise((r) => setTimeout(r, 10));
+    endWait();
+    expect(await code(lookup)).toBe('METADATA_FETCH_FAILED');
+    expect(waited).toEqual([250]);
+    expect(events.at(-1)).toMatchObject({ type: 'mdq-wait-exceeded', waitedMs: 250 });
+    expect(hanging.length).toBeGreaterThan(0); // the service never answered
+  });
+
+  it('two SP nodes sharing one store fetch each entity once', async () => {
+    // The store keeps the nodes' clock (its entries expire by it).
+    const store = new MemoryStore({ now: () => START });
+    const id = 'https://idp.cluster.example.edu/idp';
+    routes.set(`/mdq${path(id)}`, await entity(id));
+    const a = mdq({ store, now: () => START });
+    const b = mdq({ store, now: () => START });
+    const [x, y] = await Promise.all([a.source.get(id), b.source.get(id)]);
+    expect(x.entityId).toBe(id);
+    expect(y.entityId).toBe(id);
+    const c = mdq({ store, now: () => START });
+    expect((await c.source.get(id)).entityId).toBe(id);
+    expect(hits(`/mdq${path(id)}`)).toBe(1);
+    expect(c.events[0]).toMatchObject({ type: 'metadata-updated', source: 'store' });
+  });
+
+  it('holds at most maxEntities entities and remembered 404s in memory', async () => {
+    const ids = ['a', 'b', 'c'].map((x) => `https://idp-${x}.bounded.example.edu/idp`);
+    routes.set(`/mdq${path(ids[0]!)}`, await entity(ids[0]!));
+    routes.set(`/mdq${path(ids[1]!)}`, await entity(ids[1]!));
+    const held = mdq({ now: () => START, maxEntities: 1 });
+    await held.source.get(ids[0]!);
+    await held.source.get(ids[1]!); // drops ids[0]
+    await held.source.get(ids[0]!);
+    expect(hits(`/mdq${path(ids[0]!)}`)).toBe(2);
+    const unknown = ['x', 'y'].map((x) => `https://idp-${x}.unknown.example.edu/idp`);
+    const misses = mdq({ now: () => START, maxEntities: 1 });
+    expect(await code(misses.source.get(unknown[0]!))).toBe('METADATA_ENTITY_NOT_FOUND');
+    expect(await code(misses.source.get(unknown[1]!))).toBe('METADATA_ENTITY_NOT_FOUND');
+    // The latest 404 is remembered; the first was forgotten to make room, so it is asked again.
+    expect(await code(misses.source.get(unknown[1]!))).toBe('METADATA_ENTITY_NOT_FOUND');
+    expect(hits(`/mdq${path(unknown[1]!)}`)).toBe(1);
+    expect(await code(misses.source.get(unknown[0]!))).toBe('METADATA_ENTITY_NOT_FOUND');
+    expect(hits(`/mdq${path(unknown[0]!)}`)).toBe(2);
+  });
+
+  it('rate-limits downloads per entity', async () => {
+    const id = 'https://idp.flaky.example.edu/idp';
+    routes.set(`/mdq${path(id)}`, '<not-metadata/>');
+    const { source } = mdq({ now: () => START });
+    expect(await code(source.get(id))).toBe('METADATA_INVALID');
+    expect(await code(source.get(id))).toBe('METADATA_INVALID');
+    expect(hits(`/mdq${path(id)}`)).toBe(1);
+  });
+});
