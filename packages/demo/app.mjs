@@ -51,7 +51,9 @@ export function readSettings(env) {
     federationMetadataUrl: env.SAML_FEDERATION_METADATA_URL || undefined,
     federationMetadataFile: env.SAML_FEDERATION_METADATA_FILE || undefined,
     federationCertFile: env.SAML_FEDERATION_CERT_FILE || undefined,
-    federationRefreshMs: Number(env.SAML_FEDERATION_REFRESH_MS ?? 6 * 3600_000),
+    mdqUrl: env.SAML_MDQ_URL || undefined,
+    mdqCertFile: env.SAML_MDQ_CERT_FILE || undefined,
+    discoveryUrl: env.SAML_DISCOVERY_URL || undefined,
     shutdownMs,
   };
 }
@@ -172,10 +174,11 @@ function logMetadataEvent(e) {
 }
 
 async function openIdp(settings, store) {
-  if (settings.federationMetadataUrl || settings.federationMetadataFile) {
-    // Federation mode (federation.mjs): every IdP of a signed aggregate, and the discovery page.
+  if (settings.federationMetadataUrl || settings.federationMetadataFile || settings.mdqUrl) {
+    // Federation mode (federation.mjs): every IdP of a signed aggregate (or of an MDQ service),
+    // and IdP discovery.
     const { openFederation } = await import('./federation.mjs');
-    return openFederation(settings);
+    return openFederation(settings, store);
   }
   if (settings.idpMetadataUrl) {
     const source = createMetadataSource({
@@ -366,12 +369,21 @@ export async function startDemo(env) {
     `  identity provider: ${idp.describe}`,
     `  store: ${opened.name}`,
   ];
-  if (idp.discovery) {
+  if (idp.discovery?.service) {
+    describe.push(`  discovery: the discovery service ${idp.discovery.service}`);
+  } else if (idp.discovery) {
     describe.push(
       `  discovery: ${settings.baseUrl}/saml/discovery (DiscoFeed: ${settings.baseUrl}/saml/discofeed)`,
     );
   }
-  if (keys.generated && (settings.idpMetadataUrl || settings.idpMetadataFile || idp.discovery)) {
+  if (
+    keys.generated &&
+    (settings.idpMetadataUrl ||
+      settings.idpMetadataFile ||
+      settings.federationMetadataUrl ||
+      settings.federationMetadataFile ||
+      settings.mdqUrl)
+  ) {
     describe.push(
       '  SP keys were generated for this run: give SAML_SP_KEY_FILE/SAML_SP_CERT_FILE (samlkit keys) so the IdP keeps trusting the SP after a restart',
     );

@@ -3,8 +3,10 @@
 // keyword and domain, an IdP picked there, and a login through it; the DiscoFeed without the
 // hidden-from-discovery IdPs.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { signXml } from '@samlkit/core';
 import {
   type BuiltAggregate,
   buildAggregate,
@@ -14,6 +16,7 @@ import {
 } from '@samlkit/testkit';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BrowserClient, readForms } from '../support/browser-client.js';
 import { CHROMIUM, CHROMIUM_ARGS, chromiumAvailable } from '../support/chromium.js';
 import { type DemoProcess, startDemoProcess } from '../support/demo-process.js';
 
@@ -148,5 +151,75 @@ describe.skipIf(!available)('the demo in federation mode (SAML_FEDERATION_METADA
     } finally {
       await noScript.close();
     }
+  });
+});
+
+describe('the demo with per-entity lookups (SAML_MDQ_URL)', () => {
+  let dir: string;
+  let idp: IdpServer;
+  let mdq: Server;
+  let demo: DemoProcess;
+  const asked: string[] = [];
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'samlkit-demo-mdq-'));
+    const [mdqKeys, idpKeys] = await Promise.all([
+      generateTestKeys({ subject: 'test mdq service' }),
+      generateTestKeys({ subject: 'mdq test idp' }),
+    ]);
+    idp = await startIdpServer({ keys: idpKeys, entityId: 'https://idp.mdq-test.example/idp' });
+    // A local MDQ service (draft-young-md-query §3): GET /entities/{entity ID}, answered with the
+    // IdP's metadata signed by the service's key, 404 for anything else.
+    const unsigned = (await (await fetch(`${idp.url}/metadata`)).text()).replace(
+      '<md:EntityDescriptor ',
+      '<md:EntityDescriptor ID="_mdq1" ',
+    );
+    const signed = await signXml(unsigned, { key: mdqKeys.privateKey });
+    mdq = createServer((req, res) => {
+      const id = decodeURIComponent((req.url ?? '').replace(/^\/entities\//, ''));
+      asked.push(id);
+      if (id !== idp.entityId) {
+        res.writeHead(404).end();
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/samlmetadata+xml' }).end(signed);
+    });
+    await new Promise<void>((resolve) => mdq.listen(0, '127.0.0.1', resolve));
+    const address = mdq.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    const cert = join(dir, 'mdq.pem');
+    writeFileSync(cert, mdqKeys.certificatePem);
+    demo = await startDemoProcess({
+      SAML_MDQ_URL: `http://127.0.0.1:${port}`,
+      SAML_MDQ_CERT_FILE: cert,
+    });
+  }, 400_000);
+
+  afterAll(async () => {
+    await demo?.stop();
+    await idp?.stop();
+    await new Promise<void>((resolve) => (mdq ? mdq.close(() => resolve()) : resolve()));
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('logs in through an IdP looked up at the MDQ service; an entity it does not know is refused', async () => {
+    expect(demo.output()).toContain('IdPs looked up per entity at the MDQ service');
+    const browser = new BrowserClient();
+    const unknown = await browser.go(
+      `${demo.url}/saml/login?idp=${encodeURIComponent('https://nobody.example/idp')}`,
+    );
+    expect(unknown.status).toBe(400);
+    expect(asked).toContain('https://nobody.example/idp');
+    const login = await browser.go(
+      `${demo.url}/saml/login?returnTo=%2Fprofile&idp=${encodeURIComponent(idp.entityId)}`,
+    );
+    const form = readForms(login).find((f) => f.fields.has('username'));
+    expect(form).toBeDefined();
+    const profile = await browser.autoPost(
+      await browser.submit(form!, { username: 'alice', password: 'alice' }),
+    );
+    expect(profile.url).toBe(`${demo.url}/profile`);
+    expect(profile.body).toContain(idp.entityId);
+    expect(asked).toContain(idp.entityId);
   });
 });
