@@ -51,18 +51,9 @@ export async function openFederation(settings, store) {
     const started = Date.now();
     const aggregate = await source.get();
     const loadMs = Date.now() - started;
-    // The discovery list of each aggregate in force, made once (the source swaps aggregates when
-    // a refresh has verified a new one).
-    const lists = new WeakMap();
-    listing = async () => {
-      const current = await source.get();
-      let list = lists.get(current);
-      if (!list) {
-        list = discoveryIdpsOf(current);
-        lists.set(current, list);
-      }
-      return list;
-    };
+    // The discovery list of the aggregate in force (made once per aggregate: the source swaps
+    // aggregates when a refresh has verified a new one).
+    listing = async () => discoveryIdpsOf(await source.get());
     const listed = (await listing()).length;
     parts.push(
       `every IdP of the federation aggregate ${where} (${aggregate.counts.idps} IdPs, ${listed} listed for discovery; loaded and verified in ${loadMs} ms)`,

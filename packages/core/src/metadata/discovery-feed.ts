@@ -1,6 +1,6 @@
 // The IdP list of a discovery page and of the DiscoFeed JSON: pure functions over the discovery
 // data an aggregate's streaming pass collected (aggregate-discovery.ts), or an application's own.
-import type { AggregateTrust, FederationAggregate } from './aggregate.js';
+import type { AggregateEntitySummary, AggregateTrust, FederationAggregate } from './aggregate.js';
 import {
   type DiscoveryInfo,
   type DiscoveryLogo,
@@ -29,12 +29,33 @@ export interface DiscoFeedEntry {
   readonly PrivacyStatementURLs?: readonly { readonly value: string; readonly lang: string }[];
 }
 
+const ALL: AggregateTrust = Object.freeze({});
+/** The list of each aggregate (for one trust object), made once: a page asks at every request. */
+const LISTS = new WeakMap<
+  object,
+  { readonly trust: AggregateTrust; readonly list: readonly DiscoveryIdp[] }
+>();
+/** One entry per summary object, so that search and feed caches keyed by entry keep hitting. */
+const ENTRIES = new WeakMap<AggregateEntitySummary, DiscoveryIdp>();
+
+function entryOf(s: AggregateEntitySummary): DiscoveryIdp {
+  let entry = ENTRIES.get(s);
+  if (!entry) {
+    entry = Object.freeze({ entityId: s.entityId, ...s.discovery });
+    ENTRIES.set(s, entry);
+  }
+  return entry;
+}
+
 /**
- * The IdPs of a verified aggregate that a discovery page lists: SAML 2.0 IdPs the trust rules
- * admit, without those carrying the REFEDS hide-from-discovery category.
+ * The IdPs a discovery page lists: SAML 2.0 IdPs the trust rules admit, without those carrying the
+ * REFEDS hide-from-discovery category. From a verified aggregate (`loadAggregate`, or
+ * `createAggregateSource().get()`), or from summaries already filtered by trust
+ * (`createAggregateSource().entities()`). The answer for an aggregate and a `trust` object is
+ * made once and then reused.
  *
- * @param aggregate - the loaded aggregate (`loadAggregate`)
- * @param trust - the SP's trust rules (default: every entity)
+ * @param from - the aggregate, or the trusted entity summaries
+ * @param trust - the SP's trust rules, for an aggregate (default: every entity)
  * @returns the IdPs, in document order
  * @example
  * ```ts
@@ -43,15 +64,25 @@ export interface DiscoFeedEntry {
  * @see REFEDS hide-from-discovery entity category; mdui §2.1
  */
 export function discoveryIdpsOf(
-  aggregate: Pick<FederationAggregate, 'entities' | 'isTrusted'>,
-  trust: AggregateTrust = {},
-): DiscoveryIdp[] {
-  const out: DiscoveryIdp[] = [];
+  from: Pick<FederationAggregate, 'entities' | 'isTrusted'> | readonly AggregateEntitySummary[],
+  trust: AggregateTrust = ALL,
+): readonly DiscoveryIdp[] {
+  if (Array.isArray(from)) {
+    return (from as readonly AggregateEntitySummary[])
+      .filter((s) => s.idp && !s.hiddenFromDiscovery)
+      .map(entryOf);
+  }
+  const aggregate = from as Pick<FederationAggregate, 'entities' | 'isTrusted'>;
+  const hit = LISTS.get(aggregate);
+  if (hit && hit.trust === trust) return hit.list;
+  const list: DiscoveryIdp[] = [];
   for (const s of aggregate.entities()) {
     if (!s.idp || s.hiddenFromDiscovery || !aggregate.isTrusted(s.entityId, trust)) continue;
-    out.push({ entityId: s.entityId, ...s.discovery });
+    list.push(entryOf(s));
   }
-  return out;
+  const frozen = Object.freeze(list);
+  LISTS.set(aggregate, { trust, list: frozen });
+  return frozen;
 }
 
 /**

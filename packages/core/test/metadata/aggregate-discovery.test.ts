@@ -9,6 +9,7 @@ import {
   DISCOVERY_LIMITS,
   safeLogoUrl,
 } from '../../src/metadata/aggregate-discovery.js';
+import { discoveryIdpsOf } from '../../src/metadata/discovery-feed.js';
 
 // Discovery data (mdui:UIInfo, mdui:DiscoHints, shibmd:Scope) read in the aggregate loader's
 // streaming pass: unescaped, bounded, logos restricted to https: and raster data: URIs.
@@ -32,6 +33,7 @@ beforeAll(async () => {
   fed = await generateTestKeys({ subject: 'test federation' });
   built = await buildAggregate({
     entities: 12,
+    hiddenEvery: 2,
     signingKey: fed,
     certificates: [fed.certificatePem],
     now: NOW,
@@ -93,6 +95,24 @@ describe('aggregate discovery data', () => {
     const test = agg.summary('https://idp.test.example/idp')!.discovery!;
     expect(test.displayNames).toEqual([{ value: 'Test & Trial University', lang: 'en' }]);
     expect(test.keywords).toEqual([{ value: 'trial sandbox', lang: 'en' }]);
+  });
+
+  it('lists the trusted IdPs for discovery, without hidden ones and SPs, made once per aggregate', async () => {
+    const agg = await loadAggregate(built.xml, { keys: keys(), now: NOW });
+    const listed = discoveryIdpsOf(agg);
+    const expected = built.entities.filter((e) => e.role === 'idp' && !e.hidden);
+    expect(built.entities.some((e) => e.hidden)).toBe(true);
+    expect(listed.map((i) => i.entityId)).toEqual(expected.map((e) => e.entityId));
+    expect(listed.find((i) => i.entityId === 'https://idp.test.example/idp')?.scopes).toEqual([
+      { value: 'trial.example.edu', regexp: false },
+    ]);
+    expect(discoveryIdpsOf(agg)).toBe(listed);
+    const trust = { deny: ['https://idp.test.example/idp'] };
+    const denied = discoveryIdpsOf(agg, trust);
+    expect(denied.map((i) => i.entityId)).not.toContain('https://idp.test.example/idp');
+    expect(denied).toHaveLength(listed.length - 1);
+    // From summaries already filtered by trust (an aggregate source's entities()).
+    expect(discoveryIdpsOf(agg.entities())).toEqual(listed);
   });
 
   it('keeps logos to https: and raster data: URIs, and bounds texts and lists', async () => {
