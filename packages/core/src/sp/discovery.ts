@@ -74,22 +74,24 @@ export const DISCOVERY_PAGE_STYLE: string =
 
 /**
  * The page's only script: as-you-type search through the same route's JSON answer; the page
- * works without it (the search form is submitted and answered by the server). Allowed by hash.
+ * works without it (the search form is submitted and answered by the server). The list is rebuilt
+ * only when the results changed, so a result the user has focused stays. Allowed by hash.
  * @internal
  */
 export const DISCOVERY_PAGE_SCRIPT: string =
   '(function(){var f=document.getElementById("disco-search"),q=document.getElementById("disco-q"),' +
-  'list=document.getElementById("disco-results"),count=document.getElementById("disco-count"),t,n=0;' +
+  'list=document.getElementById("disco-results"),count=document.getElementById("disco-count"),t,n=0,shown;' +
   'if(!f||!q||!list||!count||!window.fetch)return;' +
   'q.addEventListener("input",function(){clearTimeout(t);t=setTimeout(run,150);});' +
   'function run(){var id=++n,u=new URL(f.getAttribute("action"),location.href),p=new FormData(f);' +
   'p.forEach(function(v,k){u.searchParams.set(k,String(v));});' +
   'fetch(u,{headers:{accept:"application/json"},credentials:"same-origin"}).then(function(r){return r.json();})' +
-  '.then(function(d){if(id!==n)return;list.textContent="";d.results.forEach(function(r){' +
+  '.then(function(d){if(id!==n)return;count.textContent=d.message;var k=JSON.stringify(d.results);' +
+  'if(k===shown)return;shown=k;list.textContent="";d.results.forEach(function(r){' +
   'var li=document.createElement("li"),b=document.createElement("button");b.type="submit";b.name="entityID";b.value=r.entityId;' +
   'if(r.logo){var i=document.createElement("img");i.src=r.logo;i.alt="";b.appendChild(i);}' +
   'var s=document.createElement("span");s.textContent=r.name;b.appendChild(s);li.appendChild(b);list.appendChild(li);});' +
-  'count.textContent=d.message;}).catch(function(){});}})();';
+  '}).catch(function(){});}})();';
 
 let hashes: Promise<{ script: string; style: string }> | undefined;
 
