@@ -12,7 +12,8 @@ import type { IdpDefinition, IdpLookup, IdpResolver } from '../sp/idp-resolver.j
 import type { SamlStore } from '../store/types.js';
 import type { IdpMetadata } from './idp.js';
 import { defaultSleep, type MetadataRefreshBounds, type Sleep } from './refresher.js';
-import { createMetadataSource, type MetadataEvent, type MetadataSource } from './source.js';
+import { createMetadataSource } from './source.js';
+import type { MetadataEvent, MetadataSource } from './source-types.js';
 
 /** What an MDQ source reports to `onEvent`. */
 export type MdqEvent =
