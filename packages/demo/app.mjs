@@ -53,6 +53,12 @@ export function readSettings(env) {
     responseBinding,
     allowSha1: env.SAML_ALLOW_SHA1 === 'true',
     tenantsFile: env.SAML_TENANTS_FILE || undefined,
+    federationMetadataUrl: env.SAML_FEDERATION_METADATA_URL || undefined,
+    federationMetadataFile: env.SAML_FEDERATION_METADATA_FILE || undefined,
+    federationCertFile: env.SAML_FEDERATION_CERT_FILE || undefined,
+    mdqUrl: env.SAML_MDQ_URL || undefined,
+    mdqCertFile: env.SAML_MDQ_CERT_FILE || undefined,
+    discoveryUrl: env.SAML_DISCOVERY_URL || undefined,
     shutdownMs,
   };
 }
@@ -177,6 +183,12 @@ export function logMetadataEvent(e) {
 }
 
 async function openIdp(settings, store) {
+  if (settings.federationMetadataUrl || settings.federationMetadataFile || settings.mdqUrl) {
+    // Federation mode (federation.mjs): every IdP of a signed aggregate (or of an MDQ service),
+    // and IdP discovery.
+    const { openFederation } = await import('./federation.mjs');
+    return openFederation(settings, store);
+  }
   if (settings.idpMetadataUrl) {
     const source = createMetadataSource({
       url: settings.idpMetadataUrl,
@@ -326,6 +338,7 @@ export async function startDemo(env) {
     },
     ...(settings.responseBinding !== 'post' ? { responseBinding: settings.responseBinding } : {}),
     idps: idp.idps,
+    ...(idp.discovery ? { discovery: idp.discovery } : {}),
     store: opened.store,
     baseUrl: settings.baseUrl,
     cookie: { secure: settings.baseUrl.startsWith('https:') },
@@ -378,7 +391,21 @@ export async function startDemo(env) {
     `  identity provider: ${idp.describe}`,
     `  store: ${opened.name}`,
   ];
-  if (keys.generated && (settings.idpMetadataUrl || settings.idpMetadataFile)) {
+  if (idp.discovery?.service) {
+    describe.push(`  discovery: the discovery service ${idp.discovery.service}`);
+  } else if (idp.discovery) {
+    describe.push(
+      `  discovery: ${settings.baseUrl}/saml/discovery (DiscoFeed: ${settings.baseUrl}/saml/discofeed)`,
+    );
+  }
+  if (
+    keys.generated &&
+    (settings.idpMetadataUrl ||
+      settings.idpMetadataFile ||
+      settings.federationMetadataUrl ||
+      settings.federationMetadataFile ||
+      settings.mdqUrl)
+  ) {
     describe.push(
       '  SP keys were generated for this run: give SAML_SP_KEY_FILE/SAML_SP_CERT_FILE (samlkit keys) so the IdP keeps trusting the SP after a restart',
     );

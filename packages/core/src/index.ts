@@ -185,6 +185,12 @@ export type {
 } from './metadata/aggregate.js';
 export { HIDE_FROM_DISCOVERY, loadAggregate } from './metadata/aggregate.js';
 export type {
+  DiscoveryInfo,
+  DiscoveryLogo,
+  DiscoveryScope,
+  DiscoveryText,
+} from './metadata/aggregate-discovery.js';
+export type {
   AggregateEntitiesOptions,
   AggregateEvent,
   AggregateRefreshReason,
@@ -195,6 +201,13 @@ export type {
 export { createAggregateSource } from './metadata/aggregate-source.js';
 export type { DiscoveryRedirectOptions } from './metadata/discovery.js';
 export { createDiscoveryRedirect, parseDiscoveryResponse } from './metadata/discovery.js';
+export type { DiscoFeedEntry, DiscoveryIdp } from './metadata/discovery-feed.js';
+export {
+  acceptedLanguages,
+  discoveryIdpsOf,
+  searchDiscoveryIdps,
+  toDiscoFeed,
+} from './metadata/discovery-feed.js';
 export type { ExpiryWarning, FindExpiryWarningsInput } from './metadata/expiry.js';
 export { findExpiryWarnings } from './metadata/expiry.js';
 export type {
@@ -254,6 +267,7 @@ export {
   STANDARD_ATTRIBUTE_MAP,
 } from './sp/attribute-maps.js';
 export type { AuthnRequestSettings } from './sp/authn-request-options.js';
+export type { DiscoveryOptions } from './sp/discovery.js';
 export { PAIRWISE_ID_ATTRIBUTE, SUBJECT_ID_ATTRIBUTE } from './sp/identity.js';
 export type { IdpPolicy } from './sp/idp-policy.js';
 export type {

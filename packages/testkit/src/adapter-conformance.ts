@@ -2,6 +2,7 @@
 // and drives it; the cases are in one file per area).
 import { acsBindingCases } from './adapter-conformance/acs-bindings.js';
 import { cookiesCases } from './adapter-conformance/cookies.js';
+import { discoveryCases } from './adapter-conformance/discovery.js';
 import type {
   AdapterConformanceCase,
   AdapterConformanceOptions,
@@ -26,7 +27,7 @@ export { CONFORMANCE_SP_BASE } from './adapter-conformance/harness.js';
 /**
  * The cases every adapter must pass, framework-agnostic: login redirect, POST and Redirect ACS
  * without cookies, returnTo safety, the protected route, step-up keeping the session, SP- and
- * IdP-initiated logout (Redirect and SOAP), metadata, error pages and cookie attributes.
+ * IdP-initiated logout (Redirect and SOAP), metadata, error pages, cookie attributes and IdP discovery.
  * @returns the cases
  * @example Listing the case names
  * ```ts
@@ -43,6 +44,7 @@ export function adapterConformanceCases(): AdapterConformanceCase[] {
   cookiesCases(add);
   sessionsCases(add);
   logoutCases(add);
+  discoveryCases(add);
   return cases;
 }
 

@@ -69,6 +69,28 @@ export interface BuildAggregateOptions {
   readonly name?: string;
   /** The WebCrypto implementation. Default `globalThis.crypto`. */
   readonly crypto?: Crypto;
+  /**
+   * IdPs with real endpoints and keys (test IdP servers), written after the generated entities
+   * in the same shape: a login through the aggregate can then be completed by them.
+   */
+  readonly idps?: readonly AggregateTestIdp[];
+}
+
+/** An IdP of {@link BuildAggregateOptions.idps}: one a test can log in through. */
+export interface AggregateTestIdp {
+  readonly entityId: string;
+  /** The English mdui:DisplayName. */
+  readonly displayName: string;
+  /** mdui:Keywords (space-separated). */
+  readonly keywords?: string;
+  /** The shibmd:Scope and mdui:DomainHint. */
+  readonly scope: string;
+  /** The PEM certificate its Responses are signed with. */
+  readonly signingCertificatePem: string;
+  /** The HTTP-Redirect SingleSignOnService location. */
+  readonly ssoRedirect: string;
+  /** The HTTP-POST SingleSignOnService location, when it has one. */
+  readonly ssoPost?: string;
 }
 
 /** One generated entity, as the generator made it (what a test expects a loader to read). */
@@ -175,6 +197,31 @@ function uiInfo(name: string, lang2: string, host: string, i: number): string {
   );
 }
 
+/** mdui §2.2.2: the domain an IdP's users have addresses in. */
+function discoHints(domain: string): string {
+  return `<mdui:DiscoHints xmlns:mdui="${MDUI}"><mdui:DomainHint>${escapeText(domain)}</mdui:DomainHint></mdui:DiscoHints>`;
+}
+
+/** One IdP of {@link BuildAggregateOptions.idps}, canonical as the generated ones. */
+function testIdp(idp: AggregateTestIdp, authority: string, now: number): string {
+  const cert = pemBody(idp.signingCertificatePem);
+  const keywords = idp.keywords ?? 'test';
+  return (
+    `<md:EntityDescriptor entityID="${escapeAttr(idp.entityId)}"><md:Extensions>` +
+    `<mdrpi:RegistrationInfo xmlns:mdrpi="${MDRPI}" registrationAuthority="${authority}" registrationInstant="${iso(now)}"></mdrpi:RegistrationInfo></md:Extensions>` +
+    `<md:IDPSSODescriptor protocolSupportEnumeration="${PROTOCOL}">` +
+    `<md:Extensions><shibmd:Scope xmlns:shibmd="${SHIBMD}" regexp="false">${escapeText(idp.scope)}</shibmd:Scope>` +
+    `<mdui:UIInfo xmlns:mdui="${MDUI}"><mdui:DisplayName xml:lang="en">${escapeText(idp.displayName)}</mdui:DisplayName>` +
+    `<mdui:Keywords xml:lang="en">${escapeText(keywords)}</mdui:Keywords></mdui:UIInfo>${discoHints(idp.scope)}</md:Extensions>` +
+    keyDescriptor('signing', cert) +
+    (idp.ssoPost !== undefined
+      ? `<md:SingleSignOnService Binding="${POST}" Location="${escapeAttr(idp.ssoPost)}"></md:SingleSignOnService>`
+      : '') +
+    `<md:SingleSignOnService Binding="${REDIRECT}" Location="${escapeAttr(idp.ssoRedirect)}"></md:SingleSignOnService>` +
+    '</md:IDPSSODescriptor></md:EntityDescriptor>'
+  );
+}
+
 function organization(name: string, host: string): string {
   return (
     `<md:Organization><md:OrganizationName xml:lang="en">${escapeText(name)}</md:OrganizationName>` +
@@ -234,7 +281,7 @@ export async function buildAggregate(options: BuildAggregateOptions): Promise<Bu
       parts.push(
         `<md:EntityDescriptor entityID="${escapeAttr(entityId)}">${extensions}` +
           `<md:IDPSSODescriptor protocolSupportEnumeration="${PROTOCOL}">` +
-          `<md:Extensions><shibmd:Scope xmlns:shibmd="${SHIBMD}" regexp="false">${scope}</shibmd:Scope>${uiInfo(displayName, lang2, host, i)}</md:Extensions>` +
+          `<md:Extensions><shibmd:Scope xmlns:shibmd="${SHIBMD}" regexp="false">${scope}</shibmd:Scope>${uiInfo(displayName, lang2, host, i)}${discoHints(scope)}</md:Extensions>` +
           keyDescriptor('signing', cert1) +
           keyDescriptor('encryption', cert2) +
           `<md:ArtifactResolutionService Binding="${SOAP}" Location="https://${host}:8443/idp/profile/SAML2/SOAP/ArtifactResolution" index="1"></md:ArtifactResolutionService>` +
@@ -281,6 +328,21 @@ export async function buildAggregate(options: BuildAggregateOptions): Promise<Bu
         displayName,
       });
     }
+  }
+
+  for (const [k, idp] of (options.idps ?? []).entries()) {
+    const authority = AGGREGATE_AUTHORITIES[k % AGGREGATE_AUTHORITIES.length]!;
+    parts.push(testIdp(idp, authority, options.now));
+    entities.push({
+      entityId: idp.entityId,
+      role: 'idp',
+      registrationAuthority: authority,
+      categories: [],
+      hidden: false,
+      scope: idp.scope,
+      ssoRedirect: idp.ssoRedirect,
+      displayName: idp.displayName,
+    });
   }
 
   // Canonical XML 1.0 §2.3: namespace declarations first, then attributes by (namespace URI,

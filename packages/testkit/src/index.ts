@@ -14,7 +14,12 @@ export {
   runAdapterConformance,
 } from './adapter-conformance.js';
 export { tenantConformanceCases } from './adapter-conformance-tenants.js';
-export type { AggregateEntity, BuildAggregateOptions, BuiltAggregate } from './aggregate.js';
+export type {
+  AggregateEntity,
+  AggregateTestIdp,
+  BuildAggregateOptions,
+  BuiltAggregate,
+} from './aggregate.js';
 export { AGGREGATE_AUTHORITIES, AGGREGATE_CATEGORIES, buildAggregate } from './aggregate.js';
 export type { XswVariant } from './attacks.js';
 export { editXml, setNameId, XSW_VARIANTS, xswWrap } from './attacks.js';

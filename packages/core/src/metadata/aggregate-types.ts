@@ -3,6 +3,7 @@
 import type { PublicKey } from '../crypto/keys.js';
 import type { CryptoProvider } from '../crypto/provider.js';
 import type { XmlLimits } from '../lib/xml.js';
+import type { DiscoveryInfo } from './aggregate-discovery.js';
 import type { IdpMetadata } from './idp.js';
 
 /** Options of {@link loadAggregate}. */
@@ -37,6 +38,8 @@ export interface AggregateEntitySummary {
   readonly assuranceCertifications: readonly string[];
   /** Carries the REFEDS hide-from-discovery category: do not list it in a discovery page. */
   readonly hiddenFromDiscovery: boolean;
+  /** IdPs: what a discovery page shows and searches (mdui:UIInfo, mdui:DiscoHints, shibmd:Scope). */
+  readonly discovery?: DiscoveryInfo;
 }
 
 /**
@@ -109,4 +112,5 @@ export interface MutableSummary {
   entityCategories: string[];
   assuranceCertifications: string[];
   hiddenFromDiscovery: boolean;
+  discovery?: DiscoveryInfo;
 }

@@ -4,6 +4,7 @@ import { equalBytes } from '../lib/bytes.js';
 import { childElements, NS, parseDateTime, parseXml, resolveXmlLimits } from '../lib/xml.js';
 import { scanXml } from '../lib/xml-scan.js';
 import { type StreamElement, streamExclusiveC14nInSlices } from './aggregate-c14n.js';
+import { createDiscoveryCollector } from './aggregate-discovery.js';
 import { indexedAggregate, invalid } from './aggregate-lookup.js';
 import { checkSignedInfo, signatureFailure } from './aggregate-signature.js';
 import type {
@@ -103,6 +104,7 @@ export async function loadAggregate(
     | undefined;
   let collecting: string[] | undefined;
   let attributeName: string | undefined;
+  const discovery = createDiscoveryCollector();
   let publisher: string | undefined;
 
   // In slices with a macrotask between them: a process verifying an eduGAIN-sized aggregate
@@ -164,6 +166,7 @@ export async function loadAggregate(
           };
         } else if (entity !== undefined) {
           const rel = el.depth - entity.depth;
+          discovery.start(el, rel);
           const parent = path[el.depth - 1];
           if (rel === 1 && el.uri === NS.md && el.local === 'IDPSSODescriptor') {
             const protocols =
@@ -201,8 +204,9 @@ export async function loadAggregate(
         }
         return false;
       },
-      text(_depth, value) {
+      text(depth, value) {
         collecting?.push(value);
+        if (entity !== undefined) discovery.text(depth - entity.depth, value);
       },
       end(depth, end) {
         if (depth === 1 && inSignature) {
@@ -211,6 +215,7 @@ export async function loadAggregate(
         }
         if (entity === undefined) return;
         const rel = depth - entity.depth;
+        discovery.end(rel);
         if (collecting !== undefined && rel === 4) {
           // xs:anyURI: XML white space only is collapsed (XML Schema part 2 §3.2.17).
           const v = collecting.join('').replace(XML_SPACE, '');
@@ -225,6 +230,8 @@ export async function loadAggregate(
         } else if (rel === 3) {
           attributeName = undefined;
         } else if (rel === 0) {
+          const found = discovery.take();
+          if (found !== undefined && entity.summary.idp) entity.summary.discovery = found;
           const existing = entries.get(entity.summary.entityId);
           const entry: Entry = {
             summary: Object.freeze({ ...entity.summary }),

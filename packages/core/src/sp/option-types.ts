@@ -18,6 +18,10 @@ export interface ServiceProviderPaths {
   readonly slo?: string;
   /** Serves the SP metadata (GET). */
   readonly metadata?: string;
+  /** The built-in IdP discovery page (GET; with the `discovery` option). */
+  readonly discovery?: string;
+  /** The DiscoFeed JSON of the discovery page's IdPs (GET; with the `discovery` option). */
+  readonly discofeed?: string;
 }
 
 /**

@@ -10,6 +10,13 @@ import {
 } from './acs.js';
 import { serializeCookie } from './cookie.js';
 import {
+  discoveryPaths,
+  discoveryStep,
+  handleDiscovery,
+  isDiscoveryRoute,
+  resolveDiscovery,
+} from './discovery.js';
+import {
   defaultErrorResponse,
   methodNotAllowed,
   PAGE_HEADERS,
@@ -102,6 +109,10 @@ export function createServiceProvider(
   const s = resolveSettings(options);
   const storage = checkSessionStorage(options.session);
   const sessionFromRequest = (request: Request) => sessionFromCookie(s, storage, request);
+  const discovery = resolveDiscovery(
+    options.discovery,
+    discoveryPaths(s.paths.prefix, options.paths),
+  );
   let metadataXml: Promise<string> | undefined;
 
   async function errorResponse(error: unknown, request: Request): Promise<Response> {
@@ -151,6 +162,7 @@ export function createServiceProvider(
       logout: s.paths.logout,
       slo: s.paths.slo,
       metadata: s.paths.metadata,
+      ...discovery.paths,
     },
 
     async handle(request) {
@@ -167,7 +179,8 @@ export function createServiceProvider(
         case s.paths.metadata:
           return sp.metadata(request);
         default:
-          return undefined;
+          if (!isDiscoveryRoute(discovery, pathname)) return undefined;
+          return guard(request, () => handleDiscovery(s, discovery, request));
       }
     },
 
@@ -176,8 +189,12 @@ export function createServiceProvider(
         // GET only: a HEAD (link prefetchers) must not create a pending request.
         if (request.method !== 'GET') return methodNotAllowed(['GET']);
         const fromQuery = loginOptions ?? loginOptionsFromQuery(s, new URL(request.url));
+        const step = await discoveryStep(s, discovery, request, fromQuery);
+        if ('response' in step) return step.response;
         const current = await sessionFromRequest(request);
-        return beginLogin(s, request, fromQuery, current);
+        const response = await beginLogin(s, request, step.options, current);
+        if (step.setCookie !== undefined) response.headers.append('set-cookie', step.setCookie);
+        return response;
       });
     },
 
@@ -238,6 +255,11 @@ export function createServiceProvider(
           // SAML metadata §2.4.4: WantAssertionsSigned promises that unsigned assertions are
           // refused; it is announced exactly when the ACS enforces it for every IdP.
           wantAssertionsSigned: s.requireAssertionSignature,
+          // sstc-saml-idp-discovery §2.4.1: the service returns only to a DiscoveryResponse URL.
+          ...(options.discovery?.service !== undefined &&
+            !options.metadata?.discoveryResponseUrls && {
+              discoveryResponseUrls: [new URL(s.paths.login, s.base).href],
+            }),
           ...(s.crypto && !options.metadata?.crypto ? { crypto: s.crypto } : {}),
         });
         let xml: string;

@@ -71,7 +71,8 @@ function configError(what: string, expected: string, found: string): SamlError {
   });
 }
 
-function normalizePath(value: string | undefined, fallback: string, what: string): string {
+/** @internal */
+export function normalizePath(value: string | undefined, fallback: string, what: string): string {
   const path = value ?? fallback;
   if (typeof path !== 'string' || !/^\/[A-Za-z0-9._~!$&'()*+,;=:@/%-]*$/.test(path)) {
     throw configError(what, 'a path starting with /', describeValue(String(path)));

@@ -4,6 +4,7 @@ import type { SamlError } from '../errors.js';
 import type { IdpRegistry } from '../metadata/registry.js';
 import type { SpMetadataOptions } from '../metadata/sp.js';
 import type { SamlStore, SessionRecord } from '../store/types.js';
+import type { DiscoveryOptions } from './discovery.js';
 import type { IdpResolver } from './idp-resolver.js';
 import type {
   AuthnContextLevels,
@@ -86,6 +87,11 @@ export interface ServiceProviderOptions {
   readonly trustProxy?: boolean;
   /** Endpoint paths. */
   readonly paths?: ServiceProviderPaths;
+  /**
+   * IdP discovery: a login that names no IdP lets the user pick one at an external discovery
+   * service or at the built-in page (`paths.discovery`), which `paths.discofeed` backs as JSON.
+   */
+  readonly discovery?: DiscoveryOptions;
   /** The session cookie. */
   readonly cookie?: SessionCookieOptions;
   /** How long a session lasts at most (ms). Default 8 hours; shortened to the IdP's SessionNotOnOrAfter. */
