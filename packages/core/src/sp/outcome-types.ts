@@ -73,7 +73,7 @@ export interface ErrorPageContext {
 /**
  * Options for a programmatic {@link ServiceProvider.login} call. The login endpoint's query string
  * offers `returnTo`, `idp`, `forceAuthn`, `isPassive` and `authnContext`; the AuthnRequest options
- * of {@link AuthnRequestSettings} are set by the application only, and win over the IdP's policy.
+ * of `AuthnRequestSettings` (from `@samlkit/core`) are set by the application only, and win over the IdP's policy.
  */
 export interface LoginOptions extends AuthnRequestSettings {
   /** Same-origin path to return to after login. Unsafe values are replaced by `defaultReturnTo`. */
