@@ -15,19 +15,57 @@ import type { IdpChoice, Settings } from './settings.js';
 const ARTIFACT_MEMORY_MS = 15 * 60_000;
 
 /**
+ * SourceID (hex) → entity ID of a list of IdPs, built once per list: the static IdP map or a
+ * registry's `entityIds` array (a registry that changes its list hands out a new array, and the
+ * index is rebuilt). Without it every artifact, from anyone, would cost one SHA-1 per IdP.
+ */
+const sourceIndexes = new WeakMap<object, Promise<ReadonlyMap<string, string>>>();
+
+function sourceIndex(
+  list: object,
+  entityIds: () => Iterable<string>,
+  crypto: Settings['crypto'],
+): Promise<ReadonlyMap<string, string>> {
+  let index = sourceIndexes.get(list);
+  if (index === undefined) {
+    index = (async () => {
+      const map = new Map<string, string>();
+      for (const entityId of entityIds()) {
+        // SAML bindings §3.6.4.2: SourceID is the SHA-1 hash of the issuer's entity ID.
+        const hex = toHex(await sha1(utf8(entityId), crypto));
+        if (!map.has(hex)) map.set(hex, entityId);
+      }
+      return map;
+    })();
+    sourceIndexes.set(list, index);
+    // A failed build (no WebCrypto) is not kept: the next artifact tries again.
+    index.catch(() => sourceIndexes.delete(list));
+  }
+  return index;
+}
+
+/**
  * The entity ID of the IdP whose SourceID (SHA-1 of the entity ID, SAML bindings §3.6.4.2) an
  * artifact carries: among the configured IdPs (a static list or a registry), else the one a login
  * of this SP went to (remembered in the store when the login began: an IdP resolver cannot be
  * listed).
  */
 async function issuerOfSource(s: Settings, sourceIdHex: string): Promise<string> {
-  const idps = s.options.idps as { readonly entityIds?: unknown };
-  const candidates = [
-    ...[...s.idps.values()].map((i) => i.entityId),
-    ...(Array.isArray(idps.entityIds) ? (idps.entityIds as string[]) : []),
-  ];
-  for (const entityId of candidates) {
-    if (toHex(await sha1(utf8(entityId), s.crypto)) === sourceIdHex) return entityId;
+  if (s.idps.size > 0) {
+    const idps = s.idps;
+    const index = await sourceIndex(
+      idps,
+      () => [...idps.values()].map((i) => i.entityId),
+      s.crypto,
+    );
+    const found = index.get(sourceIdHex);
+    if (found !== undefined) return found;
+  }
+  const registryIds = (s.options.idps as { readonly entityIds?: unknown }).entityIds;
+  if (Array.isArray(registryIds)) {
+    const ids = registryIds as readonly string[];
+    const found = (await sourceIndex(ids, () => ids, s.crypto)).get(sourceIdHex);
+    if (found !== undefined) return found;
   }
   const remembered = await s.store.getValue(artifactSourceKey(sourceIdHex));
   if (remembered !== undefined) return remembered;
