@@ -106,7 +106,8 @@ function resolutionFailed(
   return new SamlError('ARTIFACT_RESOLUTION_FAILED', summary, { expected, found, hint });
 }
 
-function chooseEndpoint(list: readonly Endpoint[] | undefined, index: number): Endpoint {
+/** The ArtifactResolutionService an artifact's EndpointIndex names. @internal */
+export function chooseEndpoint(list: readonly Endpoint[] | undefined, index: number): Endpoint {
   const soap = (list ?? []).filter((e) => e.binding === 'soap');
   if (soap.length === 0) {
     throw new SamlError('CONFIG_INVALID', 'The IdP has no ArtifactResolutionService.', {
