@@ -101,10 +101,22 @@ export interface MdqSource {
    * the IdP whose entity ID `idp` names; `undefined` for an entity the service does not know.
    */
   readonly resolver: IdpResolver;
-  /** The request URL for an entity ID. */
+  /**
+   * The request URL for an entity ID.
+   * @throws SamlError `METADATA_ENTITY_NOT_FOUND` for `.` and `..`, which no URL can carry as a
+   *   path segment
+   */
   urlFor(entityId: string): Promise<string>;
   /** Resolves once no download is running. */
   idle(): Promise<void>;
+}
+
+/** Per source: how many late 404 answers are held until a lookup reads them. @internal */
+const held404 = new WeakMap<MdqSource, () => number>();
+
+/** The number of 404 answers a source holds for lookups still to read them. @internal */
+export function mdqHeld404Count(source: MdqSource): number {
+  return held404.get(source)?.() ?? 0;
 }
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
@@ -175,7 +187,14 @@ export function createMdqSource(options: MdqSourceOptions): MdqSource {
   const sources = new Map<string, MetadataSource>();
   const misses = new Map<string, number>();
   // Entities whose last download was answered 404.
+  // Bounded like `misses`: a 404 arriving after its lookup gave up is read by no one.
   const answered404 = new Set<string>();
+  const remember404 = (entityId: string): void => {
+    answered404.delete(entityId);
+    answered404.add(entityId);
+    while (answered404.size > Math.max(1, maxEntities))
+      answered404.delete(answered404.values().next().value as string);
+  };
 
   const emit = (event: MdqEvent): void => {
     try {
@@ -198,7 +217,21 @@ export function createMdqSource(options: MdqSourceOptions): MdqSource {
       for (const b of digest) hex += HEX[b];
       return `${baseUrl}/entities/${encodeURIComponent(`{sha1}${hex}`)}`;
     }
-    // draft-young-md-query §3.2: the identifier is percent-encoded into one path segment.
+    // draft-young-md-query §3.2: the identifier is percent-encoded into one path segment. "."
+    // and ".." are left as they are by percent-encoding, and a URL parser (WHATWG URL §4.4, also
+    // for "%2e") takes them as dot segments: {base}/entities/ (the whole listing) or {base}/.
+    // No entity is named so; the lookup is refused without a request.
+    if (entityId === '.' || entityId === '..') {
+      throw new SamlError(
+        'METADATA_ENTITY_NOT_FOUND',
+        'The entity ID is a dot segment that cannot be sent to the MDQ service.',
+        {
+          expected: 'an entity ID (a URI) naming one entity',
+          found: describeValue(entityId),
+          hint: 'check the entity ID the request or message names',
+        },
+      );
+    }
     return `${baseUrl}/entities/${encodeURIComponent(entityId)}`;
   };
 
@@ -251,7 +284,7 @@ export function createMdqSource(options: MdqSourceOptions): MdqSource {
       fetch: async (u, init) => {
         const res = await options.fetch(u, init);
         // draft-young-md-query §4.2: 404, the service has no metadata for this identifier.
-        if (res.status === 404) answered404.add(entityId);
+        if (res.status === 404) remember404(entityId);
         else answered404.delete(entityId);
         return res;
       },
@@ -272,6 +305,7 @@ export function createMdqSource(options: MdqSourceOptions): MdqSource {
     while (sources.size > maxEntities) {
       const oldest = sources.keys().next().value as string;
       sources.delete(oldest);
+      answered404.delete(oldest);
     }
     return source;
   };
@@ -361,7 +395,7 @@ export function createMdqSource(options: MdqSourceOptions): MdqSource {
     },
   });
 
-  return Object.freeze({
+  const mdqSource: MdqSource = Object.freeze({
     get,
     resolver,
     urlFor,
@@ -369,4 +403,6 @@ export function createMdqSource(options: MdqSourceOptions): MdqSource {
       await Promise.all([...sources.values()].map((s) => s.idle()));
     },
   });
+  held404.set(mdqSource, () => answered404.size);
+  return mdqSource;
 }

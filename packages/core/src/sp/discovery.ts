@@ -226,6 +226,24 @@ export type DiscoveryStep =
   | { readonly response: Response }
   | { readonly options: LoginOptions; readonly setCookie?: string };
 
+/** Whether a request with an IdP choice is an answer of this SP's discovery (§2.4.2). */
+function isDiscoveryAnswer(s: Settings, d: DiscoverySettings, request: Request, url: URL): boolean {
+  if (url.searchParams.get(RETURN_MARK) !== '1') return false;
+  const site = request.headers.get('sec-fetch-site');
+  if (site === 'same-origin' || site === 'same-site') return true;
+  const from = request.headers.get('origin') ?? request.headers.get('referer');
+  let origin: string | undefined;
+  try {
+    origin = from === null ? undefined : new URL(from).origin;
+  } catch {
+    origin = undefined;
+  }
+  if (origin === undefined) return false;
+  const service = d.options?.service;
+  if (service !== undefined) return origin === new URL(service).origin;
+  return site === null && origin === new URL(s.base).origin;
+}
+
 /**
  * Before a login: a login that names no IdP goes to discovery (the external service, or the
  * built-in page), keeping its `returnTo` in the return URL; a return from discovery carries the
@@ -265,7 +283,13 @@ export async function discoveryStep(
         },
       );
     }
-    return { options: { ...options, idp: chosen }, setCookie: rememberCookie(s, chosen) };
+    // The choice is remembered only from a discovery answer the user gave: the built-in page's
+    // form (same site) or a return from the configured service (its Referer). A link elsewhere
+    // naming an IdP logs in but plants no "last choice" (Fetch Metadata: Sec-Fetch-Site).
+    return {
+      options: { ...options, idp: chosen },
+      ...(isDiscoveryAnswer(s, d, request, url) && { setCookie: rememberCookie(s, chosen) }),
+    };
   }
   if (url.searchParams.has(RETURN_MARK)) {
     // §2.4.2: a response without entityID means the service could not (passively) choose.

@@ -12,6 +12,7 @@ import {
   signXml,
 } from '@samlkit/core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { mdqHeld404Count } from '../../src/metadata/mdq.js';
 import { makeCert, okta, type TestCert } from './fixtures.js';
 
 // The MDQ client against a local MDQ service: per-entity GETs, the pinned signing key, 404s
@@ -271,5 +272,40 @@ describe('createMdqSource', () => {
     expect(await code(source.get(id))).toBe('METADATA_INVALID');
     expect(await code(source.get(id))).toBe('METADATA_INVALID');
     expect(hits(`/mdq${path(id)}`)).toBe(1);
+  });
+
+  it('never turns the entity ID "." or ".." into {base}/entities/ or {base}/ (no request)', async () => {
+    const { source } = mdq({ now: () => START });
+    for (const id of ['.', '..']) {
+      let url: string | undefined;
+      try {
+        url = await source.urlFor(id);
+      } catch (e) {
+        expect(isSamlError(e) && e.code).toBe('METADATA_ENTITY_NOT_FOUND');
+      }
+      if (url !== undefined) {
+        expect(new URL(url).pathname).not.toBe('/mdq/entities/');
+        expect(new URL(url).pathname).not.toBe('/mdq/');
+      }
+      expect(await code(source.get(id))).toBe('METADATA_ENTITY_NOT_FOUND');
+      expect(await source.resolver.lookup({ purpose: 'login', idp: id })).toBe(undefined);
+      expect(await source.resolver.lookup({ purpose: 'message', entityId: id })).toBe(undefined);
+    }
+    expect(seen).toHaveLength(0);
+  });
+
+  it('holds at most maxEntities 404 answers that arrive after their lookup gave up', async () => {
+    // Every lookup gives up at once; the service's 404 arrives afterwards and no one reads it.
+    const { source } = mdq({
+      now: () => START,
+      maxEntities: 3,
+      sleep: () => Promise.resolve(),
+    });
+    const ids = Array.from({ length: 20 }, (_, i) => `https://late-${i}.unknown.example.edu/idp`);
+    for (const id of ids) expect(await code(source.get(id))).toBe('METADATA_FETCH_FAILED');
+    await source.idle();
+    while (hits(`/mdq${path(ids.at(-1)!)}`) === 0) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(mdqHeld404Count(source)).toBeLessThanOrEqual(3);
   });
 });

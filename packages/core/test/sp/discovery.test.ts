@@ -53,6 +53,39 @@ function codeOf(e: unknown): string {
 }
 
 describe('login with an external discovery service', () => {
+  it('remembers no choice from a link elsewhere, only from a discovery answer', async () => {
+    const remembered = (res: Response) =>
+      res.headers.getSetCookie().some((c) => c.startsWith('__Host-samlkit_idp='));
+    const id = encodeURIComponent(TEST_IDP);
+    for (const service of [undefined, 'https://ds.fed.example/ds']) {
+      const { sp } = await discoverySetup(service === undefined ? { idps: listed() } : { service });
+      // A cross-site link naming a trusted IdP logs in, but plants no "last choice".
+      for (const path of [`/saml/login?entityID=${id}`, `/saml/login?SAMLDS=1&entityID=${id}`]) {
+        const res = await sp.login(
+          req(path, {
+            headers: { 'sec-fetch-site': 'cross-site', referer: 'https://evil.example/' },
+          }),
+        );
+        expect(res.status).toBe(303);
+        expect(remembered(res)).toBe(false);
+      }
+      const plain = await sp.login(req(`/saml/login?SAMLDS=1&entityID=${id}`));
+      expect(remembered(plain)).toBe(false);
+      // The built-in page's own form (same origin) is remembered.
+      const own = await sp.login(
+        req(`/saml/login?SAMLDS=1&entityID=${id}`, {
+          headers: { 'sec-fetch-site': 'same-origin' },
+        }),
+      );
+      expect(remembered(own)).toBe(true);
+      const fromPage = await sp.login(
+        req(`/saml/login?SAMLDS=1&entityID=${id}`, {
+          headers: { referer: `${BASE}/saml/discovery` },
+        }),
+      );
+      expect(remembered(fromPage)).toBe(service === undefined);
+    }
+  });
   it('sends a login without an IdP to the service, with the SP’s own return URL and returnTo', async () => {
     const { sp } = await discoverySetup({ service: 'https://ds.fed.example/ds?x=1' });
     const res = await sp.login(req('/saml/login?returnTo=%2Fdocs%3Fa%3D1'));
@@ -76,7 +109,11 @@ describe('login with an external discovery service', () => {
     const first = await sp.login(req('/saml/login?returnTo=%2Fdocs'));
     const back = new URL(new URL(first.headers.get('location')!).searchParams.get('return')!);
     back.searchParams.set('entityID', TEST_IDP);
-    const res = await sp.login(req(back.href));
+    const res = await sp.login(
+      req(back.href, {
+        headers: { 'sec-fetch-site': 'cross-site', referer: 'https://ds.fed.example/' },
+      }),
+    );
     expect(res.status).toBe(303);
     expect(res.headers.get('location')).toMatch(/^https:\/\/idp\.test\/sso\?SAMLRequest=/);
     expect(
