@@ -129,15 +129,28 @@ function regexpOf(pattern: string): ScopeRegExp | undefined {
  */
 export function scopeGranted(scopes: readonly IdpScope[] | undefined, scope: string): boolean {
   const wanted = asciiLower(scope);
+  let regexps = 0;
   for (const s of scopes ?? []) {
     if (!s.regexp) {
       if (asciiLower(s.value) === wanted) return true;
-    } else if (regexpOf(s.value)?.matches(scope)) {
+    } else if (++regexps <= MAX_REGEXP_SCOPES && regexpOf(s.value)?.matches(scope)) {
       return true;
     }
   }
   return false;
 }
+
+/**
+ * Most regexp scopes of one IdP considered: the ones after the first {@link MAX_REGEXP_SCOPES}
+ * grant nothing (each one costs a match per scoped value; real IdPs have one or two).
+ */
+export const MAX_REGEXP_SCOPES = 64;
+
+/**
+ * Most scoped values checked in one Response: a Response with more is refused
+ * (`ATTRIBUTE_SCOPE_MISMATCH`), so the scope check's cost per login stays bounded.
+ */
+export const MAX_SCOPED_VALUES = 256;
 
 /** Longest scoped value checked; longer ones are treated as malformed (dropped or refused). */
 const MAX_VALUE_LENGTH = 1024;
@@ -227,11 +240,35 @@ export function filterScopedAttributes(
   options: ScopedAttributeOptions = {},
 ): ScopedAttributesResult {
   const policy = scopedAttributePolicy(options, undefined)!;
+  let count = 0;
+  for (const a of result.attributeList)
+    if (isScopedAttribute(policy.names, a)) count += a.values.length;
+  if (count > MAX_SCOPED_VALUES) {
+    throw new SamlError(
+      'ATTRIBUTE_SCOPE_MISMATCH',
+      'The Response has too many scoped attribute values to check.',
+      {
+        expected: `at most ${MAX_SCOPED_VALUES} values of scoped attributes in one Response`,
+        found: `${count} values`,
+        hint: 'check which attributes the IdP releases to this SP; no login needs that many scoped values',
+        issuer: idp.entityId,
+      },
+    );
+  }
+  // Whether each scope is granted, computed once per Response (the IdP's scopes do not change).
+  const granted = new Map<string, boolean>();
+  const grants = (scope: string): boolean => {
+    const known = granted.get(scope);
+    if (known !== undefined) return known;
+    const g = scopeGranted(idp.scopes, scope);
+    granted.set(scope, g);
+    return g;
+  };
   const dropped: DroppedScopedValue[] = [];
   const keep = (name: string, values: readonly string[], record: boolean): string[] =>
     values.filter((v) => {
       const scope = scopeOf(v);
-      if (scope !== undefined && scopeGranted(idp.scopes, scope)) return true;
+      if (scope !== undefined && grants(scope)) return true;
       if (record) {
         const d = { name, scope };
         if (policy.onMismatch === 'refuse') throw mismatch(idp, d);

@@ -354,3 +354,47 @@ describe('filterScopedAttributes by FriendlyName', () => {
     ]);
   });
 });
+
+describe('bounded cost of the scope check', () => {
+  it('refuses a Response with more scoped values than MAX_SCOPED_VALUES, even when dropping', () => {
+    const values = Array.from({ length: 1000 }, (_, i) => `u${i}@example.edu`);
+    const list: SamlAttribute[] = [
+      { name: 'urn:x:any', friendlyName: 'eduPersonScopedAffiliation', values },
+    ];
+    expect(() => filterScopedAttributes(result(list), EXAMPLE)).toThrow(
+      expect.objectContaining({ code: 'ATTRIBUTE_SCOPE_MISMATCH' }),
+    );
+    expect(() =>
+      checkScopedAttributes(
+        { ...result(list), userId: 'nameid' },
+        EXAMPLE,
+        scopedAttributePolicy(undefined, undefined),
+        undefined,
+        () => {},
+      ),
+    ).toThrow(expect.objectContaining({ code: 'ATTRIBUTE_SCOPE_MISMATCH' }));
+    // 256 are checked; unscoped attributes do not count.
+    expect(
+      filterScopedAttributes(
+        result([
+          { ...list[0]!, values: values.slice(0, 256) },
+          { name: 'mail', values },
+        ]),
+        EXAMPLE,
+      ).attributeList,
+    ).toHaveLength(2);
+  });
+
+  it('regexp scopes after the 64th of an IdP grant nothing', () => {
+    const many: IdpScope[] = Array.from({ length: 64 }, (_, i) => ({
+      value: `^d${i}\\.example\\.org$`,
+      regexp: true,
+    }));
+    expect(scopeGranted([...many], 'd63.example.org')).toBe(true);
+    expect(
+      scopeGranted([...many, { value: '^x\\.example\\.org$', regexp: true }], 'x.example.org'),
+    ).toBe(false);
+    // Literal scopes are not capped.
+    expect(scopeGranted([...many, { value: 'x.example.org' }], 'x.example.org')).toBe(true);
+  });
+});
