@@ -43,13 +43,21 @@ function handlers(sp: { scopedAttributes?: ScopedAttributeOptions | false }, pol
   return { saml, warnings };
 }
 
-async function login(saml: ReturnType<typeof handlers>['saml'], values: Record<string, string[]>) {
+async function login(
+  saml: ReturnType<typeof handlers>['saml'],
+  values: Record<string, string[]>,
+  friendlyNames: Record<string, string> = {},
+) {
   const start = await saml.fetch(new Request(`${BASE}/saml/login`));
   const loginCookie = start.headers.getSetCookie()[0]!.split(';')[0]!;
   const { request, relayState } = await idp.readAuthnRequest(start.headers.get('location')!);
   const d = await idp.answerLogin(request, relayState, {
     nameId: 'ann-nameid',
-    attributes: Object.entries(values).map(([name, v]) => ({ name, values: v })),
+    attributes: Object.entries(values).map(([name, v]) =>
+      friendlyNames[name] === undefined
+        ? { name, values: v }
+        : { name, friendlyName: friendlyNames[name], values: v },
+    ),
   });
   if (d.binding !== 'post') throw new Error('expected a POST delivery');
   const acs = await saml.fetch(
@@ -119,5 +127,12 @@ describe('scoped attributes through the Fetch handlers', () => {
     expect(r.body).toContain('USER_ID_SCOPE_MISMATCH');
     const ok = await login(saml, { [EPPN]: ['ann@uni.example'] });
     expect(ok.session?.userId).toBe('ann@uni.example');
+  });
+
+  it('refuses a user id whose attribute carries eduPersonPrincipalName only as FriendlyName', async () => {
+    const { saml } = handlers({}, { userIdAttribute: EPPN });
+    const r = await login(saml, { 'urn:x:evil': ['alice@victim.example'] }, { 'urn:x:evil': EPPN });
+    expect(r.status).toBe(403);
+    expect(r.body).toContain('USER_ID_SCOPE_MISMATCH');
   });
 });

@@ -17,8 +17,11 @@
 
 /** Longest regexp scope compiled, in characters. Real ones are under 100. */
 export const MAX_PATTERN_LENGTH = 256;
-/** Most NFA states a pattern may expand to (counted repetitions are copied). */
-export const MAX_STATES = 4096;
+/**
+ * Most NFA states a pattern may expand to (counted repetitions are copied). Real scope patterns
+ * need a few dozen; each state costs work on every character of every scope matched.
+ */
+export const MAX_STATES = 512;
 /** Longest scope matched against a regexp (DNS names are at most 253 characters, RFC 1035 §2.3.4). */
 export const MAX_SCOPE_LENGTH = 255;
 /** Largest bound in `{n,m}`. DNS labels are at most 63 characters. */

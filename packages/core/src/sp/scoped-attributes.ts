@@ -16,9 +16,12 @@ export const EDU_PERSON_SCOPED_AFFILIATION: string = 'urn:oid:1.3.6.1.4.1.5923.1
 export const EDU_PERSON_UNIQUE_ID: string = 'urn:oid:1.3.6.1.4.1.5923.1.1.1.13';
 
 /**
- * The attribute Names whose values are checked by default: eduPersonPrincipalName,
+ * The attribute names whose values are checked by default: eduPersonPrincipalName,
  * eduPersonScopedAffiliation, eduPersonUniqueId, and the SAML subject-id and pairwise-id
- * (SAML V2.0 Subject Identifier Attributes Profile §3.3, §3.4).
+ * (SAML V2.0 Subject Identifier Attributes Profile §3.3, §3.4), under their URI Names
+ * (urn:oid, SAML Attribute Profiles §8.2 / MACE-Dir SAML Attribute Profiles §2.2), their legacy
+ * `urn:mace:dir:attribute-def:` Names, and their FriendlyNames. An attribute is scoped when its
+ * Name or its FriendlyName is listed.
  */
 export const DEFAULT_SCOPED_ATTRIBUTES: readonly string[] = Object.freeze([
   EDU_PERSON_PRINCIPAL_NAME,
@@ -26,7 +29,27 @@ export const DEFAULT_SCOPED_ATTRIBUTES: readonly string[] = Object.freeze([
   EDU_PERSON_UNIQUE_ID,
   'urn:oasis:names:tc:SAML:attribute:subject-id',
   'urn:oasis:names:tc:SAML:attribute:pairwise-id',
+  'urn:mace:dir:attribute-def:eduPersonPrincipalName',
+  'urn:mace:dir:attribute-def:eduPersonScopedAffiliation',
+  'urn:mace:dir:attribute-def:eduPersonUniqueId',
+  'eduPersonPrincipalName',
+  'eduPersonScopedAffiliation',
+  'eduPersonUniqueId',
+  'subject-id',
+  'pairwise-id',
 ]);
+
+/**
+ * Whether an attribute is scoped under `names`: its Name or its FriendlyName is listed (an IdP
+ * chooses both; validateResponse finds a userIdAttribute under either).
+ * @internal
+ */
+export function isScopedAttribute(
+  names: ReadonlySet<string>,
+  a: { readonly name: string; readonly friendlyName?: string | undefined },
+): boolean {
+  return names.has(a.name) || (a.friendlyName !== undefined && names.has(a.friendlyName));
+}
 
 /**
  * How scoped attribute values are checked against the issuing IdP's `<shibmd:Scope>`s
@@ -36,8 +59,8 @@ export const DEFAULT_SCOPED_ATTRIBUTES: readonly string[] = Object.freeze([
  */
 export interface ScopedAttributeOptions {
   /**
-   * Attribute Names (as the IdP sends them, matched exactly) whose values are scoped. Default
-   * {@link DEFAULT_SCOPED_ATTRIBUTES}.
+   * Attribute names (as the IdP sends them, matched exactly against both the Name and the
+   * FriendlyName) whose values are scoped. Default {@link DEFAULT_SCOPED_ATTRIBUTES}.
    */
   readonly names?: readonly string[];
   /**
@@ -106,15 +129,28 @@ function regexpOf(pattern: string): ScopeRegExp | undefined {
  */
 export function scopeGranted(scopes: readonly IdpScope[] | undefined, scope: string): boolean {
   const wanted = asciiLower(scope);
+  let regexps = 0;
   for (const s of scopes ?? []) {
     if (!s.regexp) {
       if (asciiLower(s.value) === wanted) return true;
-    } else if (regexpOf(s.value)?.matches(scope)) {
+    } else if (++regexps <= MAX_REGEXP_SCOPES && regexpOf(s.value)?.matches(scope)) {
       return true;
     }
   }
   return false;
 }
+
+/**
+ * Most regexp scopes of one IdP considered: the ones after the first {@link MAX_REGEXP_SCOPES}
+ * grant nothing (each one costs a match per scoped value; real IdPs have one or two).
+ */
+export const MAX_REGEXP_SCOPES = 64;
+
+/**
+ * Most scoped values checked in one Response: a Response with more is refused
+ * (`ATTRIBUTE_SCOPE_MISMATCH`), so the scope check's cost per login stays bounded.
+ */
+export const MAX_SCOPED_VALUES = 256;
 
 /** Longest scoped value checked; longer ones are treated as malformed (dropped or refused). */
 const MAX_VALUE_LENGTH = 1024;
@@ -204,11 +240,35 @@ export function filterScopedAttributes(
   options: ScopedAttributeOptions = {},
 ): ScopedAttributesResult {
   const policy = scopedAttributePolicy(options, undefined)!;
+  let count = 0;
+  for (const a of result.attributeList)
+    if (isScopedAttribute(policy.names, a)) count += a.values.length;
+  if (count > MAX_SCOPED_VALUES) {
+    throw new SamlError(
+      'ATTRIBUTE_SCOPE_MISMATCH',
+      'The Response has too many scoped attribute values to check.',
+      {
+        expected: `at most ${MAX_SCOPED_VALUES} values of scoped attributes in one Response`,
+        found: `${count} values`,
+        hint: 'check which attributes the IdP releases to this SP; no login needs that many scoped values',
+        issuer: idp.entityId,
+      },
+    );
+  }
+  // Whether each scope is granted, computed once per Response (the IdP's scopes do not change).
+  const granted = new Map<string, boolean>();
+  const grants = (scope: string): boolean => {
+    const known = granted.get(scope);
+    if (known !== undefined) return known;
+    const g = scopeGranted(idp.scopes, scope);
+    granted.set(scope, g);
+    return g;
+  };
   const dropped: DroppedScopedValue[] = [];
   const keep = (name: string, values: readonly string[], record: boolean): string[] =>
     values.filter((v) => {
       const scope = scopeOf(v);
-      if (scope !== undefined && scopeGranted(idp.scopes, scope)) return true;
+      if (scope !== undefined && grants(scope)) return true;
       if (record) {
         const d = { name, scope };
         if (policy.onMismatch === 'refuse') throw mismatch(idp, d);
@@ -219,11 +279,14 @@ export function filterScopedAttributes(
 
   let changed = false;
   const attributeList: SamlAttribute[] = [];
+  // The Names under which a scoped attribute (by Name or FriendlyName) was found.
+  const scopedNames = new Set(policy.names);
   for (const a of result.attributeList) {
-    if (!policy.names.has(a.name)) {
+    if (!isScopedAttribute(policy.names, a)) {
       attributeList.push(a);
       continue;
     }
+    scopedNames.add(a.name);
     const values = keep(a.name, a.values, true);
     if (values.length !== a.values.length) changed = true;
     if (values.length > 0) attributeList.push({ ...a, values });
@@ -233,7 +296,7 @@ export function filterScopedAttributes(
   // attributes[Name] is the concatenation of the list's values under that Name: filter alike.
   const attributes: Record<string, readonly string[]> = Object.create(null);
   for (const [name, values] of Object.entries(result.attributes)) {
-    const kept = policy.names.has(name) ? keep(name, values, false) : values;
+    const kept = scopedNames.has(name) ? keep(name, values, false) : values;
     if (kept.length > 0) attributes[name] = kept;
   }
   return { attributes, attributeList, dropped };
@@ -260,11 +323,15 @@ export function checkScopedAttributes(
   if (policy === undefined) return result;
   if (userIdAttribute !== undefined) {
     // The attribute the user id came from, found as validateResponse found it (Name, then
-    // FriendlyName, first with values).
+    // FriendlyName, first with values). It is scoped when its Name or FriendlyName is listed, or
+    // when userIdAttribute itself is: the IdP chooses the other name.
     const source =
       result.attributeList.find((x) => x.name === userIdAttribute && x.values.length > 0) ??
       result.attributeList.find((x) => x.friendlyName === userIdAttribute && x.values.length > 0);
-    if (source !== undefined && policy.names.has(source.name)) {
+    if (
+      source !== undefined &&
+      (policy.names.has(userIdAttribute) || isScopedAttribute(policy.names, source))
+    ) {
       const scope = scopeOf(result.userId);
       if (scope === undefined || !scopeGranted(idp.scopes, scope)) {
         throw new SamlError(

@@ -115,3 +115,11 @@ describe('compileScopeRegExp', () => {
     expect(matches('a*', 'a'.repeat(MAX_SCOPE_LENGTH + 1))).toBe(false);
   });
 });
+
+describe('state limit', () => {
+  it('refuses a pattern that expands to thousands of states (it grants nothing)', () => {
+    expect(compileScopeRegExp('(.{0,100}){0,20}x')).toBeUndefined();
+    expect(compileScopeRegExp('(a{100}){6}')).toBeUndefined();
+    expect(compileScopeRegExp('^[a-z0-9-]{1,63}\\.example\\.edu$')).toBeDefined();
+  });
+});

@@ -259,4 +259,142 @@ describe('checkScopedAttributes (the SP step)', () => {
     );
     expect(off.attributes).toEqual({ [EDU_PERSON_PRINCIPAL_NAME]: ['eve@evil.org'] });
   });
+
+  it('refuses a user id from an attribute scoped only by its FriendlyName (or by userIdAttribute)', () => {
+    // A foreign Name with eduPersonPrincipalName's OID as FriendlyName: validateResponse takes
+    // the user id from it when userIdAttribute is that OID.
+    const list = [
+      { name: 'urn:x:evil', friendlyName: EDU_PERSON_PRINCIPAL_NAME, values: ['alice@victim.edu'] },
+    ];
+    const run = (userIdAttribute: string) =>
+      checkScopedAttributes(
+        { ...result(list), userId: 'alice@victim.edu' },
+        EXAMPLE,
+        policy,
+        userIdAttribute,
+        () => {},
+      );
+    expect(() => run(EDU_PERSON_PRINCIPAL_NAME)).toThrow(
+      expect.objectContaining({ code: 'USER_ID_SCOPE_MISMATCH' }),
+    );
+    const named = [
+      { name: 'urn:x:evil', friendlyName: 'eduPersonPrincipalName', values: ['alice@victim.edu'] },
+    ];
+    expect(() =>
+      checkScopedAttributes(
+        { ...result(named), userId: 'alice@victim.edu' },
+        EXAMPLE,
+        policy,
+        'eduPersonPrincipalName',
+        () => {},
+      ),
+    ).toThrow(expect.objectContaining({ code: 'USER_ID_SCOPE_MISMATCH' }));
+  });
+
+  it('property: whatever the Name and FriendlyName, a foreign scope never becomes the user id', () => {
+    const names = fc.constantFrom(
+      EDU_PERSON_PRINCIPAL_NAME,
+      'eduPersonPrincipalName',
+      'urn:mace:dir:attribute-def:eduPersonPrincipalName',
+      'urn:x:evil',
+      'mail',
+    );
+    fc.assert(
+      fc.property(
+        names,
+        fc.option(names, { nil: undefined }),
+        fc.constantFrom('evil.org', 'example.edu.evil.org', 'x.example.edu.org'),
+        (name, friendlyName, scope) => {
+          const a: SamlAttribute =
+            friendlyName === undefined
+              ? { name, values: [`alice@${scope}`] }
+              : { name, friendlyName, values: [`alice@${scope}`] };
+          const scoped = [name, friendlyName].some(
+            (n) => n !== undefined && DEFAULT_SCOPED_ATTRIBUTES.includes(n),
+          );
+          for (const userIdAttribute of [name, friendlyName]) {
+            if (userIdAttribute === undefined) continue;
+            const run = () =>
+              checkScopedAttributes(
+                { ...result([a]), userId: `alice@${scope}` },
+                EXAMPLE,
+                policy,
+                userIdAttribute,
+                () => {},
+              );
+            if (scoped || DEFAULT_SCOPED_ATTRIBUTES.includes(userIdAttribute))
+              expect(run).toThrow(expect.objectContaining({ code: 'USER_ID_SCOPE_MISMATCH' }));
+          }
+        },
+      ),
+    );
+  });
+});
+
+describe('filterScopedAttributes by FriendlyName', () => {
+  it('drops a foreign value of an attribute scoped only by its FriendlyName', () => {
+    const list: SamlAttribute[] = [
+      {
+        name: 'urn:x:evil',
+        friendlyName: EDU_PERSON_PRINCIPAL_NAME,
+        values: ['alice@victim.edu', 'ann@example.edu'],
+      },
+      { name: 'urn:x:other', friendlyName: 'eduPersonScopedAffiliation', values: ['a@evil.org'] },
+      { name: 'mail', friendlyName: 'mail', values: ['bob@evil.org'] },
+    ];
+    const out = filterScopedAttributes(result(list), EXAMPLE);
+    expect(out.attributes).toEqual({
+      'urn:x:evil': ['ann@example.edu'],
+      mail: ['bob@evil.org'],
+    });
+    expect(out.attributeList.map((a) => a.name)).toEqual(['urn:x:evil', 'mail']);
+    expect(out.dropped).toEqual([
+      { name: 'urn:x:evil', scope: 'victim.edu' },
+      { name: 'urn:x:other', scope: 'evil.org' },
+    ]);
+  });
+});
+
+describe('bounded cost of the scope check', () => {
+  it('refuses a Response with more scoped values than MAX_SCOPED_VALUES, even when dropping', () => {
+    const values = Array.from({ length: 1000 }, (_, i) => `u${i}@example.edu`);
+    const list: SamlAttribute[] = [
+      { name: 'urn:x:any', friendlyName: 'eduPersonScopedAffiliation', values },
+    ];
+    expect(() => filterScopedAttributes(result(list), EXAMPLE)).toThrow(
+      expect.objectContaining({ code: 'ATTRIBUTE_SCOPE_MISMATCH' }),
+    );
+    expect(() =>
+      checkScopedAttributes(
+        { ...result(list), userId: 'nameid' },
+        EXAMPLE,
+        scopedAttributePolicy(undefined, undefined),
+        undefined,
+        () => {},
+      ),
+    ).toThrow(expect.objectContaining({ code: 'ATTRIBUTE_SCOPE_MISMATCH' }));
+    // 256 are checked; unscoped attributes do not count.
+    expect(
+      filterScopedAttributes(
+        result([
+          { ...list[0]!, values: values.slice(0, 256) },
+          { name: 'mail', values },
+        ]),
+        EXAMPLE,
+      ).attributeList,
+    ).toHaveLength(2);
+  });
+
+  it('regexp scopes after the 64th of an IdP grant nothing', () => {
+    const many: IdpScope[] = Array.from({ length: 64 }, (_, i) => ({
+      value: `^d${i}\\.example\\.org$`,
+      regexp: true,
+    }));
+    expect(scopeGranted([...many], 'd63.example.org')).toBe(true);
+    expect(
+      scopeGranted([...many, { value: '^x\\.example\\.org$', regexp: true }], 'x.example.org'),
+    ).toBe(false);
+    // Literal scopes are not capped.
+    expect(scopeGranted([...many, { value: 'x.example.org' }], 'x.example.org')).toBe(true);
+  });
 });
