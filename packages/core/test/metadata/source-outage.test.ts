@@ -205,7 +205,7 @@ async function secondRotation(c: Clock, at: number): Promise<string> {
  * `windowWaits`), while a login's bounded wait (the one given a signal) is real time and never
  * runs out before the local server answers.
  */
-function windowSleep(c: Clock, windowWaits: number[]): MetadataSourceOptions['sleep'] {
+function windowSleep(c: Clock, windowWaits: number[]): NonNullable<MetadataSourceOptions['sleep']> {
   return (ms, signal) => {
     if (signal) return defaultSleep(ms, signal);
     windowWaits.push(ms);
