@@ -1,6 +1,11 @@
 // passport-saml's AuthnRequest options (scoping, attributeConsumingServiceIndex, providerName,
 // samlAuthnRequestExtensions, allowCreate): mapped to core's settings, refused when they cannot be
 // sent exactly, and carried by the AuthnRequest the strategy sends, inside its signature.
+
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   decodeRedirect,
   isSamlError,
@@ -15,6 +20,10 @@ import fc from 'fast-check';
 import { Passport } from 'passport';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { testServers } from '../../../test/support/servers.js';
+import { submitForm } from '../../core/test/support/html-form.js';
+import { xmlsec1Available } from '../../core/test/support/xmlsec1.js';
+
+const haveXmlsec1 = xmlsec1Available('the signed HTTP-POST AuthnRequest cross-check');
 
 const SAML_ASSERTION = 'urn:oasis:names:tc:SAML:2.0:assertion';
 const PERSISTENT = 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent';
@@ -203,7 +212,8 @@ describe('mapSamlOptions: AuthnRequest options', () => {
 });
 
 describe('SamlStrategy sends the AuthnRequest options', () => {
-  it('the Redirect-binding AuthnRequest carries them, and its signature verifies', async () => {
+  /** The strategy with every AuthnRequest option (and `extra`), served; its /login answer. */
+  async function beginLogin(extra: Partial<SamlStrategyOptions> = {}): Promise<Response> {
     const passport = new Passport();
     passport.use(
       new SamlStrategy(
@@ -215,6 +225,7 @@ describe('SamlStrategy sends the AuthnRequest options', () => {
           providerName: 'Example <App>',
           samlAuthnRequestExtensions: HINT,
           allowCreate: false,
+          ...extra,
         },
         (profile, done) => done(null, { id: profile.nameID }),
       ),
@@ -223,7 +234,11 @@ describe('SamlStrategy sends the AuthnRequest options', () => {
     app.use(passport.initialize());
     app.get('/login', passport.authenticate('saml', { session: false }));
     const url = await servers.listen(app);
-    const begin = await fetch(`${url}/login`, { redirect: 'manual' });
+    return fetch(`${url}/login`, { redirect: 'manual' });
+  }
+
+  it('the Redirect-binding AuthnRequest carries them, and its signature verifies', async () => {
+    const begin = await beginLogin();
     expect(begin.status).toBe(303);
     const location = begin.headers.get('location')!;
     expect(location.startsWith('https://idp.test/sso?')).toBe(true);
@@ -274,4 +289,57 @@ describe('SamlStrategy sends the AuthnRequest options', () => {
       },
     });
   });
+
+  it.skipIf(!haveXmlsec1)(
+    'the HTTP-POST AuthnRequest carries them inside its XML signature, which xmlsec1 verifies',
+    async () => {
+      const page = await beginLogin({ authnRequestBinding: 'HTTP-POST' });
+      expect(page.status).toBe(200);
+      const form = submitForm(await page.text());
+      expect(form.action).toBe('https://idp.test/sso');
+      const xml = new TextDecoder().decode(
+        Uint8Array.from(atob(form.fields.SAMLRequest!), (ch) => ch.charCodeAt(0)),
+      );
+      expect(parseAuthnRequest(xml)).toMatchObject({
+        attributeConsumingServiceIndex: 3,
+        providerName: 'Example <App>',
+        nameIdPolicy: { format: PERSISTENT, allowCreate: false },
+        extensions: HINT,
+        scoping: { proxyCount: 2, requesterIds: ['https://requester.example.org'] },
+      });
+      const dir = mkdtempSync(join(tmpdir(), 'samlkit-passport-'));
+      try {
+        writeFileSync(join(dir, 'sp.pem'), spKeys.certificatePem);
+        const verify = (doc: string) => {
+          writeFileSync(join(dir, 'request.xml'), doc);
+          return spawnSync(
+            'xmlsec1',
+            [
+              '--verify',
+              '--pubkey-cert-pem',
+              'sp.pem',
+              '--id-attr:ID',
+              'urn:oasis:names:tc:SAML:2.0:protocol:AuthnRequest',
+              'request.xml',
+            ],
+            { cwd: dir, encoding: 'utf8' },
+          );
+        };
+        const ok = verify(xml);
+        expect(ok.stderr).toContain('OK');
+        expect(ok.status).toBe(0);
+        // The options are signed content: changing one breaks the signature.
+        for (const [from, to] of [
+          ['ProxyCount="2"', 'ProxyCount="9"'],
+          ['AllowCreate="false"', 'AllowCreate="true"'],
+          ['x &lt; y', 'x &lt; z'],
+        ] as const) {
+          expect(xml).toContain(from);
+          expect(verify(xml.replace(from, to)).status, from).not.toBe(0);
+        }
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 });
