@@ -213,7 +213,9 @@ describe('mapSamlOptions: AuthnRequest options', () => {
 
 describe('SamlStrategy sends the AuthnRequest options', () => {
   /** The strategy with every AuthnRequest option (and `extra`), served; its /login answer. */
-  async function beginLogin(extra: Partial<SamlStrategyOptions> = {}): Promise<Response> {
+  async function beginLogin(
+    extra: Partial<Omit<SamlStrategyOptions, 'passReqToCallback'>> = {},
+  ): Promise<Response> {
     const passport = new Passport();
     passport.use(
       new SamlStrategy(
