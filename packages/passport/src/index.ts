@@ -1,5 +1,10 @@
 // @samlkit/passport public API. Every export is named; types are exported separately.
 
+export type {
+  PassportSamlIdpEntry,
+  PassportSamlIdpList,
+  PassportSamlScoping,
+} from './lib/authn-request-settings.js';
 export type { MultiSamlStrategyOptions, SamlOptionsCallback } from './multi-strategy.js';
 export { MultiSamlStrategy } from './multi-strategy.js';
 export type { MappedSamlOptions, RacComparison, SamlStrategyOptions } from './options.js';

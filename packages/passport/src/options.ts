@@ -9,6 +9,7 @@ import type {
   SessionCookieOptions,
   SignatureAlgorithmName,
 } from '@samlkit/core';
+import { authnRequestSettings, type PassportSamlScoping } from './lib/authn-request-settings.js';
 import {
   absoluteUrl,
   configError,
@@ -84,6 +85,29 @@ export interface SamlStrategyOptions {
   readonly racComparison?: RacComparison;
   /** Send no RequestedAuthnContext (samlkit's default unless `authnContext` is given). */
   readonly disableRequestedAuthnContext?: boolean;
+  /**
+   * `<samlp:Scoping>` of every AuthnRequest (SAML core §3.4.1.2), in node-saml's shape:
+   * `{ idpList: [{ entries: [{ providerId, name?, loc? }], getComplete? }], proxyCount?,
+   * requesterId? }`. `idpList` holds exactly one list (the schema allows one `<IDPList>`).
+   */
+  readonly scoping?: PassportSamlScoping;
+  /**
+   * `AttributeConsumingServiceIndex` of every AuthnRequest (SAML core §3.4.1): a decimal string
+   * (`"1"`) or a number, 0..65535.
+   */
+  readonly attributeConsumingServiceIndex?: string | number;
+  /** `ProviderName` of every AuthnRequest: the SP's name, which some IdPs show at login. */
+  readonly providerName?: string;
+  /**
+   * `<samlp:Extensions>` content of every AuthnRequest, as XML: one or more elements, each in a
+   * namespace of its own that it declares (SAML core §3.2.1). node-saml's object form is refused.
+   */
+  readonly samlAuthnRequestExtensions?: string;
+  /**
+   * NameIDPolicy `AllowCreate` (SAML core §3.4.1.1). Default true. Needs `identifierFormat`:
+   * samlkit sends the NameIDPolicy only with a Format.
+   */
+  readonly allowCreate?: boolean;
   /** Binding of the AuthnRequest. Default `HTTP-Redirect`. */
   readonly authnRequestBinding?: 'HTTP-Redirect' | 'HTTP-POST';
   /**
@@ -115,7 +139,11 @@ export interface SamlStrategyOptions {
 export interface MappedSamlOptions {
   /** The options for `createServiceProvider` (without the hooks the strategy adds). */
   readonly serviceProvider: ServiceProviderOptions;
-  /** Login defaults from `forceAuthn`, `passive`, `authnContext` + `racComparison`. */
+  /**
+   * Login defaults from `forceAuthn`, `passive`, `authnContext` + `racComparison`, and the
+   * AuthnRequest options `scoping`, `attributeConsumingServiceIndex`, `providerName`,
+   * `samlAuthnRequestExtensions` (as `extensions`) and `allowCreate`.
+   */
   readonly login: LoginOptions;
 }
 
@@ -144,6 +172,11 @@ const KNOWN: ReadonlySet<string> = new Set([
   'racComparison',
   'disableRequestedAuthnContext',
   'authnRequestBinding',
+  'scoping',
+  'attributeConsumingServiceIndex',
+  'providerName',
+  'samlAuthnRequestExtensions',
+  'allowCreate',
   'validateInResponseTo',
   'requestIdExpirationPeriodMs',
   'wantAssertionsSigned',
@@ -161,6 +194,9 @@ const KNOWN: ReadonlySet<string> = new Set([
  * - `callbackUrl` gives the ACS endpoint, its path (`paths.acs`) and the base URL (its origin);
  *   `logoutCallbackUrl` gives the SLO endpoint and `paths.slo`.
  * - `entryPoint`, `idpCert`, `idpIssuer`, `logoutUrl` give the IdP (or `idp` does).
+ * - `scoping`, `attributeConsumingServiceIndex`, `providerName`, `samlAuthnRequestExtensions`
+ *   and `allowCreate` go into every AuthnRequest (login defaults); a value that cannot be sent
+ *   exactly as node-saml would is refused.
  * - Every passport-saml option samlkit lacks is refused, naming what replaces it.
  *
  * @param options - the strategy options
@@ -288,6 +324,7 @@ export function mapSamlOptions(options: SamlStrategyOptions): MappedSamlOptions 
       ? undefined
       : [o.identifierFormat];
   const requested = requestedContext(o);
+  const requestSettings = authnRequestSettings(o);
 
   const serviceProvider: ServiceProviderOptions = {
     sp: {
@@ -315,6 +352,7 @@ export function mapSamlOptions(options: SamlStrategyOptions): MappedSamlOptions 
     ...(o.wantAuthnResponseSigned === true && { requireResponseSignature: true }),
   };
   const login: LoginOptions = {
+    ...requestSettings,
     ...(o.forceAuthn === true && { forceAuthn: true }),
     ...(o.passive === true && { isPassive: true }),
     ...(requested !== undefined && { requestedAuthnContext: requested }),

@@ -11,15 +11,10 @@ export const UNSUPPORTED_OPTIONS: Readonly<Record<string, string>> = Object.free
   additionalParams: 'not offered; put the value in `entryPoint`’s query string',
   additionalAuthorizeParams: 'not offered; put the value in `entryPoint`’s query string',
   additionalLogoutParams: 'not offered; put the value in `logoutUrl`’s query string',
-  attributeConsumingServiceIndex: 'not offered',
-  scoping: 'not offered',
   disableRequestAcsUrl: 'not offered: AuthnRequests always name the ACS',
   xmlSignatureTransforms: 'not offered: samlkit signs with exclusive c14n',
   digestAlgorithm: 'follows `signatureAlgorithm`',
   generateUniqueId: 'not offered: request IDs come from crypto.getRandomValues',
-  providerName: 'not offered by the strategy (core: createAuthnRequest({ providerName }))',
-  samlAuthnRequestExtensions:
-    'not offered by the strategy (core: createAuthnRequest({ extensions }))',
   samlLogoutRequestExtensions: 'not offered',
   maxAssertionAgeMs:
     'check `profile.authnInstant` in verify, or use @samlkit/express requireSession({ maxAuthnAgeMs })',
@@ -27,7 +22,6 @@ export const UNSUPPORTED_OPTIONS: Readonly<Record<string, string>> = Object.free
   metadataContactPerson: 'not offered by the strategy (core: createSpMetadata(sp, { contacts }))',
   metadataOrganization:
     'not offered by the strategy (core: createSpMetadata(sp, { organization }))',
-  allowCreate: 'always true in the NameIDPolicy',
   idpCertCallback:
     'give `idp`: createIdpRegistry with a metadata source follows certificate rollover',
 });

@@ -17,6 +17,7 @@ import {
   loadPublicKey,
   MemoryStore,
   type MetadataEvent,
+  type MetadataSource,
   type MetadataSourceOptions,
   type SamlError,
   signXml,
@@ -157,11 +158,11 @@ function clock(start = Date.parse('2026-06-01T00:00:00Z')) {
   const c = { t: start, now: () => c.t };
   return c;
 }
+type Clock = ReturnType<typeof clock>;
 
 let n = 0;
-function source(extra: Partial<MetadataSourceOptions> = {}) {
+function source(extra: Partial<MetadataSourceOptions> = {}, c: Clock = clock()) {
   const events: MetadataEvent[] = [];
-  const c = clock();
   const s = createMetadataSource({
     url: `${base}/metadata/${++n}`,
     fetch,
@@ -174,6 +175,44 @@ function source(extra: Partial<MetadataSourceOptions> = {}) {
 
 const failures = (events: MetadataEvent[]) =>
   events.flatMap((e) => (e.type === 'metadata-refresh-failed' ? [e.error as SamlError] : []));
+
+/**
+ * The IdP's first key rotation, 10 s after `start`: its server publishes certs[1], and the first
+ * login signed with the new key downloads the new metadata (through `s`) and passes.
+ */
+async function firstRotation(
+  s: Pick<MetadataSource, 'withRollover'>,
+  c: Clock,
+  start: number,
+): Promise<void> {
+  idpServer.body = metadataFor(certs[1]!);
+  c.t = start + 10_000;
+  await expect(s.withRollover(async (idp) => login(await signedBy(certs[1]!), idp))).resolves.toBe(
+    '_r1',
+  );
+}
+
+/** The IdP's second rotation, at time `at`: certs[2] is published; a Response signed with it. */
+async function secondRotation(c: Clock, at: number): Promise<string> {
+  idpServer.body = metadataFor(certs[2]!);
+  const third = await signedBy(certs[2]!);
+  c.t = at;
+  return third;
+}
+
+/**
+ * A `sleep` whose waits for the rate limit's window pass on the test's clock `c` (recorded in
+ * `windowWaits`), while a login's bounded wait (the one given a signal) is real time and never
+ * runs out before the local server answers.
+ */
+function windowSleep(c: Clock, windowWaits: number[]): NonNullable<MetadataSourceOptions['sleep']> {
+  return (ms, signal) => {
+    if (signal) return defaultSleep(ms, signal);
+    windowWaits.push(ms);
+    c.t += ms;
+    return Promise.resolve();
+  };
+}
 
 describe('a login never waits for a scheduled refresh', () => {
   it('get() and logins are served from the last good copy while the server holds the refresh open', async () => {
@@ -354,11 +393,7 @@ describe('a signature by an unknown key', () => {
       },
     });
     await s.get();
-    idpServer.body = metadataFor(certs[1]!);
-    c.t += 10_000;
-    await expect(
-      s.withRollover(async (idp) => login(await signedBy(certs[1]!), idp)),
-    ).resolves.toBe('_r1');
+    await firstRotation(s, c, c.t);
     expect(waits).toEqual([750]);
     expect(() => source({ rolloverWaitMs: -1 })).toThrow(TypeError);
   });
@@ -370,16 +405,10 @@ describe('a signature by an unknown key', () => {
     const start = c.t;
 
     // First rotation, 10 s later: the first Response with the new key triggers the refresh.
-    idpServer.body = metadataFor(certs[1]!);
-    c.t = start + 10_000;
-    await expect(
-      s.withRollover(async (idp) => login(await signedBy(certs[1]!), idp)),
-    ).resolves.toBe('_r1');
+    await firstRotation(s, c, start);
 
     // Second rotation 2 s after the first: one more download only once the rate limit allows.
-    idpServer.body = metadataFor(certs[2]!);
-    const third = await signedBy(certs[2]!);
-    c.t = start + 12_000;
+    const third = await secondRotation(c, start + 12_000);
     await expect(s.withRollover((idp) => login(third, idp))).rejects.toMatchObject({
       code: 'SIGNATURE_INVALID',
     });
@@ -389,22 +418,11 @@ describe('a signature by an unknown key', () => {
     expect(idpServer.requests).toHaveLength(3);
   });
 
-  /**
-   * A source whose waits for the rate limit's window pass on the test's clock (recorded), while
-   * a login's bounded wait (the one given a signal) is real time and never runs out before the
-   * local server answers.
-   */
+  /** A source whose waits for the rate limit's window pass on the test's clock ({@link windowSleep}). */
   function windowClockSource(extra: Partial<MetadataSourceOptions> = {}) {
     const windowWaits: number[] = [];
-    const made = source({
-      sleep: (ms, signal) => {
-        if (signal) return defaultSleep(ms, signal);
-        windowWaits.push(ms);
-        made.c.t += ms;
-        return Promise.resolve();
-      },
-      ...extra,
-    });
+    const c = clock();
+    const made = source({ sleep: windowSleep(c, windowWaits), ...extra }, c);
     return { ...made, windowWaits };
   }
 
@@ -414,16 +432,10 @@ describe('a signature by an unknown key', () => {
     await s.get();
     const start = c.t;
     // First rotation, 10 s later: the first Response with the new key downloads the new metadata.
-    idpServer.body = metadataFor(certs[1]!);
-    c.t = start + 10_000;
-    await expect(
-      s.withRollover(async (idp) => login(await signedBy(certs[1]!), idp)),
-    ).resolves.toBe('_r1');
+    await firstRotation(s, c, start);
     // Second rotation 3.5 s after the first: the rate limit (5 s) lets the next download start
     // 1.5 s later, within the 2 s the login may wait, so the login waits instead of failing.
-    idpServer.body = metadataFor(certs[2]!);
-    const third = await signedBy(certs[2]!);
-    c.t = start + 13_500;
+    const third = await secondRotation(c, start + 13_500);
     await expect(s.withRollover((idp) => login(third, idp))).resolves.toBe('_r1');
     expect(windowWaits).toEqual([1_500]);
     expect(c.t).toBe(start + 15_000); // the download started when the window reopened, not before
@@ -448,27 +460,16 @@ describe('a signature by an unknown key', () => {
         fetch,
         store,
         now: c.now,
-        sleep: (ms, signal) => {
-          if (signal) return defaultSleep(ms, signal);
-          windowWaits.push(ms);
-          c.t += ms;
-          return Promise.resolve();
-        },
+        sleep: windowSleep(c, windowWaits),
       });
     const [a, b] = [node(), node()];
     await a.get();
     await b.get();
     const start = c.t;
-    idpServer.body = metadataFor(certs[1]!);
-    c.t = start + 10_000;
-    await expect(
-      a.withRollover(async (idp) => login(await signedBy(certs[1]!), idp)),
-    ).resolves.toBe('_r1');
+    await firstRotation(a, c, start);
     // The second rotation reaches node A 3.5 s later: it waits 1.5 s for the window, and the
     // cluster's lock (taken by A's own last download until then) is free again by then.
-    idpServer.body = metadataFor(certs[2]!);
-    const third = await signedBy(certs[2]!);
-    c.t = start + 13_500;
+    const third = await secondRotation(c, start + 13_500);
     await expect(a.withRollover((idp) => login(third, idp))).resolves.toBe('_r1');
     expect(windowWaits).toEqual([1_500]);
     // Node B takes the newest keys from the store: no download of its own.
@@ -482,15 +483,9 @@ describe('a signature by an unknown key', () => {
     const { s, c, events, windowWaits } = windowClockSource({ rolloverWaitMs: 1_000 });
     await s.get();
     const start = c.t;
-    idpServer.body = metadataFor(certs[1]!);
-    c.t = start + 10_000;
-    await expect(
-      s.withRollover(async (idp) => login(await signedBy(certs[1]!), idp)),
-    ).resolves.toBe('_r1');
+    await firstRotation(s, c, start);
     // 3.5 s later the window is 1.5 s away: more than the 1 s this SP lets a login wait.
-    idpServer.body = metadataFor(certs[2]!);
-    const third = await signedBy(certs[2]!);
-    c.t = start + 13_500;
+    const third = await secondRotation(c, start + 13_500);
     await expect(s.withRollover((idp) => login(third, idp))).rejects.toMatchObject({
       code: 'SIGNATURE_INVALID',
     });

@@ -7,7 +7,16 @@ import {
 } from '@samlkit/core';
 import { createTestIdp, generateTestKeys } from '@samlkit/testkit';
 import { describe, expect, it } from 'vitest';
-import { BASE, deliverLogin, errorCode, keys, req, spConfig, startLogin } from './support.js';
+import {
+  BASE,
+  deliverLogin,
+  errorCode,
+  keys,
+  loginAnsweredBy,
+  req,
+  spConfig,
+  startLogin,
+} from './support.js';
 
 /** An application "database" of IdP rows, counting how often the resolver asks it. */
 function database() {
@@ -140,15 +149,12 @@ describe('createIdpResolver in a service provider: IdPs added, changed, removed 
     expect(before.status).toBe(400);
     expect(await errorCode(before)).toBe('IDP_UNKNOWN');
     db.rows.set(idp.entityId, { idp: idp.config });
-    const { request, relayState, browserCookie } = await startLogin(
+    const done = await loginAnsweredBy(
       sp,
       idp,
+      idp,
+      { nameId: 'ann' },
       `?idp=${encodeURIComponent(idp.entityId)}`,
-    );
-    const done = await deliverLogin(
-      sp,
-      await idp.answerLogin(request, relayState, { nameId: 'ann' }),
-      browserCookie,
     );
     expect(done.status).toBe(303);
     expect(done.headers.get('location')).toBe('/');
@@ -173,30 +179,15 @@ describe('createIdpResolver in a service provider: IdPs added, changed, removed 
       keys: await generateTestKeys({ subject: 'rolled idp' }),
     });
     // Before the change reaches the SP, the new key is refused…
-    const first = await startLogin(sp, idp);
-    const refused = await deliverLogin(
-      sp,
-      await rolled.answerLogin(first.request, first.relayState),
-      first.browserCookie,
-    );
+    const refused = await loginAnsweredBy(sp, idp, rolled);
     expect(refused.status).toBe(403);
     expect(await errorCode(refused)).toMatch(/^SIGNATURE_/);
     // …the admin saves the new certificate; the application invalidates.
     db.rows.set(idp.entityId, { idp: rolled.config });
     await resolver.invalidate({ entityId: idp.entityId });
-    const second = await startLogin(sp, rolled);
-    const ok = await deliverLogin(
-      sp,
-      await rolled.answerLogin(second.request, second.relayState),
-      second.browserCookie,
-    );
+    const ok = await loginAnsweredBy(sp, rolled);
     expect(ok.status).toBe(303);
-    const third = await startLogin(sp, rolled);
-    const old = await deliverLogin(
-      sp,
-      await idp.answerLogin(third.request, third.relayState),
-      third.browserCookie,
-    );
+    const old = await loginAnsweredBy(sp, rolled, idp);
     expect(old.status).toBe(403);
   });
 });

@@ -209,22 +209,25 @@ describe('scopedAttributePolicy', () => {
 
 describe('checkScopedAttributes (the SP step)', () => {
   const policy = scopedAttributePolicy(undefined, undefined);
-  it('refuses a user id from a scoped attribute outside the scopes, even when dropping', () => {
-    const list = [
-      { name: EDU_PERSON_PRINCIPAL_NAME, friendlyName: 'eppn', values: ['eve@evil.org'] },
-    ];
-    const run = (userIdAttribute: string) =>
+  /** The SP step on `list` whose user id `userId` was taken from `userIdAttribute`. */
+  const userIdCheck =
+    (list: readonly SamlAttribute[], userId: string) => (userIdAttribute: string) => () =>
       checkScopedAttributes(
-        { ...result(list), userId: 'eve@evil.org' },
+        { ...result(list), userId },
         EXAMPLE,
         policy,
         userIdAttribute,
         () => {},
       );
-    expect(() => run(EDU_PERSON_PRINCIPAL_NAME)).toThrow(
+  it('refuses a user id from a scoped attribute outside the scopes, even when dropping', () => {
+    const list = [
+      { name: EDU_PERSON_PRINCIPAL_NAME, friendlyName: 'eppn', values: ['eve@evil.org'] },
+    ];
+    const run = userIdCheck(list, 'eve@evil.org');
+    expect(run(EDU_PERSON_PRINCIPAL_NAME)).toThrow(
       expect.objectContaining({ code: 'USER_ID_SCOPE_MISMATCH' }),
     );
-    expect(() => run('eppn')).toThrow(expect.objectContaining({ code: 'USER_ID_SCOPE_MISMATCH' }));
+    expect(run('eppn')).toThrow(expect.objectContaining({ code: 'USER_ID_SCOPE_MISMATCH' }));
   });
 
   it('logs what it dropped: names and scopes, never the values', () => {
@@ -266,29 +269,15 @@ describe('checkScopedAttributes (the SP step)', () => {
     const list = [
       { name: 'urn:x:evil', friendlyName: EDU_PERSON_PRINCIPAL_NAME, values: ['alice@victim.edu'] },
     ];
-    const run = (userIdAttribute: string) =>
-      checkScopedAttributes(
-        { ...result(list), userId: 'alice@victim.edu' },
-        EXAMPLE,
-        policy,
-        userIdAttribute,
-        () => {},
-      );
-    expect(() => run(EDU_PERSON_PRINCIPAL_NAME)).toThrow(
+    expect(userIdCheck(list, 'alice@victim.edu')(EDU_PERSON_PRINCIPAL_NAME)).toThrow(
       expect.objectContaining({ code: 'USER_ID_SCOPE_MISMATCH' }),
     );
     const named = [
       { name: 'urn:x:evil', friendlyName: 'eduPersonPrincipalName', values: ['alice@victim.edu'] },
     ];
-    expect(() =>
-      checkScopedAttributes(
-        { ...result(named), userId: 'alice@victim.edu' },
-        EXAMPLE,
-        policy,
-        'eduPersonPrincipalName',
-        () => {},
-      ),
-    ).toThrow(expect.objectContaining({ code: 'USER_ID_SCOPE_MISMATCH' }));
+    expect(userIdCheck(named, 'alice@victim.edu')('eduPersonPrincipalName')).toThrow(
+      expect.objectContaining({ code: 'USER_ID_SCOPE_MISMATCH' }),
+    );
   });
 
   it('property: whatever the Name and FriendlyName, a foreign scope never becomes the user id', () => {
@@ -314,14 +303,7 @@ describe('checkScopedAttributes (the SP step)', () => {
           );
           for (const userIdAttribute of [name, friendlyName]) {
             if (userIdAttribute === undefined) continue;
-            const run = () =>
-              checkScopedAttributes(
-                { ...result([a]), userId: `alice@${scope}` },
-                EXAMPLE,
-                policy,
-                userIdAttribute,
-                () => {},
-              );
+            const run = userIdCheck([a], `alice@${scope}`)(userIdAttribute);
             if (scoped || DEFAULT_SCOPED_ATTRIBUTES.includes(userIdAttribute))
               expect(run).toThrow(expect.objectContaining({ code: 'USER_ID_SCOPE_MISMATCH' }));
           }

@@ -146,6 +146,23 @@ export async function fullLogin(
   return deliverLogin(s.sp, delivery, browserCookie);
 }
 
+/**
+ * A login begun at `sp` for `idp` (with `query` on the login route) and answered by `answering`
+ * (another IdP under the same entity ID, e.g. one with a rolled key; default `idp`), delivered as
+ * a browser does. Returns the finish answer (or the ACS answer when it did not redirect).
+ */
+export async function loginAnsweredBy(
+  sp: ServiceProvider,
+  idp: TestIdp,
+  answering: TestIdp = idp,
+  answer: Parameters<TestIdp['answerLogin']>[2] = {},
+  query = '',
+): Promise<Response> {
+  const { request, relayState, browserCookie } = await startLogin(sp, idp, query);
+  const delivery = await answering.answerLogin(request, relayState, answer);
+  return deliverLogin(sp, delivery, browserCookie);
+}
+
 export async function errorCode(res: Response): Promise<string | undefined> {
   const html = await res.text();
   return /<code>([A-Z_]+)<\/code>/.exec(html)?.[1];
