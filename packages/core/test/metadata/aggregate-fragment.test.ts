@@ -92,7 +92,7 @@ interface Ctx {
 }
 
 const md = (c: Ctx, local: string) => (c.defaultMd ? local : `md:${local}`);
-const decl = (c: Ctx, where: Place, prefix: string, uri: string, current: Place) =>
+const decl = (where: Place, prefix: string, uri: string, current: Place) =>
   where === current ? ` xmlns:${prefix}="${uri}"` : '';
 const leaf = (name: string, attrs: string, empty: boolean) =>
   empty ? `<${name}${attrs}/>` : `<${name}${attrs}></${name}>`;
@@ -105,8 +105,9 @@ const scope = (c: Ctx, inDescriptor: boolean) =>
       fc.boolean(),
     )
     .map(([v, rx, cdata]) => {
-      const here = inDescriptor ? 'here' : c.shib === 'descriptor' ? 'here' : c.shib;
-      return `<shibmd:Scope${decl(c, here, 'shibmd', SHIBMD, 'here')}${rx}>${cdata ? `<![CDATA[${v}]]>` : v}</shibmd:Scope>`;
+      // Declared on the Scope itself, or inherited from the descriptor or the entity.
+      const here = !inDescriptor && c.shib === 'descriptor' ? 'here' : c.shib;
+      return `<shibmd:Scope${decl(here, 'shibmd', SHIBMD, 'here')}${rx}>${cdata ? `<![CDATA[${v}]]>` : v}</shibmd:Scope>`;
     });
 
 const junk = fc.constantFrom(
@@ -131,7 +132,7 @@ const keyDescriptor = (c: Ctx) =>
       fc.constantFrom('good', 'other', 'garbage', 'none'),
     )
     .map(([use, which]) => {
-      const dsHere = decl(c, c.ds, 'ds', DS, 'here');
+      const dsHere = decl(c.ds, 'ds', DS, 'here');
       const x509 =
         which === 'none'
           ? ''
@@ -164,7 +165,7 @@ const nameIdFormat = (c: Ctx) =>
 
 /** A KeyDescriptor and a SingleSignOnService that make a working IdP. */
 const sound = (c: Ctx) =>
-  `<${md(c, 'KeyDescriptor')}><ds:KeyInfo${decl(c, c.ds, 'ds', DS, 'here')}><ds:X509Data><ds:X509Certificate>${cert}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></${md(c, 'KeyDescriptor')}>` +
+  `<${md(c, 'KeyDescriptor')}><ds:KeyInfo${decl(c.ds, 'ds', DS, 'here')}><ds:X509Data><ds:X509Certificate>${cert}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></${md(c, 'KeyDescriptor')}>` +
   leaf(
     md(c, 'SingleSignOnService'),
     ` Binding="${REDIRECT}" Location="https://idp.example/s"`,
@@ -202,7 +203,7 @@ const descriptor = (c: Ctx) =>
       if (works) children.splice(at, 0, sound(c));
       const name = md(c, 'IDPSSODescriptor');
       const decls =
-        decl(c, c.ds, 'ds', DS, 'descriptor') + decl(c, c.shib, 'shibmd', SHIBMD, 'descriptor');
+        decl(c.ds, 'ds', DS, 'descriptor') + decl(c.shib, 'shibmd', SHIBMD, 'descriptor');
       return `<${name} protocolSupportEnumeration="${protocols}"${attrs}${decls}>${w}${children.join(w)}</${name}>`;
     });
 
@@ -234,7 +235,7 @@ const entity = fc.record({ ds: place, shib: place, defaultMd: fc.boolean() }).ch
       if (idpRole !== null) children.splice(at, 0, idpRole);
       const name = md(c, 'EntityDescriptor');
       const mdDecl = c.defaultMd ? ` xmlns="${MD}"` : ` xmlns:md="${MD}"`;
-      const decls = decl(c, c.ds, 'ds', DS, 'entity') + decl(c, c.shib, 'shibmd', SHIBMD, 'entity');
+      const decls = decl(c.ds, 'ds', DS, 'entity') + decl(c.shib, 'shibmd', SHIBMD, 'entity');
       return `<${name}${mdDecl} entityID="https://idp.example/e>1"${attrs}${decls}>${w}${children.join(w)}</${name}>`;
     }),
 );
@@ -272,6 +273,22 @@ describe('the fragment an aggregate IdP is parsed from', () => {
         `<md:SingleSignOnService Binding="${REDIRECT}" Location="https://idp.example/sso"/></md:IDPSSODescriptor>` +
         `<md:SPSSODescriptor protocolSupportEnumeration="${SAML2}"></md:SPSSODescriptor>` +
         '<md:Organization></md:Organization></md:EntityDescriptor>',
+    );
+  });
+
+  it('parses an IdP whose mdui data alone passes the default 1 MiB limit', async () => {
+    // Six logos of 200,000 characters (each text under maxTextLength, together over maxSize).
+    const logo = `<mdui:Logo height="1" width="1">data:image/png;base64,${'QUJD'.repeat(50_000)}</mdui:Logo>`;
+    const xml =
+      `<md:EntityDescriptor xmlns:md="${MD}" entityID="https://idp.example/">` +
+      `<md:IDPSSODescriptor protocolSupportEnumeration="${SAML2}"><md:Extensions><mdui:UIInfo xmlns:mdui="${MDUI}">${logo.repeat(6)}</mdui:UIInfo></md:Extensions>` +
+      `<md:KeyDescriptor><ds:KeyInfo xmlns:ds="${DS}"><ds:X509Data><ds:X509Certificate>${cert}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>` +
+      `<md:SingleSignOnService Binding="${REDIRECT}" Location="https://idp.example/sso"/></md:IDPSSODescriptor></md:EntityDescriptor>`;
+    const options = { entityId: 'https://idp.example/', now: NOW };
+    await expect(parseIdpMetadata(xml, options)).rejects.toMatchObject({ code: 'XML_TOO_LARGE' });
+    const slim = fragmentText(xml, plan(xml), []);
+    expect(await parseIdpMetadata(slim, options)).toEqual(
+      await parseIdpMetadata(xml, { ...options, limits: { maxSize: 2 * 1024 * 1024 } }),
     );
   });
 });
