@@ -5,7 +5,9 @@
 // from its bytes on lookup) and the straightforward DOM way (parseIdpMetadata on the whole
 // document with the size limit raised).
 // Usage: node --import tsx src/federation.ts [--entities N] [--out results/latest.json]
-// Merges `federation` into the output file (the other keys stay as they are).
+//        [--only streaming|dom|refresh[,…]]
+// Merges `federation` into the output file (the other keys stay as they are); with --only, the
+// parts left out are omitted from it.
 
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -33,8 +35,13 @@ const round = (v: unknown) => (typeof v === 'number' ? Math.round(v * 1000) / 10
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { entities: { type: 'string' }, out: { type: 'string' } },
+    options: { entities: { type: 'string' }, out: { type: 'string' }, only: { type: 'string' } },
   });
+  // --only streaming: the load and the lookups alone (no DOM baseline, no refresh).
+  const only = new Set((values.only ?? 'streaming,dom,refresh').split(','));
+  for (const part of only) {
+    if (!['streaming', 'dom', 'refresh'].includes(part)) throw new Error(`--only: unknown ${part}`);
+  }
   const entities = Number(values.entities ?? 15000);
   const out = values.out ?? join(benchDir, 'results/latest.json');
   const started = Date.now();
@@ -69,22 +76,34 @@ async function main(): Promise<void> {
       String(now + 3600_000),
       picks.join(','),
     ];
-    log(`federation: ${(agg.xml.length / 1e6).toFixed(1)} MB; streaming loader…`);
-    const streaming = worker(args('streaming'));
-    log('federation: DOM…');
-    const dom = worker(args('dom'));
-    // A scheduled refresh to a newer aggregate of the same size while the first one serves.
-    log('federation: generating the next aggregate for the refresh…');
-    const next = await buildAggregate({
-      entities,
-      signingKey: fed,
-      certificates: certs,
-      now: now + 3600_000,
-    });
-    const nextFile = join(dir, 'aggregate-next.xml');
-    writeFileSync(nextFile, next.xml);
-    log('federation: refresh…');
-    const refresh = worker([...args('refresh'), nextFile], ['--expose-gc']);
+    log(`federation: ${(agg.xml.length / 1e6).toFixed(1)} MB`);
+    let streaming: Record<string, unknown> | undefined;
+    let dom: Record<string, unknown> | undefined;
+    let refresh: Record<string, unknown> | undefined;
+    if (only.has('streaming')) {
+      log('federation: streaming loader…');
+      streaming = worker(args('streaming'));
+    }
+    if (only.has('dom')) {
+      log('federation: DOM…');
+      dom = worker(args('dom'));
+    }
+    if (only.has('refresh')) {
+      // A scheduled refresh to a newer aggregate of the same size while the first one serves.
+      log('federation: generating the next aggregate for the refresh…');
+      const next = await buildAggregate({
+        entities,
+        signingKey: fed,
+        certificates: certs,
+        now: now + 3600_000,
+      });
+      const nextFile = join(dir, 'aggregate-next.xml');
+      writeFileSync(nextFile, next.xml);
+      log('federation: refresh…');
+      refresh = worker([...args('refresh'), nextFile], ['--expose-gc']);
+    }
+    const rounded = (r: Record<string, unknown> | undefined) =>
+      r && Object.fromEntries(Object.entries(r).map(([k, v]) => [k, round(v)]));
     const result = {
       generated_at: new Date().toISOString(),
       duration_s: Math.round((Date.now() - started) / 1000),
@@ -104,10 +123,10 @@ async function main(): Promise<void> {
         certificates_in_pool: certs.length,
       },
       goal: 'load + signature check + index < 10 s, peak RSS < 500 MB, lookup of one IdP < 1 ms',
-      streaming: Object.fromEntries(Object.entries(streaming).map(([k, v]) => [k, round(v)])),
-      dom: Object.fromEntries(Object.entries(dom).map(([k, v]) => [k, round(v)])),
-      refresh: Object.fromEntries(Object.entries(refresh).map(([k, v]) => [k, round(v)])),
-      refresh_peak_rss_mb: round(refresh.refresh_peak_rss_mb),
+      streaming: rounded(streaming),
+      dom: rounded(dom),
+      refresh: rounded(refresh),
+      refresh_peak_rss_mb: round(refresh?.refresh_peak_rss_mb),
     };
     const current = existsSync(out) ? JSON.parse(readFileSync(out, 'utf8')) : {};
     writeFileSync(out, `${JSON.stringify({ ...current, federation: result }, null, 2)}\n`);

@@ -27,6 +27,8 @@ export interface StreamElement {
   readonly declarations: readonly (readonly [string, string])[];
   /** Offset of its `<` in the text. */
   readonly start: number;
+  /** Offset just after its start tag's `>` (after `/>` for an empty-element tag). */
+  readonly tagEnd: number;
 }
 
 /** What the caller learns and decides while the text is canonicalized. @internal */
@@ -412,6 +414,7 @@ function c14nPass(
       attributes,
       declarations,
       start: lt,
+      tagEnd: after,
     });
     if (excluded && mutedAt < 0) mutedAt = depth;
 

@@ -1,6 +1,7 @@
 // The index a verified federation aggregate is served from: counts, summaries, the trust rules,
 // and each IdP parsed from its own bytes on first lookup (aggregate.ts builds it).
 import { describeValue, SamlError } from '../errors.js';
+import { fragmentText } from './aggregate-fragment.js';
 import type { AggregateTrust, Entry, FederationAggregate } from './aggregate-types.js';
 import { parseIdpMetadata } from './idp.js';
 
@@ -86,13 +87,8 @@ export function indexedAggregate(
       }
       const t = lookup.now instanceof Date ? lookup.now.getTime() : lookup.now;
       if (!e.cached) {
-        const fragment =
-          e.wrapper.map((w) => w.open).join('') +
-          text.slice(e.start, e.end) +
-          e.wrapper
-            .map((w) => w.close)
-            .reverse()
-            .join('');
+        // Only the parts of the entity parseIdpMetadata reads (aggregate-fragment.ts).
+        const fragment = fragmentText(text, e.parts ?? [e.start, e.end], e.wrapper);
         e.cached = {
           ...(await parseIdpMetadata(fragment, { entityId, now: t })),
           signatureVerified: true,

@@ -93,6 +93,8 @@ export interface Entry {
   readonly end: number;
   /** Start tags of the enclosing EntitiesDescriptors (declarations, validity), outermost first. */
   readonly wrapper: WrapperTag[];
+  /** IdPs: the ranges parseIdpMetadata reads, [start, end, …] (aggregate-fragment.ts). */
+  readonly parts?: readonly number[];
   duplicate: boolean;
   cached?: IdpMetadata;
 }

@@ -5,6 +5,7 @@ import { childElements, NS, parseDateTime, parseXml, resolveXmlLimits } from '..
 import { scanXml } from '../lib/xml-scan.js';
 import { type StreamElement, streamExclusiveC14nInSlices } from './aggregate-c14n.js';
 import { createDiscoveryCollector } from './aggregate-discovery.js';
+import { createFragmentPlanner } from './aggregate-fragment.js';
 import { indexedAggregate, invalid } from './aggregate-lookup.js';
 import { checkSignedInfo, signatureFailure } from './aggregate-signature.js';
 import type {
@@ -105,6 +106,7 @@ export async function loadAggregate(
   let collecting: string[] | undefined;
   let attributeName: string | undefined;
   const discovery = createDiscoveryCollector();
+  const fragment = createFragmentPlanner(text);
   let publisher: string | undefined;
 
   // In slices with a macrotask between them: a process verifying an eduGAIN-sized aggregate
@@ -164,9 +166,11 @@ export async function loadAggregate(
             depth: el.depth,
             wrapper: wrappers.slice(0, el.depth),
           };
+          fragment.start(el, 0);
         } else if (entity !== undefined) {
           const rel = el.depth - entity.depth;
           discovery.start(el, rel);
+          fragment.start(el, rel);
           const parent = path[el.depth - 1];
           if (rel === 1 && el.uri === NS.md && el.local === 'IDPSSODescriptor') {
             const protocols =
@@ -216,6 +220,7 @@ export async function loadAggregate(
         if (entity === undefined) return;
         const rel = depth - entity.depth;
         discovery.end(rel);
+        fragment.end(rel, end);
         if (collecting !== undefined && rel === 4) {
           // xs:anyURI: XML white space only is collapsed (XML Schema part 2 §3.2.17).
           const v = collecting.join('').replace(XML_SPACE, '');
@@ -233,11 +238,13 @@ export async function loadAggregate(
           const found = discovery.take();
           if (found !== undefined && entity.summary.idp) entity.summary.discovery = found;
           const existing = entries.get(entity.summary.entityId);
+          const parts = fragment.take();
           const entry: Entry = {
             summary: Object.freeze({ ...entity.summary }),
             start: entity.start,
             end,
             wrapper: entity.wrapper,
+            ...(entity.summary.idp && { parts }),
             duplicate: existing !== undefined,
           };
           if (existing) existing.duplicate = true;
