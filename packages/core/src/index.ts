@@ -269,6 +269,7 @@ export {
   STANDARD_ATTRIBUTE_MAP,
 } from './sp/attribute-maps.js';
 export type { AuthnRequestSettings } from './sp/authn-request-options.js';
+export type { DiscoFeedCors } from './sp/discofeed.js';
 export type { DiscoveryOptions } from './sp/discovery.js';
 export { PAIRWISE_ID_ATTRIBUTE, SUBJECT_ID_ATTRIBUTE } from './sp/identity.js';
 export type { IdpPolicy } from './sp/idp-policy.js';
