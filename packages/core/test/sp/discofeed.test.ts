@@ -1,4 +1,9 @@
-import { type DiscoveryIdp, type DiscoveryOptions, isSamlError } from '@samlkit/core';
+import {
+  type DiscoFeedCors,
+  type DiscoveryIdp,
+  type DiscoveryOptions,
+  isSamlError,
+} from '@samlkit/core';
 import { describe, expect, it } from 'vitest';
 import { req, setup } from './support.js';
 
@@ -109,7 +114,7 @@ describe('DiscoFeed CORS', () => {
     ]) {
       let code: string | undefined;
       try {
-        await feedSp({ feedCors: bad as DiscoveryOptions['feedCors'] });
+        await feedSp({ feedCors: bad as DiscoFeedCors });
       } catch (e) {
         code = isSamlError(e) ? e.code : String(e);
       }
