@@ -227,7 +227,9 @@ export function createMdqSource(options: MdqSourceOptions): MdqSource {
         // A download for an entity without a verified copy here spends the budget (the check in
         // `get` lets lookups through while it lasts; this one is exact under concurrency).
         if (!verified.has(source) && !bucket.take(now())) {
-          throw budgetExceeded(entityId, budget, baseUrl, bucket.nextAt(now()));
+          const retryAt = bucket.nextAt(now());
+          emit({ type: 'mdq-budget-exceeded', mdqEntityId: entityId, url, retryAt });
+          throw budgetExceeded(entityId, budget, baseUrl, retryAt);
         }
         const res = await options.fetch(u, init);
         // draft-young-md-query §4.2: 404, the service has no metadata for this identifier.
@@ -276,6 +278,7 @@ export function createMdqSource(options: MdqSourceOptions): MdqSource {
       let shared = false;
       if (store) {
         try {
+          // The key under which the per-entity source shares its copy (source.ts).
           shared = (await store.getValue(`metadata:${url}`)) !== null;
         } catch {
           shared = false;

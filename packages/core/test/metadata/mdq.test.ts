@@ -360,10 +360,14 @@ describe('createMdqSource', () => {
   });
 
   it('keeps to the budget when many lookups of new entities arrive at once', async () => {
-    const { source } = mdq({ now: () => START, newEntityBudget: { requests: 2, perMs: 60_000 } });
+    const { source, events } = mdq({
+      now: () => START,
+      newEntityBudget: { requests: 2, perMs: 60_000 },
+    });
     const ids = Array.from({ length: 6 }, (_, i) => `https://burst-${i}.flood.example/idp`);
     const codes = await Promise.all(ids.map((id) => code(source.get(id))));
     expect(seen.filter((r) => r.path.includes('burst-'))).toHaveLength(2);
+    expect(events.filter((e) => e.type === 'mdq-budget-exceeded')).toHaveLength(4);
     expect(codes.filter((c) => c === 'METADATA_ENTITY_NOT_FOUND')).toHaveLength(2);
     expect(codes.filter((c) => c === 'METADATA_FETCH_FAILED')).toHaveLength(4);
   });
