@@ -13,6 +13,7 @@ import {
 } from '@samlkit/core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { mdqHeld404Count } from '../../src/metadata/mdq.js';
+import { errorCode, req, setup } from '../sp/support.js';
 import { makeCert, okta, type TestCert } from './fixtures.js';
 
 // The MDQ client against a local MDQ service: per-entity GETs, the pinned signing key, 404s
@@ -370,6 +371,23 @@ describe('createMdqSource', () => {
     expect(events.filter((e) => e.type === 'mdq-budget-exceeded')).toHaveLength(4);
     expect(codes.filter((c) => c === 'METADATA_ENTITY_NOT_FOUND')).toHaveLength(2);
     expect(codes.filter((c) => c === 'METADATA_FETCH_FAILED')).toHaveLength(4);
+  });
+
+  it('a flood of /saml/login?idp=<random> at the SP sends at most the budget to the service', async () => {
+    const { source } = mdq({ now: () => START, newEntityBudget: { requests: 2, perMs: 60_000 } });
+    const { sp } = await setup({ idps: source.resolver });
+    const statuses: [number, string | undefined][] = [];
+    for (let i = 0; i < 6; i++) {
+      const id = encodeURIComponent(`https://sp-flood-${i}.flood.example/idp`);
+      const res = await sp.login(req(`/saml/login?idp=${id}`));
+      statuses.push([res.status, await errorCode(res)]);
+    }
+    expect(statuses).toEqual([
+      [400, 'IDP_UNKNOWN'],
+      [400, 'IDP_UNKNOWN'],
+      ...Array(4).fill([500, 'METADATA_FETCH_FAILED']),
+    ]);
+    expect(seen.filter((r) => r.path.includes('sp-flood-'))).toHaveLength(2);
   });
 
   it('over the budget, still looks up an entity another node put in the store', async () => {
