@@ -221,6 +221,8 @@ export type { IdpMetadata, ParseIdpMetadataOptions } from './metadata/idp.js';
 export { parseIdpMetadata } from './metadata/idp.js';
 export type { MdqEvent, MdqSource, MdqSourceOptions } from './metadata/mdq.js';
 export { createMdqSource } from './metadata/mdq.js';
+export type { MdqNewEntityBudget } from './metadata/mdq-budget.js';
+export { DEFAULT_MDQ_NEW_ENTITY_BUDGET } from './metadata/mdq-budget.js';
 export type { Sleep } from './metadata/refresher.js';
 export { DEFAULT_REFRESH_RATE_LIMIT_MS, DEFAULT_ROLLOVER_WAIT_MS } from './metadata/refresher.js';
 export type { IdpHint, IdpRegistry, IdpRegistryEntry, ResolvedIdp } from './metadata/registry.js';
@@ -267,6 +269,7 @@ export {
   STANDARD_ATTRIBUTE_MAP,
 } from './sp/attribute-maps.js';
 export type { AuthnRequestSettings } from './sp/authn-request-options.js';
+export type { DiscoFeedCors } from './sp/discofeed.js';
 export type { DiscoveryOptions } from './sp/discovery.js';
 export { PAIRWISE_ID_ATTRIBUTE, SUBJECT_ID_ATTRIBUTE } from './sp/identity.js';
 export type { IdpPolicy } from './sp/idp-policy.js';

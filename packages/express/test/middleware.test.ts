@@ -115,4 +115,37 @@ describe('@samlkit/express', () => {
     const res = await fetch(`${url}/saml/other`, { method: 'POST', body: 'hello' });
     expect(await res.text()).toBe('got hello');
   });
+  it('serves the DiscoFeed to another origin (CORS) and answers its preflight', async () => {
+    const saml = createSamlExpress({
+      ...options,
+      store: new MemoryStore(),
+      discovery: {
+        idps: [{ entityId: 'https://idp.test/metadata', displayNames: [{ value: 'Test IdP' }] }],
+        feedCors: ['https://cdn.ds.example'],
+      },
+    });
+    const app = express();
+    app.use(saml.routes);
+    const url = await serve(app);
+    const origin = { origin: 'https://cdn.ds.example' };
+    const res = await fetch(`${url}/saml/discofeed`, { headers: origin });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('access-control-allow-origin')).toBe('https://cdn.ds.example');
+    expect(res.headers.get('vary')).toBe('Origin');
+    expect(res.headers.get('access-control-allow-credentials')).toBeNull();
+    expect(((await res.json()) as { entityID: string }[])[0]!.entityID).toBe(
+      'https://idp.test/metadata',
+    );
+    const preflight = await fetch(`${url}/saml/discofeed`, {
+      method: 'OPTIONS',
+      headers: { ...origin, 'access-control-request-method': 'GET' },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-methods')).toBe('GET, HEAD');
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('https://cdn.ds.example');
+    const other = await fetch(`${url}/saml/discofeed`, {
+      headers: { origin: 'https://evil.example' },
+    });
+    expect(other.headers.get('access-control-allow-origin')).toBeNull();
+  });
 });

@@ -4,112 +4,17 @@
 // (source.ts), so it follows the rules of single-IdP metadata: background refresh by
 // validUntil/cacheDuration, conditional requests, a per-entity rate limit, the last good copy kept
 // on failure, and the verified document shared through the store (one download for a cluster).
-import type { PublicKey } from '../crypto/keys.js';
-import { type CryptoProvider, resolveCrypto } from '../crypto/provider.js';
+import { resolveCrypto } from '../crypto/provider.js';
 import { describeValue, SamlError } from '../errors.js';
-import type { XmlLimits } from '../lib/xml.js';
 import type { IdpDefinition, IdpLookup, IdpResolver } from '../sp/idp-resolver.js';
-import type { SamlStore } from '../store/types.js';
 import type { IdpMetadata } from './idp.js';
-import { defaultSleep, type MetadataRefreshBounds, type Sleep } from './refresher.js';
+import { budgetExceeded, createTokenBucket, DEFAULT_MDQ_NEW_ENTITY_BUDGET } from './mdq-budget.js';
+import type { MdqEvent, MdqSource, MdqSourceOptions } from './mdq-types.js';
+import { defaultSleep } from './refresher.js';
 import { createMetadataSource } from './source.js';
-import type { MetadataEvent, MetadataSource } from './source-types.js';
+import type { MetadataSource } from './source-types.js';
 
-/** What an MDQ source reports to `onEvent`. */
-export type MdqEvent =
-  | (MetadataEvent & {
-      /** The entity the per-entity source serves. */
-      readonly mdqEntityId: string;
-    })
-  | {
-      /** The MDQ service answered 404: the entity is unknown, remembered for `negativeCacheMs`. */
-      readonly type: 'mdq-not-found';
-      readonly mdqEntityId: string;
-      readonly url: string;
-      /** Until when lookups of this entity are answered "unknown" without a request (epoch ms). */
-      readonly until: number;
-    }
-  | {
-      /** A lookup stopped waiting for the MDQ service after `lookupWaitMs`; the download carries on. */
-      readonly type: 'mdq-wait-exceeded';
-      readonly mdqEntityId: string;
-      readonly url: string;
-      readonly waitedMs: number;
-    };
-
-/** Options of {@link createMdqSource}. */
-export interface MdqSourceOptions {
-  /**
-   * The MDQ service's base URL, e.g. `https://mdq.incommon.org`: requests go to
-   * `{baseUrl}/entities/{identifier}`. https, or http with the signature checked by `keys`.
-   */
-  readonly baseUrl: string;
-  /** The `fetch` to query the service with. */
-  readonly fetch: (url: string, init: RequestInit) => Promise<Response>;
-  /** The MDQ service's pinned metadata-signing keys: every response must be signed by one. */
-  readonly keys: readonly PublicKey[];
-  /**
-   * How an entity ID is written in the request path: `entity-id` (default) URL-encodes it;
-   * `sha1` sends the transformed identifier `{sha1}` + hex SHA-1 of the entity ID
-   * (draft-young-md-query-saml §2.1), for services that ask for it.
-   */
-  readonly identifier?: 'entity-id' | 'sha1';
-  /**
-   * The shared store: each verified document is kept there (`setValue`), so a cluster downloads
-   * each entity once, and so are "not found" answers. Without it each process keeps its own.
-   */
-  readonly store?: Pick<SamlStore, 'getValue' | 'setValue' | 'rememberOnce'>;
-  /** Refresh intervals and the per-entity rate limit (the rules of single-IdP metadata). */
-  readonly refresh?: MetadataRefreshBounds;
-  /** How long a 404 is remembered (ms, default 10 minutes). */
-  readonly negativeCacheMs?: number;
-  /**
-   * The longest a lookup waits for the MDQ service when it has no usable copy of the entity
-   * (ms, default 3000). The download carries on afterwards, for the next lookup.
-   */
-  readonly lookupWaitMs?: number;
-  /** Abort one download after this many milliseconds (default 10 000). */
-  readonly timeoutMs?: number;
-  /** Entities held in memory at most; the least recently used are dropped (default 10 000). */
-  readonly maxEntities?: number;
-  /** Accept a SHA-1 based signature. **Weakens security.** */
-  readonly allowSha1?: boolean;
-  /** Size and depth limits for each document. */
-  readonly limits?: XmlLimits;
-  /** The WebCrypto provider (signature checks, and the SHA-1 of `{sha1}` identifiers). */
-  readonly crypto?: CryptoProvider;
-  /** The clock (default `Date.now`). */
-  readonly now?: () => number;
-  /** How to wait (default `setTimeout`); it should resolve early when `signal` aborts. */
-  readonly sleep?: Sleep;
-  /** Receives per-entity refresh, failure and lookup events. Exceptions it throws are ignored. */
-  readonly onEvent?: (event: MdqEvent) => void;
-}
-
-/** IdP metadata looked up per entity from an MDQ service. */
-export interface MdqSource {
-  /**
-   * The entity's verified metadata: the copy held (a due refresh runs in the background), or a
-   * download waited for at most `lookupWaitMs`.
-   * @throws SamlError `METADATA_ENTITY_NOT_FOUND` (404, remembered), `METADATA_FETCH_FAILED`
-   *   (unreachable, or no answer within `lookupWaitMs`), `METADATA_INVALID` (unsigned, or not
-   *   signed by the pinned key), `METADATA_EXPIRED`
-   */
-  get(entityId: string): Promise<IdpMetadata>;
-  /**
-   * The SP's `idps` option: purpose `message` answers the IdP the message names, purpose `login`
-   * the IdP whose entity ID `idp` names; `undefined` for an entity the service does not know.
-   */
-  readonly resolver: IdpResolver;
-  /**
-   * The request URL for an entity ID.
-   * @throws SamlError `METADATA_ENTITY_NOT_FOUND` for `.` and `..`, which no URL can carry as a
-   *   path segment
-   */
-  urlFor(entityId: string): Promise<string>;
-  /** Resolves once no download is running. */
-  idle(): Promise<void>;
-}
+export type { MdqEvent, MdqSource, MdqSourceOptions } from './mdq-types.js';
 
 /** Per source: how many late 404 answers are held until a lookup reads them. @internal */
 const held404 = new WeakMap<MdqSource, () => number>();
@@ -128,11 +33,13 @@ const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'
  * until its `cacheDuration`/`validUntil` say to refresh, which then happens in the background while
  * the copy held keeps serving. Refreshes are conditional requests; downloads of one entity start
  * at most once per `refresh.rateLimit`; a 404 is remembered for `negativeCacheMs`; a lookup never
- * waits for the service longer than `lookupWaitMs`.
+ * waits for the service longer than `lookupWaitMs`. Requests for entities not held are bounded by
+ * `newEntityBudget`.
  *
  * @param options - the service, its pinned keys, the store, the bounds
  * @returns the source; pass `source.resolver` as the SP's `idps` option
  * @throws SamlError `CONFIG_INVALID` for a base URL that is not a URL; TypeError on wrong arguments
+ *   (a budget that is not positive numbers, among them)
  * @example
  * ```ts
  * const mdq = createMdqSource({
@@ -183,8 +90,19 @@ export function createMdqSource(options: MdqSourceOptions): MdqSource {
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
       throw new TypeError(`createMdqSource: ${name} must be a number ≥ 0`);
   }
+  const budget = options.newEntityBudget ?? DEFAULT_MDQ_NEW_ENTITY_BUDGET;
+  const bucket = createTokenBucket(budget, now());
   const store = options.store;
   const sources = new Map<string, MetadataSource>();
+  // The entities of `sources` without a verified copy, oldest first: dropped first to make room,
+  // so that made-up entity IDs cannot push verified entities out of memory.
+  const unverified = new Set<string>();
+  // The per-entity sources that hold (or held) a verified copy: their refreshes are not counted.
+  const verified = new WeakSet<MetadataSource>();
+  const drop = (entityId: string): void => {
+    sources.delete(entityId);
+    unverified.delete(entityId);
+  };
   const misses = new Map<string, number>();
   // Entities whose last download was answered 404.
   // Bounded like `misses`: a 404 arriving after its lookup gave up is read by no one.
@@ -270,6 +188,30 @@ export function createMdqSource(options: MdqSourceOptions): MdqSource {
     return false;
   };
 
+  /**
+   * Keeps at most `maxEntities` in memory: drops the oldest entity without a verified copy, else
+   * the least recently used verified one. The entity being looked up (`adding`) is not dropped for
+   * a verified one: it is held beyond the bound until it has a verified copy (then the least
+   * recently used goes) or is dropped itself, so made-up entity IDs never push verified ones out.
+   */
+  const makeRoom = (adding?: string): void => {
+    while (sources.size > maxEntities) {
+      let victim: string | undefined;
+      for (const id of unverified) {
+        if (id !== adding) {
+          victim = id;
+          break;
+        }
+      }
+      if (victim === undefined) {
+        if (adding !== undefined && unverified.has(adding)) return;
+        victim = sources.keys().next().value as string;
+      }
+      drop(victim);
+      answered404.delete(victim);
+    }
+  };
+
   const sourceFor = (entityId: string, url: string): MetadataSource => {
     const held = sources.get(entityId);
     if (held) {
@@ -282,6 +224,13 @@ export function createMdqSource(options: MdqSourceOptions): MdqSource {
       url,
       entityId,
       fetch: async (u, init) => {
+        // A download for an entity without a verified copy here spends the budget (the check in
+        // `get` lets lookups through while it lasts; this one is exact under concurrency).
+        if (!verified.has(source) && !bucket.take(now())) {
+          const retryAt = bucket.nextAt(now());
+          emit({ type: 'mdq-budget-exceeded', mdqEntityId: entityId, url, retryAt });
+          throw budgetExceeded(entityId, budget, baseUrl, retryAt);
+        }
         const res = await options.fetch(u, init);
         // draft-young-md-query §4.2: 404, the service has no metadata for this identifier.
         if (res.status === 404) remember404(entityId);
@@ -299,14 +248,20 @@ export function createMdqSource(options: MdqSourceOptions): MdqSource {
       ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }),
       ...(options.limits && { limits: options.limits }),
       ...(options.crypto && { crypto: options.crypto }),
-      onEvent: (e) => emit({ ...e, mdqEntityId: entityId }),
+      onEvent: (e) => {
+        if (e.type === 'metadata-updated') {
+          verified.add(source);
+          if (sources.get(entityId) === source) {
+            unverified.delete(entityId);
+            makeRoom();
+          }
+        }
+        emit({ ...e, mdqEntityId: entityId });
+      },
     });
     sources.set(entityId, source);
-    while (sources.size > maxEntities) {
-      const oldest = sources.keys().next().value as string;
-      sources.delete(oldest);
-      answered404.delete(oldest);
-    }
+    unverified.add(entityId);
+    makeRoom(entityId);
     return source;
   };
 
@@ -316,6 +271,25 @@ export function createMdqSource(options: MdqSourceOptions): MdqSource {
     const url = await urlFor(entityId);
     const t = now();
     if (await isMissing(entityId, url, t)) throw notFound(entityId);
+    const held = sources.get(entityId);
+    if ((held === undefined || !verified.has(held)) && !bucket.available(t)) {
+      // Over the budget, an entity not held here is looked up only when the cluster has a copy
+      // (reading the store sends no request); nothing is added to the memory held.
+      let shared = false;
+      if (store) {
+        try {
+          // The key under which the per-entity source shares its copy (source.ts).
+          shared = (await store.getValue(`metadata:${url}`)) !== null;
+        } catch {
+          shared = false;
+        }
+      }
+      if (!shared) {
+        const retryAt = bucket.nextAt(t);
+        emit({ type: 'mdq-budget-exceeded', mdqEntityId: entityId, url, retryAt });
+        throw budgetExceeded(entityId, budget, baseUrl, retryAt);
+      }
+    }
     const pending = sourceFor(entityId, url).get();
     const stop = new AbortController();
     const timeUp = sleep(lookupWaitMs, stop.signal).then(() => undefined);
@@ -345,7 +319,7 @@ export function createMdqSource(options: MdqSourceOptions): MdqSource {
       answered404.delete(entityId);
       const until = now() + negativeCacheMs;
       rememberMiss(entityId, until);
-      sources.delete(entityId);
+      drop(entityId);
       emit({ type: 'mdq-not-found', mdqEntityId: entityId, url, until });
       if (store) {
         try {
@@ -380,10 +354,11 @@ export function createMdqSource(options: MdqSourceOptions): MdqSource {
       // Drops the copies held here (and remembered 404s); the store's copies are re-verified
       // when read again.
       if (target?.entityId !== undefined) {
-        sources.delete(target.entityId);
+        drop(target.entityId);
         misses.delete(target.entityId);
       } else {
         sources.clear();
+        unverified.clear();
         misses.clear();
       }
     },

@@ -13,9 +13,11 @@ import {
   displayNameOf,
   logoOf,
   searchDiscoveryIdps,
-  toDiscoFeed,
 } from '../metadata/discovery-feed.js';
+import { withPassiveMarker } from './acs-passive.js';
 import { readCookie } from './cookie.js';
+import { type DiscoFeedCors, discoFeedResponse, resolveFeedCors } from './discofeed.js';
+import { DISCOVERY_PAGE_SCRIPT, DISCOVERY_PAGE_STYLE } from './discovery-assets.js';
 import {
   htmlResponse,
   methodNotAllowed,
@@ -26,6 +28,8 @@ import {
 import { normalizePath, returnPath, type Settings } from './settings.js';
 import type { LoginOptions } from './types.js';
 
+export { DISCOVERY_PAGE_SCRIPT, DISCOVERY_PAGE_STYLE } from './discovery-assets.js';
+
 /**
  * How the login route finds the IdP when the login names none (`/saml/login` without `?idp=`):
  * the user picks it at a discovery service.
@@ -35,9 +39,15 @@ export interface DiscoveryOptions {
    * An external discovery service (a federation's "where are you from" page): login without an
    * IdP sends the browser there (sstc-saml-idp-discovery §2.4.1) and the service returns it to
    * the login route with the chosen `entityID`. Without it, the built-in page (`paths.discovery`)
-   * is used.
+   * is used. A passive login (`isPassive`) asks the service not to interact (`isPassive=true`).
    */
   readonly service?: string;
+  /**
+   * The selection policy URI sent to the external service (`policy`, sstc-saml-idp-discovery
+   * §2.4.1); sent only when set. Without it the service applies the protocol's default,
+   * `urn:oasis:names:tc:SAML:profiles:SSO:idp-discovery-protocol:single`.
+   */
+  readonly policy?: string;
   /**
    * The IdPs the built-in page and the DiscoFeed (`paths.discofeed`) list: a list, or a function
    * asked at each request (an aggregate refreshed in the background, say). `discoveryIdpsOf`
@@ -49,6 +59,13 @@ export interface DiscoveryOptions {
     | (() => readonly DiscoveryIdp[] | Promise<readonly DiscoveryIdp[]>);
   /** The built-in page's heading. Default "Where are you from?" */
   readonly title?: string;
+  /**
+   * Which origins may read the DiscoFeed (`paths.discofeed`) from a browser script, such as an
+   * embedded discovery service served from a CDN: `'*'` (default: the feed is public and read
+   * without credentials), a list of origins (the request's `Origin` is echoed when listed, with
+   * `Vary: Origin`), or `false` (no CORS headers). Credentials are never allowed.
+   */
+  readonly feedCors?: DiscoFeedCors;
 }
 
 /** The query parameter marking a return from a discovery service (as the Shibboleth SP does). */
@@ -59,39 +76,6 @@ const REMEMBER_MAX_AGE = 365 * 24 * 3600;
 const RESULT_LIMIT = 50;
 /** Up to this many IdPs, the page lists them all without a search. */
 const LIST_ALL = 100;
-
-/** The page's style sheet, allowed by hash in the page's CSP. @internal */
-export const DISCOVERY_PAGE_STYLE: string =
-  '*{box-sizing:border-box}body{font:16px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;color:#1f2328;background:#f6f8fa;margin:0}' +
-  'main{max-width:40rem;margin:0 auto;padding:1rem;background:#fff;min-height:100vh}' +
-  'h1{font-size:1.375rem;margin:.5rem 0 1rem}label{display:block;font-weight:600;margin-bottom:.25rem}' +
-  '.row{display:flex;gap:.5rem}input[type=search]{flex:1;min-width:0;font:inherit;padding:.5rem;border:1px solid #8c959f;border-radius:6px}' +
-  'button{font:inherit;cursor:pointer}.row button{padding:.5rem 1rem}' +
-  'ul{list-style:none;padding:0;margin:.5rem 0}li{margin:.25rem 0}' +
-  'li button,.last button{display:flex;align-items:center;gap:.75rem;width:100%;text-align:left;padding:.625rem .75rem;background:#fff;border:1px solid #d0d7de;border-radius:6px;overflow-wrap:anywhere}' +
-  'li button:hover,li button:focus,.last button:focus{border-color:#0969da;outline:2px solid #0969da}' +
-  'img{width:32px;height:32px;object-fit:contain;flex:none}.count{color:#59636e;margin:.75rem 0 0}';
-
-/**
- * The page's only script: as-you-type search through the same route's JSON answer; the page
- * works without it (the search form is submitted and answered by the server). The list is rebuilt
- * only when the results changed, so a result the user has focused stays. Allowed by hash.
- * @internal
- */
-export const DISCOVERY_PAGE_SCRIPT: string =
-  '(function(){var f=document.getElementById("disco-search"),q=document.getElementById("disco-q"),' +
-  'list=document.getElementById("disco-results"),count=document.getElementById("disco-count"),t,n=0,shown;' +
-  'if(!f||!q||!list||!count||!window.fetch)return;' +
-  'q.addEventListener("input",function(){clearTimeout(t);t=setTimeout(run,150);});' +
-  'function run(){var id=++n,u=new URL(f.getAttribute("action"),location.href),p=new FormData(f);' +
-  'p.forEach(function(v,k){u.searchParams.set(k,String(v));});' +
-  'fetch(u,{headers:{accept:"application/json"},credentials:"same-origin"}).then(function(r){return r.json();})' +
-  '.then(function(d){if(id!==n)return;count.textContent=d.message;var k=JSON.stringify(d.results);' +
-  'if(k===shown)return;shown=k;list.textContent="";d.results.forEach(function(r){' +
-  'var li=document.createElement("li"),b=document.createElement("button");b.type="submit";b.name="entityID";b.value=r.entityId;' +
-  'if(r.logo){var i=document.createElement("img");i.src=r.logo;i.alt="";b.appendChild(i);}' +
-  'var s=document.createElement("span");s.textContent=r.name;b.appendChild(s);li.appendChild(b);list.appendChild(li);});' +
-  '}).catch(function(){});}})();';
 
 let hashes: Promise<{ script: string; style: string }> | undefined;
 
@@ -111,12 +95,13 @@ function pageHashes(s: Settings): Promise<{ script: string; style: string }> {
 export interface DiscoverySettings {
   readonly options: DiscoveryOptions | undefined;
   readonly paths: { readonly discovery: string; readonly discofeed: string };
+  readonly feedCors: DiscoFeedCors;
 }
 
 /**
  * Checks the discovery option and resolves its paths.
- * @throws SamlError `CONFIG_INVALID` for a service URL that is not absolute http(s), or an
- *   option without a service and without IdPs
+ * @throws SamlError `CONFIG_INVALID` for a service URL that is not absolute http(s), an option
+ *   without a service and without IdPs, or a `feedCors` that is not `'*'`, `false` or origins
  * @internal
  */
 export function resolveDiscovery(
@@ -136,6 +121,17 @@ export function resolveDiscovery(
         },
       );
     }
+    // sstc-saml-idp-discovery §2.4.1: policy is a URI.
+    if (
+      options.policy !== undefined &&
+      (typeof options.policy !== 'string' || !/^[A-Za-z][A-Za-z0-9+.-]*:\S+$/.test(options.policy))
+    ) {
+      throw new SamlError('CONFIG_INVALID', 'The discovery policy is not a URI.', {
+        expected: 'an absolute URI naming a selection policy',
+        found: describeValue(String(options.policy)),
+        hint: 'leave discovery.policy out for the protocol’s default single-IdP policy',
+      });
+    }
     if (options.service !== undefined) {
       let ok = false;
       try {
@@ -153,7 +149,7 @@ export function resolveDiscovery(
       }
     }
   }
-  return { options, paths };
+  return { options, paths, feedCors: resolveFeedCors(options?.feedCors) };
 }
 
 /**
@@ -221,6 +217,30 @@ function safeReturn(s: Settings, d: DiscoverySettings, value: string | null): st
   return pathname === d.paths.discovery || pathname === d.paths.discofeed ? undefined : path;
 }
 
+/** The entity ID of the trusted IdP `value` names, or undefined. */
+async function trustedEntityId(s: Settings, value: string): Promise<string | undefined> {
+  try {
+    return (await s.directory.forLogin(value)).idp.entityId;
+  } catch (error) {
+    if (!(error instanceof SamlError) || error.code === 'STORE_UNAVAILABLE') throw error;
+    return undefined;
+  }
+}
+
+/**
+ * A passive login that discovery could not answer without the user: back to its return address
+ * with `samlkit_passive=none` (PASSIVE_MARKER); no session or login state is touched.
+ */
+function passiveUnanswered(
+  s: Settings,
+  d: DiscoverySettings,
+  options: LoginOptions,
+): DiscoveryStep {
+  s.logger.info?.('login: passive, no IdP chosen at discovery; nobody signed in', {});
+  const to = safeReturn(s, d, options.returnTo ?? null) ?? s.defaultReturnTo;
+  return { response: redirectResponse(withPassiveMarker(to), [], 303) };
+}
+
 /** What the login route does before starting a login. @internal */
 export type DiscoveryStep =
   | { readonly response: Response }
@@ -266,13 +286,7 @@ export async function discoveryStep(
   if (chosen !== null && chosen !== '') {
     // §2.4.2: the returned entityID is only a choice, not a proof. It must name a trusted IdP
     // by its entity ID (not a key or an e-mail address, which the directory would also take).
-    let entityId: string | undefined;
-    try {
-      entityId = (await s.directory.forLogin(chosen)).idp.entityId;
-    } catch (error) {
-      if (!(error instanceof SamlError) || error.code === 'STORE_UNAVAILABLE') throw error;
-    }
-    if (entityId !== chosen) {
+    if ((await trustedEntityId(s, chosen)) !== chosen) {
       throw new SamlError(
         'IDP_UNKNOWN',
         'The discovery service chose an IdP this SP does not trust.',
@@ -292,7 +306,10 @@ export async function discoveryStep(
     };
   }
   if (url.searchParams.has(RETURN_MARK)) {
-    // §2.4.2: a response without entityID means the service could not (passively) choose.
+    // §2.4.2: a response without entityID means the service could not (passively) choose. To
+    // a passive login that is its answer: back to the application, nobody signed in, as after an
+    // IdP's NoPassive (SAML core §3.4.1).
+    if (options.isPassive === true) return passiveUnanswered(s, d, options);
     throw new SamlError('IDP_UNKNOWN', 'The discovery service returned without choosing an IdP.', {
       expected: `an ${ENTITY_ID} parameter in the discovery service’s response`,
       found: 'none',
@@ -300,18 +317,32 @@ export async function discoveryStep(
     });
   }
   const returnTo = safeReturn(s, d, options.returnTo ?? null);
+  const passive = options.isPassive === true;
   if (d.options.service !== undefined) {
-    // §2.4.1: return is the SP's own login URL, built here, never taken from the request.
+    // §2.4.1: return is the SP's own login URL, built here, never taken from the request. A
+    // passive login stays passive after the service's answer (isPassive travels in it).
     const back = new URL(s.paths.login, s.base);
     back.searchParams.set(RETURN_MARK, '1');
+    if (passive) back.searchParams.set('isPassive', '1');
     if (returnTo !== undefined) back.searchParams.set('returnTo', returnTo);
     const location = createDiscoveryRedirect({
       discoveryUrl: d.options.service,
       spEntityId: s.sp.entityId,
       returnUrl: back.href,
       returnIdParam: ENTITY_ID,
+      ...(passive && { isPassive: true }),
+      ...(d.options.policy !== undefined && { policy: d.options.policy }),
     });
     return { response: redirectResponse(location, [], 303) };
+  }
+  if (passive) {
+    // The built-in page asks the user, which a passive login must not (SAML core §3.4.1): only a
+    // remembered choice that names an IdP the SP still trusts is taken, else nobody signs in.
+    const last = remembered(s, request);
+    if (last !== undefined && (await trustedEntityId(s, last)) === last) {
+      return { options: { ...options, idp: last } };
+    }
+    return passiveUnanswered(s, d, options);
   }
   const page =
     returnTo === undefined
@@ -320,9 +351,6 @@ export async function discoveryStep(
   return { response: redirectResponse(page, [], 303) };
 }
 
-/** The DiscoFeed of a list, made once per list (a federation's is megabytes of JSON). */
-const FEEDS = new WeakMap<readonly DiscoveryIdp[], string>();
-
 /** The discovery routes (see {@link isDiscoveryRoute}): the built-in page and the DiscoFeed. @internal */
 export async function handleDiscovery(
   s: Settings,
@@ -330,24 +358,10 @@ export async function handleDiscovery(
   request: Request,
 ): Promise<Response> {
   const { pathname } = new URL(request.url);
+  if (pathname === d.paths.discofeed)
+    return discoFeedResponse(d.feedCors, request, () => listed(d));
   if (request.method !== 'GET' && request.method !== 'HEAD') return methodNotAllowed(['GET']);
-  const idps = await listed(d);
-  if (pathname === d.paths.discofeed) {
-    let json = FEEDS.get(idps);
-    if (json === undefined) {
-      json = JSON.stringify(toDiscoFeed(idps));
-      FEEDS.set(idps, json);
-    }
-    return new Response(request.method === 'HEAD' ? null : json, {
-      status: 200,
-      headers: {
-        'content-type': 'application/json; charset=utf-8',
-        'cache-control': 'public, max-age=300',
-        'x-content-type-options': 'nosniff',
-      },
-    });
-  }
-  return discoveryPage(s, d, request, idps);
+  return discoveryPage(s, d, request, await listed(d));
 }
 
 interface Shown {

@@ -13,6 +13,7 @@ import {
 } from '@samlkit/core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { mdqHeld404Count } from '../../src/metadata/mdq.js';
+import { errorCode, req, setup } from '../sp/support.js';
 import { makeCert, okta, type TestCert } from './fixtures.js';
 
 // The MDQ client against a local MDQ service: per-entity GETs, the pinned signing key, 404s
@@ -307,5 +308,130 @@ describe('createMdqSource', () => {
     while (hits(`/mdq${path(ids.at(-1)!)}`) === 0) await new Promise((r) => setTimeout(r, 10));
     await new Promise((r) => setTimeout(r, 50));
     expect(mdqHeld404Count(source)).toBeLessThanOrEqual(3);
+  });
+  it('sends at most newEntityBudget requests for new entities; held ones keep being served and refreshed', async () => {
+    const good = 'https://idp.budget-known.example.edu/idp';
+    routes.set(`/mdq${path(good)}`, await entity(good));
+    let t = START;
+    const { source, events } = mdq({
+      now: () => t,
+      newEntityBudget: { requests: 3, perMs: 60_000 },
+    });
+    expect((await source.get(good)).entityId).toBe(good); // spends one of the three
+    const flood = Array.from({ length: 10 }, (_, i) => `https://random-${i}.flood.example/idp`);
+    const codes: string[] = [];
+    for (const id of flood) codes.push(await code(source.get(id)));
+    // Two more requests went out (404, remembered); the other eight were refused without one.
+    expect(codes.slice(0, 2)).toEqual(['METADATA_ENTITY_NOT_FOUND', 'METADATA_ENTITY_NOT_FOUND']);
+    expect(codes.slice(2)).toEqual(Array(8).fill('METADATA_FETCH_FAILED'));
+    expect(seen.filter((r) => r.path.includes('flood.example'))).toHaveLength(2);
+    const refused = events.filter((e) => e.type === 'mdq-budget-exceeded');
+    expect(refused).toHaveLength(8);
+    expect(refused[0]).toMatchObject({ retryAt: START + 20_000 }); // one request per 20 s
+    try {
+      await source.get(flood[5]!);
+    } catch (e) {
+      expect(isSamlError(e) && e.message).toContain('budget');
+      expect(isSamlError(e) && e.details.hint).toContain('newEntityBudget.requests');
+      expect(isSamlError(e) && e.details.budget).toEqual({ requests: 3, perMs: 60_000 });
+    }
+    // Through the resolver it is an error (the SP answers 500 and logs it), not an unknown IdP.
+    expect(await code(source.resolver.lookup({ purpose: 'login', idp: flood[6]! }))).toBe(
+      'METADATA_FETCH_FAILED',
+    );
+    // Remembered 404s cost nothing and are answered as before.
+    expect(await code(source.get(flood[0]!))).toBe('METADATA_ENTITY_NOT_FOUND');
+    expect(seen.filter((r) => r.path.includes('flood.example'))).toHaveLength(2);
+    // The entity held is served, and its due refresh goes out although the budget is spent.
+    t += 7 * HOUR - 60_000; // past its refresh interval; the bucket would refill by now...
+    for (const id of flood.slice(2)) await code(source.get(id)); // ...but the flood spends it again
+    expect(await code(source.get('https://one-more.flood.example/idp'))).toBe(
+      'METADATA_FETCH_FAILED',
+    );
+    const before = hits(`/mdq${path(good)}`);
+    expect((await source.get(good)).entityId).toBe(good);
+    await source.idle();
+    expect(hits(`/mdq${path(good)}`)).toBe(before + 1);
+    // Time refills the budget: one request per 20 s.
+    t += 20_000;
+    expect(await code(source.get(flood[9]!))).toBe('METADATA_ENTITY_NOT_FOUND');
+    expect(await code(source.get('https://two-more.flood.example/idp'))).toBe(
+      'METADATA_FETCH_FAILED',
+    );
+  });
+
+  it('keeps to the budget when many lookups of new entities arrive at once', async () => {
+    const { source, events } = mdq({
+      now: () => START,
+      newEntityBudget: { requests: 2, perMs: 60_000 },
+    });
+    const ids = Array.from({ length: 6 }, (_, i) => `https://burst-${i}.flood.example/idp`);
+    const codes = await Promise.all(ids.map((id) => code(source.get(id))));
+    expect(seen.filter((r) => r.path.includes('burst-'))).toHaveLength(2);
+    expect(events.filter((e) => e.type === 'mdq-budget-exceeded')).toHaveLength(4);
+    expect(codes.filter((c) => c === 'METADATA_ENTITY_NOT_FOUND')).toHaveLength(2);
+    expect(codes.filter((c) => c === 'METADATA_FETCH_FAILED')).toHaveLength(4);
+  });
+
+  it('a flood of /saml/login?idp=<random> at the SP sends at most the budget to the service', async () => {
+    const { source } = mdq({ now: () => START, newEntityBudget: { requests: 2, perMs: 60_000 } });
+    const { sp } = await setup({ idps: source.resolver });
+    const statuses: [number, string | undefined][] = [];
+    for (let i = 0; i < 6; i++) {
+      const id = encodeURIComponent(`https://sp-flood-${i}.flood.example/idp`);
+      const res = await sp.login(req(`/saml/login?idp=${id}`));
+      statuses.push([res.status, await errorCode(res)]);
+    }
+    expect(statuses).toEqual([
+      [400, 'IDP_UNKNOWN'],
+      [400, 'IDP_UNKNOWN'],
+      ...Array(4).fill([500, 'METADATA_FETCH_FAILED']),
+    ]);
+    expect(seen.filter((r) => r.path.includes('sp-flood-'))).toHaveLength(2);
+  });
+
+  it('over the budget, still looks up an entity another node put in the store', async () => {
+    const store = new MemoryStore({ now: () => START });
+    const id = 'https://idp.budget-shared.example.edu/idp';
+    routes.set(`/mdq${path(id)}`, await entity(id));
+    const a = mdq({ store, now: () => START });
+    await a.source.get(id);
+    const b = mdq({ store, now: () => START, newEntityBudget: { requests: 1, perMs: 60_000 } });
+    expect(await code(b.source.get('https://x.flood.example/idp'))).toBe(
+      'METADATA_ENTITY_NOT_FOUND',
+    );
+    expect(await code(b.source.get('https://y.flood.example/idp'))).toBe('METADATA_FETCH_FAILED');
+    expect((await b.source.get(id)).entityId).toBe(id); // read from the store, no request
+    expect(hits(`/mdq${path(id)}`)).toBe(1);
+  });
+
+  it('unknown entity IDs cannot push verified entities out of memory', async () => {
+    const good = ['a', 'b', 'c'].map((x) => `https://idp-${x}.keep.example.edu/idp`);
+    for (const id of good) routes.set(`/mdq${path(id)}`, await entity(id));
+    const { source } = mdq({
+      now: () => START,
+      maxEntities: 3,
+      newEntityBudget: { requests: Infinity, perMs: 1 },
+    });
+    for (const id of good) await source.get(id);
+    // Made-up IDs whose lookups fail without a verdict (a service that refuses them), then a
+    // flood of them: each takes the place of an older unverified one, never a verified one.
+    const bad = Array.from({ length: 20 }, (_, i) => `https://junk-${i}.keep.example/idp`);
+    for (const id of bad) routes.set(`/mdq${path(id)}`, '<not-metadata/>');
+    for (const id of bad) expect(await code(source.get(id))).toBe('METADATA_INVALID');
+    const before = seen.length;
+    for (const id of good) expect((await source.get(id)).entityId).toBe(id);
+    expect(seen.length).toBe(before); // all three still held: no request
+  });
+
+  it('refuses a newEntityBudget that is not positive numbers', () => {
+    for (const b of [
+      { requests: 0, perMs: 1000 },
+      { requests: 5, perMs: 0 },
+      { requests: Number.NaN, perMs: 1000 },
+      { requests: 5, perMs: Infinity },
+    ]) {
+      expect(() => mdq({ newEntityBudget: b })).toThrow(TypeError);
+    }
   });
 });
