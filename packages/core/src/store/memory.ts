@@ -1,7 +1,9 @@
 import { ownString } from '../lib/own-string.js';
+import { assertPendingMatch, matchesPendingRequest } from './take-matching.js';
 import type {
   EndSessionsResult,
   PendingRequest,
+  PendingRequestMatch,
   SamlStore,
   SessionQuery,
   SessionRecord,
@@ -186,12 +188,20 @@ export class MemoryStore implements SamlStore {
   }
 
   /** {@inheritDoc SamlStore.takePendingRequest} */
-  async takePendingRequest(id: string): Promise<PendingRequest | undefined> {
+  async takePendingRequest(
+    id: string,
+    expect?: PendingRequestMatch,
+  ): Promise<PendingRequest | undefined> {
     assertKey(id, 'id');
+    assertPendingMatch(expect);
     const entry = this.#live('pendingRequest', id);
     if (!entry) return undefined;
+    const record = JSON.parse(entry.value) as PendingRequest;
+    // A conditional take leaves a record that is not the one the answer is for (no await between
+    // the check and the delete: atomic within the process).
+    if (expect !== undefined && !matchesPendingRequest(record, expect)) return undefined;
     this.#remove(PREFIX.pendingRequest + id, entry);
-    return JSON.parse(entry.value) as PendingRequest;
+    return record;
   }
 
   /** {@inheritDoc SamlStore.rememberOnce} */
