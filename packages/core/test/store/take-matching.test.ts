@@ -24,10 +24,12 @@ const idp = fc.oneof(
 );
 const match: fc.Arbitrary<PendingRequestMatch> = fc.record({ kind, idpEntityId: idp });
 
-function clocked(): { now: () => number; set: (t: number) => void; store: MemoryStore } {
+function clocked(): { set: (t: number) => void; store: MemoryStore } {
   let t = T0;
-  const now = () => t;
-  return { now, set: (v) => void (t = v), store: new MemoryStore({ now }) };
+  const set = (v: number): void => {
+    t = v;
+  };
+  return { set, store: new MemoryStore({ now: () => t }) };
 }
 
 /** A store written before the conditional take: it ignores the condition. */
