@@ -43,10 +43,24 @@ const stores: [string, () => SamlStore][] = [
   ['a store that ignores the condition (put back)', legacyStore],
 ];
 
+/** Each IdP's ArtifactResolutionService, by host (HTTP-Artifact, SAML bindings §3.6). */
+const artifactFetch: typeof fetch = (input, init) => {
+  const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+  return (url.startsWith(`${a.entityId}/`) ? a : b).artifactFetch(input, init);
+};
+
 async function twoIdpSp(store: SamlStore): Promise<ServiceProvider> {
   const { spKeys } = await keys();
+  const sp = spConfig(spKeys);
   return createServiceProvider({
-    sp: spConfig(spKeys),
+    sp: {
+      ...sp,
+      assertionConsumerServices: [
+        ...sp.assertionConsumerServices,
+        { binding: 'artifact', location: `${BASE}/saml/acs`, index: 1 },
+      ],
+    },
+    fetch: artifactFetch,
     idps: createIdpRegistry([
       { entityId: a.entityId, idp: a.config, keys: ['a'] },
       { entityId: b.entityId, idp: b.config, keys: ['b'] },
@@ -75,6 +89,21 @@ describe.each(stores)('a pending request sent to IdP A, answered by IdP B — %s
     const cookie = sessionCookie(done)!;
     const session = await sp.getSession(req('/page', { cookie }));
     expect([session?.issuer, session?.nameId]).toEqual([a.entityId, 'alice']);
+  });
+
+  it('a Response from B by HTTP-Artifact naming the login is refused; A’s artifact completes it', async () => {
+    const sp = await twoIdpSp(store());
+    const login = await startLogin(sp, a, '?idp=a&returnTo=%2Fpage');
+    const fromB = await b.answerLogin(login.request, login.relayState, { binding: 'artifact' });
+    const refused = await deliverLogin(sp, fromB, login.browserCookie);
+    expect(refused.status).toBe(403);
+    expect(await errorCode(refused)).toBe('IN_RESPONSE_TO_MISMATCH');
+
+    const genuine = await a.answerLogin(login.request, login.relayState, { binding: 'artifact' });
+    const done = await deliverLogin(sp, genuine, login.browserCookie);
+    expect(done.status, await done.clone().text()).toBe(303);
+    expect(done.headers.get('location')).toBe('/page');
+    expect(sessionCookie(done)).toBeDefined();
   });
 
   it('a signed NoPassive from B naming the passive login is refused; A’s answer still ends it', async () => {
