@@ -41,7 +41,8 @@ const END_SESSIONS_CLUSTER_CHUNK = 500;
 
 /**
  * The store on Redis or Redis Cluster: any node of a cluster can finish a login or logout that
- * another began. Pending requests are taken once with `GETDEL`, replay keys are remembered with
+ * another began. Pending requests are taken once with `GETDEL` (a conditional take, which leaves a
+ * record of another kind or IdP, with one single-key Lua script), replay keys are remembered with
  * `SET NX PX`, sessions and the SLO index are kept by single-key Lua scripts; every key has a TTL
  * and no hot path lists keys (no `KEYS`, no `SCAN`). Each script touches one key, so the store
  * works on Redis Cluster as it is. Needs Redis 6.2 or later.

@@ -134,7 +134,8 @@ function bySessionOrder(a: SessionRecord, b: SessionRecord): number {
  * alive. Size is bounded by `maxEntries`: when full, expired entries are dropped first, then the
  * oldest live entry is evicted and reported to `onEvict`. Every
  * operation runs to completion without yielding, so concurrent calls within the process are
- * atomic (one `takePendingRequest` and one `rememberOnce` win a race). Records are stored as
+ * atomic (one `takePendingRequest` and one `rememberOnce` win a race; a conditional take checks
+ * the record's kind and IdP and deletes it in the same step). Records are stored as
  * JSON, so what comes back is a copy, exactly as a networked store would return it.
  *
  * @example The default store, with evictions logged to your logger
