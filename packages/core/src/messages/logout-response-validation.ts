@@ -45,8 +45,8 @@ export interface ValidatedLogoutResponse extends LogoutResponse {
  * The validator is pure: it never consumes a pending request (nor does `validateResponse`). The
  * caller takes the pending LogoutRequest only after this returned — with
  * {@link takePendingLogout}, which takes it only if it is a `logout` request sent to this IdP —
- * so a forged response naming a real pending logout, or another IdP's, leaves it intact ("nothing one-time before
- * verification", docs/security.md).
+ * so a forged response naming a real pending logout, or another IdP's, leaves it intact
+ * ("nothing one-time before verification", docs/security.md).
  *
  * Only signed content decides: an unsigned LogoutResponse (accepted on the Redirect binding only
  * with `allowUnsignedLogout`) comes back without `signature` and must take no pending request;
