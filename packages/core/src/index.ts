@@ -333,10 +333,13 @@ export type {
 } from './store/memory.js';
 export { MemoryStore } from './store/memory.js';
 export { createSessionId } from './store/session-id.js';
+export type { PutBackOptions } from './store/take-matching.js';
+export { matchesPendingRequest } from './store/take-matching.js';
 export type {
   EndSessionsResult,
   PendingRequest,
   PendingRequestKind,
+  PendingRequestMatch,
   ReplayCache,
   RequestedAuthnContextRecord,
   SamlStore,

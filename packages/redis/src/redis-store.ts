@@ -1,6 +1,7 @@
 import type {
   EndSessionsResult,
   PendingRequest,
+  PendingRequestMatch,
   SamlStore,
   SessionQuery,
   SessionRecord,
@@ -8,6 +9,7 @@ import type {
 import {
   assertKey,
   assertMs,
+  assertPendingMatch,
   assertQuery,
   assertSession,
   assertTime,
@@ -21,6 +23,7 @@ import type { RedisClient, RedisStoreOptions } from './lib/options.js';
 import {
   INDEX_ADD,
   INDEX_LIVE,
+  PENDING_TAKE_IF,
   SESSION_END,
   SESSION_PUT,
   SESSION_TAKE,
@@ -38,7 +41,8 @@ const END_SESSIONS_CLUSTER_CHUNK = 500;
 
 /**
  * The store on Redis or Redis Cluster: any node of a cluster can finish a login or logout that
- * another began. Pending requests are taken once with `GETDEL`, replay keys are remembered with
+ * another began. Pending requests are taken once with `GETDEL` (a conditional take, which leaves a
+ * record of another kind or IdP, with one single-key Lua script), replay keys are remembered with
  * `SET NX PX`, sessions and the SLO index are kept by single-key Lua scripts; every key has a TTL
  * and no hot path lists keys (no `KEYS`, no `SCAN`). Each script touches one key, so the store
  * works on Redis Cluster as it is. Needs Redis 6.2 or later.
@@ -124,11 +128,22 @@ export class RedisStore implements SamlStore {
   }
 
   /** {@inheritDoc @samlkit/core!index.SamlStore.takePendingRequest} */
-  async takePendingRequest(id: string): Promise<PendingRequest | undefined> {
+  async takePendingRequest(
+    id: string,
+    expect?: PendingRequestMatch,
+  ): Promise<PendingRequest | undefined> {
     assertKey(id, 'id');
+    assertPendingMatch(expect);
     const key = this.#keys.pending(id);
     return this.#run('takePendingRequest', async (c) => {
-      const json = await c.getdel(key);
+      // A conditional take compares and deletes in one script (atomic on the key's node): a
+      // record of another kind or IdP stays, with its TTL, for the answer it waits for.
+      const json =
+        expect === undefined
+          ? await c.getdel(key)
+          : ((await evalScript(c, PENDING_TAKE_IF, key, [expect.kind, expect.idpEntityId])) as
+              | string
+              | null);
       if (json === null) return undefined;
       const stored = JSON.parse(json) as { e: number; r: PendingRequest };
       return stored.e > this.#now() ? stored.r : undefined;

@@ -70,6 +70,9 @@ describe('options and arguments', () => {
     });
     try {
       await expect(store.takePendingRequest('')).rejects.toThrow(TypeError);
+      for (const bad of [null, 'authn', { kind: 'authn' }, { kind: 1, idpEntityId: 'i' }]) {
+        await expect(store.takePendingRequest('r', bad as never)).rejects.toThrow(TypeError);
+      }
       await expect(store.rememberOnce('k', Number.NaN)).rejects.toThrow(TypeError);
       await expect(store.setValue('k', 1 as never, 1)).rejects.toThrow(TypeError);
       await expect(store.putSession({ id: 'x' } as never)).rejects.toThrow(TypeError);

@@ -1,6 +1,8 @@
 import {
   MemoryStore,
+  matchesPendingRequest,
   type PendingRequest,
+  type PendingRequestMatch,
   type SamlStore,
   type SessionQuery,
   type SessionRecord,
@@ -26,8 +28,8 @@ class Delegating implements SamlStore {
   putPendingRequest(id: string, r: PendingRequest, e: number) {
     return this.inner.putPendingRequest(id, r, e);
   }
-  takePendingRequest(id: string) {
-    return this.inner.takePendingRequest(id);
+  takePendingRequest(id: string, expect?: PendingRequestMatch) {
+    return this.inner.takePendingRequest(id, expect);
   }
   rememberOnce(key: string, e: number) {
     return this.inner.rememberOnce(key, e);
@@ -66,6 +68,24 @@ class RacyTake extends Delegating {
     await tick();
     this.pending.delete(id);
     return record;
+  }
+}
+
+/** A store written before the conditional take: it ignores the condition and takes anything. */
+class IgnoresCondition extends Delegating {
+  override takePendingRequest(id: string) {
+    return this.inner.takePendingRequest(id);
+  }
+}
+
+/** A conditional take as take, compare, then put back after a round trip: not atomic. */
+class PutsBack extends Delegating {
+  override async takePendingRequest(id: string, expect?: PendingRequestMatch) {
+    const record = await this.inner.takePendingRequest(id);
+    if (!record || !expect || matchesPendingRequest(record, expect)) return record;
+    await tick();
+    await this.inner.putPendingRequest(id, record, Number.MAX_SAFE_INTEGER);
+    return undefined;
   }
 }
 
@@ -154,6 +174,21 @@ describe('store conformance suite', () => {
     );
   });
 
+  test('a store that ignores the condition of a conditional take fails its cases', async () => {
+    expect(await failing(harness((s) => new IgnoresCondition(s)))).toEqual([
+      'pending request: a conditional take takes only a record of that kind and IdP',
+      'pending request: a mismatching conditional take keeps the expiry it had',
+      `pending request: ${STORE_RACE_CALLERS} concurrent conditional takes, only the matching one gets it`,
+    ]);
+  });
+
+  test('a conditional take that takes and puts back fails the race and the expiry case', async () => {
+    expect(await failing(harness((s) => new PutsBack(s)))).toEqual([
+      'pending request: a mismatching conditional take keeps the expiry it had',
+      `pending request: ${STORE_RACE_CALLERS} concurrent conditional takes, only the matching one gets it`,
+    ]);
+  });
+
   test('a non-atomic rememberOnce fails the replay race', async () => {
     const failed = await failing(harness((s) => new RacyRemember(s)));
     expect(failed).toContain(
@@ -165,6 +200,7 @@ describe('store conformance suite', () => {
     const failed = await failing(harness((s) => new Delegating(s), true));
     expect(failed).toEqual([
       'pending request: expires at expiresAt',
+      'pending request: a mismatching conditional take keeps the expiry it had',
       'rememberOnce: accepted again after expiry, and a refusal does not extend it',
       'session: expires at expiresAt and leaves the SLO index',
       'session: touch can shorten the expiry; unknown IDs give false',

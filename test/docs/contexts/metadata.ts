@@ -11,7 +11,6 @@ export declare const samlResponse: string;
 export declare const contosoMetadataUrl: string;
 export declare const fabrikamXml: string;
 export declare const issuer: string;
-export declare const pending: Awaited<ReturnType<S.SamlStore['takePendingRequest']>>;
 export declare const body: string;
 export declare const options: Parameters<typeof S.validateResponse>[1];
 export declare const redirect: Omit<Parameters<typeof S.encodeRedirect>[0], 'extraParams'>;

@@ -44,9 +44,9 @@ export interface ValidatedLogoutResponse extends LogoutResponse {
  *
  * The validator is pure: it never consumes a pending request (nor does `validateResponse`). The
  * caller takes the pending LogoutRequest only after this returned — with
- * {@link takePendingLogout}, which also checks that it is a `logout` request sent to this IdP —
- * so a forged response naming a real pending logout leaves it intact ("nothing one-time before
- * verification", docs/security.md).
+ * {@link takePendingLogout}, which takes it only if it is a `logout` request sent to this IdP —
+ * so a forged response naming a real pending logout, or another IdP's, leaves it intact
+ * ("nothing one-time before verification", docs/security.md).
  *
  * Only signed content decides: an unsigned LogoutResponse (accepted on the Redirect binding only
  * with `allowUnsignedLogout`) comes back without `signature` and must take no pending request;
@@ -65,7 +65,8 @@ export interface ValidatedLogoutResponse extends LogoutResponse {
  *   { binding: 'redirect', query: new URL(req.url).search },
  *   { sp, idp, now: Date.now(), inResponseTo: claimedInResponseTo },
  * );
- * const pending = await takePendingLogout(store, res); // only now, after every check
+ * // Only now, after every check; only a logout sent to this IdP is taken.
+ * const pending = await takePendingLogout(store, res, { now: Date.now(), requestTtlMs: 15 * 60_000 });
  * if (!res.status.success || res.status.partial) console.warn('IdP logout incomplete', res.status);
  * ```
  * @see SAML core §3.7.2, §3.2.2; SAML profiles §4.4.4.2; SAML bindings §3.4.5.2, §3.5.5.2

@@ -82,9 +82,12 @@ import type { ValidatedResponse, ValidateResponseOptions } from './response-type
  *   inResponseTo: outstandingRequestIds, // compared only: nothing is taken yet
  *   replayCache: store,
  * });
- * // Verified: only now take the request it answers (take-once: a second answer finds nothing).
- * const pending = result.inResponseTo && (await store.takePendingRequest(result.inResponseTo));
- * if (result.inResponseTo && !pending) throw new Error('this login was already completed');
+ * // Verified: only now take the request it answers (take-once: a second answer finds nothing),
+ * // and only a login sent to the IdP that signed it: another IdP's answer leaves it intact.
+ * const pending =
+ *   result.inResponseTo &&
+ *   (await store.takePendingRequest(result.inResponseTo, { kind: 'authn', idpEntityId: result.issuer }));
+ * if (result.inResponseTo && !pending) throw new Error('no pending login sent to this IdP');
  * console.log(result.userId, result.attributes);
  * ```
  * @example The same message as the logout validators take it

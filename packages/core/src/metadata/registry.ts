@@ -55,7 +55,10 @@ export interface IdpRegistry {
   /**
    * The IdP to check an incoming Response or logout message against: the one its Issuer names,
    * which must also be the IdP the request went to (the pending request's `idpEntityId`) when
-   * the message answers a request.
+   * the message answers a request. Take no pending request to learn that value: verify the
+   * message first, then take the request with the conditional
+   * `store.takePendingRequest(id, { kind, idpEntityId: verifiedIssuer })`, which leaves a request
+   * sent to another IdP intact (SAML profiles §4.1.4.2).
    * @throws SamlError `ISSUER_MISMATCH`, `IDP_UNKNOWN`
    */
   forMessage(issuer: string, requestedIdpEntityId?: string): Promise<ResolvedIdp>;

@@ -8,8 +8,10 @@ import { checkIssueInstant, DEFAULT_MAX_MESSAGE_AGE_MS } from '../lib/message-ti
 import { parseStatus } from '../lib/status.js';
 import { attr, childElements, NS, parseDateTime, requiredAttr } from '../lib/xml.js';
 import { verifyElementSignature } from '../signature/verify.js';
+import { takeMatchingRequest } from '../store/take-matching.js';
 import { type AcsReceived, verifyBindingSignature } from './acs-receive.js';
 import type { EffectivePolicy } from './idp-policy.js';
+import { FINISH_ID_PREFIX } from './login-binding.js';
 import type { IdpChoice, Settings } from './settings.js';
 import type { AcsFinishStep } from './types.js';
 
@@ -78,15 +80,17 @@ export function saysNoPassive(doc: Document): boolean {
  * signature covers it:
  * - signed (an enveloped signature on the Response by the IdP's key, or a SimpleSign form or
  *   signed ArtifactResponse covering it): Version, IssueInstant, Issuer, Destination and
- *   InResponseTo are checked, the pending login it names is taken (once) and must be a passive
- *   login sent to this IdP with this RelayState; the browser goes to that login's return address
+ *   InResponseTo are checked, the pending login it names is taken (once) only if it is a login
+ *   sent to this IdP (a login sent to another IdP is left intact), and must be passive with this
+ *   RelayState; the browser goes to that login's return address
  *   with `samlkit_passive=none`;
  * - unsigned: nothing in it is believed and the store is not touched (no pending login is taken
  *   or changed: a forged NoPassive cannot end anyone's login); the browser goes to
  *   `defaultReturnTo` with `samlkit_passive=none`, signed out as before.
  * No session is created or ended either way.
  * @throws SamlError `SIGNATURE_*` (a signature that is present but does not verify),
- *   `ISSUER_MISMATCH`, `DESTINATION_MISMATCH`, `IN_RESPONSE_TO_MISMATCH`, `RELAY_STATE_INVALID`,
+ *   `ISSUER_MISMATCH` (not this IdP's Issuer), `DESTINATION_MISMATCH`, `IN_RESPONSE_TO_MISMATCH`
+ *   (no pending login sent to this IdP has that ID), `RELAY_STATE_INVALID`,
  *   `NOT_YET_VALID`, `EXPIRED`, `STATUS_NOT_SUCCESS` (NoPassive for a login that was not passive)
  * @internal
  */
@@ -132,25 +136,24 @@ export async function answerNoPassive(
       hint: 'NoPassive only answers an AuthnRequest with IsPassive="true"',
     });
   }
-  // Signed and for us: the login it answers is over (take-once across nodes).
-  const pending = await s.store.takePendingRequest(irt);
-  if (pending?.kind !== 'authn' || pending.data?.finish !== undefined) {
+  // Signed and for us: the login it answers is over (take-once across nodes) — but only a login
+  // sent to this IdP (SAML profiles §4.1.4.2: the answer comes from the IdP the request went to);
+  // another trusted IdP's NoPassive naming it leaves it intact (store/take-matching.ts). A finish
+  // code's record is never an answer's to name.
+  const pending = irt.startsWith(FINISH_ID_PREFIX)
+    ? undefined
+    : await takeMatchingRequest(
+        s.store,
+        irt,
+        { kind: 'authn', idpEntityId: issuer },
+        { now, requestTtlMs: s.requestTtlMs },
+      );
+  if (pending === undefined || pending.data?.finish !== undefined) {
     throw new SamlError('IN_RESPONSE_TO_MISMATCH', 'The NoPassive answer names no pending login.', {
-      expected: 'InResponseTo naming a passive login this SP started and has not yet completed',
+      expected: `InResponseTo naming a passive login this SP started at ${describeValue(issuer)} and has not yet completed`,
       found: `InResponseTo ${describeValue(irt)}`,
-      hint: 'the login expired (requestTtlMs) or was already answered',
+      hint: 'the login expired (requestTtlMs), was already answered, or was sent to another IdP (that login is left intact)',
     });
-  }
-  if (pending.idpEntityId !== issuer) {
-    throw new SamlError(
-      'ISSUER_MISMATCH',
-      'The message comes from another IdP than the request went to.',
-      {
-        expected: `Issuer ${describeValue(pending.idpEntityId)}`,
-        found: describeValue(issuer),
-        hint: 'a response from one customer’s IdP cannot answer a login started at another’s',
-      },
-    );
   }
   if (received.relayState !== undefined && received.relayState !== pending.relayState) {
     throw new SamlError('RELAY_STATE_INVALID', 'The RelayState does not match the login.', {

@@ -5,6 +5,7 @@ import { attr, childElements, isElement, NS, parseXml, textOf } from '../lib/xml
 import { validateResponseDocument } from '../messages/response.js';
 import type { ValidateResponseOptions } from '../messages/response-types.js';
 import { createSessionId } from '../store/session-id.js';
+import { takeMatchingRequest } from '../store/take-matching.js';
 import type { PendingRequest } from '../store/types.js';
 import { artifactIssuer, resolveAtAcs } from './acs-artifact.js';
 import { type FinishData, finishKey, returnToOfResponse } from './acs-finish.js';
@@ -145,29 +146,25 @@ export async function receiveResponse(s: Settings, request: Request): Promise<Ac
 
   let pending: PendingRequest | undefined;
   if (result.inResponseTo !== undefined) {
-    // Signed and valid: now take the request it answers (take-once across nodes).
-    pending = await s.store.takePendingRequest(result.inResponseTo);
+    // Signed and valid: now take the request it answers (take-once across nodes), and only if it
+    // is a login sent to the IdP that signed this Response (SAML profiles §4.1.4.2/§4.1.4.3: the
+    // response comes from the IdP the request went to). A Response from any other trusted IdP
+    // naming it leaves it intact for the genuine answer (store/take-matching.ts).
+    pending = await takeMatchingRequest(
+      s.store,
+      result.inResponseTo,
+      { kind: 'authn', idpEntityId: result.issuer },
+      { now, requestTtlMs: s.requestTtlMs },
+    );
     // From here on the login is spent if anything fails: the error page offers a fresh login to
     // where this one was going (a re-post of this Response could only be refused).
     if (pending?.returnTo !== undefined) returnToOfResponse.set(request, pending.returnTo);
-    if (pending?.kind !== 'authn' || pending.data?.finish !== undefined) {
+    if (pending === undefined || pending.data?.finish !== undefined) {
       throw new SamlError('IN_RESPONSE_TO_MISMATCH', 'The Response answers no pending login.', {
-        expected: 'InResponseTo naming a login this SP started and has not yet completed',
+        expected: `InResponseTo naming a login this SP started at ${describeValue(result.issuer)} and has not yet completed`,
         found: `InResponseTo ${describeValue(result.inResponseTo)}`,
-        hint: 'the login expired (requestTtlMs), was already completed (back button, double submit), or was started on a node that does not share this store',
+        hint: 'the login expired (requestTtlMs), was already completed (back button, double submit), was started on a node that does not share this store, or was sent to another IdP (that login is left intact)',
       });
-    }
-    // SAML profiles §4.1.4.2/§4.1.4.3: the response must come from the IdP the request went to.
-    if (pending.idpEntityId !== undefined && pending.idpEntityId !== result.issuer) {
-      throw new SamlError(
-        'ISSUER_MISMATCH',
-        'The message comes from another IdP than the request went to.',
-        {
-          expected: `Issuer ${describeValue(pending.idpEntityId)}`,
-          found: describeValue(result.issuer),
-          hint: 'a response from one customer’s IdP cannot complete a login started at another’s',
-        },
-      );
     }
     // RelayState is opaque: it must come back exactly as sent, and is never followed.
     if (received.relayState !== undefined && received.relayState !== pending.relayState) {

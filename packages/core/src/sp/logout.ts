@@ -381,7 +381,10 @@ export async function handleSlo(
           inResponseTo: claimed === undefined ? [] : [claimed],
         }),
       );
-      const pending = await takePendingLogout(s.store, res);
+      const pending = await takePendingLogout(s.store, res, {
+        now: s.now(),
+        requestTtlMs: s.requestTtlMs,
+      });
       // Only a signed Status confirms the logout: an unsigned one (allowUnsignedLogout) may
       // report a failure but never a success.
       const ok = res.signature !== undefined && res.status.success && !res.status.partial;

@@ -1,6 +1,7 @@
 import type {
   EndSessionsResult,
   PendingRequest,
+  PendingRequestMatch,
   SamlStore,
   SessionQuery,
   SessionRecord,
@@ -46,7 +47,12 @@ export function tenantStore(store: SamlStore, tenant: string): SamlStore {
   const view: SamlStore = {
     putPendingRequest: (id: string, record: PendingRequest, expiresAt: number) =>
       store.putPendingRequest(k(id), record, expiresAt),
-    takePendingRequest: (id: string) => store.takePendingRequest(k(id)),
+    // The condition goes through unchanged: records are stored as they are, only keys carry the
+    // tenant. Passed only when given, so a store with a one-argument take sees what it saw before.
+    takePendingRequest: (id: string, expect?: PendingRequestMatch) =>
+      expect === undefined
+        ? store.takePendingRequest(k(id))
+        : store.takePendingRequest(k(id), expect),
     rememberOnce: (key: string, expiresAt: number) => store.rememberOnce(k(key), expiresAt),
     putSession: (session: SessionRecord) => store.putSession(stored(session)),
     getSession: async (id: string) => own(await store.getSession(k(id))),

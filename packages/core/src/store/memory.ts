@@ -1,7 +1,9 @@
 import { ownString } from '../lib/own-string.js';
+import { assertPendingMatch, matchesPendingRequest } from './take-matching.js';
 import type {
   EndSessionsResult,
   PendingRequest,
+  PendingRequestMatch,
   SamlStore,
   SessionQuery,
   SessionRecord,
@@ -132,7 +134,8 @@ function bySessionOrder(a: SessionRecord, b: SessionRecord): number {
  * alive. Size is bounded by `maxEntries`: when full, expired entries are dropped first, then the
  * oldest live entry is evicted and reported to `onEvict`. Every
  * operation runs to completion without yielding, so concurrent calls within the process are
- * atomic (one `takePendingRequest` and one `rememberOnce` win a race). Records are stored as
+ * atomic (one `takePendingRequest` and one `rememberOnce` win a race; a conditional take checks
+ * the record's kind and IdP and deletes it in the same step). Records are stored as
  * JSON, so what comes back is a copy, exactly as a networked store would return it.
  *
  * @example The default store, with evictions logged to your logger
@@ -186,12 +189,20 @@ export class MemoryStore implements SamlStore {
   }
 
   /** {@inheritDoc SamlStore.takePendingRequest} */
-  async takePendingRequest(id: string): Promise<PendingRequest | undefined> {
+  async takePendingRequest(
+    id: string,
+    expect?: PendingRequestMatch,
+  ): Promise<PendingRequest | undefined> {
     assertKey(id, 'id');
+    assertPendingMatch(expect);
     const entry = this.#live('pendingRequest', id);
     if (!entry) return undefined;
+    const record = JSON.parse(entry.value) as PendingRequest;
+    // A conditional take leaves a record that is not the one the answer is for (no await between
+    // the check and the delete: atomic within the process).
+    if (expect !== undefined && !matchesPendingRequest(record, expect)) return undefined;
     this.#remove(PREFIX.pendingRequest + id, entry);
-    return JSON.parse(entry.value) as PendingRequest;
+    return record;
   }
 
   /** {@inheritDoc SamlStore.rememberOnce} */

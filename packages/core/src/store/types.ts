@@ -11,7 +11,7 @@
  *
  * | state | operations | guarantee |
  * | --- | --- | --- |
- * | pending requests | `putPendingRequest`, `takePendingRequest` | a request ID is taken at most once across all nodes, even when nodes race |
+ * | pending requests | `putPendingRequest`, `takePendingRequest` | a request ID is taken at most once across all nodes, even when nodes race; a conditional take leaves a record that does not match intact |
  * | replay cache | `rememberOnce` | a key is accepted (`true`) at most once until it expires, even when nodes race |
  * | sessions + SLO index | `putSession`, `getSession`, `touchSession`, `deleteSession`, `findSessions` | lookups by (issuer, NameID[, SessionIndex]) see exactly the live sessions |
  * | small shared values | `getValue`, `setValue` | last write wins; expired values are never returned |
@@ -96,6 +96,20 @@ export interface PendingRequest {
    * nonce (no login CSRF). Absent for logout requests.
    */
   readonly browserBindingHash?: string;
+}
+
+/**
+ * The condition of a conditional {@link SamlStore.takePendingRequest}: the record is taken only
+ * when its `kind` and `idpEntityId` equal these (compared exactly, as strings). samlkit passes the
+ * kind of the verified answer and its Issuer, so a message from one IdP can never consume a
+ * request that was sent to another (SAML profiles §4.1.4.2, §4.4.4.2: the answer comes from the
+ * IdP the request went to). `matchesPendingRequest` is the predicate.
+ */
+export interface PendingRequestMatch {
+  /** The kind of request the answer is for (`authn` for a Response, `logout` for a LogoutResponse). */
+  readonly kind: PendingRequestKind;
+  /** The verified Issuer of the answer: the request must have been sent to this IdP. */
+  readonly idpEntityId: string;
 }
 
 /**
@@ -202,8 +216,12 @@ export interface ReplayCache {
  * ```ts
  * const store: SamlStore = new MemoryStore();
  * await store.putPendingRequest(request.id, record, now + 10 * 60_000);
- * // … later, on any node, when the Response arrives:
- * const pending = await store.takePendingRequest(response.inResponseTo); // once only
+ * // … later, on any node, when the verified Response arrives: once only, and only a login that
+ * // was sent to the IdP that answered (another IdP's answer leaves it intact)
+ * const pending = await store.takePendingRequest(response.inResponseTo, {
+ *   kind: 'authn',
+ *   idpEntityId: response.issuer,
+ * });
  * ```
  */
 export interface SamlStore extends ReplayCache {
@@ -220,11 +238,21 @@ export interface SamlStore extends ReplayCache {
    * Atomically gets and deletes a pending request: of any number of concurrent calls with the
    * same ID, on any nodes, exactly one gets the record; the others (and every later call) get
    * `undefined`. Expired requests are `undefined`.
+   *
+   * With `expect` (a conditional take) the record is taken only when
+   * `matchesPendingRequest(record, expect)` holds; otherwise the call returns `undefined`
+   * and leaves the record exactly as it was (same record, same expiry), for the answer it is
+   * waiting for. The check and the delete are one atomic step: a mismatching call racing a
+   * matching one never makes the matching one miss. samlkit always passes `expect` when it takes
+   * a request named by an IdP's answer. A store written before `expect` existed ignores it;
+   * samlkit then puts a mismatching record back with the lifetime it had left (see
+   * docs/security.md for the narrow window that leaves), so implement it.
    * @param id - the answer's `InResponseTo`
-   * @returns the record, or `undefined` when absent, expired or already taken
+   * @param expect - take the record only if it is this kind of request, sent to this IdP
+   * @returns the record, or `undefined` when absent, expired, already taken or not matching
    * @throws SamlError `STORE_UNAVAILABLE`
    */
-  takePendingRequest(id: string): Promise<PendingRequest | undefined>;
+  takePendingRequest(id: string, expect?: PendingRequestMatch): Promise<PendingRequest | undefined>;
 
   /**
    * Set-if-absent with expiry: returns `true` the first time a key is seen and remembers it until

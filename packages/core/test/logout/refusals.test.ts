@@ -357,18 +357,17 @@ describe('LogoutResponse refusals', () => {
     );
   });
 
-  it('refuses an answer to a pending login request, or to a logout sent to another IdP', async () => {
+  it('refuses an answer to a pending login request, or to a logout sent to another IdP, and leaves both intact', async () => {
     const store = new MemoryStore();
-    await store.putPendingRequest(
-      '_authn',
-      { id: '_authn', kind: 'authn', createdAt: NOW, idpEntityId: IDP },
-      Date.now() + 60_000,
-    );
-    await store.putPendingRequest(
-      '_other',
-      { id: '_other', kind: 'logout', createdAt: NOW, idpEntityId: 'https://other-idp' },
-      Date.now() + 60_000,
-    );
+    const authn = { id: '_authn', kind: 'authn', createdAt: NOW, idpEntityId: IDP } as const;
+    const other = {
+      id: '_other',
+      kind: 'logout',
+      createdAt: NOW,
+      idpEntityId: 'https://other-idp',
+    } as const;
+    await store.putPendingRequest('_authn', authn, Date.now() + 60_000);
+    await store.putPendingRequest('_other', other, Date.now() + 60_000);
     const a = await deliver('post', 'SAMLResponse', response('_authn'), idp.privateKey);
     await expectCode(
       takePendingLogout(
@@ -377,14 +376,66 @@ describe('LogoutResponse refusals', () => {
       ),
       'IN_RESPONSE_TO_MISMATCH',
     );
+    // SAML profiles §4.4.4.2: a correctly signed LogoutResponse from this IdP naming a logout
+    // that went to another IdP is refused, and consumes nothing.
     const b = await deliver('post', 'SAMLResponse', response('_other'), idp.privateKey);
     await expectCode(
       takePendingLogout(
         store,
         await validateLogoutResponse(b, { ...options(), inResponseTo: '_other' }),
       ),
-      'ISSUER_MISMATCH',
+      'IN_RESPONSE_TO_MISMATCH',
     );
+    // The other IdP's genuine answer (its own key) still takes its logout.
+    const genuine = await deliver(
+      'post',
+      'SAMLResponse',
+      response('_other', 'https://other-idp'),
+      attacker.privateKey,
+    );
+    const validated = await validateLogoutResponse(genuine, {
+      ...options(),
+      idp: { entityId: 'https://other-idp', signingKeys: [attacker.publicKey] },
+      inResponseTo: '_other',
+    });
+    expect(await takePendingLogout(store, validated)).toEqual(other);
+    // And the login request is still there for its Response.
+    expect(await store.takePendingRequest('_authn', { kind: 'authn', idpEntityId: IDP })).toEqual(
+      authn,
+    );
+  });
+
+  it('with a store that ignores the condition, puts a mismatching logout back until createdAt + requestTtlMs', async () => {
+    let now = NOW;
+    const inner = new MemoryStore({ now: () => now });
+    const legacy = {
+      takePendingRequest: (id: string) => inner.takePendingRequest(id),
+      putPendingRequest: inner.putPendingRequest.bind(inner),
+    };
+    const ttl = 60_000;
+    const other = {
+      id: '_other',
+      kind: 'logout',
+      createdAt: NOW,
+      idpEntityId: 'https://other-idp',
+    } as const;
+    await inner.putPendingRequest('_other', other, NOW + ttl);
+    const b = await deliver('post', 'SAMLResponse', response('_other'), idp.privateKey);
+    const fromB = await validateLogoutResponse(b, { ...options(), inResponseTo: '_other' });
+    now = NOW + 1000;
+    await expectCode(
+      takePendingLogout(legacy, fromB, { now, requestTtlMs: ttl }),
+      'IN_RESPONSE_TO_MISMATCH',
+    );
+    now = NOW + ttl - 1;
+    expect(await inner.takePendingRequest('_other')).toEqual(other);
+    await inner.putPendingRequest('_other', other, NOW + ttl);
+    await expectCode(
+      takePendingLogout(legacy, fromB, { now, requestTtlMs: ttl }),
+      'IN_RESPONSE_TO_MISMATCH',
+    );
+    now = NOW + ttl;
+    expect(await inner.takePendingRequest('_other')).toBeUndefined();
   });
 
   it('refuses a LogoutResponse without InResponseTo', async () => {

@@ -119,6 +119,9 @@ describe('MemoryStore records and arguments', () => {
     expect(() => new MemoryStore({ maxEntries: 0 })).toThrow(TypeError);
     const store = new MemoryStore();
     await expect(store.takePendingRequest(1 as never)).rejects.toThrow(TypeError);
+    for (const bad of [null, 'authn', { kind: 'authn' }, { kind: 1, idpEntityId: 'i' }]) {
+      await expect(store.takePendingRequest('r', bad as never)).rejects.toThrow(TypeError);
+    }
     await expect(store.rememberOnce('k', Number.POSITIVE_INFINITY)).rejects.toThrow(TypeError);
     await expect(store.putSession({ id: 's' } as never)).rejects.toThrow(TypeError);
     await expect(store.findSessions({ nameId: 'u' } as never)).rejects.toThrow(TypeError);

@@ -8,6 +8,20 @@ export function assertKey(value: unknown, name: string): asserts value is string
   }
 }
 
+/** The condition of a conditional take: absent, or `{ kind, idpEntityId }` with string values. */
+export function assertPendingMatch(expect: unknown): void {
+  if (expect === undefined) return;
+  const e = expect as { kind?: unknown; idpEntityId?: unknown } | null;
+  if (
+    typeof e !== 'object' ||
+    e === null ||
+    typeof e.kind !== 'string' ||
+    typeof e.idpEntityId !== 'string'
+  ) {
+    throw new TypeError('expect must be { kind: string, idpEntityId: string } or undefined');
+  }
+}
+
 export function assertTime(value: unknown, name: string): asserts value is number {
   if (typeof value !== 'number' || !Number.isFinite(value)) {
     throw new TypeError(`${name} must be a finite number of epoch milliseconds`);

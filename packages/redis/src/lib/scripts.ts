@@ -37,6 +37,24 @@ return 1`,
 );
 
 /**
+ * Conditional take of a pending request. KEYS[1] = the pending request (JSON `{e, r}`); ARGV =
+ * kind, idpEntityId. Deletes and returns the JSON only when the record's `kind` and `idpEntityId`
+ * equal ARGV (core's `matchesPendingRequest`); otherwise (absent, unreadable, or another kind or
+ * IdP) returns nil and leaves the key and its TTL as they were, for the answer it waits for.
+ */
+export const PENDING_TAKE_IF: LuaScript = script(
+  'pendingTakeIf',
+  `local v = redis.call('GET', KEYS[1])
+if not v then return false end
+local ok, stored = pcall(cjson.decode, v)
+if not ok or type(stored) ~= 'table' or type(stored['r']) ~= 'table' then return false end
+local r = stored['r']
+if r['kind'] ~= ARGV[1] or r['idpEntityId'] ~= ARGV[2] then return false end
+redis.call('DEL', KEYS[1])
+return v`,
+);
+
+/**
  * Session create/replace. KEYS[1] = session hash; ARGV = record JSON, expiresAt, TTL ms.
  * Returns the record JSON it replaced (or nil) so the caller can leave the old SLO index.
  */

@@ -74,6 +74,86 @@ export function requestCases(): StoreConformanceCase[] {
       },
     ),
 
+    // Conditional take (SamlStore.takePendingRequest(id, expect)): an answer from another IdP, or
+    // of another kind, must leave the request intact for its genuine answer.
+    one(
+      'pending request: a conditional take takes only a record of that kind and IdP',
+      async (store, h) => {
+        const id = uid('_req');
+        const idp = 'https://idp.example.com/tenant "a" \\ \u0001 Zoë ☃ 𝄞';
+        const record = pending(id, h.now(), { idpEntityId: idp, relayState: 'rs' });
+        await store.putPendingRequest(id, record, h.now() + LONG);
+        const others = [
+          { kind: 'authn', idpEntityId: 'https://other-idp.example.com/' },
+          { kind: 'logout', idpEntityId: idp },
+          { kind: 'authn', idpEntityId: `${idp}/` },
+          { kind: 'authn', idpEntityId: idp.slice(0, -2) },
+          { kind: 'authn', idpEntityId: idp.toUpperCase() },
+          { kind: 'authn', idpEntityId: '' },
+        ] as const;
+        for (const expect of others) {
+          equal(
+            await store.takePendingRequest(id, expect),
+            undefined,
+            `conditional take expecting ${JSON.stringify(expect)}`,
+          );
+        }
+        equal(
+          await store.takePendingRequest(id, { kind: 'authn', idpEntityId: idp }),
+          record,
+          'conditional take expecting its own kind and IdP, after the mismatching ones',
+        );
+        equal(
+          await store.takePendingRequest(id, { kind: 'authn', idpEntityId: idp }),
+          undefined,
+          'second conditional take',
+        );
+        equal(
+          await store.takePendingRequest(uid('_none'), { kind: 'authn', idpEntityId: idp }),
+          undefined,
+          'conditional take of an unknown ID',
+        );
+      },
+    ),
+    one(
+      'pending request: a mismatching conditional take keeps the expiry it had',
+      async (store, h) => {
+        const id = uid('_req');
+        const record = pending(id, h.now(), { kind: 'logout', nameId: 'u' });
+        await store.putPendingRequest(id, record, h.now() + ttlOf(h));
+        const other = { kind: 'logout', idpEntityId: 'https://other-idp.example.com/' } as const;
+        equal(await store.takePendingRequest(id, other), undefined, 'mismatching take');
+        await h.advance(ttlOf(h));
+        const own = { kind: 'logout', idpEntityId: record.idpEntityId } as const;
+        equal(await store.takePendingRequest(id, own), undefined, 'matching take after expiry');
+      },
+    ),
+    many(
+      `pending request: ${STORE_RACE_CALLERS} concurrent conditional takes, only the matching one gets it`,
+      async (stores, h) => {
+        const id = uid('_req');
+        const record = pending(id, h.now());
+        await stores[0]?.putPendingRequest(id, record, h.now() + LONG);
+        // Every caller but the last answers from another IdP; the last is the genuine answer and
+        // must find the record whatever the others did first.
+        const results = await Promise.all(
+          Array.from({ length: STORE_RACE_CALLERS }, (_, i) =>
+            (stores[i % stores.length] as SamlStore).takePendingRequest(id, {
+              kind: 'authn',
+              idpEntityId:
+                i === STORE_RACE_CALLERS - 1 ? record.idpEntityId : `https://idp-${i}.example.com/`,
+            }),
+          ),
+        );
+        equal(results.at(-1), record, 'the matching take');
+        equal(
+          results.filter((r) => r !== undefined).length,
+          1,
+          'number of takes that got the record',
+        );
+      },
+    ),
+
     // Replay cache
     one('rememberOnce: true the first time, false while remembered', async (store, h) => {
       const key = `assertion:https://idp.example.com/:${uid('_a')}`;
