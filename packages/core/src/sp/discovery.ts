@@ -16,6 +16,7 @@ import {
 } from '../metadata/discovery-feed.js';
 import { withPassiveMarker } from './acs-passive.js';
 import { readCookie } from './cookie.js';
+import { carriedLoginParams } from './login.js';
 import { type DiscoFeedCors, discoFeedResponse, resolveFeedCors } from './discofeed.js';
 import { DISCOVERY_PAGE_SCRIPT, DISCOVERY_PAGE_STYLE } from './discovery-assets.js';
 import {
@@ -325,6 +326,7 @@ export async function discoveryStep(
     back.searchParams.set(RETURN_MARK, '1');
     if (passive) back.searchParams.set('isPassive', '1');
     if (returnTo !== undefined) back.searchParams.set('returnTo', returnTo);
+    for (const [k, v] of carriedLoginParams(s, url)) back.searchParams.set(k, v);
     const location = createDiscoveryRedirect({
       discoveryUrl: d.options.service,
       spEntityId: s.sp.entityId,
@@ -344,11 +346,12 @@ export async function discoveryStep(
     }
     return passiveUnanswered(s, d, options);
   }
-  const page =
-    returnTo === undefined
-      ? d.paths.discovery
-      : `${d.paths.discovery}?returnTo=${encodeURIComponent(returnTo)}`;
-  return { response: redirectResponse(page, [], 303) };
+  const query = new URLSearchParams(carriedLoginParams(s, url));
+  if (returnTo !== undefined) query.set('returnTo', returnTo);
+  const q = query.toString();
+  return {
+    response: redirectResponse(q === '' ? d.paths.discovery : `${d.paths.discovery}?${q}`, [], 303),
+  };
 }
 
 /** The discovery routes (see {@link isDiscoveryRoute}): the built-in page and the DiscoFeed. @internal */
@@ -423,10 +426,12 @@ async function discoveryPage(
   const last = lastId === undefined ? undefined : idps.find((i) => i.entityId === lastId);
   const lang = languages[0]!.split('-')[0]!;
   const title = d.options?.title ?? 'Where are you from?';
-  const hidden =
-    returnTo === undefined
-      ? ''
-      : `<input type="hidden" name="returnTo" value="${escapeHtml(returnTo)}">`;
+  const hidden = [
+    ...(returnTo === undefined ? [] : [['returnTo', returnTo] as const]),
+    ...carriedLoginParams(s, url),
+  ]
+    .map(([k, v]) => `<input type="hidden" name="${k}" value="${escapeHtml(v)}">`)
+    .join('');
   const { script, style } = await pageHashes(s);
   // The choice goes to this SP's own login route (never to a `return` taken from the request):
   // the login then checks that the chosen IdP is trusted (sstc-saml-idp-discovery §2.4.2).

@@ -246,3 +246,20 @@ export function loginOptionsFromQuery(s: Settings, url: URL): LoginOptions {
     ...(requestedAuthnContext ? { requestedAuthnContext } : {}),
   };
 }
+
+/**
+ * The login's own query parameters that must survive the detour through discovery, so the login
+ * that follows the choice asks for what the first one asked: `forceAuthn`, and `authnContext`
+ * when it names a configured level (anything else is dropped, not carried).
+ * @internal
+ */
+export function carriedLoginParams(s: Settings, url: URL): [string, string][] {
+  const out: [string, string][] = [];
+  const force = url.searchParams.get('forceAuthn');
+  if (force === '1' || force === 'true') out.push(['forceAuthn', '1']);
+  const level = url.searchParams.get('authnContext');
+  if (level !== null && Object.hasOwn(s.options.authnContexts ?? {}, level)) {
+    out.push(['authnContext', level]);
+  }
+  return out;
+}

@@ -130,6 +130,51 @@ describe('login with an external discovery service', () => {
     expect(done.headers.get('location')).toBe('/docs');
   });
 
+  it('keeps forceAuthn and the authentication level through the detour, external or built-in', async () => {
+    const mfa = { classRefs: ['urn:example:mfa'] } as const;
+    const login = '/saml/login?forceAuthn=1&authnContext=mfa&returnTo=%2Fdocs';
+    const asked = async (
+      sp: Awaited<ReturnType<typeof setup>>['sp'],
+      idp: Awaited<ReturnType<typeof setup>>['idp'],
+      href: string,
+    ) => {
+      const res = await sp.login(req(href));
+      expect(res.headers.get('location')).toMatch(/^https:\/\/idp\.test\/sso\?SAMLRequest=/);
+      return (await idp.readAuthnRequest(res.headers.get('location')!)).request;
+    };
+    // External service: the SP's own return URL carries them; the login after the answer asks
+    // the IdP for what the first login asked.
+    const ext = await setup({
+      authnContexts: { mfa },
+      discovery: { service: 'https://ds.fed.example/ds' },
+    });
+    const first = await ext.sp.login(req(login));
+    const back = new URL(new URL(first.headers.get('location')!).searchParams.get('return')!);
+    expect(back.searchParams.get('forceAuthn')).toBe('1');
+    expect(back.searchParams.get('authnContext')).toBe('mfa');
+    back.searchParams.set('entityID', TEST_IDP);
+    const viaService = await asked(ext.sp, ext.idp, back.href);
+    expect(viaService.forceAuthn).toBe(true);
+    expect(viaService.requestedAuthnContext?.classRefs).toEqual(['urn:example:mfa']);
+    // Built-in page: the page URL and both of its forms carry them.
+    const own = await setup({ authnContexts: { mfa }, discovery: { idps: listed() } });
+    const toPage = (await own.sp.login(req(login))).headers.get('location')!;
+    const pageUrl = new URL(toPage, BASE);
+    expect(pageUrl.searchParams.get('forceAuthn')).toBe('1');
+    expect(pageUrl.searchParams.get('authnContext')).toBe('mfa');
+    const html = await (await own.sp.handle(req(toPage)))!.text();
+    expect(html.match(/<input type="hidden" name="forceAuthn" value="1">/g)).toHaveLength(2);
+    expect(html.match(/<input type="hidden" name="authnContext" value="mfa">/g)).toHaveLength(2);
+    const chosen = `/saml/login?SAMLDS=1&forceAuthn=1&authnContext=mfa&entityID=${encodeURIComponent(TEST_IDP)}`;
+    const viaPage = await asked(own.sp, own.idp, chosen);
+    expect(viaPage.forceAuthn).toBe(true);
+    expect(viaPage.requestedAuthnContext?.classRefs).toEqual(['urn:example:mfa']);
+    // Only configured levels travel: an unknown one is not carried into the page.
+    const plain = await setup({ discovery: { idps: listed() } });
+    const res = await plain.sp.login(req('/saml/login?forceAuthn=0'));
+    expect(res.headers.get('location')).toBe('/saml/discovery');
+  });
+
   it('refuses an IdP the SP does not trust, and a return without a choice; no open redirect', async () => {
     const { sp } = await discoverySetup({ service: 'https://ds.fed.example/ds' });
     for (const chosen of ['https://evil.example/idp', 'idp.test', '']) {
