@@ -16,7 +16,6 @@ import {
 } from '../metadata/discovery-feed.js';
 import { withPassiveMarker } from './acs-passive.js';
 import { readCookie } from './cookie.js';
-import { carriedLoginParams } from './login.js';
 import { type DiscoFeedCors, discoFeedResponse, resolveFeedCors } from './discofeed.js';
 import { DISCOVERY_PAGE_SCRIPT, DISCOVERY_PAGE_STYLE } from './discovery-assets.js';
 import {
@@ -26,6 +25,7 @@ import {
   redirectResponse,
   wantsJson,
 } from './http.js';
+import { carriedLoginParams } from './login.js';
 import { normalizePath, returnPath, type Settings } from './settings.js';
 import type { LoginOptions } from './types.js';
 
