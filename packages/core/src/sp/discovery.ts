@@ -223,8 +223,14 @@ async function trustedEntityId(s: Settings, value: string): Promise<string | und
   try {
     return (await s.directory.forLogin(value)).idp.entityId;
   } catch (error) {
-    if (!(error instanceof SamlError) || error.code === 'STORE_UNAVAILABLE') throw error;
-    return undefined;
+    // Only "no such IdP" is an answer; an outage (metadata download, store, expired or broken
+    // metadata) is not a verdict on the choice and is reported as what it is.
+    if (
+      error instanceof SamlError &&
+      (error.code === 'IDP_UNKNOWN' || error.code === 'METADATA_ENTITY_NOT_FOUND')
+    )
+      return undefined;
+    throw error;
   }
 }
 

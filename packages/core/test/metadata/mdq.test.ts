@@ -390,6 +390,25 @@ describe('createMdqSource', () => {
     expect(seen.filter((r) => r.path.includes('sp-flood-'))).toHaveLength(2);
   });
 
+  it('a discovery answer the SP cannot check (budget spent) is an outage, not an unknown IdP', async () => {
+    const { source } = mdq({ now: () => START, newEntityBudget: { requests: 1, perMs: 60_000 } });
+    const { sp } = await setup({
+      idps: source.resolver,
+      discovery: { service: 'https://ds.fed.example/ds' },
+    });
+    const statuses: [number, string | undefined][] = [];
+    for (let i = 0; i < 3; i++) {
+      const id = encodeURIComponent(`https://ds-flood-${i}.flood.example/idp`);
+      const res = await sp.login(req(`/saml/login?SAMLDS=1&entityID=${id}`));
+      statuses.push([res.status, await errorCode(res)]);
+    }
+    expect(statuses).toEqual([
+      [400, 'IDP_UNKNOWN'],
+      [500, 'METADATA_FETCH_FAILED'],
+      [500, 'METADATA_FETCH_FAILED'],
+    ]);
+  });
+
   it('over the budget, still looks up an entity another node put in the store', async () => {
     const store = new MemoryStore({ now: () => START });
     const id = 'https://idp.budget-shared.example.edu/idp';
