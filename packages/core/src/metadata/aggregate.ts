@@ -2,7 +2,7 @@ import { resolveCrypto } from '../crypto/provider.js';
 import { describeValue, SamlError } from '../errors.js';
 import { equalBytes } from '../lib/bytes.js';
 import { childElements, NS, parseDateTime, parseXml, resolveXmlLimits } from '../lib/xml.js';
-import { scanXml } from '../lib/xml-scan.js';
+import { scanXmlInSlices } from '../lib/xml-scan-slices.js';
 import { type StreamElement, streamExclusiveC14nInSlices } from './aggregate-c14n.js';
 import { createDiscoveryCollector } from './aggregate-discovery.js';
 import { indexedAggregate, invalid } from './aggregate-lookup.js';
@@ -85,8 +85,9 @@ export async function loadAggregate(
   }
   const bom = xml.charCodeAt(0) === 0xfeff ? 1 : 0;
   const text = bom ? xml.slice(1) : xml;
-  // XML 1.0 well-formedness and every structural limit, before anything else reads the text.
-  scanXml(text, limits, bom);
+  // XML 1.0 well-formedness and every structural limit, before anything else reads the text; in
+  // slices too, like the canonicalization below.
+  await scanXmlInSlices(text, limits, bom, nextMacrotask);
 
   const entries = new Map<string, Entry>();
   const order: Entry[] = [];
