@@ -89,7 +89,7 @@ export function scanPass(
   text: string,
   limits: ScanLimits,
   offset: number,
-): { advance(chars: number): boolean; result(): ScanResult } {
+): { advance(chars: number): boolean; offset(): number; result(): ScanResult } {
   // The position, the counts and the lexical productions (xml-scan-cursor.ts).
   const cur = new XmlCursor(text, limits, offset);
   const open: string[] = [];
@@ -360,7 +360,7 @@ export function scanPass(
   // §3.1 content ::= CharData? ((element | Reference | CDSect | PI | Comment) CharData?)*
   let run = 0;
   let finished = false;
-  return { advance, result };
+  return { advance, offset: () => cur.i, result };
 
   /** Reads the content until about `chars` more characters are read; false once at the end. */
   function advance(chars: number): boolean {
