@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SamlError } from '../../src/errors.js';
+import { sliceEnd } from '../../src/lib/slices.js';
 import { resolveXmlLimits } from '../../src/lib/xml.js';
 import { type ScanResult, scanXml } from '../../src/lib/xml-scan.js';
-import { sliceEnd } from '../../src/lib/slices.js';
 import { scanXmlInSlices } from '../../src/lib/xml-scan-slices.js';
 
 // The pre-parse scan in slices (XML 1.0 §2–§4 and the structural limits) must accept and refuse
