@@ -9,6 +9,7 @@ import { DEFAULT_MAX_REDIRECTS } from '../lib/outbound.js';
 import type { XmlLimits } from '../lib/xml.js';
 import type { IdpDefinition, IdpLookup, IdpResolver } from '../sp/idp-resolver.js';
 import { loadAggregate } from './aggregate.js';
+import { forgetLastMatch, withoutText } from './aggregate-detach.js';
 import type {
   AggregateEntitySummary,
   AggregateTrust,
@@ -259,10 +260,13 @@ export function createAggregateSource(options: AggregateSourceOptions): Aggregat
     c !== undefined && (c.aggregate.validUntil === undefined || c.aggregate.validUntil > t);
 
   const fail = (
-    error: SamlError,
+    refusal: SamlError,
     reason: AggregateRefreshReason,
     t: number,
   ): FederationAggregate => {
+    // Kept until the next success and handed to onEvent: without the refused text, so that only
+    // the aggregate in force is held.
+    const error = withoutText(refusal);
     lastError = error;
     const ok = usable(current, t);
     if (ok) current!.nextRefreshAt = t + policy.retryInterval;
@@ -357,6 +361,7 @@ export function createAggregateSource(options: AggregateSourceOptions): Aggregat
         ...(options.crypto && { crypto: options.crypto }),
       });
     } catch (e) {
+      forgetLastMatch(); // nothing may keep the refused text alive
       return fail(toSamlError(e), reason, t);
     }
     // The previous aggregate (text, index, parsed IdPs) becomes garbage here.

@@ -4,6 +4,7 @@ import { equalBytes } from '../lib/bytes.js';
 import { childElements, NS, parseDateTime, parseXml, resolveXmlLimits } from '../lib/xml.js';
 import { scanXmlInSlices } from '../lib/xml-scan-slices.js';
 import { type StreamElement, streamExclusiveC14nInSlices } from './aggregate-c14n.js';
+import { detachedSummary, forgetLastMatch } from './aggregate-detach.js';
 import { createDiscoveryCollector } from './aggregate-discovery.js';
 import { indexedAggregate, invalid } from './aggregate-lookup.js';
 import { checkSignedInfo, signatureFailure } from './aggregate-signature.js';
@@ -235,7 +236,8 @@ export async function loadAggregate(
           if (found !== undefined && entity.summary.idp) entity.summary.discovery = found;
           const existing = entries.get(entity.summary.entityId);
           const entry: Entry = {
-            summary: Object.freeze({ ...entity.summary }),
+            // Its strings copied: a summary a caller keeps must not keep the text alive.
+            summary: detachedSummary(entity.summary),
             start: entity.start,
             end,
             wrapper: entity.wrapper,
@@ -328,6 +330,7 @@ export async function loadAggregate(
     cd === undefined ? undefined : addDuration(now, parseDuration(cd.replace(XML_SPACE, ''))) - now;
   if (cacheDuration !== undefined && cacheDuration < 0)
     throw invalid('cacheDuration is negative.', 'a positive xs:duration', describeValue(cd));
+  forgetLastMatch();
   return indexedAggregate(text, entries, order, { name, validUntil, cacheDuration, publisher });
 }
 
