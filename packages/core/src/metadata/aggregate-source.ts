@@ -204,7 +204,9 @@ function toSamlError(e: unknown): SamlError {
  * Memory: the aggregate is held as its text and an index of byte ranges and summaries, never as
  * a DOM. During a refresh the old aggregate keeps serving logins while the new text is verified;
  * it is dropped as soon as the new one verifies, so at most two texts and one canonical buffer are
- * alive at once (figures: `benchmarks/results/latest.json` → `federation.refresh`).
+ * alive at once (figures: `benchmarks/results/latest.json` → `federation.refresh`). Nothing kept
+ * after that (summaries, `lastError`) refers to an old or refused text. Every pass over the text
+ * runs in slices with a macrotask between them: lookups go on while an aggregate is verified.
  *
  * @param options - where the aggregate comes from, the pinned keys, the trust rules, the bounds
  * @returns the source; pass `source.resolver` as the SP's `idps` option
