@@ -4,11 +4,11 @@
 // Prints one JSON line: read, load (verify + index) and lookup times, peak RSS, the event loop's
 // delay during the load; for `refresh`, memory at each step and the peak RSS and event-loop
 // delay of a background refresh to the second aggregate while the first one serves.
-// Files are read asynchronously (fs.promises), as a server would: a synchronous read of 65 MB
-// would itself hold the event loop.
+// Files are read asynchronously, as a server would (a synchronous read of 65 MB would itself hold
+// the event loop), into one buffer of the file's size (readText below).
 
 import { readFileSync, writeFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 import { loadPublicKey } from '../../packages/core/src/crypto/keys.js';
 import { loadAggregate } from '../../packages/core/src/metadata/aggregate.js';
@@ -32,7 +32,7 @@ async function main(): Promise<void> {
     const delay = monitorEventLoopDelay({ resolution: 5 });
     delay.enable();
     const t0 = performance.now();
-    const xml = await readFile(file, 'utf8');
+    const xml = await readText(file);
     const t1 = performance.now();
     const agg = await loadAggregate(xml, { keys, now, limits: { maxSize } });
     const t2 = performance.now();
@@ -67,7 +67,7 @@ async function main(): Promise<void> {
     return;
   }
   const t0 = performance.now();
-  const xml = await readFile(file, 'utf8');
+  const xml = await readText(file);
   const t1 = performance.now();
   // The straightforward way: parse the whole aggregate, verify, pick the IdP (and again for the
   // next lookup: nothing is kept but the document).
@@ -87,6 +87,29 @@ async function main(): Promise<void> {
       peak_rss_mb: process.resourceUsage().maxRSS / 1024,
     })}\n`,
   );
+}
+
+/**
+ * A file's text, read asynchronously in 1 MiB pieces into one buffer of the file's size, then
+ * decoded once (that decoding is one piece of work: ~0.3 s of CPU for 65 MB here). Not
+ * `fs.promises.readFile`: it collects the pieces and concatenates them, one more copy of the
+ * bytes at the peak (+190 MB of peak RSS measured for the 65 MB aggregate).
+ */
+async function readText(path: string): Promise<string> {
+  const handle = await open(path, 'r');
+  try {
+    const { size } = await handle.stat();
+    const buffer = Buffer.allocUnsafe(size);
+    let at = 0;
+    while (at < size) {
+      const { bytesRead } = await handle.read(buffer, at, Math.min(1 << 20, size - at), at);
+      if (bytesRead === 0) break;
+      at += bytesRead;
+    }
+    return buffer.toString('utf8', 0, at);
+  } finally {
+    await handle.close();
+  }
 }
 
 /** Peak RSS since the last reset (Linux: VmHWM), in MB. */
@@ -141,7 +164,7 @@ async function refresh(
   let file = first;
   const source = createAggregateSource({
     // Asynchronous, as a server reads (a synchronous read holds the event loop).
-    load: () => readFile(file, 'utf8'),
+    load: () => readText(file),
     keys,
     now: () => clock,
     limits: { maxSize: 128 * 1024 * 1024 },
