@@ -200,7 +200,8 @@ async function refresh(
   const after = await source.get();
   if (after.counts === beforeCounts) throw new Error('the refresh did not replace the aggregate');
   const afterMemory = await settledMemory('after_refresh');
-  const liveAfter = afterMemory.after_refresh_heap_used_mb! + afterMemory.after_refresh_external_mb!;
+  const liveAfter =
+    afterMemory.after_refresh_heap_used_mb! + afterMemory.after_refresh_external_mb!;
   process.stdout.write(
     `${JSON.stringify({
       approach: 'refresh',
