@@ -50,7 +50,7 @@ export function detachedSummary(summary: MutableSummary): AggregateEntitySummary
 /**
  * `error` without the refused document (`raw`) and with its details' strings copied: what a
  * source keeps (`lastError`) and reports of a refused aggregate must not keep its text alive.
- * The same code, message and details.
+ * The same code, message and details; not the `cause` (it may hold the text too).
  * @internal
  */
 export function withoutText(error: SamlError): SamlError {
