@@ -127,6 +127,17 @@ async function main(): Promise<void> {
       dom: rounded(dom),
       refresh: rounded(refresh),
       refresh_peak_rss_mb: round(refresh?.refresh_peak_rss_mb),
+      // The longest event-loop stalls (monitorEventLoopDelay) while an aggregate loads and while
+      // the source refreshes it: what a login served by the same process may wait.
+      event_loop_goal: 'max stall < 100 ms during a load and a refresh (quiet machine)',
+      event_loop: {
+        streaming_load_max_ms: round(streaming?.load_event_loop_max_ms),
+        streaming_load_p99_ms: round(streaming?.load_event_loop_p99_ms),
+        source_load_max_ms: round(refresh?.load_event_loop_max_ms),
+        source_load_p99_ms: round(refresh?.load_event_loop_p99_ms),
+        refresh_max_ms: round(refresh?.refresh_event_loop_max_ms),
+        refresh_p99_ms: round(refresh?.refresh_event_loop_p99_ms),
+      },
     };
     const current = existsSync(out) ? JSON.parse(readFileSync(out, 'utf8')) : {};
     writeFileSync(out, `${JSON.stringify({ ...current, federation: result }, null, 2)}\n`);

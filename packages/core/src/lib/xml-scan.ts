@@ -73,6 +73,23 @@ const TRANSFORMS = 2;
  * @internal
  */
 export function scanXml(text: string, limits: ScanLimits, offset = 0): ScanResult {
+  const pass = scanPass(text, limits, offset);
+  pass.advance(Number.POSITIVE_INFINITY);
+  return pass.result();
+}
+
+/**
+ * The scan as a pass that can stop between tokens: the prolog and the root's start tag are read
+ * when it is made, then `advance(chars)` reads the content for about `chars` characters (a token
+ * is never split) and says whether there is more; the end of the document is checked once the
+ * root element has ended (xml-scan-slices.ts runs it with pauses between slices).
+ * @internal
+ */
+export function scanPass(
+  text: string,
+  limits: ScanLimits,
+  offset: number,
+): { advance(chars: number): boolean; offset(): number; result(): ScanResult } {
   // The position, the counts and the lexical productions (xml-scan-cursor.ts).
   const cur = new XmlCursor(text, limits, offset);
   const open: string[] = [];
@@ -342,7 +359,27 @@ export function scanXml(text: string, limits: ScanLimits, offset = 0): ScanResul
 
   // §3.1 content ::= CharData? ((element | Reference | CDSect | PI | Comment) CharData?)*
   let run = 0;
-  while (open.length > 0) {
+  let finished = false;
+  return { advance, offset: () => cur.i, result };
+
+  /** Reads the content until about `chars` more characters are read; false once at the end. */
+  function advance(chars: number): boolean {
+    if (finished) return false;
+    const until = cur.i + chars;
+    while (open.length > 0 && cur.i < until) content();
+    if (open.length > 0) return true;
+    end();
+    finished = true;
+    return false;
+  }
+
+  function result(): ScanResult {
+    if (!finished) throw new Error('scanXml: the pass has not finished');
+    return { encoding, nodes: cur.nodes };
+  }
+
+  /** One token of content: markup, a reference, or one character of text. */
+  function content(): void {
     if (cur.i >= cur.n) {
       throw cur.notWellFormed(
         `the end of the input with <${open[open.length - 1]!.slice(0, 40)}> still open`,
@@ -373,7 +410,7 @@ export function scanXml(text: string, limits: ScanLimits, offset = 0): ScanResul
         startTag();
         run = 0;
       }
-      continue;
+      return;
     }
     if (c === AMP) {
       run += cur.reference();
@@ -393,15 +430,16 @@ export function scanXml(text: string, limits: ScanLimits, offset = 0): ScanResul
     if (run > limits.maxTextLength) throw cur.textTooLarge(cur.i);
   }
 
-  // §2.1 document ::= prolog element Misc*
-  cur.misc();
-  if (cur.i < cur.n) {
-    throw cur.notWellFormed(
-      `${describeValue(cur.s.slice(cur.i, cur.i + 12))} after the root element`,
-      cur.i,
-      '§2.1 document ::= prolog element Misc* — one root element only',
-    );
+  /** After the root element: §2.1 document ::= prolog element Misc*, and the declared encoding. */
+  function end(): void {
+    cur.misc();
+    if (cur.i < cur.n) {
+      throw cur.notWellFormed(
+        `${describeValue(cur.s.slice(cur.i, cur.i + 12))} after the root element`,
+        cur.i,
+        '§2.1 document ::= prolog element Misc* — one root element only',
+      );
+    }
+    if (encoding !== undefined) checkEncoding(encoding, cur.seen < 0x80, text);
   }
-  if (encoding !== undefined) checkEncoding(encoding, cur.seen < 0x80, text);
-  return { encoding, nodes: cur.nodes };
 }

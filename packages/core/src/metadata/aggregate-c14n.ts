@@ -1,5 +1,6 @@
 import { describeValue, SamlError } from '../errors.js';
 import { compareCodePoints } from '../lib/c14n.js';
+import { SLICE_CHARS, sliceEnd } from '../lib/slices.js';
 
 /** Namespaces in XML 1.0 §3: the prefix xml is bound to this URI by definition. */
 const XML_NS = 'http://www.w3.org/XML/1998/namespace';
@@ -199,13 +200,14 @@ export function streamExclusiveC14n(text: string, visitor: StreamVisitor): Uint8
 }
 
 /**
- * {@link streamExclusiveC14n} in slices: after every `sliceChars` characters of input it awaits
- * `pause()` (a macrotask, say), so that a long document does not hold the thread — requests
- * served by the same process go on while an aggregate is verified. The same output.
+ * {@link streamExclusiveC14n} in slices: after every `sliceChars` characters of input (shorter
+ * slices at the start: lib/slices.ts) it awaits `pause()` (a macrotask, say), so that a long
+ * document does not hold the thread — requests served by the same process go on while an
+ * aggregate is verified. The same output.
  * @param text - the document (no byte order mark)
  * @param visitor - as for {@link streamExclusiveC14n}
  * @param pause - awaited between slices
- * @param sliceChars - characters read between two pauses (default 2^20)
+ * @param sliceChars - characters read between two pauses once under way (default 2^20)
  * @returns the canonical form as UTF-8
  * @internal
  */
@@ -213,14 +215,14 @@ export async function streamExclusiveC14nInSlices(
   text: string,
   visitor: StreamVisitor,
   pause: () => Promise<void>,
-  sliceChars: number = 1 << 20,
+  sliceChars: number = SLICE_CHARS,
 ): Promise<Uint8Array> {
   const pass = c14nPass(text, visitor);
-  let next = sliceChars;
+  let next = sliceEnd(0, sliceChars);
   while (pass.step()) {
     if (pass.offset() >= next) {
       await pause();
-      next = pass.offset() + sliceChars;
+      next = sliceEnd(pass.offset(), sliceChars);
     }
   }
   return pass.bytes();

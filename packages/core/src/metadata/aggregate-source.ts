@@ -9,6 +9,7 @@ import { DEFAULT_MAX_REDIRECTS } from '../lib/outbound.js';
 import type { XmlLimits } from '../lib/xml.js';
 import type { IdpDefinition, IdpLookup, IdpResolver } from '../sp/idp-resolver.js';
 import { loadAggregate } from './aggregate.js';
+import { forgetLastMatch, withoutText } from './aggregate-detach.js';
 import type {
   AggregateEntitySummary,
   AggregateTrust,
@@ -203,7 +204,9 @@ function toSamlError(e: unknown): SamlError {
  * Memory: the aggregate is held as its text and an index of byte ranges and summaries, never as
  * a DOM. During a refresh the old aggregate keeps serving logins while the new text is verified;
  * it is dropped as soon as the new one verifies, so at most two texts and one canonical buffer are
- * alive at once (figures: `benchmarks/results/latest.json` → `federation.refresh`).
+ * alive at once (figures: `benchmarks/results/latest.json` → `federation.refresh`). Nothing kept
+ * after that (summaries, `lastError`) refers to an old or refused text. Every pass over the text
+ * runs in slices with a macrotask between them: lookups go on while an aggregate is verified.
  *
  * @param options - where the aggregate comes from, the pinned keys, the trust rules, the bounds
  * @returns the source; pass `source.resolver` as the SP's `idps` option
@@ -259,10 +262,13 @@ export function createAggregateSource(options: AggregateSourceOptions): Aggregat
     c !== undefined && (c.aggregate.validUntil === undefined || c.aggregate.validUntil > t);
 
   const fail = (
-    error: SamlError,
+    refusal: SamlError,
     reason: AggregateRefreshReason,
     t: number,
   ): FederationAggregate => {
+    // Kept until the next success and handed to onEvent: without the refused text, so that only
+    // the aggregate in force is held.
+    const error = withoutText(refusal);
     lastError = error;
     const ok = usable(current, t);
     if (ok) current!.nextRefreshAt = t + policy.retryInterval;
@@ -357,6 +363,7 @@ export function createAggregateSource(options: AggregateSourceOptions): Aggregat
         ...(options.crypto && { crypto: options.crypto }),
       });
     } catch (e) {
+      forgetLastMatch(); // nothing may keep the refused text alive
       return fail(toSamlError(e), reason, t);
     }
     // The previous aggregate (text, index, parsed IdPs) becomes garbage here.

@@ -2,8 +2,9 @@ import { resolveCrypto } from '../crypto/provider.js';
 import { describeValue, SamlError } from '../errors.js';
 import { equalBytes } from '../lib/bytes.js';
 import { childElements, NS, parseDateTime, parseXml, resolveXmlLimits } from '../lib/xml.js';
-import { scanXml } from '../lib/xml-scan.js';
+import { scanXmlInSlices } from '../lib/xml-scan-slices.js';
 import { type StreamElement, streamExclusiveC14nInSlices } from './aggregate-c14n.js';
+import { detachedSummary, forgetLastMatch } from './aggregate-detach.js';
 import { createDiscoveryCollector } from './aggregate-discovery.js';
 import { createFragmentPlanner } from './aggregate-fragment.js';
 import { indexedAggregate, invalid } from './aggregate-lookup.js';
@@ -86,8 +87,9 @@ export async function loadAggregate(
   }
   const bom = xml.charCodeAt(0) === 0xfeff ? 1 : 0;
   const text = bom ? xml.slice(1) : xml;
-  // XML 1.0 well-formedness and every structural limit, before anything else reads the text.
-  scanXml(text, limits, bom);
+  // XML 1.0 well-formedness and every structural limit, before anything else reads the text; in
+  // slices too, like the canonicalization below.
+  await scanXmlInSlices(text, limits, bom, nextMacrotask);
 
   const entries = new Map<string, Entry>();
   const order: Entry[] = [];
@@ -240,7 +242,8 @@ export async function loadAggregate(
           const existing = entries.get(entity.summary.entityId);
           const parts = fragment.take();
           const entry: Entry = {
-            summary: Object.freeze({ ...entity.summary }),
+            // Its strings copied: a summary a caller keeps must not keep the text alive.
+            summary: detachedSummary(entity.summary),
             start: entity.start,
             end,
             wrapper: entity.wrapper,
@@ -334,6 +337,7 @@ export async function loadAggregate(
     cd === undefined ? undefined : addDuration(now, parseDuration(cd.replace(XML_SPACE, ''))) - now;
   if (cacheDuration !== undefined && cacheDuration < 0)
     throw invalid('cacheDuration is negative.', 'a positive xs:duration', describeValue(cd));
+  forgetLastMatch();
   return indexedAggregate(text, entries, order, { name, validUntil, cacheDuration, publisher });
 }
 

@@ -264,10 +264,11 @@ describe('streamExclusiveC14nInSlices', () => {
           );
           expect(new TextDecoder().decode(bytes)).toBe(expected);
           expect(sliced.log).toEqual(whole.log);
-          // At least one pause per slice of input read (a token may span several slices).
+          // At least one pause per slice of input read (a token may span several slices; the
+          // slices at the start are sixteen times shorter).
           const last = xml.lastIndexOf('>') + 1;
           expect(pauses).toBeGreaterThan(0);
-          expect(pauses).toBeLessThanOrEqual(Math.ceil(last / slice));
+          expect(pauses).toBeLessThanOrEqual(Math.ceil(last / Math.max(1, slice >> 4)));
         },
       ),
       { numRuns: 200 },
