@@ -1,5 +1,6 @@
 import { isSamlError, SamlError } from '../errors.js';
 import { ERROR_CLASSES } from '../lib/error-classes.js';
+import { type FormFields, parseForm } from '../lib/form.js';
 import { escapeHtml } from '../lib/html.js';
 import { readCapped } from '../lib/stream.js';
 
@@ -196,7 +197,7 @@ export async function readBody(
  * @throws SamlError `BINDING_INVALID`, `XML_TOO_LARGE`
  * @internal
  */
-export async function readForm(request: Request): Promise<URLSearchParams> {
+export async function readForm(request: Request): Promise<FormFields> {
   const type = (request.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
   if (type !== 'application/x-www-form-urlencoded') {
     throw new SamlError('BINDING_INVALID', 'The POST is not an HTML form submission.', {
@@ -204,12 +205,13 @@ export async function readForm(request: Request): Promise<URLSearchParams> {
       found: type === '' ? 'no Content-Type' : type,
     });
   }
-  const form = new URLSearchParams(await readBody(request));
+  const form = parseForm(await readBody(request));
   for (const name of ['SAMLRequest', 'SAMLResponse', 'RelayState']) {
-    if (form.getAll(name).length > 1) {
+    const count = form.getAll(name).length;
+    if (count > 1) {
       throw new SamlError('BINDING_INVALID', `The form carries ${name} more than once.`, {
         expected: `at most one ${name} field`,
-        found: `${form.getAll(name).length}`,
+        found: `${count}`,
       });
     }
   }
