@@ -202,15 +202,19 @@ export async function responseBody(response: Response): Promise<Uint8Array | und
  * any the application set already.
  */
 export async function writeWebResponse(res: ServerResponse, response: Response): Promise<void> {
+  // A body-less answer (the ACS's 303) is written in the same turn, without awaiting a body.
+  const body = response.body === null ? undefined : await responseBody(response);
   res.statusCode = response.status;
-  const { headers, cookies } = responseHeaders(response);
-  for (const [name, value] of headers) res.setHeader(name, value);
+  response.headers.forEach((value, name) => {
+    if (name !== 'set-cookie') res.setHeader(name, value);
+  });
+  const cookies = response.headers.getSetCookie();
   if (cookies.length > 0) {
     const prior = res.getHeader('set-cookie');
     const before = prior === undefined ? [] : Array.isArray(prior) ? prior : [String(prior)];
-    res.setHeader('set-cookie', [...before, ...cookies]);
+    res.setHeader('set-cookie', before.length === 0 ? cookies : [...before, ...cookies]);
   }
-  res.end(await responseBody(response));
+  res.end(body);
 }
 
 /**
