@@ -12,6 +12,8 @@ export const PAGE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   'referrer-policy': 'no-referrer',
 });
 
+const PAGE_HEADER_PAIRS: readonly [string, string][] = Object.entries(PAGE_HEADERS);
+
 /**
  * The HTTP status for an error: 400 malformed input, 401 no session, 403 a message or login that
  * was refused, 503 store unreachable, 500 anything else (per code: lib/error-classes.ts).
@@ -147,9 +149,9 @@ export function redirectResponse(
   setCookies: readonly string[] = [],
   status = 303,
 ): Response {
-  const headers = new Headers(PAGE_HEADERS);
-  headers.set('location', location);
-  for (const c of setCookies) headers.append('set-cookie', c);
+  // One list of pairs: the Response builds its Headers once (no intermediate Headers object).
+  const headers: [string, string][] = [...PAGE_HEADER_PAIRS, ['location', location]];
+  for (const c of setCookies) headers.push(['set-cookie', c]);
   return new Response(null, { status, headers });
 }
 
