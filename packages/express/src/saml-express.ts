@@ -9,6 +9,7 @@ import {
   createContextProvider,
   loadSessionOrPage,
   pathOf,
+  readWebRequest,
   requestUrl,
   toWebRequest,
   writeWebResponse,
@@ -105,7 +106,12 @@ export function createSamlExpress(options: SamlExpressOptions): SamlExpress {
   const { provider, bind } = createContextProvider('createSamlExpress', options);
   const endpoints = new Set(Object.values(provider.paths));
 
-  function toRequest(req: ExpressRequest, withBody: boolean): Request {
+  function toRequest(req: ExpressRequest): Request {
+    return bind(toWebRequest(req, requestUrl(req, req.originalUrl ?? req.url), false), req);
+  }
+
+  /** The web Request of a SAML endpoint, with its body (a small one read first). */
+  async function withBody(req: ExpressRequest): Promise<Request> {
     const url = requestUrl(req, req.originalUrl ?? req.url);
     // A body parser that read the body marks it (body-parser 1: `_body`) or leaves the stream
     // ended. `req.body` alone says nothing: body-parser 1 sets it to {} for bodies it skipped.
@@ -113,21 +119,20 @@ export function createSamlExpress(options: SamlExpressOptions): SamlExpress {
       (req as { _body?: unknown })._body === true ||
       req.readableEnded ||
       (req.complete && !req.readable);
-    const body = withBody ? { consumed, parsed: req.body as unknown } : false;
-    return bind(toWebRequest(req, url, body), req);
+    return bind(await readWebRequest(req, url, { consumed, parsed: req.body as unknown }), req);
   }
 
   return Object.freeze({
     provider,
     routes: handler(async (req, res, next) => {
       if (!endpoints.has(pathOf(req.originalUrl ?? req.url))) return next();
-      const response = await provider.handle(toRequest(req, true));
+      const response = await provider.handle(await withBody(req));
       if (!response) return next();
       await writeWebResponse(res, response);
     }),
     requireSession(requireOptions?: RequireSessionOptions) {
       return handler(async (req, res, next) => {
-        const result = await provider.requireSession(toRequest(req, false), requireOptions);
+        const result = await provider.requireSession(toRequest(req), requireOptions);
         if (result.response) return writeWebResponse(res, result.response);
         req.samlSession = result.session;
         next();
@@ -136,12 +141,12 @@ export function createSamlExpress(options: SamlExpressOptions): SamlExpress {
     loadSession() {
       return handler(async (req, res, next) => {
         // A store outage is a 503 page, not an exception in the application's route.
-        const { session, response } = await loadSessionOrPage(provider, toRequest(req, false));
+        const { session, response } = await loadSessionOrPage(provider, toRequest(req));
         if (response) return writeWebResponse(res, response);
         if (session) req.samlSession = session;
         next();
       });
     },
-    getSession: (req: ExpressRequest) => provider.getSession(toRequest(req, false)),
+    getSession: (req: ExpressRequest) => provider.getSession(toRequest(req)),
   });
 }

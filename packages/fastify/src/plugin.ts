@@ -8,6 +8,7 @@ import type {
 import {
   createContextProvider,
   loadSessionOrPage,
+  readWebRequest,
   requestUrl,
   responseBody,
   responseHeaders,
@@ -79,19 +80,23 @@ const plugin: FastifyPluginAsync<SamlFastifyOptions> = async (fastify, options) 
    * to samlkit, which applies its own size limit (`XML_TOO_LARGE`, as in every adapter); a body
    * another parser read (JSON, say) is re-encoded, and samlkit refuses its type.
    */
-  function toRequest(request: FastifyRequest, withBody: boolean): Request {
+  function toRequest(request: FastifyRequest): Request {
+    return bind(toWebRequest(request.raw, requestUrl(request.raw), false), request);
+  }
+  /** The web Request of a SAML endpoint, with its body (a small one read first). */
+  async function withBody(request: FastifyRequest): Promise<Request> {
     const raw = request.raw;
     const consumed = request.body !== undefined || raw.readableEnded;
-    const body = withBody ? { consumed, parsed: request.body } : false;
-    return bind(toWebRequest(raw, requestUrl(raw), body), request);
+    const body = { consumed, parsed: request.body };
+    return bind(await readWebRequest(raw, requestUrl(raw), body), request);
   }
 
   const saml: SamlFastify = Object.freeze({
     provider,
-    getSession: (request: FastifyRequest) => provider.getSession(toRequest(request, false)),
+    getSession: (request: FastifyRequest) => provider.getSession(toRequest(request)),
     requireSession(requireOptions?: RequireSessionOptions): preHandlerAsyncHookHandler {
       return async function samlRequireSession(request, reply) {
-        const result = await provider.requireSession(toRequest(request, false), requireOptions);
+        const result = await provider.requireSession(toRequest(request), requireOptions);
         if (result.response) return send(reply, result.response);
         request.samlSession = result.session;
       };
@@ -99,7 +104,7 @@ const plugin: FastifyPluginAsync<SamlFastifyOptions> = async (fastify, options) 
     loadSession(): preHandlerAsyncHookHandler {
       return async function samlLoadSession(request, reply) {
         // A store outage is a 503 page, not an exception in the application's route.
-        const { session, response } = await loadSessionOrPage(provider, toRequest(request, false));
+        const { session, response } = await loadSessionOrPage(provider, toRequest(request));
         if (response) return send(reply, response);
         request.samlSession = session ?? null;
       };
@@ -117,7 +122,7 @@ const plugin: FastifyPluginAsync<SamlFastifyOptions> = async (fastify, options) 
     // The body stays unread here: samlkit streams it and applies its own limit.
     scope.addContentTypeParser(SAML_BODY_TYPES, (_request, _payload, done) => done(null));
     const handler = async (request: FastifyRequest, reply: FastifyReply) => {
-      const response = await provider.handle(toRequest(request, true));
+      const response = await provider.handle(await withBody(request));
       if (!response) return reply.callNotFound();
       return send(reply, response);
     };

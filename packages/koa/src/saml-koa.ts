@@ -9,6 +9,7 @@ import {
   createContextProvider,
   loadSessionOrPage,
   pathOf,
+  readWebRequest,
   requestUrl,
   responseHeaders,
   toWebRequest,
@@ -94,26 +95,30 @@ async function respond(ctx: Context, response: Response): Promise<void> {
  */
 export function createSamlKoa(options: SamlKoaOptions): SamlKoa {
   const { provider, bind } = createContextProvider('createSamlKoa', options);
-  function toRequest(ctx: Context, withBody: boolean): Request {
+  function toRequest(ctx: Context): Request {
+    return bind(toWebRequest(ctx.req, requestUrl(ctx.req, ctx.originalUrl), false), ctx);
+  }
+  /** The web Request of a SAML endpoint, with its body (a small one read first). */
+  async function withBody(ctx: Context): Promise<Request> {
     const url = requestUrl(ctx.req, ctx.originalUrl);
     const parsed = (ctx.request as { body?: unknown }).body;
     // Only a body that was read counts as consumed: koa-bodyparser sets `ctx.request.body = {}`
     // for content types it skips, leaving the stream unread.
     const consumed = ctx.req.readableEnded || (ctx.req.complete && !ctx.req.readable);
-    return bind(toWebRequest(ctx.req, url, withBody ? { consumed, parsed } : false), ctx);
+    return bind(await readWebRequest(ctx.req, url, { consumed, parsed }), ctx);
   }
   const endpoints = new Set(Object.values(provider.paths));
   return Object.freeze({
     provider,
     async middleware(ctx: Context, next: () => Promise<unknown>) {
       if (!endpoints.has(pathOf(ctx.originalUrl))) return next();
-      const response = await provider.handle(toRequest(ctx, true));
+      const response = await provider.handle(await withBody(ctx));
       if (!response) return next();
       await respond(ctx, response);
     },
     requireSession(requireOptions?: RequireSessionOptions) {
       const guard: Middleware = async (ctx, next) => {
-        const result = await provider.requireSession(toRequest(ctx, false), requireOptions);
+        const result = await provider.requireSession(toRequest(ctx), requireOptions);
         if (result.response) return respond(ctx, result.response);
         ctx.state.samlSession = result.session;
         await next();
@@ -123,13 +128,13 @@ export function createSamlKoa(options: SamlKoaOptions): SamlKoa {
     loadSession() {
       const load: Middleware = async (ctx, next) => {
         // A store outage is a 503 page, not an exception in the application's route.
-        const { session, response } = await loadSessionOrPage(provider, toRequest(ctx, false));
+        const { session, response } = await loadSessionOrPage(provider, toRequest(ctx));
         if (response) return respond(ctx, response);
         if (session) ctx.state.samlSession = session;
         await next();
       };
       return load;
     },
-    getSession: (ctx: Context) => provider.getSession(toRequest(ctx, false)),
+    getSession: (ctx: Context) => provider.getSession(toRequest(ctx)),
   });
 }

@@ -98,6 +98,84 @@ export function toWebRequest(
 }
 
 /**
+ * Request bodies that declare at most this many bytes (`Content-Length`) are read whole before the
+ * web `Request` is built, instead of being streamed to samlkit through a Node ⇄ Web stream
+ * adapter. Far below samlkit's own cap (2 MiB), so samlkit still sees every byte and applies its
+ * limit; a small SAML form (a few KiB) then costs one array instead of a stream per request.
+ */
+export const SMALL_BODY_BYTES: number = 64 * 1024;
+
+/** The declared body length when it is a plain decimal of at most `SMALL_BODY_BYTES`. */
+function smallDeclaredLength(req: IncomingMessage): number | undefined {
+  // RFC 9112 §6.2-6.3: with Transfer-Encoding the length is the chunked framing's, not this.
+  if (req.headers['transfer-encoding'] !== undefined) return undefined;
+  const declared = req.headers['content-length'];
+  if (declared === undefined || !/^\d{1,6}$/.test(declared)) return undefined;
+  const length = Number(declared);
+  return length <= SMALL_BODY_BYTES ? length : undefined;
+}
+
+/**
+ * Reads a body of exactly `length` bytes into one array. Node's HTTP parser never delivers more
+ * than Content-Length; a body that is longer or shorter than declared (or a connection lost
+ * mid-body) rejects, as the streamed body would.
+ */
+function readDeclaredBody(req: IncomingMessage, length: number): Promise<Uint8Array<ArrayBuffer>> {
+  return new Promise((resolve, reject) => {
+    const out = new Uint8Array(length);
+    let filled = 0;
+    const done = (error?: Error) => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('close', onClose);
+      if (error) reject(error);
+      else resolve(out);
+    };
+    const onData = (chunk: Buffer | string) => {
+      if (typeof chunk === 'string' || filled + chunk.byteLength > length) {
+        req.pause();
+        done(new Error(`the request body is longer than its Content-Length (${length})`));
+        return;
+      }
+      out.set(chunk, filled);
+      filled += chunk.byteLength;
+    };
+    const onEnd = () =>
+      filled === length
+        ? done()
+        : done(new Error(`the request body is shorter than its Content-Length (${length})`));
+    const onError = (error: Error) => done(error);
+    const onClose = () => done(new Error('the connection closed before the request body ended'));
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('close', onClose);
+  });
+}
+
+/**
+ * Builds the web `Request` as {@link toWebRequest} does, except that a small unread body (one
+ * whose `Content-Length` is at most {@link SMALL_BODY_BYTES}) is read first and handed over as
+ * bytes. Bodies without a length, larger ones and parsed ones go as in `toWebRequest`.
+ */
+export async function readWebRequest(
+  req: IncomingMessage,
+  url: string,
+  body: BodySource,
+  headers: Headers = requestHeaders(req),
+): Promise<Request> {
+  const method = (req.method ?? 'GET').toUpperCase();
+  const length =
+    body === false || body.consumed || method === 'GET' || method === 'HEAD'
+      ? undefined
+      : smallDeclaredLength(req);
+  if (length === undefined) return toWebRequest(req, url, body, headers);
+  const bytes = await readDeclaredBody(req, length);
+  return new Request(url, { method, headers, body: bytes });
+}
+
+/**
  * The headers of a web `Response` as a framework writes them: every header but `Set-Cookie`
  * (and `Content-Length` when `withLength` is false, for frameworks that compute it), then the
  * `Set-Cookie` lines, kept separate.
@@ -124,15 +202,19 @@ export async function responseBody(response: Response): Promise<Uint8Array | und
  * any the application set already.
  */
 export async function writeWebResponse(res: ServerResponse, response: Response): Promise<void> {
+  // A body-less answer (the ACS's 303) is written in the same turn, without awaiting a body.
+  const body = response.body === null ? undefined : await responseBody(response);
   res.statusCode = response.status;
-  const { headers, cookies } = responseHeaders(response);
-  for (const [name, value] of headers) res.setHeader(name, value);
+  response.headers.forEach((value, name) => {
+    if (name !== 'set-cookie') res.setHeader(name, value);
+  });
+  const cookies = response.headers.getSetCookie();
   if (cookies.length > 0) {
     const prior = res.getHeader('set-cookie');
     const before = prior === undefined ? [] : Array.isArray(prior) ? prior : [String(prior)];
-    res.setHeader('set-cookie', [...before, ...cookies]);
+    res.setHeader('set-cookie', before.length === 0 ? cookies : [...before, ...cookies]);
   }
-  res.end(await responseBody(response));
+  res.end(body);
 }
 
 /**
@@ -145,9 +227,8 @@ export function fetchListener(
   onError: (error: unknown) => void = () => {},
 ): RequestListener {
   return (req, res) => {
-    const request = toWebRequest(req, requestUrl(req), { consumed: false });
-    Promise.resolve()
-      .then(() => handler(request))
+    readWebRequest(req, requestUrl(req), { consumed: false })
+      .then(handler)
       .then((response) => writeWebResponse(res, response))
       .catch((error: unknown) => {
         onError(error);

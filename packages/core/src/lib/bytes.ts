@@ -28,6 +28,8 @@ export function fromUtf8(bytes: Uint8Array): string {
 
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 const B64_INDEX = new Int16Array(128).fill(-1);
+/** Whitespace that {@link fromBase64} skips (IdPs wrap long lines). */
+const HAS_SPACE = /\s/;
 for (let i = 0; i < B64.length; i++) B64_INDEX[B64.charCodeAt(i)] = i;
 
 /** Standard base64 (RFC 4648 §4) with padding, no line breaks. @internal */
@@ -59,13 +61,16 @@ export function toBase64(bytes: Uint8Array): string {
  * @internal
  */
 export function fromBase64(value: string, what = 'The value'): Uint8Array<ArrayBuffer> {
-  const clean = value.replace(/[\s]+/g, '');
-  const body = clean.replace(/={1,2}$/, '');
+  // Most values carry no whitespace: then the value itself is read, without a cleaned copy.
+  const clean = HAS_SPACE.test(value) ? value.replace(/\s+/g, '') : value;
+  // RFC 4648 §3.2: at most two "=" end the data. `end` is where the data before them ends.
+  let end = clean.length;
+  if (end > 0 && clean.charCodeAt(end - 1) === 61) end--;
+  if (end > 0 && clean.charCodeAt(end - 1) === 61) end--;
   // Padding may be left out entirely, but padding that is present must complete the last group.
-  const padded = clean.length !== body.length;
-  const bad =
-    body.length % 4 === 1 || clean.length - body.length > 2 || (padded && clean.length % 4 !== 0);
-  const out = new Uint8Array(Math.floor((body.length * 3) / 4));
+  const padded = clean.length !== end;
+  const bad = end % 4 === 1 || (padded && clean.length % 4 !== 0);
+  const out = new Uint8Array(Math.floor((end * 3) / 4));
   let o = 0;
   let acc = 0;
   let bits = 0;
@@ -73,12 +78,12 @@ export function fromBase64(value: string, what = 'The value'): Uint8Array<ArrayB
   if (!bad) {
     // Fast path: whole groups of four characters. Stops at the first group with a character
     // outside the alphabet; the loop below then reports it with its position.
-    const whole = body.length - (body.length % 4);
+    const whole = end - (end % 4);
     for (; i < whole; i += 4) {
-      const c0 = body.charCodeAt(i);
-      const c1 = body.charCodeAt(i + 1);
-      const c2 = body.charCodeAt(i + 2);
-      const c3 = body.charCodeAt(i + 3);
+      const c0 = clean.charCodeAt(i);
+      const c1 = clean.charCodeAt(i + 1);
+      const c2 = clean.charCodeAt(i + 2);
+      const c3 = clean.charCodeAt(i + 3);
       if ((c0 | c1 | c2 | c3) > 127) break;
       const n0 = B64_INDEX[c0]!;
       const n1 = B64_INDEX[c1]!;
@@ -91,15 +96,15 @@ export function fromBase64(value: string, what = 'The value'): Uint8Array<ArrayB
       out[o++] = n & 0xff;
     }
   }
-  for (; i < body.length; i++) {
-    const code = body.charCodeAt(i);
+  for (; i < end; i++) {
+    const code = clean.charCodeAt(i);
     const v = code < 128 ? B64_INDEX[code]! : -1;
     if (v < 0 || bad) {
       throw new SamlError('BASE64_INVALID', `${what} is not valid base64.`, {
         expected: 'base64 (A–Z, a–z, 0–9, +, /, optional = padding)',
         found: bad
-          ? `a length of ${body.length} characters, which no base64 encoding has`
-          : `the character ${JSON.stringify(body[i])} at position ${i}`,
+          ? `a length of ${end} characters, which no base64 encoding has`
+          : `the character ${JSON.stringify(clean[i])} at position ${i}`,
         hint: 'a value taken from a URL must be URL-decoded first (+ and %2B); one taken from a form must not be',
       });
     }
@@ -110,7 +115,7 @@ export function fromBase64(value: string, what = 'The value'): Uint8Array<ArrayB
       out[o++] = (acc >> bits) & 0xff;
     }
   }
-  if (body.length === 0 && value.trim() !== '') {
+  if (end === 0 && value.trim() !== '') {
     throw new SamlError('BASE64_INVALID', `${what} is not valid base64.`, {
       expected: 'base64 data',
       found: describeValue(value),

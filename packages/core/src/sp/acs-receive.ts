@@ -17,6 +17,7 @@ import {
 import type { BindingName, IdentityProviderConfig } from '../config.js';
 import { SamlError } from '../errors.js';
 import { toHex, utf8 } from '../lib/bytes.js';
+import type { FormFields } from '../lib/form.js';
 import { readForm } from './http.js';
 import type { Settings } from './settings.js';
 
@@ -60,7 +61,7 @@ function notEnabled(binding: 'artifact' | 'simpleSign', found: string): SamlErro
   });
 }
 
-function single(form: URLSearchParams, name: string): string | undefined {
+function single(form: FormFields, name: string): string | undefined {
   const all = form.getAll(name);
   if (all.length > 1) {
     throw new SamlError('BINDING_INVALID', `The form carries ${name} more than once.`, {

@@ -246,7 +246,9 @@ export async function receiveResponse(s: Settings, request: Request): Promise<Ac
       ...(pending?.browserBindingHash !== undefined
         ? { browserBindingHash: pending.browserBindingHash }
         : {}),
-      data: { finish: JSON.parse(JSON.stringify(finish)) as Record<string, unknown> },
+      // Plain JSON values already (strings, finite numbers, booleans, arrays, objects): a store
+      // serialises the record once itself (docs/stores.md), without a copy made here first.
+      data: { finish },
     },
     now + Math.min(FINISH_TTL_MS, s.requestTtlMs),
   );

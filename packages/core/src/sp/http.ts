@@ -1,5 +1,6 @@
 import { isSamlError, SamlError } from '../errors.js';
 import { ERROR_CLASSES } from '../lib/error-classes.js';
+import { type FormFields, parseForm } from '../lib/form.js';
 import { escapeHtml } from '../lib/html.js';
 import { readCapped } from '../lib/stream.js';
 
@@ -10,6 +11,8 @@ export const PAGE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
 });
+
+const PAGE_HEADER_PAIRS: readonly [string, string][] = Object.entries(PAGE_HEADERS);
 
 /**
  * The HTTP status for an error: 400 malformed input, 401 no session, 403 a message or login that
@@ -146,9 +149,9 @@ export function redirectResponse(
   setCookies: readonly string[] = [],
   status = 303,
 ): Response {
-  const headers = new Headers(PAGE_HEADERS);
-  headers.set('location', location);
-  for (const c of setCookies) headers.append('set-cookie', c);
+  // One list of pairs: the Response builds its Headers once (no intermediate Headers object).
+  const headers: [string, string][] = [...PAGE_HEADER_PAIRS, ['location', location]];
+  for (const c of setCookies) headers.push(['set-cookie', c]);
   return new Response(null, { status, headers });
 }
 
@@ -196,7 +199,7 @@ export async function readBody(
  * @throws SamlError `BINDING_INVALID`, `XML_TOO_LARGE`
  * @internal
  */
-export async function readForm(request: Request): Promise<URLSearchParams> {
+export async function readForm(request: Request): Promise<FormFields> {
   const type = (request.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
   if (type !== 'application/x-www-form-urlencoded') {
     throw new SamlError('BINDING_INVALID', 'The POST is not an HTML form submission.', {
@@ -204,12 +207,13 @@ export async function readForm(request: Request): Promise<URLSearchParams> {
       found: type === '' ? 'no Content-Type' : type,
     });
   }
-  const form = new URLSearchParams(await readBody(request));
+  const form = parseForm(await readBody(request));
   for (const name of ['SAMLRequest', 'SAMLResponse', 'RelayState']) {
-    if (form.getAll(name).length > 1) {
+    const count = form.getAll(name).length;
+    if (count > 1) {
       throw new SamlError('BINDING_INVALID', `The form carries ${name} more than once.`, {
         expected: `at most one ${name} field`,
-        found: `${form.getAll(name).length}`,
+        found: `${count}`,
       });
     }
   }

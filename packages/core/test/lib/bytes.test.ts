@@ -49,6 +49,30 @@ describe('fromBase64', () => {
     );
   });
 
+  it('accepts and refuses exactly what atob does, on base64-like text with padding and spaces', () => {
+    // atob (HTML "forgiving-base64 decode") strips only ASCII whitespace; the text here has no
+    // other kind, so the two must agree on every input: the same bytes, or both refuse.
+    const char = fc.constantFrom(...'AQgw+/Zz09='.split(''), ' ', '\n', '\t', '-', 'é');
+    fc.assert(
+      fc.property(fc.array(char, { maxLength: 24 }), (chars) => {
+        const text = chars.join('');
+        let expected: number[] | undefined;
+        try {
+          expected = Array.from(atob(text), (c) => c.charCodeAt(0));
+        } catch {
+          expected = undefined;
+        }
+        if (expected === undefined) {
+          expect(code(() => fromBase64(text))).toBe('BASE64_INVALID');
+        } else {
+          // Trailing bits atob ignores are ignored here too.
+          expect(Array.from(fromBase64(text))).toEqual(expected);
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   it('refuses impossible lengths and excess padding', () => {
     expect(code(() => fromBase64('QUJDR'))).toBe('BASE64_INVALID');
     expect(code(() => fromBase64('QQ==='))).toBe('BASE64_INVALID');

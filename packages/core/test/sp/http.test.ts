@@ -7,6 +7,7 @@ import {
   ERROR_PAGE_STYLE,
   ERROR_PAGE_STYLE_HASH,
   readBody,
+  readForm,
   statusForError,
 } from '../../src/sp/http.js';
 
@@ -124,6 +125,43 @@ describe('error status and pages', () => {
       headers: { 'content-length': '99999999' },
     });
     await expect(readBody(declared, 1000)).rejects.toMatchObject({ code: 'XML_TOO_LARGE' });
+  });
+});
+
+describe('readForm', () => {
+  const form = (body: string, type = 'application/x-www-form-urlencoded; charset=utf-8') =>
+    readForm(
+      new Request('https://a.test/saml/acs', {
+        method: 'POST',
+        body,
+        headers: { 'content-type': type },
+      }),
+    );
+
+  it('refuses a SAML field sent twice, however the second copy is spelled', async () => {
+    for (const body of [
+      'SAMLResponse=PHg%2B&SAMLResponse=PHk%2B',
+      'SAMLResponse=PHg%2B&SAML%52esponse=PHk%2B',
+      'RelayState=a&SAMLResponse=PHg%2B&RelayState=b',
+      'SAMLRequest=PHg%2B&&SAMLRequest=',
+    ]) {
+      await expect(form(body)).rejects.toMatchObject({ code: 'BINDING_INVALID' });
+    }
+  });
+
+  it('reads the fields of one login, decoded', async () => {
+    const fields = await form('SAMLResponse=PHg%2BPC94Pg%3D%3D&RelayState=a+b%26c');
+    expect(fields.get('SAMLResponse')).toBe('PHg+PC94Pg==');
+    expect(fields.get('RelayState')).toBe('a b&c');
+  });
+
+  it('refuses a body over the cap and a body that is not a form', async () => {
+    await expect(form(`SAMLResponse=${'A'.repeat(2 * 1024 * 1024)}`)).rejects.toMatchObject({
+      code: 'XML_TOO_LARGE',
+    });
+    await expect(form('SAMLResponse=x', 'text/plain')).rejects.toMatchObject({
+      code: 'BINDING_INVALID',
+    });
   });
 });
 
