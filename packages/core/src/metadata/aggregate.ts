@@ -282,7 +282,7 @@ export async function loadAggregate(
 
   // The Signature element, parsed alone inside a copy of the root's start tag (so it has the
   // same namespaces and xml:* attributes in scope as in the document).
-  const rootTagEnd = text.indexOf('>', root.start) + 1;
+  const rootTagEnd = root.tagEnd; // not indexOf('>'): an attribute value may hold a '>' (XML 1.0 §3.1)
   const mini = parseXml(
     `${text.slice(root.start, rootTagEnd)}${text.slice(signature!.start, signature!.end)}</${root.qname}>`,
   );

@@ -57,6 +57,22 @@ describe('loadAggregate', () => {
     ).toBe(true);
   });
 
+  it('verifies an aggregate whose root start tag holds a ">" in an attribute value', async () => {
+    // XML 1.0 §3.1: '>' may appear literally in an attribute value; the Signature is checked in
+    // a copy of the root's start tag, which must end at the tag's own '>'.
+    const built = await buildAggregate({
+      entities: 3,
+      signingKey: fed,
+      certificates: [fed.certificatePem],
+      now: NOW,
+      name: 'urn:example:fed>metadata',
+    });
+    expect(built.xml).toContain('Name="urn:example:fed>metadata"');
+    const agg = await loadAggregate(built.xml, { keys: keys(), now: NOW });
+    expect(agg.name).toBe('urn:example:fed>metadata');
+    expect(agg.counts.entities).toBe(3);
+  });
+
   it('looks an IdP up from its own bytes: the same metadata as the DOM parser reads', async () => {
     const agg = await loadAggregate(aggregate.xml, { keys: keys(), now: NOW });
     for (const g of aggregate.entities.filter((e) => e.role === 'idp').slice(0, 3)) {
