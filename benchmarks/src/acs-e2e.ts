@@ -73,6 +73,10 @@ export interface AcsE2eTimed {
   /** server_cpu_ms_per_request / validate_response_cpu_ms (target: at most 1.3). */
   readonly acs_vs_validate_response: number;
   readonly acs_vs_validate_response_target: number;
+  /** How many rounds the timed run had, each after its own validateResponse batch. */
+  readonly rounds: number;
+  /** The ratio in each round (its ACS CPU per login / its batch's CPU per validation). */
+  readonly acs_vs_validate_response_by_round: number[];
   /** What samlkit logged in the server during the timed run, by level and code (empty: nothing). */
   readonly server_logged: Record<string, number>;
   /** The SAML Response XML of one request, and the whole form body POSTed. */
@@ -364,6 +368,9 @@ function headerValue(headers: Record<string, unknown>, name: string): string | u
  * POSTs every prepared login to the ACS once, over `connections` keep-alive connections (one
  * request in flight on each), and checks every answer.
  */
+/** Rounds of the timed run, each preceded by its own validateResponse batch. */
+const ACS_ROUNDS = 6;
+
 function fire(base: string, logins: readonly PreparedLogin[], connections: number): Promise<Fired> {
   let next = 0;
   let answered = 0;
@@ -460,28 +467,66 @@ async function runAdapter(
         log(`${adapter}: warm-up errors ${JSON.stringify(w.errorKinds)}`);
       }
     }
-    const before = await server.stats();
-    const run = await fire(base, logins, plan.connections);
-    const after = await server.stats();
-    if (!run.finishable) throw new Error('no request of the timed run was accepted');
-    // A login of the timed run finishes: the timed answers were real logins.
-    await finish(base, run.finishable.path, run.finishable.loginCookie);
-
+    const first = await server.stats();
     const logged: Record<string, number> = {};
-    for (const [k, v] of Object.entries(after.logged)) {
-      const d = v - (before.logged[k] ?? 0);
-      if (d > 0) logged[k] = d;
-    }
-    // The same kind of Response (fresh logins, never posted), validated by validateResponse alone
-    // in the server process: the ACS's overhead over the validation it cannot avoid.
-    const extra = await prepareLogins(base, idp, Math.min(plan.requests, 500));
+    // The timed run goes in rounds, each after a batch of validateResponse alone on the same kind
+    // of Response (fresh logins, never posted) in the server process: both figures are taken in
+    // the same machine state (load, heap, CPU clock), so their ratio does not drift with what
+    // else ran between two phases minutes apart.
+    const rounds = Math.max(1, Math.min(ACS_ROUNDS, Math.floor(logins.length / 100)));
+    const extra = await prepareLogins(base, idp, Math.min(plan.requests, 600));
     const items: BaselineItem[] = extra.map((l) => ({
       xml: l.xml,
       inResponseTo: /\bInResponseTo="([^"]+)"/.exec(l.xml)?.[1] ?? '',
     }));
-    const base1 = await server.baseline(items);
-    const validateCpuMs = base1.cpu_us / 1000 / Math.max(1, base1.validated);
-    const acsCpuMs = (after.cpu_us - before.cpu_us) / 1000 / logins.length;
+    const part = <T>(list: readonly T[], r: number) =>
+      list.slice(
+        Math.floor((r * list.length) / rounds),
+        Math.floor(((r + 1) * list.length) / rounds),
+      );
+    let acsCpuUs = 0;
+    let baseCpuUs = 0;
+    let validated = 0;
+    const roundRatios: number[] = [];
+    const fired: Fired[] = [];
+    for (let r = 0; r < rounds; r++) {
+      const b = await server.baseline(part(items, r));
+      const before = await server.stats();
+      const these = part(logins, r);
+      fired.push(await fire(base, these, plan.connections));
+      const after = await server.stats();
+      const cpu = after.cpu_us - before.cpu_us;
+      acsCpuUs += cpu;
+      baseCpuUs += b.cpu_us;
+      validated += b.validated;
+      roundRatios.push(cpu / these.length / (b.cpu_us / Math.max(1, b.validated)));
+      if (r === rounds - 1) {
+        for (const [k, v] of Object.entries(after.logged)) {
+          const d = v - (first.logged[k] ?? 0);
+          if (d > 0) logged[k] = d;
+        }
+      }
+    }
+    const finishable = fired
+      .map((f) => f.finishable)
+      .filter((f) => f !== undefined)
+      .at(-1);
+    const run: Fired = {
+      answered: fired.reduce((n, f) => n + f.answered, 0),
+      ok: fired.reduce((n, f) => n + f.ok, 0),
+      errorKinds: fired.reduce<Record<string, number>>((all, f) => {
+        for (const [k, v] of Object.entries(f.errorKinds)) all[k] = (all[k] ?? 0) + v;
+        return all;
+      }, {}),
+      latencies: fired.flatMap((f) => f.latencies),
+      elapsedMs: fired.reduce((n, f) => n + f.elapsedMs, 0),
+      ...(finishable !== undefined && { finishable }),
+    };
+    if (!run.finishable) throw new Error('no request of the timed run was accepted');
+    // A login of the timed run finishes: the timed answers were real logins.
+    await finish(base, run.finishable.path, run.finishable.loginCookie);
+    const validateCpuMs = baseCpuUs / 1000 / Math.max(1, validated);
+    const acsCpuMs = acsCpuUs / 1000 / logins.length;
     const sorted = run.latencies.slice().sort((a, b) => a - b);
     const mean = sorted.reduce((a, b) => a + b, 0) / Math.max(1, sorted.length);
     const sample = logins[0]!;
@@ -500,8 +545,10 @@ async function runAdapter(
       error_kinds: run.errorKinds,
       server_cpu_ms_per_request: round4(acsCpuMs),
       validate_response_cpu_ms: round4(validateCpuMs),
-      validate_response_runs: base1.validated,
+      validate_response_runs: validated,
       acs_vs_validate_response: round3(acsCpuMs / validateCpuMs),
+      rounds,
+      acs_vs_validate_response_by_round: roundRatios.map(round3),
       acs_vs_validate_response_target: 1.3,
       server_logged: logged,
       response_bytes: Buffer.byteLength(sample.xml, 'utf8'),
