@@ -11,7 +11,7 @@ import type { PendingRequest, PendingRequestMatch, SamlStore } from './types.js'
  * @param record - the stored pending request
  * @param expect - the condition
  * @returns `true` when the record may be taken
- * @example In a custom store's `takePendingRequest(id, expect)`
+ * @example In a custom store's conditional take
  * ```ts
  * if (expect !== undefined && !matchesPendingRequest(record, expect)) return undefined; // kept
  * ```
