@@ -145,6 +145,22 @@ export async function loadAggregate(
           signature = { start: el.start, end: -1 };
           return true;
         }
+        if (
+          el.uri === NS.md &&
+          (el.local === 'EntitiesDescriptor' || el.local === 'EntityDescriptor') &&
+          el.depth > 0 &&
+          path[el.depth - 1] !== `${NS.md} EntitiesDescriptor`
+        ) {
+          // SAML metadata §2.3.1: entities are children of an EntitiesDescriptor, nowhere else.
+          // Above all not inside the aggregate's ds:Signature, which its digest leaves out
+          // (enveloped signature, XML-DSig §6.6.4): an entity there is covered by no signature.
+          throw invalid(
+            'An entity is not a child of an EntitiesDescriptor.',
+            'md:EntityDescriptor and md:EntitiesDescriptor only directly inside md:EntitiesDescriptor (SAML metadata §2.3.1)',
+            `<${el.qname}> inside ${describeValue(path[el.depth - 1]!.split(' ').pop()!)}${inSignature ? ' (within the signature)' : ''}`,
+          );
+        }
+        if (inSignature) return false;
         if (el.uri === NS.md && el.local === 'EntitiesDescriptor' && entity === undefined) {
           wrappers[el.depth] = wrapperTag(el);
           wrappers.length = el.depth + 1;

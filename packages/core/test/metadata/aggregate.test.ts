@@ -57,6 +57,39 @@ describe('loadAggregate', () => {
     ).toBe(true);
   });
 
+  it('refuses an entity the signature does not cover: inside ds:Signature, or anywhere but an EntitiesDescriptor', async () => {
+    // The enveloped-signature transform leaves the Signature out of the digest (XML-DSig §6.6.4),
+    // so an EntityDescriptor put in its ds:Object would be trusted although nothing signed it.
+    const idp = aggregate.entities.find((e) => e.role === 'idp')!;
+    const start = aggregate.xml.indexOf(`<md:EntityDescriptor entityID="${idp.entityId}"`);
+    const end =
+      aggregate.xml.indexOf('</md:EntityDescriptor>', start) + '</md:EntityDescriptor>'.length;
+    expect(start).toBeGreaterThan(0);
+    const forged = aggregate.xml
+      .slice(start, end)
+      .replaceAll(idp.entityId, 'https://evil.example/idp');
+    const afterValue =
+      aggregate.xml.indexOf('</ds:SignatureValue>') + '</ds:SignatureValue>'.length;
+    expect(afterValue).toBeGreaterThan(20);
+    const inObject = `${aggregate.xml.slice(0, afterValue)}<ds:Object>${forged}</ds:Object>${aggregate.xml.slice(afterValue)}`;
+    expect(await failure(inObject)).toBe('METADATA_INVALID');
+    // Directly in the Signature, and as a copy of a real IdP (which would make it a duplicate).
+    const original = aggregate.xml.slice(start, end);
+    const inSignature = `${aggregate.xml.slice(0, afterValue)}${original}${aggregate.xml.slice(afterValue)}`;
+    expect(await failure(inSignature)).toBe('METADATA_INVALID');
+    // Inside another entity (signed, but not an entity of the aggregate).
+    const nested = aggregate.xml.replace(
+      '</md:EntityDescriptor>',
+      `<md:Extensions>${forged}</md:Extensions></md:EntityDescriptor>`,
+    );
+    expect(await failure(nested)).toBe('METADATA_INVALID');
+    try {
+      await loadAggregate(inObject, { keys: keys(), now: NOW });
+    } catch (e) {
+      expect(isSamlError(e) && e.details.found).toContain('(within the signature)');
+    }
+  });
+
   it('verifies an aggregate whose root start tag holds a ">" in an attribute value', async () => {
     // XML 1.0 §3.1: '>' may appear literally in an attribute value; the Signature is checked in
     // a copy of the root's start tag, which must end at the tag's own '>'.
