@@ -5,8 +5,9 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { connect } from 'node:net';
+import { isSamlError } from '@samlkit/core';
 import { createSamlHandlers } from '@samlkit/fetch';
-import { fetchListener, SMALL_BODY_BYTES } from '@samlkit/node-bridge';
+import { fetchListener, readWebRequest, SMALL_BODY_BYTES } from '@samlkit/node-bridge';
 import { createTestIdp, generateTestKeys } from '@samlkit/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 
@@ -130,6 +131,31 @@ describe('the request body through the Node bridge', () => {
     socket.destroy();
     await gone;
     expect(called).toBe(false);
+  });
+});
+
+describe('reading a small body of a request already gone', () => {
+  it('refuses at once (BINDING_INVALID) instead of waiting for a body that will never come', async () => {
+    let result: (r: unknown) => void = () => {};
+    const outcome = new Promise<unknown>((r) => (result = r));
+    const server = createServer((req) => {
+      // An earlier middleware awaited something; meanwhile the client went away.
+      req.once('close', () => {
+        readWebRequest(req, 'http://127.0.0.1/x', { consumed: false }).then(
+          () => result('read'),
+          (e: unknown) => result(e),
+        );
+      });
+    });
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const socket = connect((server.address() as AddressInfo).port, '127.0.0.1');
+    await new Promise<void>((resolve) => socket.once('connect', resolve));
+    socket.write('POST /x HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-length: 10\r\n\r\nabc');
+    await new Promise((r) => setTimeout(r, 50));
+    socket.destroy();
+    const e = await outcome;
+    expect(isSamlError(e) && e.code).toBe('BINDING_INVALID');
   });
 });
 

@@ -8,6 +8,7 @@ import { Readable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import {
   createServiceProvider,
+  SamlError,
   type ServiceProvider,
   type ServiceProviderOptions,
   type SessionOption,
@@ -116,37 +117,55 @@ function smallDeclaredLength(req: IncomingMessage): number | undefined {
 }
 
 /**
- * Reads a body of exactly `length` bytes into one array. Node's HTTP parser never delivers more
- * than Content-Length; a body that is longer or shorter than declared (or a connection lost
- * mid-body) rejects, as the streamed body would.
+ * Reads a body of exactly `length` bytes into one array, holding only what has arrived (nothing is
+ * reserved for a body that has not come). Node's HTTP parser never delivers more than
+ * Content-Length; a body that is longer or shorter than declared, a connection lost mid-body, or a
+ * request already aborted or read to its end by the time this is called rejects (never waits).
  */
 function readDeclaredBody(req: IncomingMessage, length: number): Promise<Uint8Array<ArrayBuffer>> {
   return new Promise((resolve, reject) => {
-    const out = new Uint8Array(length);
+    const refuse = (found: string) =>
+      new SamlError('BINDING_INVALID', 'The request body could not be read.', {
+        expected: `a request body of ${length} bytes (its Content-Length)`,
+        found,
+        hint: 'the client closed the connection or sent a body that does not match its Content-Length',
+      });
+    if (req.destroyed || req.readableAborted || req.readableEnded) {
+      reject(refuse(req.readableEnded ? 'a body already read to its end' : 'an aborted request'));
+      return;
+    }
+    const chunks: Uint8Array[] = [];
     let filled = 0;
     const done = (error?: Error) => {
       req.off('data', onData);
       req.off('end', onEnd);
       req.off('error', onError);
       req.off('close', onClose);
-      if (error) reject(error);
-      else resolve(out);
+      if (error) {
+        reject(error);
+        return;
+      }
+      const out = new Uint8Array(filled);
+      let at = 0;
+      for (const c of chunks) {
+        out.set(c, at);
+        at += c.byteLength;
+      }
+      resolve(out);
     };
     const onData = (chunk: Buffer | string) => {
       if (typeof chunk === 'string' || filled + chunk.byteLength > length) {
         req.pause();
-        done(new Error(`the request body is longer than its Content-Length (${length})`));
+        done(refuse(`more than ${length} bytes`));
         return;
       }
-      out.set(chunk, filled);
+      chunks.push(chunk);
       filled += chunk.byteLength;
     };
     const onEnd = () =>
-      filled === length
-        ? done()
-        : done(new Error(`the request body is shorter than its Content-Length (${length})`));
+      filled === length ? done() : done(refuse(`${filled} bytes before the body ended`));
     const onError = (error: Error) => done(error);
-    const onClose = () => done(new Error('the connection closed before the request body ended'));
+    const onClose = () => done(refuse(`the connection closed after ${filled} bytes`));
     req.on('data', onData);
     req.on('end', onEnd);
     req.on('error', onError);
