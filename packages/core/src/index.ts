@@ -219,7 +219,7 @@ export type {
 export { fetchMetadataDocument, fetchMetadataXml } from './metadata/fetch.js';
 export type { IdpMetadata, ParseIdpMetadataOptions } from './metadata/idp.js';
 export { parseIdpMetadata } from './metadata/idp.js';
-export type { MdqEvent, MdqSource, MdqSourceOptions } from './metadata/mdq.js';
+export type { MdqEvent, MdqLookupPurpose, MdqSource, MdqSourceOptions } from './metadata/mdq.js';
 export { createMdqSource } from './metadata/mdq.js';
 export type { MdqNewEntityBudget } from './metadata/mdq-budget.js';
 export { DEFAULT_MDQ_NEW_ENTITY_BUDGET } from './metadata/mdq-budget.js';

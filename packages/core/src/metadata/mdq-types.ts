@@ -86,8 +86,10 @@ export interface MdqSourceOptions {
    * once (`METADATA_FETCH_FAILED`, event `mdq-budget-exceeded`) unless the store has a copy;
    * entities held keep being served and refreshed, and 404s already remembered cost nothing.
    * It bounds what a flood of made-up entity IDs (Responses with random Issuers, forged
-   * discovery answers, `?idp=`) makes the SP send. Per process; `{ requests: Infinity, perMs: 1 }`
-   * switches it off.
+   * discovery answers, `?idp=`) makes the SP send. Per process, and per kind of lookup: logins
+   * (`?idp=`, discovery answers) and messages (the Issuer of a Response or logout message) each
+   * have a budget of this size, so a flood of one kind cannot starve the other;
+   * `{ requests: Infinity, perMs: 1 }` switches it off.
    */
   readonly newEntityBudget?: MdqNewEntityBudget;
   /** Accept a SHA-1 based signature. **Weakens security.** */
@@ -104,6 +106,12 @@ export interface MdqSourceOptions {
   readonly onEvent?: (event: MdqEvent) => void;
 }
 
+/**
+ * What a lookup is for, which decides the `newEntityBudget` it spends: `login` (a user's login or
+ * discovery answer names the IdP) or `message` (a Response or logout message names it).
+ */
+export type MdqLookupPurpose = 'login' | 'message';
+
 /** IdP metadata looked up per entity from an MDQ service. */
 export interface MdqSource {
   /**
@@ -114,7 +122,7 @@ export interface MdqSource {
    *   `newEntityBudget` spent), `METADATA_INVALID` (unsigned, or not
    *   signed by the pinned key), `METADATA_EXPIRED`
    */
-  get(entityId: string): Promise<IdpMetadata>;
+  get(entityId: string, purpose?: MdqLookupPurpose): Promise<IdpMetadata>;
   /**
    * The SP's `idps` option: purpose `message` answers the IdP the message names, purpose `login`
    * the IdP whose entity ID `idp` names; `undefined` for an entity the service does not know.

@@ -8,13 +8,18 @@ import { resolveCrypto } from '../crypto/provider.js';
 import { describeValue, SamlError } from '../errors.js';
 import type { IdpDefinition, IdpLookup, IdpResolver } from '../sp/idp-resolver.js';
 import type { IdpMetadata } from './idp.js';
-import { budgetExceeded, createTokenBucket, DEFAULT_MDQ_NEW_ENTITY_BUDGET } from './mdq-budget.js';
-import type { MdqEvent, MdqSource, MdqSourceOptions } from './mdq-types.js';
+import {
+  budgetExceeded,
+  createTokenBucket,
+  DEFAULT_MDQ_NEW_ENTITY_BUDGET,
+  type TokenBucket,
+} from './mdq-budget.js';
+import type { MdqEvent, MdqLookupPurpose, MdqSource, MdqSourceOptions } from './mdq-types.js';
 import { defaultSleep } from './refresher.js';
 import { createMetadataSource } from './source.js';
 import type { MetadataSource } from './source-types.js';
 
-export type { MdqEvent, MdqSource, MdqSourceOptions } from './mdq-types.js';
+export type { MdqEvent, MdqLookupPurpose, MdqSource, MdqSourceOptions } from './mdq-types.js';
 
 /** Per source: how many late 404 answers are held until a lookup reads them. @internal */
 const held404 = new WeakMap<MdqSource, () => number>();
@@ -91,7 +96,12 @@ export function createMdqSource(options: MdqSourceOptions): MdqSource {
       throw new TypeError(`createMdqSource: ${name} must be a number ≥ 0`);
   }
   const budget = options.newEntityBudget ?? DEFAULT_MDQ_NEW_ENTITY_BUDGET;
-  const bucket = createTokenBucket(budget, now());
+  // One bucket per kind of lookup: made-up Issuers posted to the ACS (messages) cannot spend
+  // what users' logins and discovery answers need, and the other way round.
+  const buckets: Readonly<Record<MdqLookupPurpose, TokenBucket>> = {
+    login: createTokenBucket(budget, now()),
+    message: createTokenBucket(budget, now()),
+  };
   const store = options.store;
   const sources = new Map<string, MetadataSource>();
   // The entities of `sources` without a verified copy, oldest first: dropped first to make room,
@@ -212,7 +222,7 @@ export function createMdqSource(options: MdqSourceOptions): MdqSource {
     }
   };
 
-  const sourceFor = (entityId: string, url: string): MetadataSource => {
+  const sourceFor = (entityId: string, url: string, bucket: TokenBucket): MetadataSource => {
     const held = sources.get(entityId);
     if (held) {
       // Least recently used last out: a hit moves the entity to the end.
@@ -265,7 +275,13 @@ export function createMdqSource(options: MdqSourceOptions): MdqSource {
     return source;
   };
 
-  const get = async (entityId: string): Promise<IdpMetadata> => {
+  const get = async (
+    entityId: string,
+    purpose: MdqLookupPurpose = 'login',
+  ): Promise<IdpMetadata> => {
+    if (purpose !== 'login' && purpose !== 'message')
+      throw new TypeError('MdqSource.get: purpose must be "login" or "message"');
+    const bucket = buckets[purpose];
     if (typeof entityId !== 'string' || entityId === '')
       throw new TypeError('MdqSource.get: entityId must be a non-empty string');
     const url = await urlFor(entityId);
@@ -290,7 +306,7 @@ export function createMdqSource(options: MdqSourceOptions): MdqSource {
         throw budgetExceeded(entityId, budget, baseUrl, retryAt);
       }
     }
-    const pending = sourceFor(entityId, url).get();
+    const pending = sourceFor(entityId, url, bucket).get();
     const stop = new AbortController();
     const timeUp = sleep(lookupWaitMs, stop.signal).then(() => undefined);
     let outcome: { ok: IdpMetadata } | { error: unknown } | undefined;
@@ -340,7 +356,7 @@ export function createMdqSource(options: MdqSourceOptions): MdqSource {
     const entityId = l.purpose === 'message' ? l.entityId : l.idp;
     if (entityId === undefined || entityId === '') return undefined;
     try {
-      return { idp: await get(entityId) };
+      return { idp: await get(entityId, l.purpose) };
     } catch (e) {
       // An entity the service does not know (or not as an IdP) is an unknown IdP.
       if (e instanceof SamlError && e.code === 'METADATA_ENTITY_NOT_FOUND') return undefined;

@@ -390,6 +390,36 @@ describe('createMdqSource', () => {
     expect(seen.filter((r) => r.path.includes('sp-flood-'))).toHaveLength(2);
   });
 
+  it('forged Issuers at the ACS spend the message budget only: a login of a new IdP still goes through', async () => {
+    const good = 'https://idp.budget-login.example.edu/idp';
+    routes.set(`/mdq${path(good)}`, await entity(good));
+    const { source } = mdq({ now: () => START, newEntityBudget: { requests: 2, perMs: 60_000 } });
+    const codes: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const entityId = `https://forged-${i}.flood.example/idp`;
+      codes.push(await code(source.resolver.lookup({ purpose: 'message', entityId })));
+    }
+    // Two requests (404: unknown IdP), then the message budget is spent.
+    expect(codes).toEqual(['ok', 'ok', ...Array(3).fill('METADATA_FETCH_FAILED')]);
+    expect(seen.filter((r) => r.path.includes('forged-'))).toHaveLength(2);
+    // A user's login names a new IdP: its own budget is untouched.
+    const found = await source.resolver.lookup({ purpose: 'login', idp: good });
+    expect(found?.idp.entityId).toBe(good);
+    // And the other way round: logins spend theirs, messages keep what is left of theirs.
+    const { source: other } = mdq({
+      now: () => START,
+      newEntityBudget: { requests: 1, perMs: 60_000 },
+    });
+    expect(await code(other.get('https://login-flood-1.flood.example/idp'))).toBe(
+      'METADATA_ENTITY_NOT_FOUND',
+    );
+    expect(await code(other.get('https://login-flood-2.flood.example/idp'))).toBe(
+      'METADATA_FETCH_FAILED',
+    );
+    expect((await other.get(good, 'message')).entityId).toBe(good);
+    await expect(other.get(good, 'other' as 'login')).rejects.toThrow(TypeError);
+  });
+
   it('a discovery answer the SP cannot check (budget spent) is an outage, not an unknown IdP', async () => {
     const { source } = mdq({ now: () => START, newEntityBudget: { requests: 1, perMs: 60_000 } });
     const { sp } = await setup({
