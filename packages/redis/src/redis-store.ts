@@ -1,10 +1,11 @@
-import type {
-  EndSessionsResult,
-  PendingRequest,
-  PendingRequestMatch,
-  SamlStore,
-  SessionQuery,
-  SessionRecord,
+import {
+  type EndSessionsResult,
+  matchesPendingRequest,
+  type PendingRequest,
+  type PendingRequestMatch,
+  type SamlStore,
+  type SessionQuery,
+  type SessionRecord,
 } from '@samlkit/core';
 import {
   assertKey,
@@ -23,6 +24,7 @@ import type { RedisClient, RedisStoreOptions } from './lib/options.js';
 import {
   INDEX_ADD,
   INDEX_LIVE,
+  PENDING_TAKE_EXACT,
   PENDING_TAKE_IF,
   SESSION_END,
   SESSION_PUT,
@@ -138,13 +140,26 @@ export class RedisStore implements SamlStore {
     return this.#run('takePendingRequest', async (c) => {
       // A conditional take compares and deletes in one script (atomic on the key's node): a
       // record of another kind or IdP stays, with its TTL, for the answer it waits for.
-      const json =
+      let json =
         expect === undefined
           ? await c.getdel(key)
           : ((await evalScript(c, PENDING_TAKE_IF, key, [expect.kind, expect.idpEntityId])) as
               | string
+              | number
               | null);
-      if (json === null) return undefined;
+      if (json === 0 && expect !== undefined) {
+        // A record the script's JSON decoder cannot read: compared here, taken only if unchanged.
+        const raw = await c.get(key);
+        const record = raw === null ? undefined : (JSON.parse(raw) as { r: PendingRequest }).r;
+        json =
+          raw !== null &&
+          record !== undefined &&
+          matchesPendingRequest(record, expect) &&
+          (await evalScript(c, PENDING_TAKE_EXACT, key, [raw])) === 1
+            ? raw
+            : null;
+      }
+      if (json === null || typeof json !== 'string') return undefined;
       const stored = JSON.parse(json) as { e: number; r: PendingRequest };
       return stored.e > this.#now() ? stored.r : undefined;
     });

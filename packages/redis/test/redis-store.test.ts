@@ -103,6 +103,39 @@ describe.skipIf(skip)('RedisStore on a real Redis', () => {
     await server?.stop();
   });
 
+  test('a conditional take of a record Lua cannot decode (a lone surrogate in its data) still works', async () => {
+    const store = new RedisStore({ url: server.url, keyPrefix: `sur-${crypto.randomUUID()}:` });
+    try {
+      const now = Date.now();
+      const idp = 'https://idp.example.com/';
+      // JSON.stringify writes a lone surrogate as \ud800, which Redis's cjson refuses to decode.
+      const record = {
+        id: '_sur',
+        kind: 'authn' as const,
+        createdAt: now,
+        idpEntityId: idp,
+        data: { note: 'half a pair: \ud800' },
+      };
+      await store.putPendingRequest('_sur', record, now + 600_000);
+      expect(
+        await store.takePendingRequest('_sur', {
+          kind: 'authn',
+          idpEntityId: 'https://other.example/',
+        }),
+      ).toBeUndefined();
+      expect(
+        await store.takePendingRequest('_sur', { kind: 'logout', idpEntityId: idp }),
+      ).toBeUndefined();
+      const taken = await store.takePendingRequest('_sur', { kind: 'authn', idpEntityId: idp });
+      expect(taken).toEqual(record);
+      expect(
+        await store.takePendingRequest('_sur', { kind: 'authn', idpEntityId: idp }),
+      ).toBeUndefined();
+    } finally {
+      await store.close();
+    }
+  });
+
   test('every key a login and logout writes has a TTL, and the keys follow the documented layout', async () => {
     const keyPrefix = `ttl-${crypto.randomUUID()}:`;
     const store = new RedisStore({ url: server.url, keyPrefix });

@@ -39,19 +39,35 @@ return 1`,
 /**
  * Conditional take of a pending request. KEYS[1] = the pending request (JSON `{e, r}`); ARGV =
  * kind, idpEntityId. Deletes and returns the JSON only when the record's `kind` and `idpEntityId`
- * equal ARGV (core's `matchesPendingRequest`); otherwise (absent, unreadable, or another kind or
- * IdP) returns nil and leaves the key and its TTL as they were, for the answer it waits for.
+ * equal ARGV (core's `matchesPendingRequest`); otherwise (absent, or another kind or IdP) returns
+ * nil and leaves the key and its TTL as they were, for the answer it waits for. A record Lua's
+ * JSON decoder cannot read (application data with a lone surrogate escape, or nested deeper than
+ * its limit) answers 0 and is left as it is: the caller compares it itself and takes it with
+ * {@link PENDING_TAKE_EXACT}.
  */
 export const PENDING_TAKE_IF: LuaScript = script(
   'pendingTakeIf',
   `local v = redis.call('GET', KEYS[1])
 if not v then return false end
 local ok, stored = pcall(cjson.decode, v)
-if not ok or type(stored) ~= 'table' or type(stored['r']) ~= 'table' then return false end
+if not ok then return 0 end
+if type(stored) ~= 'table' or type(stored['r']) ~= 'table' then return false end
 local r = stored['r']
 if r['kind'] ~= ARGV[1] or r['idpEntityId'] ~= ARGV[2] then return false end
 redis.call('DEL', KEYS[1])
 return v`,
+);
+
+/**
+ * Takes a pending request only if it is still exactly the JSON the caller read and compared.
+ * KEYS[1] = the pending request; ARGV[1] = its JSON. Returns 1 when this call deleted it, else 0
+ * (gone, or taken by another node meanwhile): so of several callers one takes it.
+ */
+export const PENDING_TAKE_EXACT: LuaScript = script(
+  'pendingTakeExact',
+  `if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1])
+return 1`,
 );
 
 /**
