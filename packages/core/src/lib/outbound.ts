@@ -2,6 +2,7 @@
 // goes through fetchOutbound: redirects are followed by hand, only to https and at most a few
 // hops, and the body is capped while it streams.
 import { describeValue, SamlError } from '../errors.js';
+import { createPieceDecoder } from './utf8-pieces.js';
 
 /** The `fetch` samlkit calls: the runtime's global one, or one with a proxy, agent or client TLS. */
 export type OutboundFetch = (url: string, init: RequestInit) => Promise<Response>;
@@ -101,11 +102,12 @@ export async function readBodyCapped(
     throw tooLarge(`Content-Length ${declared}`);
   }
   if (!response.body) return '';
-  // Each chunk is decoded as it arrives (a UTF-8 sequence split across chunks is carried over by
-  // the decoder) and only the text is kept, joined once at the end: the peak is about the text
-  // twice, not the bytes, a joined copy of them and the text at once.
+  // Each chunk is decoded as it arrives (a UTF-8 sequence split across chunks is carried over)
+  // and only the text is kept, joined once at the end: the peak is about the text twice, not the
+  // bytes, a joined copy of them and the text at once. Not TextDecoder's stream mode: its pieces
+  // join into a two-byte string, twice the memory for ASCII text (lib/utf8-pieces.ts).
   const reader = response.body.getReader();
-  const decoder = new TextDecoder('utf-8', { fatal: false });
+  const decoder = createPieceDecoder();
   const parts: string[] = [];
   let total = 0;
   for (;;) {
@@ -116,9 +118,9 @@ export async function readBodyCapped(
       await reader.cancel().catch(() => {});
       throw tooLarge(`more than ${maxBytes} bytes`);
     }
-    parts.push(decoder.decode(value, { stream: true }));
+    parts.push(decoder.push(value));
   }
-  parts.push(decoder.decode());
+  parts.push(decoder.end());
   return parts.join('');
 }
 
