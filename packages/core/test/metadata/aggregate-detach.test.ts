@@ -8,11 +8,12 @@ import {
   loadPublicKey,
   SamlError,
 } from '@samlkit/core';
-import { generateTestKeys, type TestKeys } from '@samlkit/testkit';
+import type { TestKeys } from '@samlkit/testkit';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type BuiltAggregate, buildAggregate } from '../../../testkit/src/aggregate.js';
 import { withoutText } from '../../src/metadata/aggregate-detach.js';
+import { aggregateKeys } from '../support/aggregate-setup.js';
 
 // What outlives an aggregate — the summaries a discovery page keeps, the refusal a source keeps
 // as lastError — must not keep the aggregate's text alive.
@@ -23,17 +24,9 @@ let fed: TestKeys;
 let built: BuiltAggregate;
 
 beforeAll(async () => {
-  const [f, c1] = await Promise.all([
-    generateTestKeys({ subject: 'test federation' }),
-    generateTestKeys({ subject: 'entity 1' }),
-  ]);
-  fed = f;
-  built = await buildAggregate({
-    entities: 1500,
-    signingKey: fed,
-    certificates: [c1.certificatePem],
-    now: NOW,
-  });
+  let certificates: string[];
+  ({ fed, certificates } = await aggregateKeys());
+  built = await buildAggregate({ entities: 1500, signingKey: fed, certificates, now: NOW });
 });
 
 /** A full collection (V8's gc, exposed for this test). */

@@ -1,7 +1,8 @@
 import { createAggregateSource, isSamlError, loadPublicKey } from '@samlkit/core';
-import { generateTestKeys, type TestKeys } from '@samlkit/testkit';
+import type { TestKeys } from '@samlkit/testkit';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type BuiltAggregate, buildAggregate } from '../../../testkit/src/aggregate.js';
+import { aggregateKeys } from '../support/aggregate-setup.js';
 
 // A process that loads or refreshes a federation aggregate of megabytes goes on serving: every
 // long pass over the text (the pre-parse scan, the canonicalization and index) pauses for a
@@ -16,13 +17,8 @@ let first: BuiltAggregate;
 let second: BuiltAggregate;
 
 beforeAll(async () => {
-  const [f, c1, c2] = await Promise.all([
-    generateTestKeys({ subject: 'test federation' }),
-    generateTestKeys({ subject: 'entity 1' }),
-    generateTestKeys({ subject: 'entity 2' }),
-  ]);
-  fed = f;
-  const certificates = [c1.certificatePem, c2.certificatePem];
+  let certificates: string[];
+  ({ fed, certificates } = await aggregateKeys());
   // A few thousand entities: several MiB of text, so several full slices per pass.
   first = await buildAggregate({ entities: 2500, signingKey: fed, certificates, now: NOW });
   second = await buildAggregate({

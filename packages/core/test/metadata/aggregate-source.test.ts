@@ -13,6 +13,7 @@ import { generateTestKeys, type TestKeys } from '@samlkit/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BuiltAggregate, buildAggregate } from '../../../testkit/src/aggregate.js';
 import { BASE, req, spConfig, keys as spKeysOf } from '../sp/support.js';
+import { aggregateKeys } from '../support/aggregate-setup.js';
 
 // A federation aggregate as a live trust source: the last good copy serves while a refresh runs
 // and after one fails, refreshes are conditional, and the resolver answers only trusted IdPs.
@@ -24,13 +25,8 @@ let first: BuiltAggregate;
 let second: BuiltAggregate;
 
 beforeAll(async () => {
-  const [f, c1, c2] = await Promise.all([
-    generateTestKeys({ subject: 'test federation' }),
-    generateTestKeys({ subject: 'entity 1' }),
-    generateTestKeys({ subject: 'entity 2' }),
-  ]);
-  fed = f;
-  const certificates = [c1.certificatePem, c2.certificatePem];
+  let certificates: string[];
+  ({ fed, certificates } = await aggregateKeys());
   first = await buildAggregate({
     entities: 30,
     hiddenEvery: 3,

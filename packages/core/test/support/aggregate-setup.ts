@@ -15,21 +15,35 @@ export interface TestAggregate {
   readonly aggregate: BuiltAggregate;
 }
 
-/**
- * Generates the keys and builds an aggregate of `entities` entities signed by the federation key,
- * its IdPs and SPs carrying two entity certificates, at {@link AGGREGATE_NOW}.
- */
-export async function buildTestAggregate(entities: number): Promise<TestAggregate> {
+/** The keys of a test federation: its signing key, one that is not its, two entity certificates. */
+export interface AggregateKeys {
+  readonly fed: TestKeys;
+  readonly other: TestKeys;
+  /** PEM certificates the generated IdPs and SPs carry. */
+  readonly certificates: string[];
+}
+
+/** Generates {@link AggregateKeys}. */
+export async function aggregateKeys(): Promise<AggregateKeys> {
   const [fed, other, c1, c2] = await Promise.all([
     generateTestKeys({ subject: 'test federation' }),
     generateTestKeys({ subject: 'not the federation' }),
     generateTestKeys({ subject: 'entity 1' }),
     generateTestKeys({ subject: 'entity 2' }),
   ]);
+  return { fed, other, certificates: [c1.certificatePem, c2.certificatePem] };
+}
+
+/**
+ * Generates the keys and builds an aggregate of `entities` entities signed by the federation key,
+ * its IdPs and SPs carrying two entity certificates, at {@link AGGREGATE_NOW}.
+ */
+export async function buildTestAggregate(entities: number): Promise<TestAggregate> {
+  const { fed, other, certificates } = await aggregateKeys();
   const aggregate = await buildAggregate({
     entities,
     signingKey: fed,
-    certificates: [c1.certificatePem, c2.certificatePem],
+    certificates,
     now: AGGREGATE_NOW,
   });
   return { fed, other, aggregate };
