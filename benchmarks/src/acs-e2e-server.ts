@@ -3,7 +3,8 @@
 // as its getting-started guide shows (docs/getting-started-<adapter>.md), the memory store,
 // listening on 127.0.0.1 on a free port. The parent talks to it over the IPC channel:
 //   { type: 'start', config } → { type: 'ready', url, server }
-//   { type: 'stats' }         → { type: 'stats', cpu_us, logged }
+//   { type: 'stats', profile? } → { type: 'stats', cpu_us, logged } (profile: start/stop the
+//                                profiler, with ACS_PROFILE_DIR)
 //   { type: 'baseline', items } → { type: 'baseline', cpu_us, validated }: validateResponse alone
 //                                on each item's Response (same keys, same process), its CPU time
 // and it closes its server and exits when the channel closes (the parent ended or let it go).
@@ -46,7 +47,7 @@ export interface BaselineItem {
 
 export type ToServer =
   | { type: 'start'; config: ServerConfig }
-  | { type: 'stats' }
+  | { type: 'stats'; profile?: 'start' | 'stop' }
   | { type: 'baseline'; items: readonly BaselineItem[] };
 export type FromServer =
   | { type: 'ready'; url: string; server: string }
@@ -238,18 +239,18 @@ async function baseline(c: ServerConfig, items: readonly BaselineItem[]): Promis
 }
 
 /**
- * With ACS_PROFILE_DIR set, the V8 CPU profiler runs between the two stats requests around the
- * timed run (its first call starts it, the next stops it and writes
- * `<dir>/<adapter>-<n>.cpuprofile`): where the server's time goes, without the logins prepared
- * before. Summarise with src/profile-summary.ts.
+ * With ACS_PROFILE_DIR set, the V8 CPU profiler runs during each round of the timed run (the
+ * stats request before a round starts it, the one after stops it and writes
+ * `<dir>/<adapter>-<round>.cpuprofile`): where the server's time goes, without the logins prepared
+ * before or the validateResponse baseline. Summarise with src/profile-summary.ts.
  */
 let profiling: Session | undefined;
 let profileCount = 0;
-function profileToggle(): void {
+function profileToggle(action: 'start' | 'stop' | undefined): void {
   const dir = process.env['ACS_PROFILE_DIR'];
-  if (!dir) return;
+  if (!dir || !action || (action === 'start') === (profiling !== undefined)) return;
   void (async () => {
-    if (!profiling) {
+    if (action === 'start') {
       profiling = new Session();
       profiling.connect();
       await profiling.post('Profiler.enable');
@@ -291,7 +292,7 @@ function main(): void {
         (e: unknown) => send({ type: 'failed', error: String((e as Error).stack ?? e) }),
       );
     } else if (m.type === 'stats') {
-      profileToggle();
+      profileToggle(m.profile);
       const cpu = process.cpuUsage();
       send({ type: 'stats', cpu_us: cpu.user + cpu.system, logged: { ...logged } });
     }

@@ -132,7 +132,8 @@ process.on('exit', () => {
 interface ServerProcess {
   readonly url: string;
   readonly server: string;
-  stats(): Promise<{ cpu_us: number; logged: Record<string, number> }>;
+  /** CPU and log counts; `profile` starts or stops the CPU profiler (with ACS_PROFILE_DIR). */
+  stats(profile?: 'start' | 'stop'): Promise<{ cpu_us: number; logged: Record<string, number> }>;
   /** CPU µs the server spends in validateResponse alone on `items`, and how many it validated. */
   baseline(items: readonly BaselineItem[]): Promise<{ cpu_us: number; validated: number }>;
   stop(): Promise<void>;
@@ -177,9 +178,9 @@ async function startServer(adapter: AcsAdapter, config: ServerConfig): Promise<S
       url,
       server,
       stop,
-      stats: async () => {
+      stats: async (profile) => {
         const answer = nextMessage('stats');
-        child.send({ type: 'stats' } satisfies ToServer);
+        child.send({ type: 'stats', ...(profile && { profile }) } satisfies ToServer);
         const { cpu_us, logged } = await withTimeout(answer, 10_000, 'server stats');
         return { cpu_us, logged };
       },
@@ -491,10 +492,10 @@ async function runAdapter(
     const fired: Fired[] = [];
     for (let r = 0; r < rounds; r++) {
       const b = await server.baseline(part(items, r));
-      const before = await server.stats();
+      const before = await server.stats('start');
       const these = part(logins, r);
       fired.push(await fire(base, these, plan.connections));
-      const after = await server.stats();
+      const after = await server.stats('stop');
       const cpu = after.cpu_us - before.cpu_us;
       acsCpuUs += cpu;
       baseCpuUs += b.cpu_us;

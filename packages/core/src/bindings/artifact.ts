@@ -1,6 +1,7 @@
 import { type CryptoProvider, resolveCrypto } from '../crypto/provider.js';
 import { SamlError } from '../errors.js';
 import { concatBytes, fromBase64, toBase64, utf8 } from '../lib/bytes.js';
+import { randomFill } from '../lib/random.js';
 
 /** The only artifact type SAML 2.0 defines (SAML bindings §3.6.4.2). */
 export const ARTIFACT_TYPE_CODE = 0x0004;
@@ -96,7 +97,7 @@ export async function createArtifact(options: CreateArtifactOptions): Promise<st
   let handle = options.messageHandle;
   if (handle === undefined) {
     handle = new Uint8Array(20);
-    resolveCrypto(options.crypto).getRandomValues(handle);
+    randomFill(handle, options.crypto);
   }
   if (!(handle instanceof Uint8Array) || handle.length !== 20) {
     throw new TypeError('createArtifact: messageHandle must be 20 bytes');

@@ -34,21 +34,38 @@ for (let i = 0; i < B64.length; i++) B64_INDEX[B64.charCodeAt(i)] = i;
 
 /** Standard base64 (RFC 4648 §4) with padding, no line breaks. @internal */
 export function toBase64(bytes: Uint8Array): string {
+  return encode64(bytes, B64, '=');
+}
+
+/** Base64 of `bytes` in `alphabet` (64 characters), the last group padded with `pad`. */
+function encode64(bytes: Uint8Array, alphabet: string, pad: string): string {
   let out = '';
   let i = 0;
   for (; i + 2 < bytes.length; i += 3) {
     const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
-    out += B64[n >> 18]! + B64[(n >> 12) & 63]! + B64[(n >> 6) & 63]! + B64[n & 63]!;
+    out +=
+      alphabet[n >> 18]! + alphabet[(n >> 12) & 63]! + alphabet[(n >> 6) & 63]! + alphabet[n & 63]!;
   }
   const rest = bytes.length - i;
   if (rest === 1) {
     const n = bytes[i]! << 16;
-    out += `${B64[n >> 18]}${B64[(n >> 12) & 63]}==`;
+    out += alphabet[n >> 18]! + alphabet[(n >> 12) & 63]! + pad + pad;
   } else if (rest === 2) {
     const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8);
-    out += `${B64[n >> 18]}${B64[(n >> 12) & 63]}${B64[(n >> 6) & 63]}=`;
+    out += alphabet[n >> 18]! + alphabet[(n >> 12) & 63]! + alphabet[(n >> 6) & 63]! + pad;
   }
   return out;
+}
+
+const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/**
+ * Encodes bytes as base64url without padding (RFC 4648 §5): the alphabet of cookies, URLs and
+ * store keys, in one pass (no standard base64 rewritten afterwards).
+ * @internal
+ */
+export function toBase64Url(bytes: Uint8Array): string {
+  return encode64(bytes, B64URL, '');
 }
 
 /**

@@ -1,4 +1,7 @@
-import { type CryptoProvider, resolveCrypto } from '../crypto/provider.js';
+import type { CryptoProvider } from '../crypto/provider.js';
+import { randomFill } from './random.js';
+
+const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
 
 /**
  * Generates a fresh SAML message or assertion identifier: `_` followed by 40 lowercase hex
@@ -22,8 +25,8 @@ import { type CryptoProvider, resolveCrypto } from '../crypto/provider.js';
  */
 export function generateId(crypto?: CryptoProvider): string {
   const bytes = new Uint8Array(20);
-  resolveCrypto(crypto).getRandomValues(bytes);
+  randomFill(bytes, crypto);
   let hex = '_';
-  for (const b of bytes) hex += b.toString(16).padStart(2, '0');
+  for (const b of bytes) hex += HEX[b]!;
   return hex;
 }

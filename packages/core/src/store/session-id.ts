@@ -1,5 +1,6 @@
-import { type CryptoProvider, resolveCrypto } from '../crypto/provider.js';
-import { toBase64 } from '../lib/bytes.js';
+import type { CryptoProvider } from '../crypto/provider.js';
+import { toBase64Url } from '../lib/bytes.js';
+import { randomFill } from '../lib/random.js';
 
 /** Random bytes in a session ID: 256 bits, well above the 128 bits OWASP asks for. */
 const SESSION_ID_BYTES = 32;
@@ -21,6 +22,6 @@ const SESSION_ID_BYTES = 32;
  */
 export function createSessionId(crypto?: CryptoProvider): string {
   const bytes = new Uint8Array(SESSION_ID_BYTES);
-  resolveCrypto(crypto).getRandomValues(bytes);
-  return toBase64(bytes).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  randomFill(bytes, crypto);
+  return toBase64Url(bytes);
 }
