@@ -25,7 +25,7 @@ import {
   type ServiceProviderOptions,
   validateResponse,
 } from '@samlkit/core';
-import { fetchListener } from '@samlkit/node-bridge';
+import { fetchListener, nodeCryptoProvider } from '@samlkit/node-bridge';
 import { ACS_ADAPTERS, type AcsAdapter } from './plans.js';
 import { packageVersion } from './versions.js';
 
@@ -213,9 +213,15 @@ const STARTERS: Record<AcsAdapter, (o: ServiceProviderOptions) => Promise<Runnin
 /**
  * validateResponse alone on each item, one after the other, with the SP's keys and names: what
  * the ACS would cost if HTTP, the form, the store and the finish code were free. CPU time of this
- * process, like the ACS figure.
+ * process, like the ACS figure. It uses the crypto provider the adapter's ACS uses: the Node
+ * adapters' own (node:crypto digests and signature checks), and for the Fetch handlers core's
+ * default, the runtime's WebCrypto.
  */
-async function baseline(c: ServerConfig, items: readonly BaselineItem[]): Promise<FromServer> {
+async function baseline(
+  adapter: AcsAdapter,
+  c: ServerConfig,
+  items: readonly BaselineItem[],
+): Promise<FromServer> {
   const o = options(c);
   const idp = defineIdentityProvider({
     entityId: c.idpEntityId,
@@ -227,6 +233,7 @@ async function baseline(c: ServerConfig, items: readonly BaselineItem[]): Promis
     idp: { entityId: idp.entityId, signingKeys: idp.signingKeys },
     now: Date.now(),
     inResponseTo: [inResponseTo],
+    ...(adapter !== 'fetch' && { crypto: nodeCryptoProvider() }),
   });
   const start = process.cpuUsage();
   let validated = 0;
@@ -251,15 +258,17 @@ function profileToggle(action: 'start' | 'stop' | undefined): void {
   if (!dir || !action || (action === 'start') === (profiling !== undefined)) return;
   void (async () => {
     if (action === 'start') {
-      profiling = new Session();
-      profiling.connect();
-      await profiling.post('Profiler.enable');
-      await profiling.post('Profiler.setSamplingInterval', { interval: 200 });
-      await profiling.post('Profiler.start');
-    } else {
-      const { profile } = await profiling.post('Profiler.stop');
-      profiling.disconnect();
+      const session = new Session();
+      profiling = session;
+      session.connect();
+      await session.post('Profiler.enable');
+      await session.post('Profiler.setSamplingInterval', { interval: 200 });
+      await session.post('Profiler.start');
+    } else if (profiling) {
+      const session = profiling;
       profiling = undefined;
+      const { profile } = await session.post('Profiler.stop');
+      session.disconnect();
       const file = join(dir, `${process.argv[2]}-${profileCount++}.cpuprofile`);
       writeFileSync(file, JSON.stringify(profile));
     }
@@ -281,7 +290,7 @@ function main(): void {
   let config: ServerConfig | undefined;
   process.on('message', (m: ToServer) => {
     if (m.type === 'baseline' && config) {
-      baseline(config, m.items).then(send, (e: unknown) =>
+      baseline(adapter, config, m.items).then(send, (e: unknown) =>
         send({ type: 'failed', error: String((e as Error).stack ?? e) }),
       );
     } else if (m.type === 'start' && !running) {

@@ -143,7 +143,15 @@ async function startServer(adapter: AcsAdapter, config: ServerConfig): Promise<S
   // The server's stdout goes to this process's stderr: stdout carries nothing here.
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', join(here, 'acs-e2e-server.ts'), adapter],
+    [
+      // ACS_SERVER_NODE_FLAGS: V8/Node flags for the server process only (diagnostics, e.g.
+      // --single-threaded-gc); empty for the published figures.
+      ...(process.env['ACS_SERVER_NODE_FLAGS']?.split(' ').filter(Boolean) ?? []),
+      '--import',
+      'tsx',
+      join(here, 'acs-e2e-server.ts'),
+      adapter,
+    ],
     { cwd: benchDir, stdio: ['ignore', 2, 'inherit', 'ipc'] },
   );
   live.add(child);
@@ -475,7 +483,9 @@ async function runAdapter(
     // the same machine state (load, heap, CPU clock), so their ratio does not drift with what
     // else ran between two phases minutes apart.
     const rounds = Math.max(1, Math.min(ACS_ROUNDS, Math.floor(logins.length / 100)));
-    const extra = await prepareLogins(base, idp, Math.min(plan.requests, 600));
+    // As many as the timed run: each baseline batch is as long as the round after it, so a
+    // collection that lands in one of them weighs the same in both figures.
+    const extra = await prepareLogins(base, idp, plan.requests);
     const items: BaselineItem[] = extra.map((l) => ({
       xml: l.xml,
       inResponseTo: /\bInResponseTo="([^"]+)"/.exec(l.xml)?.[1] ?? '',

@@ -15,6 +15,9 @@ import {
   type SessionRecord,
 } from '@samlkit/core';
 
+import { nodeCryptoProvider } from './node-crypto.js';
+
+export { nodeCryptoProvider } from './node-crypto.js';
 export type { ClosableStore, CloseGracefullyOptions, CloseGracefullyResult } from './shutdown.js';
 export { closeGracefully } from './shutdown.js';
 
@@ -265,6 +268,8 @@ export type ContextProviderOptions<Context> = ServiceProviderOptions & SessionOp
  * own (Express `req`, Koa `ctx`, Fastify `request`). The `session` option, written against that
  * object, reaches core as the option over web `Request`s: `bind` remembers which framework object
  * a web `Request` was built from, and the core option's `get` and `set` find it through that.
+ * Without a `crypto` option the provider uses {@link nodeCryptoProvider} (Node's WebCrypto with
+ * digests and signature checks computed synchronously by node:crypto).
  * @throws TypeError when `session` lacks a `get` or `set` function; SamlError `CONFIG_INVALID` as
  *   `createServiceProvider`
  */
@@ -272,7 +277,9 @@ export function createContextProvider<Context extends object>(
   adapter: string,
   options: ContextProviderOptions<Context>,
 ): { readonly provider: ServiceProvider; bind(request: Request, context: Context): Request } {
-  const { session: storage, ...spOptions } = options;
+  const { session: storage, ...given } = options;
+  const spOptions: ServiceProviderOptions =
+    given.crypto === undefined ? { ...given, crypto: nodeCryptoProvider() } : given;
   if (storage === undefined) {
     return { provider: createServiceProvider(spOptions), bind: (request) => request };
   }

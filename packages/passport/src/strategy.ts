@@ -4,7 +4,7 @@ import {
   type LoginOptions,
   type ServiceProvider,
 } from '@samlkit/core';
-import { writeWebResponse } from '@samlkit/node-bridge';
+import { nodeCryptoProvider, writeWebResponse } from '@samlkit/node-bridge';
 import type {
   Request as ExpressRequest,
   Response as ExpressResponse,
@@ -80,6 +80,8 @@ export class SamlStrategyBase extends Strategy {
     const callbacks = this.callbacks;
     const inFlight = this.inFlight;
     const provider = createServiceProvider({
+      // Node's WebCrypto with digests and signature checks done synchronously by node:crypto.
+      crypto: nodeCryptoProvider(),
       ...mapped.serviceProvider,
       // Passport's verify decides the login, before samlkit stores a session (SAML profiles §4.1.4.3:
       // the SP establishes its security context only for a Response it accepts).

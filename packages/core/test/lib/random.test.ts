@@ -43,18 +43,27 @@ describe('randomFill (the pooled random source of IDs)', () => {
     }
   });
 
-  it('calls an application-given source for every value, never the pool', () => {
+  it("draws an application-given source's bytes, through a pool of its own", () => {
     let calls = 0;
+    let next = 0;
     const own = {
       subtle: globalThis.crypto.subtle,
       getRandomValues<T extends ArrayBufferView | null>(a: T): T {
         calls++;
-        if (a) new Uint8Array(a.buffer, a.byteOffset, a.byteLength).fill(0x5a);
+        // A counting source: the IDs show which of its bytes they got, in order.
+        if (a) {
+          const view = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+          for (let i = 0; i < view.length; i++) view[i] = next++ & 0xff;
+        }
         return a;
       },
     };
-    expect(createSessionId(own)).toBe(toBase64Url(new Uint8Array(32).fill(0x5a)));
-    expect(generateId(own)).toBe(`_${'5a'.repeat(20)}`);
+    const counting = (from: number, n: number) =>
+      Uint8Array.from({ length: n }, (_, i) => (from + i) & 0xff);
+    expect(createSessionId(own)).toBe(toBase64Url(counting(0, 32)));
+    expect(generateId(own)).toBe(`_${Buffer.from(counting(32, 20)).toString('hex')}`);
+    for (let i = 0; i < 200; i++) createSessionId(own);
+    // 6,452 bytes drawn: two 4 KiB fills of its own; the runtime's source was not used for it.
     expect(calls).toBe(2);
   });
 
