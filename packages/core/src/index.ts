@@ -271,6 +271,7 @@ export {
 export type { AuthnRequestSettings } from './sp/authn-request-options.js';
 export type { DiscoFeedCors } from './sp/discofeed.js';
 export type { DiscoveryOptions } from './sp/discovery.js';
+export { attachRequestBody } from './sp/http.js';
 export { PAIRWISE_ID_ATTRIBUTE, SUBJECT_ID_ATTRIBUTE } from './sp/identity.js';
 export type { IdpPolicy } from './sp/idp-policy.js';
 export type {

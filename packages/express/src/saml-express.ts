@@ -9,7 +9,7 @@ import {
   createContextProvider,
   loadSessionOrPage,
   pathOf,
-  readWebRequest,
+  readSamlRequest,
   requestUrl,
   toWebRequest,
   writeWebResponse,
@@ -119,7 +119,7 @@ export function createSamlExpress(options: SamlExpressOptions): SamlExpress {
       (req as { _body?: unknown })._body === true ||
       req.readableEnded ||
       (req.complete && !req.readable);
-    return bind(await readWebRequest(req, url, { consumed, parsed: req.body as unknown }), req);
+    return bind(await readSamlRequest(req, url, { consumed, parsed: req.body as unknown }), req);
   }
 
   return Object.freeze({

@@ -8,7 +8,7 @@ import type {
 import {
   createContextProvider,
   loadSessionOrPage,
-  readWebRequest,
+  readSamlRequest,
   requestUrl,
   responseBody,
   responseHeaders,
@@ -88,7 +88,7 @@ const plugin: FastifyPluginAsync<SamlFastifyOptions> = async (fastify, options) 
     const raw = request.raw;
     const consumed = request.body !== undefined || raw.readableEnded;
     const body = { consumed, parsed: request.body };
-    return bind(await readWebRequest(raw, requestUrl(raw), body), request);
+    return bind(await readSamlRequest(raw, requestUrl(raw), body), request);
   }
 
   const saml: SamlFastify = Object.freeze({

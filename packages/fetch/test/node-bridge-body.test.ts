@@ -7,9 +7,16 @@ import type { AddressInfo } from 'node:net';
 import { connect } from 'node:net';
 import { isSamlError } from '@samlkit/core';
 import { createSamlHandlers } from '@samlkit/fetch';
-import { fetchListener, readWebRequest, SMALL_BODY_BYTES } from '@samlkit/node-bridge';
+import {
+  fetchListener,
+  readSamlRequest,
+  readWebRequest,
+  requestUrl,
+  SMALL_BODY_BYTES,
+} from '@samlkit/node-bridge';
 import { createTestIdp, generateTestKeys } from '@samlkit/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
+import { readBody } from '../../core/src/sp/http.js';
 
 interface Seen {
   /** Whether Node had the whole body when the handler was called. */
@@ -215,5 +222,49 @@ describe('the ACS form through the bridge, small and streamed', () => {
       },
     });
     expect(await postForm(stream)).toEqual({ status: 400, code: 'XML_TOO_LARGE' });
+  });
+});
+
+describe('the request body of a SAML endpoint through the Node adapters (readSamlRequest)', () => {
+  /** A server handing each request to samlkit's body reader as the adapters do. */
+  async function samlServer(): Promise<{
+    port: number;
+    seen: () => Promise<Seen & { own: boolean }>;
+  }> {
+    let onSeen: (s: Seen & { own: boolean }) => void = () => {};
+    let seen = new Promise<Seen & { own: boolean }>((r) => (onSeen = r));
+    const server = createServer((req, res) => {
+      void readSamlRequest(req, requestUrl(req), { consumed: false }).then(async (request) => {
+        const own = request.body !== null;
+        onSeen({ complete: req.complete, body: await readBody(request), own });
+        res.end('ok');
+      });
+    });
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return {
+      port: (server.address() as AddressInfo).port,
+      seen: async () => {
+        const s = await seen;
+        seen = new Promise((r) => (onSeen = r));
+        return s;
+      },
+    };
+  }
+
+  it('hands a small body to samlkit as bytes (the Request has none), a large one as a stream', async () => {
+    const server = await samlServer();
+    const send = (body: string) =>
+      fetch(`http://127.0.0.1:${server.port}/saml/acs`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body,
+      });
+    const small = 'SAMLResponse=abc&RelayState=%C3%A9';
+    await send(small);
+    expect(await server.seen()).toEqual({ complete: true, body: small, own: false });
+    const large = 'z'.repeat(SMALL_BODY_BYTES + 1);
+    await send(large);
+    expect(await server.seen()).toMatchObject({ body: large, own: true });
   });
 });

@@ -9,7 +9,7 @@ import {
   createContextProvider,
   loadSessionOrPage,
   pathOf,
-  readWebRequest,
+  readSamlRequest,
   requestUrl,
   responseHeaders,
   toWebRequest,
@@ -105,7 +105,7 @@ export function createSamlKoa(options: SamlKoaOptions): SamlKoa {
     // Only a body that was read counts as consumed: koa-bodyparser sets `ctx.request.body = {}`
     // for content types it skips, leaving the stream unread.
     const consumed = ctx.req.readableEnded || (ctx.req.complete && !ctx.req.readable);
-    return bind(await readWebRequest(ctx.req, url, { consumed, parsed }), ctx);
+    return bind(await readSamlRequest(ctx.req, url, { consumed, parsed }), ctx);
   }
   const endpoints = new Set(Object.values(provider.paths));
   return Object.freeze({

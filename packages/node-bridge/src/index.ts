@@ -7,6 +7,7 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import { Readable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import {
+  attachRequestBody,
   createServiceProvider,
   SamlError,
   type ServiceProvider,
@@ -177,24 +178,65 @@ function readDeclaredBody(req: IncomingMessage, length: number): Promise<Uint8Ar
 }
 
 /**
- * Builds the web `Request` as {@link toWebRequest} does, except that a small unread body (one
- * whose `Content-Length` is at most {@link SMALL_BODY_BYTES}) is read first and handed over as
- * bytes. Bodies without a length, larger ones and parsed ones go as in `toWebRequest`.
+ * The bytes of a small unread body (one whose `Content-Length` is at most
+ * {@link SMALL_BODY_BYTES}), read whole; undefined when the body goes as in `toWebRequest`
+ * (none, without a length, larger, or already read by a body parser).
  */
-export async function readWebRequest(
+function smallBody(
+  req: IncomingMessage,
+  body: BodySource,
+): Promise<Uint8Array<ArrayBuffer>> | undefined {
+  const method = (req.method ?? 'GET').toUpperCase();
+  if (body === false || body.consumed || method === 'GET' || method === 'HEAD') return undefined;
+  const length = smallDeclaredLength(req);
+  return length === undefined ? undefined : readDeclaredBody(req, length);
+}
+
+/**
+ * The web `Request` with a small unread body read first: given to the `Request` as bytes, or —
+ * `attach` — handed to samlkit with `attachRequestBody` (the `Request` itself has none). Other
+ * bodies go as in `toWebRequest`.
+ */
+async function requestWithSmallBody(
+  req: IncomingMessage,
+  url: string,
+  body: BodySource,
+  headers: Headers,
+  attach: boolean,
+): Promise<Request> {
+  const bytes = smallBody(req, body);
+  if (bytes === undefined) return toWebRequest(req, url, body, headers);
+  const method = (req.method ?? 'GET').toUpperCase();
+  if (attach) return attachRequestBody(new Request(url, { method, headers }), await bytes);
+  return new Request(url, { method, headers, body: await bytes });
+}
+
+/**
+ * Builds the web `Request` as {@link toWebRequest} does, except that a small unread body is read
+ * first and given to the `Request` as bytes (no Node ⇄ web stream adapter). For servers of any
+ * Fetch-API handler, whose routes may read the body themselves.
+ */
+export function readWebRequest(
   req: IncomingMessage,
   url: string,
   body: BodySource,
   headers: Headers = requestHeaders(req),
 ): Promise<Request> {
-  const method = (req.method ?? 'GET').toUpperCase();
-  const length =
-    body === false || body.consumed || method === 'GET' || method === 'HEAD'
-      ? undefined
-      : smallDeclaredLength(req);
-  if (length === undefined) return toWebRequest(req, url, body, headers);
-  const bytes = await readDeclaredBody(req, length);
-  return new Request(url, { method, headers, body: bytes });
+  return requestWithSmallBody(req, url, body, headers, false);
+}
+
+/**
+ * The web `Request` of a request for a SAML endpoint: as {@link readWebRequest}, except that a
+ * small body is handed to samlkit with `attachRequestBody` (the `Request` itself has none), which
+ * spares samlkit the stream a `Request` body is. Only samlkit reads these requests' bodies.
+ */
+export function readSamlRequest(
+  req: IncomingMessage,
+  url: string,
+  body: BodySource,
+  headers: Headers = requestHeaders(req),
+): Promise<Request> {
+  return requestWithSmallBody(req, url, body, headers, true);
 }
 
 /**

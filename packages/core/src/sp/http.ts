@@ -170,9 +170,43 @@ export function methodNotAllowed(allow: readonly string[]): Response {
 /** The most bytes a form or SOAP body may have (a large encrypted Response fits in 1 MiB of XML). */
 export const MAX_BODY_BYTES: number = 2 * 1024 * 1024;
 
+/** Bodies a server read before building the web `Request` (see {@link attachRequestBody}). */
+const attachedBodies = new WeakMap<Request, Uint8Array>();
+
+/** UTF-8, replacing malformed sequences (a form or SOAP body is checked after decoding). */
+const bodyDecoder = new TextDecoder('utf-8', { fatal: false });
+
+/**
+ * Hands samlkit a request body the server has already read, with a web `Request` built without
+ * one: samlkit then reads these bytes wherever it would read `request.body` (the ACS form, the SLO
+ * endpoint's form or SOAP envelope), with the same size limit. A Node server that has the whole
+ * body of a small request in memory saves building a stream for it; the samlkit Node adapters do
+ * this for bodies of at most 64 KiB.
+ *
+ * The bytes are not copied: do not change them afterwards. Application hooks that read
+ * `request.body` of such a request find none.
+ *
+ * @param request - a web `Request` without a body (`request.body === null`)
+ * @param body - the request's body as received
+ * @returns the same `request`
+ * @throws TypeError when the request has a body of its own
+ * @example A Node request listener that read the body first
+ * ```ts
+ * const request = attachRequestBody(new Request(url, { method: 'POST', headers }), bytes);
+ * const response = await provider.handle(request);
+ * ```
+ */
+export function attachRequestBody(request: Request, body: Uint8Array): Request {
+  if (request.body !== null) {
+    throw new TypeError('attachRequestBody: the Request has a body of its own');
+  }
+  attachedBodies.set(request, body);
+  return request;
+}
+
 /**
  * Reads a request body as text with a size cap, refusing before buffering when Content-Length
- * already says too much.
+ * already says too much. A body given by {@link attachRequestBody} is read instead of the stream.
  * @throws SamlError `XML_TOO_LARGE`
  * @internal
  */
@@ -187,11 +221,16 @@ export async function readBody(
       found,
     });
   if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge(`${declared} bytes`);
+  const attached = attachedBodies.get(request);
+  if (attached !== undefined) {
+    if (attached.byteLength > maxBytes) throw tooLarge(`${attached.byteLength} bytes`);
+    return bodyDecoder.decode(attached);
+  }
   if (!request.body) return '';
   const all = await readCapped(request.body, maxBytes, () =>
     tooLarge(`more than ${maxBytes} bytes`),
   );
-  return new TextDecoder('utf-8', { fatal: false }).decode(all);
+  return bodyDecoder.decode(all);
 }
 
 /**
