@@ -235,8 +235,9 @@ export function createMdqSource(options: MdqSourceOptions): MdqSource {
       entityId,
       fetch: async (u, init) => {
         // A download for an entity without a verified copy here spends the budget (the check in
-        // `get` lets lookups through while it lasts; this one is exact under concurrency).
-        if (!verified.has(source) && !bucket.take(now())) {
+        // `get` lets lookups through while it lasts; this one is exact under concurrency). Only
+        // its first request does: a redirect hop (to another URL) belongs to the same download.
+        if (u === url && !verified.has(source) && !bucket.take(now())) {
           const retryAt = bucket.nextAt(now());
           emit({ type: 'mdq-budget-exceeded', mdqEntityId: entityId, url, retryAt });
           throw budgetExceeded(entityId, budget, baseUrl, retryAt);

@@ -26,8 +26,8 @@ let otherKey: TestCert;
 let idpCert: TestCert;
 let server: Server;
 let base: string;
-/** Documents by request path; `hang` never answers. */
-const routes = new Map<string, string | 'hang'>();
+/** Documents by request path; `hang` never answers; `{ redirect }` answers 302 to that path. */
+const routes = new Map<string, string | 'hang' | { redirect: string }>();
 const seen: { path: string; accept: string | undefined; ifNoneMatch: string | undefined }[] = [];
 const hanging: ServerResponse[] = [];
 
@@ -70,6 +70,10 @@ beforeAll(async () => {
     }
     if (doc === undefined) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+      return;
+    }
+    if (typeof doc === 'object') {
+      res.writeHead(302, { location: doc.redirect }).end();
       return;
     }
     const etag = `"${createHash('sha256').update(doc).digest('hex').slice(0, 16)}"`;
@@ -356,6 +360,25 @@ describe('createMdqSource', () => {
     t += 20_000;
     expect(await code(source.get(flood[9]!))).toBe('METADATA_ENTITY_NOT_FOUND');
     expect(await code(source.get('https://two-more.flood.example/idp'))).toBe(
+      'METADATA_FETCH_FAILED',
+    );
+  });
+
+  it('spends one token per download, however many redirects it follows', async () => {
+    const ids = [1, 2, 3].map((i) => `https://idp.moved-${i}.example.edu/idp`);
+    for (const id of ids) {
+      routes.set(`/mdq${path(id)}`, { redirect: `/moved${path(id)}` });
+      routes.set(`/moved${path(id)}`, await entity(id));
+    }
+    const { source, events } = mdq({
+      now: () => START,
+      newEntityBudget: { requests: 3, perMs: 60_000 },
+    });
+    // Three entities, each a request and its redirect hop: the budget of three lets all through.
+    for (const id of ids) expect((await source.get(id)).entityId).toBe(id);
+    for (const id of ids) expect(hits(`/moved${path(id)}`)).toBe(1);
+    expect(events.filter((e) => e.type === 'mdq-budget-exceeded')).toHaveLength(0);
+    expect(await code(source.get('https://idp.fourth.example.edu/idp'))).toBe(
       'METADATA_FETCH_FAILED',
     );
   });
