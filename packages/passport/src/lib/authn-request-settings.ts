@@ -214,7 +214,7 @@ export function authnRequestSettings(o: RequestOptions): AuthnRequestSettings {
         'allowCreate',
         'identifierFormat with it (samlkit sends the NameIDPolicy, and its AllowCreate, only with a Format)',
         `allowCreate: ${o.allowCreate} without identifierFormat`,
-        'set identifierFormat (e.g. urn:oasis:names:tc:SAML:2.0:nameid-format:persistent) or drop allowCreate',
+        'set identifierFormat (e.g. urn:oasis:names:tc:SAML:2.0:nameid-format:persistent), or drop allowCreate and leave it to the IdP: without a NameIDPolicy the IdP applies its own policy for creating new identifiers',
       );
     }
   }
