@@ -3,9 +3,9 @@
 // as its getting-started guide shows (docs/getting-started-<adapter>.md), the memory store,
 // listening on 127.0.0.1 on a free port. The parent talks to it over the IPC channel:
 //   { type: 'start', config } → { type: 'ready', url, server }
-//   { type: 'stats', profile? } → { type: 'stats', cpu_us, logged } (profile: start/stop the
+//   { type: 'stats', profile? } → { type: 'stats', cpu_us, gc_ms, logged } (profile: start/stop the
 //                                profiler, with ACS_PROFILE_DIR)
-//   { type: 'baseline', items } → { type: 'baseline', cpu_us, validated }: validateResponse alone
+//   { type: 'baseline', items } → { type: 'baseline', cpu_us, gc_ms, validated }: validateResponse alone
 //                                on each item's Response (same keys, same process), its CPU time
 // and it closes its server and exits when the channel closes (the parent ended or let it go).
 // Usage: spawned with an 'ipc' stdio entry: node --import tsx src/acs-e2e-server.ts <adapter>
@@ -15,6 +15,7 @@ import { createServer, type Server } from 'node:http';
 import { Session } from 'node:inspector/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { PerformanceObserver } from 'node:perf_hooks';
 import {
   defineIdentityProvider,
   defineServiceProvider,
@@ -51,8 +52,8 @@ export type ToServer =
   | { type: 'baseline'; items: readonly BaselineItem[] };
 export type FromServer =
   | { type: 'ready'; url: string; server: string }
-  | { type: 'baseline'; cpu_us: number; validated: number }
-  | { type: 'stats'; cpu_us: number; logged: Record<string, number> }
+  | { type: 'baseline'; cpu_us: number; gc_ms: number; validated: number }
+  | { type: 'stats'; cpu_us: number; gc_ms: number; logged: Record<string, number> }
   | { type: 'failed'; error: string };
 
 interface Running {
@@ -235,6 +236,7 @@ async function baseline(
     inResponseTo: [inResponseTo],
     ...(adapter !== 'fetch' && { crypto: nodeCryptoProvider() }),
   });
+  const gcBefore = gcMs;
   const start = process.cpuUsage();
   let validated = 0;
   for (const item of items) {
@@ -242,7 +244,7 @@ async function baseline(
     validated++;
   }
   const cpu = process.cpuUsage(start);
-  return { type: 'baseline', cpu_us: cpu.user + cpu.system, validated };
+  return { type: 'baseline', cpu_us: cpu.user + cpu.system, gc_ms: gcMs - gcBefore, validated };
 }
 
 /**
@@ -275,6 +277,12 @@ function profileToggle(action: 'start' | 'stop' | undefined): void {
   })();
 }
 
+/** Garbage-collection pauses of this process so far (ms), from the `gc` performance entries. */
+let gcMs = 0;
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) gcMs += entry.duration;
+}).observe({ entryTypes: ['gc'] });
+
 function send(message: FromServer): void {
   process.send?.(message);
 }
@@ -303,7 +311,7 @@ function main(): void {
     } else if (m.type === 'stats') {
       profileToggle(m.profile);
       const cpu = process.cpuUsage();
-      send({ type: 'stats', cpu_us: cpu.user + cpu.system, logged: { ...logged } });
+      send({ type: 'stats', cpu_us: cpu.user + cpu.system, gc_ms: gcMs, logged: { ...logged } });
     }
   });
   // The parent closed the channel (it is done, or it died): close the server and leave.

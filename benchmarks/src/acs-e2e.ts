@@ -70,6 +70,10 @@ export interface AcsE2eTimed {
   readonly validate_response_cpu_ms: number;
   /** How many Responses that figure averages. */
   readonly validate_response_runs: number;
+  /** Garbage-collection pause time in the server per ACS request, ms (part of its CPU). */
+  readonly server_gc_ms_per_request: number;
+  /** The same per validateResponse of the baseline, ms. */
+  readonly validate_response_gc_ms: number;
   /** server_cpu_ms_per_request / validate_response_cpu_ms (target: at most 1.3). */
   readonly acs_vs_validate_response: number;
   readonly acs_vs_validate_response_target: number;
@@ -133,9 +137,13 @@ interface ServerProcess {
   readonly url: string;
   readonly server: string;
   /** CPU and log counts; `profile` starts or stops the CPU profiler (with ACS_PROFILE_DIR). */
-  stats(profile?: 'start' | 'stop'): Promise<{ cpu_us: number; logged: Record<string, number> }>;
+  stats(
+    profile?: 'start' | 'stop',
+  ): Promise<{ cpu_us: number; gc_ms: number; logged: Record<string, number> }>;
   /** CPU µs the server spends in validateResponse alone on `items`, and how many it validated. */
-  baseline(items: readonly BaselineItem[]): Promise<{ cpu_us: number; validated: number }>;
+  baseline(
+    items: readonly BaselineItem[],
+  ): Promise<{ cpu_us: number; gc_ms: number; validated: number }>;
   stop(): Promise<void>;
 }
 
@@ -189,14 +197,14 @@ async function startServer(adapter: AcsAdapter, config: ServerConfig): Promise<S
       stats: async (profile) => {
         const answer = nextMessage('stats');
         child.send({ type: 'stats', ...(profile && { profile }) } satisfies ToServer);
-        const { cpu_us, logged } = await withTimeout(answer, 10_000, 'server stats');
-        return { cpu_us, logged };
+        const { cpu_us, gc_ms, logged } = await withTimeout(answer, 10_000, 'server stats');
+        return { cpu_us, gc_ms, logged };
       },
       baseline: async (items) => {
         const answer = nextMessage('baseline');
         child.send({ type: 'baseline', items } satisfies ToServer);
-        const { cpu_us, validated } = await withTimeout(answer, 120_000, 'server baseline');
-        return { cpu_us, validated };
+        const { cpu_us, gc_ms, validated } = await withTimeout(answer, 120_000, 'server baseline');
+        return { cpu_us, gc_ms, validated };
       },
     };
   } catch (e) {
@@ -497,6 +505,8 @@ async function runAdapter(
       );
     let acsCpuUs = 0;
     let baseCpuUs = 0;
+    let acsGcMs = 0;
+    let baseGcMs = 0;
     let validated = 0;
     const roundRatios: number[] = [];
     const fired: Fired[] = [];
@@ -507,6 +517,8 @@ async function runAdapter(
       fired.push(await fire(base, these, plan.connections));
       const after = await server.stats('stop');
       const cpu = after.cpu_us - before.cpu_us;
+      acsGcMs += after.gc_ms - before.gc_ms;
+      baseGcMs += b.gc_ms;
       acsCpuUs += cpu;
       baseCpuUs += b.cpu_us;
       validated += b.validated;
@@ -557,6 +569,8 @@ async function runAdapter(
       server_cpu_ms_per_request: round4(acsCpuMs),
       validate_response_cpu_ms: round4(validateCpuMs),
       validate_response_runs: validated,
+      server_gc_ms_per_request: round4(acsGcMs / logins.length),
+      validate_response_gc_ms: round4(baseGcMs / Math.max(1, validated)),
       acs_vs_validate_response: round3(acsCpuMs / validateCpuMs),
       rounds,
       acs_vs_validate_response_by_round: roundRatios.map(round3),

@@ -334,7 +334,8 @@ export type KeyUse =
   | { readonly name: 'ECDSA'; readonly hash: HashName }
   | { readonly name: 'RSA-OAEP'; readonly hash: HashName };
 
-const importCache = new WeakMap<object, Map<string, Promise<CryptoKey>>>();
+/** Imported keys per provider (a provider's CryptoKeys need not work with another), per key. */
+const importCache = new WeakMap<CryptoProvider, WeakMap<object, Map<string, Promise<CryptoKey>>>>();
 
 function cached(
   owner: object,
@@ -342,13 +343,17 @@ function cached(
   use: KeyUse,
   make: () => Promise<CryptoKey>,
 ): Promise<CryptoKey> {
-  let byUse = importCache.get(owner);
+  let byOwner = importCache.get(provider);
+  if (!byOwner) {
+    byOwner = new WeakMap();
+    importCache.set(provider, byOwner);
+  }
+  let byUse = byOwner.get(owner);
   if (!byUse) {
     byUse = new Map();
-    importCache.set(owner, byUse);
+    byOwner.set(owner, byUse);
   }
-  // A provider other than the global one gets its own entries (keys are not portable).
-  const k = `${use.name}/${use.hash}/${provider === globalThis.crypto ? 'g' : 'p'}`;
+  const k = `${use.name}/${use.hash}`;
   let p = byUse.get(k);
   if (!p) {
     p = make();

@@ -84,3 +84,38 @@ describe('key refusals', () => {
     ).toBe(true);
   });
 });
+
+describe('imported keys are kept per crypto provider', () => {
+  it("never hands one provider's imported key to another", async () => {
+    const pair = (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, [
+      'sign',
+      'verify',
+    ])) as CryptoKeyPair;
+    const spki = new Uint8Array(await crypto.subtle.exportKey('spki', pair.publicKey));
+    const pub = loadPublicKey(
+      `-----BEGIN PUBLIC KEY-----\n${btoa(String.fromCharCode(...spki))}\n-----END PUBLIC KEY-----\n`,
+    );
+    // A provider whose keys are its own objects (as a WebCrypto polyfill's are): another
+    // provider cannot use them.
+    const wrapping = (tag: string) => {
+      const subtle = {
+        importKey: async (...args: Parameters<SubtleCrypto['importKey']>) => ({
+          tag,
+          key: await crypto.subtle.importKey(...args),
+        }),
+      } as unknown as SubtleCrypto;
+      return { subtle, getRandomValues: crypto.getRandomValues.bind(crypto) };
+    };
+    const a = wrapping('a');
+    const b = wrapping('b');
+    const use = { name: 'ECDSA', hash: 'SHA-256' } as const;
+    const fromA = (await importPublicKey(pub, use, a)) as unknown as { tag: string };
+    const fromB = (await importPublicKey(pub, use, b)) as unknown as { tag: string };
+    const fromGlobal = await importPublicKey(pub, use);
+    expect([fromA.tag, fromB.tag]).toEqual(['a', 'b']);
+    expect(fromGlobal).toBeInstanceOf(CryptoKey);
+    // Each provider imports once, then reuses its own.
+    expect(await importPublicKey(pub, use, a)).toBe(fromA);
+    expect(await importPublicKey(pub, use, b)).toBe(fromB);
+  });
+});
