@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { describeWithFixtures, sharedFixtures } from '../../../../test/support/fixtures.js';
 import { importPrivateKey, importPublicKey } from '../../src/crypto/keys.js';
 import {
+  type CryptoProvider,
   fingerprint,
   loadPrivateKey,
   loadPublicKey,
@@ -10,6 +11,14 @@ import {
 } from '../../src/index.js';
 
 const fx = sharedFixtures('interop/certs');
+
+/** A fresh, extractable P-256 key pair. */
+async function ecPair(): Promise<CryptoKeyPair> {
+  return (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, [
+    'sign',
+    'verify',
+  ])) as CryptoKeyPair;
+}
 
 describeWithFixtures(fx, 'keys from real IdP certificates', () => {
   const files = fx.list('.').filter((f) => f.endsWith('.pem'));
@@ -57,10 +66,7 @@ describe('key refusals', () => {
     }
   });
   it('round-trips a generated EC key through PKCS#8 and SPKI', async () => {
-    const pair = (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, [
-      'sign',
-      'verify',
-    ])) as CryptoKeyPair;
+    const pair = await ecPair();
     const pkcs8 = new Uint8Array(await crypto.subtle.exportKey('pkcs8', pair.privateKey));
     const spki = new Uint8Array(await crypto.subtle.exportKey('spki', pair.publicKey));
     const pem = (label: string, d: Uint8Array) =>
@@ -87,10 +93,7 @@ describe('key refusals', () => {
 
 describe('imported keys are kept per crypto provider', () => {
   it("never hands one provider's imported key to another", async () => {
-    const pair = (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, [
-      'sign',
-      'verify',
-    ])) as CryptoKeyPair;
+    const pair = await ecPair();
     const spki = new Uint8Array(await crypto.subtle.exportKey('spki', pair.publicKey));
     const pub = loadPublicKey(
       `-----BEGIN PUBLIC KEY-----\n${btoa(String.fromCharCode(...spki))}\n-----END PUBLIC KEY-----\n`,
@@ -104,7 +107,11 @@ describe('imported keys are kept per crypto provider', () => {
           key: await crypto.subtle.importKey(...args),
         }),
       } as unknown as SubtleCrypto;
-      return { subtle, getRandomValues: crypto.getRandomValues.bind(crypto) };
+      const provider: CryptoProvider = {
+        subtle,
+        getRandomValues: <T extends ArrayBufferView | null>(array: T): T => array,
+      };
+      return provider;
     };
     const a = wrapping('a');
     const b = wrapping('b');
