@@ -24,8 +24,9 @@ import { fileURLToPath } from 'node:url';
 import { createTestIdp, generateTestKeys, type TestIdp, toPostBinding } from '@samlkit/testkit';
 import autocannon from 'autocannon';
 import type { BaselineItem, FromServer, ServerConfig, ToServer } from './acs-e2e-server.js';
+import { type AcsInProcessResult, measureAcsInProcess } from './acs-in-process.js';
+import { idpAnswer } from './acs-sp.js';
 import { NAME_ID } from './fixtures.js';
-import { attributesFor } from './generate.js';
 import { ACS_ADAPTERS, type AcsAdapter, type AcsPlan, acsPlan, type Mode } from './plans.js';
 import { runMain } from './run-main.js';
 import { percentile, round3, round4 } from './timing.js';
@@ -96,6 +97,8 @@ export type AcsE2eAdapterResult =
 export interface AcsE2eResult {
   /** Keyed by package name, e.g. `@samlkit/express`. */
   readonly adapters: Record<string, AcsE2eAdapterResult>;
+  /** The ACS in this process without HTTP, against validateResponse (src/acs-in-process.ts). */
+  readonly in_process: AcsInProcessResult | { readonly status: 'not-run'; readonly reason: string };
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -262,14 +265,8 @@ async function prepareLogin(base: string, idp: TestIdp): Promise<PreparedLogin> 
   }
   const loginCookie = cookieSet(response, LOGIN_COOKIE);
   if (!loginCookie) throw new Error(`GET /saml/login set no ${LOGIN_COOKIE} cookie`);
-  const { request, relayState } = await idp.readAuthnRequest(location);
-  const delivery = await idp.answerLogin(request, relayState, {
-    nameId: NAME_ID,
-    attributes: attributesFor('small'),
-  });
-  if (delivery.binding !== 'post') throw new Error('the test IdP did not answer with a POST');
-  const xml = Buffer.from(delivery.form.get('SAMLResponse') ?? '', 'base64').toString('utf8');
-  return { body: delivery.form.toString(), loginCookie, xml };
+  const { form, xml } = await idpAnswer(idp, location);
+  return { body: form, loginCookie, xml };
 }
 
 async function prepareLogins(base: string, idp: TestIdp, n: number): Promise<PreparedLogin[]> {
@@ -628,7 +625,18 @@ async function main(): Promise<void> {
       adapters[name] = { status: 'not-run', reason: (e as Error).message.split('\n')[0]! };
     }
   }
-  const result: AcsE2eResult = { adapters };
+  log('in process: the ACS (ServiceProvider.handle) against validateResponse, without HTTP…');
+  let inProcess: AcsE2eResult['in_process'];
+  try {
+    inProcess = await measureAcsInProcess(config, idp, modeArg as Mode);
+    log(
+      `in process: ACS ${inProcess.acs_cpu_ms} ms, validateResponse ${inProcess.validate_response_cpu_ms} ms: ${inProcess.acs_vs_validate_response}`,
+    );
+  } catch (e) {
+    log(`in process: not run: ${(e as Error).message}`);
+    inProcess = { status: 'not-run', reason: (e as Error).message.split('\n')[0]! };
+  }
+  const result: AcsE2eResult = { adapters, in_process: inProcess };
   writeFileSync(outPath, JSON.stringify(result, null, 2));
 }
 

@@ -278,10 +278,14 @@ async function main(): Promise<void> {
     log('ACS end to end over HTTP (a server process per adapter)…');
     const acsOut = join(work, 'acs-e2e.json');
     let acsE2e: AcsE2eResult['adapters'];
+    let acsInProcess: AcsE2eResult['in_process'];
     try {
       await runWorker('acs-e2e.ts', [mode, acsOut]);
-      acsE2e = (JSON.parse(readFileSync(acsOut, 'utf8')) as AcsE2eResult).adapters;
+      ({ adapters: acsE2e, in_process: acsInProcess } = JSON.parse(
+        readFileSync(acsOut, 'utf8'),
+      ) as AcsE2eResult);
     } catch (e) {
+      acsInProcess = { status: 'not-run', reason: `the driver failed: ${(e as Error).message}` };
       // Secondary too: an adapter that could not be measured carries the reason.
       log(`ACS end to end failed: ${(e as Error).message}`);
       acsE2e = Object.fromEntries(
@@ -341,6 +345,7 @@ async function main(): Promise<void> {
       memory_peak_rss_mb: memory,
       operations: ops.operations,
       acs_e2e: acsE2e,
+      acs_in_process: acsInProcess,
       not_run: notRun,
       targets: { growth: {}, checks: [] },
       ...(hostile ? { hostile } : {}),
@@ -434,7 +439,9 @@ async function onlyAcs(mode: Mode, outPath: string, work: string, started: numbe
   const atStart = machine();
   const acsOut = join(work, 'acs-e2e.json');
   await runWorker('acs-e2e.ts', [mode, acsOut]);
-  const acsE2e = (JSON.parse(readFileSync(acsOut, 'utf8')) as AcsE2eResult).adapters;
+  const { adapters: acsE2e, in_process: acsInProcess } = JSON.parse(
+    readFileSync(acsOut, 'utf8'),
+  ) as AcsE2eResult;
   const previous = existsSync(outPath)
     ? (JSON.parse(readFileSync(outPath, 'utf8')) as Record<string, unknown>)
     : {};
@@ -444,10 +451,11 @@ async function onlyAcs(mode: Mode, outPath: string, work: string, started: numbe
     acs_e2e_duration_s: Math.round((Date.now() - started) / 1000),
     acs_e2e_machine: { ...atStart, loadavg_at_end: readLoadavg() },
     acs_e2e: acsE2e,
+    acs_in_process: acsInProcess,
   };
   mkdirSync(dirname(outPath), { recursive: true });
   writeFileSync(outPath, `${JSON.stringify(merged, null, 2)}\n`);
-  log(`wrote ${outPath} (acs_e2e section)`);
+  log(`wrote ${outPath} (acs_e2e and acs_in_process sections)`);
 }
 
 runMain('bench', main);

@@ -44,6 +44,8 @@ export interface Results {
    * `not_run` lists the adapters instead).
    */
   readonly acs_e2e?: AcsE2eResult['adapters'];
+  /** The ACS in process, without HTTP, against validateResponse. */
+  readonly acs_in_process?: AcsE2eResult['in_process'];
   readonly not_run: Record<string, string>;
   /**
    * Time to refusal of hostile inputs (~1 MiB each) next to a valid Response of the same size.

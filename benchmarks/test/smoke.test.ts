@@ -74,6 +74,7 @@ describe('benchmark harness (smoke run)', () => {
       'memory_peak_rss_mb',
       'operations',
       'acs_e2e',
+      'acs_in_process',
       'not_run',
       'targets',
     ]) {
@@ -114,6 +115,11 @@ describe('benchmark harness (smoke run)', () => {
       expect(small.variants['rsa-assertion'].peers[peer].status).toBe('timed');
     for (const lib of ['baseline', 'samlkit', ...PEERS]) {
       expect(typeof r.memory_peak_rss_mb.small[lib]).toBe('number');
+    }
+    // The ACS in process: measured (every login answered 303), both figures present.
+    expect(r.acs_in_process.status, r.acs_in_process.reason).toBeUndefined();
+    for (const s of ['acs_cpu_ms', 'validate_response_cpu_ms', 'acs_vs_validate_response']) {
+      expect(typeof r.acs_in_process[s], `acs_in_process.${s}`).toBe('number');
     }
     // ACS end to end: every adapter timed, every request a distinct valid login (none refused).
     for (const adapter of ADAPTERS) {
