@@ -46,24 +46,6 @@ function ticker(onTick?: (n: number) => void): { count(): number; stop(): void }
 }
 
 const stops: (() => void)[] = [];
-
-/** How many other macrotasks ran while a source loading `load` came to its XML_PARSE_ERROR. */
-async function macrotasksUntilParseError(
-  load: () => Promise<string | Uint8Array>,
-): Promise<number> {
-  const source = createAggregateSource({
-    load,
-    keys: [loadPublicKey(fed.certificatePem)],
-    now: () => NOW,
-  });
-  const t = ticker();
-  stops.push(t.stop);
-  const refused = await source.get().catch((e: unknown) => e);
-  const ran = t.count();
-  t.stop();
-  expect(isSamlError(refused) && refused.code).toBe('XML_PARSE_ERROR');
-  return ran;
-}
 afterEach(() => {
   for (const s of stops.splice(0)) s();
 });
@@ -93,7 +75,17 @@ describe('createAggregateSource: loads and refreshes in slices', () => {
     // Well-formed up to the end of the root element, then not (XML 1.0 §2.1: one root element):
     // only the scan reads this far, so every macrotask that ran before the refusal ran between
     // the scan's slices.
-    const ran = await macrotasksUntilParseError(async () => `${first.xml}<trailing/>`);
+    const source = createAggregateSource({
+      load: async () => `${first.xml}<trailing/>`,
+      keys: [loadPublicKey(fed.certificatePem)],
+      now: () => NOW,
+    });
+    const t = ticker();
+    stops.push(t.stop);
+    const refused = await source.get().catch((e: unknown) => e);
+    const ran = t.count();
+    t.stop();
+    expect(isSamlError(refused) && refused.code).toBe('XML_PARSE_ERROR');
     expect(ran).toBeGreaterThanOrEqual(Math.floor(first.xml.length / MIB));
   });
 
@@ -110,9 +102,17 @@ describe('createAggregateSource: loads and refreshes in slices', () => {
     expect(aggregate.summary(idp.entityId)?.entityId).toBe(idp.entityId);
     // Refused at its first character (text before the root element): every macrotask that ran
     // before the refusal ran between two decoded pieces.
-    const ran = await macrotasksUntilParseError(async () =>
-      new TextEncoder().encode(`x${first.xml}`),
-    );
+    const refusedSource = createAggregateSource({
+      load: async () => new TextEncoder().encode(`x${first.xml}`),
+      keys: [loadPublicKey(fed.certificatePem)],
+      now: () => NOW,
+    });
+    const t = ticker();
+    stops.push(t.stop);
+    const refused = await refusedSource.get().catch((e: unknown) => e);
+    const ran = t.count();
+    t.stop();
+    expect(isSamlError(refused) && refused.code).toBe('XML_PARSE_ERROR');
     expect(ran).toBeGreaterThanOrEqual(Math.floor(bytes.length / MIB) - 1);
   });
 
