@@ -66,28 +66,3 @@ export function createPieceDecoder(): PieceDecoder {
     },
   };
 }
-
-/**
- * Decodes UTF-8 bytes held whole in pieces of `pieceBytes`, awaiting `pause` between two pieces,
- * so that decoding a large document (a federation aggregate read from a file: ~0.3 s of CPU for
- * 65 MB on Node in one `TextDecoder` call) never holds the thread longer than one piece. The text
- * is exactly that of one decode (same tests as {@link createPieceDecoder}).
- * @param bytes - the whole body
- * @param pause - resolves when the caller may go on (a later macrotask)
- * @param pieceBytes - bytes decoded between two pauses (default 1 MiB)
- * @returns the text
- * @internal
- */
-export async function decodeWithPauses(
-  bytes: Uint8Array,
-  pause: () => Promise<void>,
-  pieceBytes: number = 1 << 20,
-): Promise<string> {
-  const decoder = createPieceDecoder();
-  let text = '';
-  for (let at = 0; at < bytes.length; at += pieceBytes) {
-    if (at > 0) await pause();
-    text += decoder.push(bytes.subarray(at, Math.min(bytes.length, at + pieceBytes)));
-  }
-  return text + decoder.end();
-}

@@ -6,7 +6,6 @@ import type { PublicKey } from '../crypto/keys.js';
 import type { CryptoProvider } from '../crypto/provider.js';
 import { SamlError } from '../errors.js';
 import { DEFAULT_MAX_REDIRECTS } from '../lib/outbound.js';
-import { decodeWithPauses } from '../lib/utf8-pieces.js';
 import type { XmlLimits } from '../lib/xml.js';
 import type { IdpDefinition, IdpLookup, IdpResolver } from '../sp/idp-resolver.js';
 import { loadAggregate } from './aggregate.js';
@@ -75,13 +74,8 @@ export interface AggregateSourceOptions {
   readonly url?: string;
   /** The `fetch` to download `url` with. */
   readonly fetch?: (url: string, init: RequestInit) => Promise<Response>;
-  /**
-   * Instead of `url`: reads the aggregate (a file, an object store). Called for every refresh.
-   * Return the bytes as read (a `Uint8Array`, e.g. a Buffer from `fs.promises.readFile`) rather
-   * than a string: samlkit decodes them as UTF-8 in 1 MiB pieces with pauses between them, where
-   * one decode of a large aggregate would hold the event loop (~0.3 s for 65 MB on Node 20).
-   */
-  readonly load?: () => Promise<string | Uint8Array>;
+  /** Instead of `url`: reads the aggregate (a file, an object store). Called for every refresh. */
+  readonly load?: () => Promise<string>;
   /** The federation's pinned metadata-signing keys. Only these verify the aggregate. */
   readonly keys: readonly PublicKey[];
   /** Which IdPs of the aggregate are trusted (default `{}`: every IdP in it). */
@@ -166,15 +160,6 @@ interface Current {
 
 /** Resolves in a later macrotask, in every runtime. */
 const nextMacrotask = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
-
-/** The refusal of aggregate bytes over `limits.maxSize`, before they are decoded. */
-function aggregateTooLarge(bytes: number, maxSize: number): SamlError {
-  return new SamlError('XML_TOO_LARGE', 'The aggregate is larger than the configured limit.', {
-    expected: `at most ${maxSize} bytes`,
-    found: `${bytes} bytes from the load function`,
-    hint: 'raise limits.maxSize if the federation publishes aggregates this large',
-  });
-}
 
 /** The aggregate's validity as the refresh schedule reads it. */
 function validity(a: FederationAggregate): { cacheDuration?: number; validUntil?: number } {
@@ -367,18 +352,7 @@ export function createAggregateSource(options: AggregateSourceOptions): Aggregat
         xml = got.xml;
         validators = got.validators;
       } else {
-        const loaded = await load!();
-        if (typeof loaded === 'string') xml = loaded;
-        else if (loaded instanceof Uint8Array) {
-          // The byte count bounds the text (one UTF-8 byte or more per character): refused
-          // before any decoding, as a download over the limit is.
-          if (loaded.byteLength > maxSize) throw aggregateTooLarge(loaded.byteLength, maxSize);
-          xml = await decodeWithPauses(loaded, nextMacrotask);
-        } else {
-          throw new TypeError(
-            'createAggregateSource: options.load must resolve to a string or bytes',
-          );
-        }
+        xml = await load!();
       }
       // The aggregate in force keeps serving while this one is verified; no DOM of either.
       aggregate = await loadAggregate(xml, {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createPieceDecoder, decodeWithPauses } from '../../src/lib/utf8-pieces.js';
+import { createPieceDecoder } from '../../src/lib/utf8-pieces.js';
 
 // A body decoded piece by piece gives exactly the text of one decode of all its bytes, wherever
 // the pieces are cut: through multi-byte sequences, a BOM, invalid and truncated sequences.
@@ -75,23 +75,5 @@ describe('createPieceDecoder', () => {
   it('drops one leading BOM, even cut in two, and keeps a second one', () => {
     const bytes = Uint8Array.from([0xef, 0xbb, 0xbf, 0xef, 0xbb, 0xbf, 0x41]);
     for (let c = 0; c <= bytes.length; c++) expect(inPieces(bytes, [c])).toBe('\uFEFFA');
-  });
-});
-
-describe('decodeWithPauses', () => {
-  it('gives the text of one decode for any bytes and piece size, pausing between pieces', async () => {
-    await fc.assert(
-      fc.asyncProperty(
-        fc.uint8Array({ maxLength: 400 }),
-        fc.integer({ min: 1, max: 64 }),
-        async (bytes, piece) => {
-          let pauses = 0;
-          const text = await decodeWithPauses(bytes, async () => void pauses++, piece);
-          expect(text).toBe(new TextDecoder('utf-8').decode(bytes));
-          expect(pauses).toBe(Math.max(0, Math.ceil(bytes.length / piece) - 1));
-        },
-      ),
-      { numRuns: 2000 },
-    );
   });
 });

@@ -89,45 +89,6 @@ describe('createAggregateSource: loads and refreshes in slices', () => {
     expect(ran).toBeGreaterThanOrEqual(Math.floor(first.xml.length / MIB));
   });
 
-  it('decodes bytes from load in pieces, letting macrotasks run, and reads them as the text', async () => {
-    const bytes = new TextEncoder().encode(first.xml);
-    const source = createAggregateSource({
-      load: async () => bytes,
-      keys: [loadPublicKey(fed.certificatePem)],
-      now: () => NOW,
-    });
-    const aggregate = await source.get();
-    expect(aggregate.counts.entities).toBe(2500);
-    const idp = first.entities.find((e) => e.role === 'idp')!;
-    expect(aggregate.summary(idp.entityId)?.entityId).toBe(idp.entityId);
-    // Refused at its first character (text before the root element): every macrotask that ran
-    // before the refusal ran between two decoded pieces.
-    const refusedSource = createAggregateSource({
-      load: async () => new TextEncoder().encode(`x${first.xml}`),
-      keys: [loadPublicKey(fed.certificatePem)],
-      now: () => NOW,
-    });
-    const t = ticker();
-    stops.push(t.stop);
-    const refused = await refusedSource.get().catch((e: unknown) => e);
-    const ran = t.count();
-    t.stop();
-    expect(isSamlError(refused) && refused.code).toBe('XML_PARSE_ERROR');
-    expect(ran).toBeGreaterThanOrEqual(Math.floor(bytes.length / MIB) - 1);
-  });
-
-  it('refuses bytes over limits.maxSize before decoding them', async () => {
-    const source = createAggregateSource({
-      load: async () => new Uint8Array(2 * MIB + 1).fill(0x20),
-      keys: [loadPublicKey(fed.certificatePem)],
-      limits: { maxSize: 2 * MIB },
-      now: () => NOW,
-    });
-    const refused = await source.get().catch((e: unknown) => e);
-    expect(isSamlError(refused) && refused.code).toBe('XML_TOO_LARGE');
-    expect(isSamlError(refused) && refused.details.found).toContain('bytes from the load function');
-  });
-
   it('answers logins from the aggregate in force while a new one is verified', async () => {
     let clock = NOW;
     let xml = first.xml;
