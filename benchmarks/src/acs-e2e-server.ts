@@ -10,7 +10,7 @@
 // and it closes its server and exits when the channel closes (the parent ended or let it go).
 // Usage: spawned with an 'ipc' stdio entry: node --import tsx src/acs-e2e-server.ts <adapter>
 
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { Session } from 'node:inspector/promises';
 import type { AddressInfo } from 'node:net';
@@ -90,6 +90,33 @@ function closer(server: Server): () => Promise<void> {
     });
 }
 
+/**
+ * The framework floor: `POST /floor`, mounted beside samlkit's routes in the same app, reads the
+ * same form body and answers the ACS's 303 (same headers, no cookie) without samlkit. Its CPU per
+ * request is what the HTTP server and the framework cost for an IdP POST whatever the SAML library;
+ * the driver times it after each ACS round (src/acs-e2e.ts, `framework_floor_cpu_ms_per_request`).
+ */
+const FLOOR_PATH = '/floor';
+const FLOOR_HEADERS: Readonly<Record<string, string>> = {
+  'cache-control': 'no-store',
+  pragma: 'no-cache',
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  location: '/saml/acs?finish=floor',
+};
+
+/** Reads a Node request body whole (the floor routes' body read). */
+function drain(req: import('node:http').IncomingMessage): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let n = 0;
+    req.on('data', (chunk: Buffer) => {
+      n += chunk.length;
+    });
+    req.on('end', () => resolve(n));
+    req.on('error', reject);
+  });
+}
+
 async function startExpress(o: ServiceProviderOptions): Promise<Running> {
   const { createSamlExpress } = await import('@samlkit/express');
   const { default: express } = await import('express');
@@ -98,6 +125,10 @@ async function startExpress(o: ServiceProviderOptions): Promise<Running> {
   app.use(saml.routes);
   app.get('/profile', saml.requireSession(), (req, res) => {
     res.json({ user: req.samlSession!.nameId });
+  });
+  app.post(FLOOR_PATH, async (req, res) => {
+    await drain(req);
+    res.status(303).set(FLOOR_HEADERS).end();
   });
   const server = app.listen(0, '127.0.0.1');
   return {
@@ -115,6 +146,12 @@ async function startKoa(o: ServiceProviderOptions): Promise<Running> {
   app.use(saml.middleware);
   // The guide routes /profile with @koa/router; a plain middleware does the same here.
   const requireSession = saml.requireSession();
+  app.use(async (ctx, next) => {
+    if (ctx.path !== FLOOR_PATH || ctx.method !== 'POST') return next();
+    await drain(ctx.req);
+    ctx.status = 303;
+    ctx.set(FLOOR_HEADERS);
+  });
   app.use(async (ctx, next) => {
     if (ctx.path !== '/profile') return next();
     await requireSession(ctx, async () => {
@@ -138,6 +175,17 @@ async function startFastify(o: ServiceProviderOptions): Promise<Running> {
   app.get('/profile', { preHandler: app.saml.requireSession() }, async (request) => ({
     user: request.samlSession!.nameId,
   }));
+  // Its own scope: a form parser that hands over the bytes, as samlkit's plugin reads its forms.
+  await app.register(async (scope) => {
+    scope.addContentTypeParser(
+      'application/x-www-form-urlencoded',
+      { parseAs: 'buffer' },
+      (_request, body, done) => done(null, body),
+    );
+    scope.post(FLOOR_PATH, async (_request, reply) =>
+      reply.code(303).headers(FLOOR_HEADERS).send(),
+    );
+  });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   return { url, server: `fastify ${packageVersion('fastify')}`, stop: () => app.close() };
 }
@@ -156,6 +204,10 @@ async function startFetch(o: ServiceProviderOptions): Promise<Running> {
     const { pathname } = new URL(request.url);
     if (pathname.startsWith('/saml/')) return saml.fetch(request);
     if (pathname === '/profile') return profile(request);
+    if (pathname === FLOOR_PATH) {
+      await request.arrayBuffer();
+      return new Response(null, { status: 303, headers: FLOOR_HEADERS });
+    }
     return new Response('Not found', { status: 404 });
   };
   const server = createServer(
@@ -228,6 +280,7 @@ function profileToggle(action: 'start' | 'stop' | undefined): void {
       profiling = undefined;
       const { profile } = await session.post('Profiler.stop');
       session.disconnect();
+      mkdirSync(dir, { recursive: true });
       const file = join(dir, `${process.argv[2]}-${profileCount++}.cpuprofile`);
       writeFileSync(file, JSON.stringify(profile));
     }

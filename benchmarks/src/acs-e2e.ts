@@ -78,6 +78,17 @@ export interface AcsE2eTimed {
   /** server_cpu_ms_per_request / validate_response_cpu_ms (target: at most 1.3). */
   readonly acs_vs_validate_response: number;
   readonly acs_vs_validate_response_target: number;
+  /**
+   * The framework floor: server CPU per request of `POST /floor` in the same app (the same form
+   * body read, the ACS's 303 and headers, no samlkit), timed after each ACS round with as many
+   * requests over as many connections. What HTTP and the framework cost whatever the library.
+   */
+  readonly framework_floor_cpu_ms_per_request: number;
+  /** server_cpu_ms_per_request − framework_floor_cpu_ms_per_request: samlkit's part of the ACS. */
+  readonly samlkit_cpu_ms_per_request: number;
+  /** samlkit_cpu_ms_per_request / validate_response_cpu_ms. */
+  readonly samlkit_vs_validate_response: number;
+  readonly samlkit_vs_validate_response_by_round: number[];
   /** How many rounds the timed run had, each after its own validateResponse batch. */
   readonly rounds: number;
   /** The ratio in each round (its ACS CPU per login / its batch's CPU per validation). */
@@ -457,6 +468,36 @@ function fire(base: string, logins: readonly PreparedLogin[], connections: numbe
   });
 }
 
+/**
+ * POSTs `body` to the framework floor (`POST /floor`, src/acs-e2e-server.ts) `amount` times over
+ * `connections` connections; rejects unless every answer is its 303.
+ */
+function fireFloor(base: string, body: string, amount: number, connections: number): Promise<void> {
+  let ok = 0;
+  return new Promise((resolvePromise, reject) => {
+    const instance = autocannon(
+      {
+        url: `${base}/floor`,
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body,
+        connections: Math.min(connections, amount),
+        pipelining: 1,
+        amount,
+        timeout: 30,
+      },
+      (err) => {
+        if (err) return reject(err);
+        if (ok !== amount) return reject(new Error(`floor: ${ok} of ${amount} answered 303`));
+        resolvePromise();
+      },
+    );
+    instance.on('response', (_client, status) => {
+      if (status === 303) ok++;
+    });
+  });
+}
+
 // ---------------------------------------------------------------------------------------------
 
 async function runAdapter(
@@ -505,7 +546,9 @@ async function runAdapter(
     let acsGcMs = 0;
     let baseGcMs = 0;
     let validated = 0;
+    let floorCpuUs = 0;
     const roundRatios: number[] = [];
+    const samlkitRatios: number[] = [];
     const fired: Fired[] = [];
     for (let r = 0; r < rounds; r++) {
       const b = await server.baseline(part(items, r));
@@ -514,6 +557,11 @@ async function runAdapter(
       fired.push(await fire(base, these, plan.connections));
       const after = await server.stats('stop');
       const cpu = after.cpu_us - before.cpu_us;
+      // The framework floor, right after: as many requests, the same body size and connections.
+      await fireFloor(base, these[0]!.body, these.length, plan.connections);
+      const floor = (await server.stats()).cpu_us - after.cpu_us;
+      floorCpuUs += floor;
+      samlkitRatios.push((cpu - floor) / these.length / (b.cpu_us / Math.max(1, b.validated)));
       acsGcMs += after.gc_ms - before.gc_ms;
       baseGcMs += b.gc_ms;
       acsCpuUs += cpu;
@@ -547,6 +595,7 @@ async function runAdapter(
     await finish(base, run.finishable.path, run.finishable.loginCookie);
     const validateCpuMs = baseCpuUs / 1000 / Math.max(1, validated);
     const acsCpuMs = acsCpuUs / 1000 / logins.length;
+    const floorCpuMs = floorCpuUs / 1000 / logins.length;
     const sorted = run.latencies.slice().sort((a, b) => a - b);
     const mean = sorted.reduce((a, b) => a + b, 0) / Math.max(1, sorted.length);
     const sample = logins[0]!;
@@ -569,6 +618,10 @@ async function runAdapter(
       server_gc_ms_per_request: round4(acsGcMs / logins.length),
       validate_response_gc_ms: round4(baseGcMs / Math.max(1, validated)),
       acs_vs_validate_response: round3(acsCpuMs / validateCpuMs),
+      framework_floor_cpu_ms_per_request: round4(floorCpuMs),
+      samlkit_cpu_ms_per_request: round4(acsCpuMs - floorCpuMs),
+      samlkit_vs_validate_response: round3((acsCpuMs - floorCpuMs) / validateCpuMs),
+      samlkit_vs_validate_response_by_round: samlkitRatios.map(round3),
       rounds,
       acs_vs_validate_response_by_round: roundRatios.map(round3),
       acs_vs_validate_response_target: 1.3,
@@ -578,7 +631,7 @@ async function runAdapter(
       checks: { ...checks, finish_after_run: true },
     };
     log(
-      `${adapter}: ${result.requests} requests, ${result.connections} connections: ${result.requests_per_s} req/s, p50 ${result.p50_ms} ms, p99 ${result.p99_ms} ms, errors ${result.errors}`,
+      `${adapter}: ${result.requests} requests, ${result.connections} connections: ${result.requests_per_s} req/s, p50 ${result.p50_ms} ms, p99 ${result.p99_ms} ms, errors ${result.errors}; server CPU ${result.server_cpu_ms_per_request} ms (framework floor ${result.framework_floor_cpu_ms_per_request}), validateResponse ${result.validate_response_cpu_ms} ms: ${result.acs_vs_validate_response} (samlkit's part ${result.samlkit_vs_validate_response})`,
     );
     return result;
   } finally {
