@@ -69,6 +69,56 @@ export function toBase64Url(bytes: Uint8Array): string {
 }
 
 /**
+ * The runtime's own base64 decoder's "binary string" (`atob`, native in Node, Deno, Bun, Workers
+ * and browsers), or undefined when it refuses the value or the runtime has none. It implements WHATWG Infra's
+ * "forgiving-base64 decode": ASCII whitespace removed, then at most two "=" dropped when the
+ * length is a multiple of four, a remainder of one group of one character refused, anything
+ * outside the alphabet refused, trailing bits discarded. What it accepts, {@link decodeBase64}
+ * accepts too, with the same bytes (differential property tests in test/lib/bytes.test.ts);
+ * whatever it refuses goes to {@link decodeBase64}, which accepts it or explains the error.
+ */
+function nativeBinary(value: string): string | undefined {
+  if (typeof globalThis.atob !== 'function') return undefined;
+  try {
+    return globalThis.atob(value);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The bytes of a "binary string" (one byte per character, 0–255). */
+function binaryBytes(binary: string): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
+  return out;
+}
+
+/** A character above U+007F: a byte of a multi-byte UTF-8 sequence in a binary string. */
+const NON_ASCII = /[\u0080-\uffff]/;
+
+/**
+ * Decodes base64 to UTF-8 text (a SAML message on the POST binding, SAML bindings §3.5.4), with
+ * what {@link fromBase64} and {@link fromUtf8} accept and refuse. Where the runtime's decoder
+ * accepts the value and every byte is ASCII (most SAML messages), its result already is the
+ * text: no byte array and no UTF-8 pass.
+ *
+ * @returns the text, and how many bytes it decoded from (for size limits)
+ * @throws SamlError `BASE64_INVALID`, `XML_PARSE_ERROR` (not UTF-8)
+ * @internal
+ */
+export function fromBase64Utf8(
+  value: string,
+  what = 'The value',
+): { readonly text: string; readonly byteLength: number } {
+  const binary = nativeBinary(value);
+  if (binary !== undefined && !NON_ASCII.test(binary)) {
+    return { text: binary, byteLength: binary.length };
+  }
+  const bytes = binary !== undefined ? binaryBytes(binary) : decodeBase64(value, what);
+  return { text: fromUtf8(bytes), byteLength: bytes.length };
+}
+
+/**
  * Decodes standard base64, tolerating whitespace (IdPs wrap lines) and missing padding, refusing
  * any other character.
  *
@@ -78,6 +128,16 @@ export function toBase64Url(bytes: Uint8Array): string {
  * @internal
  */
 export function fromBase64(value: string, what = 'The value'): Uint8Array<ArrayBuffer> {
+  const binary = nativeBinary(value);
+  return binary !== undefined ? binaryBytes(binary) : decodeBase64(value, what);
+}
+
+/**
+ * {@link fromBase64}'s own decoder: the same acceptance as the runtime's where that has one, and
+ * the error, with the position of the first character outside the alphabet, where it refuses.
+ * @internal
+ */
+export function decodeBase64(value: string, what = 'The value'): Uint8Array<ArrayBuffer> {
   // Most values carry no whitespace: then the value itself is read, without a cleaned copy.
   const clean = HAS_SPACE.test(value) ? value.replace(/\s+/g, '') : value;
   // RFC 4648 §3.2: at most two "=" end the data. `end` is where the data before them ends.

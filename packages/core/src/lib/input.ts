@@ -1,5 +1,5 @@
 import { SamlError } from '../errors.js';
-import { fromBase64, fromUtf8 } from './bytes.js';
+import { fromBase64Utf8 } from './bytes.js';
 import { DEFAULT_XML_LIMITS, parseXml, type XmlLimits } from './xml.js';
 
 /**
@@ -36,7 +36,7 @@ export function parseMessageInput(
         },
       );
     }
-    xml = fromUtf8(fromBase64(trimmed.replace(/[\r\n\t ]+/g, ''), 'The SAML message'));
+    xml = fromBase64Utf8(trimmed.replace(/[\r\n\t ]+/g, ''), 'The SAML message').text;
     // A byte order mark is allowed before the XML declaration.
     if (xml.charCodeAt(0) === 0xfeff) xml = xml.slice(1);
   }
