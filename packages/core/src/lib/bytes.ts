@@ -70,12 +70,13 @@ export function toBase64Url(bytes: Uint8Array): string {
 
 /**
  * The runtime's own base64 decoder's "binary string" (`atob`, native in Node, Deno, Bun, Workers
- * and browsers), or undefined when it refuses the value or the runtime has none. It implements WHATWG Infra's
- * "forgiving-base64 decode": ASCII whitespace removed, then at most two "=" dropped when the
- * length is a multiple of four, a remainder of one group of one character refused, anything
- * outside the alphabet refused, trailing bits discarded. What it accepts, {@link decodeBase64}
- * accepts too, with the same bytes (differential property tests in test/lib/bytes.test.ts);
- * whatever it refuses goes to {@link decodeBase64}, which accepts it or explains the error.
+ * and browsers), or undefined when it refuses the value or the runtime has none. It implements
+ * WHATWG Infra's "forgiving-base64 decode": ASCII whitespace removed, then at most two "="
+ * dropped when the length is a multiple of four, a remainder of one group of one character
+ * refused, anything outside the alphabet refused, trailing bits discarded. What it accepts,
+ * {@link decodeBase64} accepts too, with the same bytes (differential property tests in
+ * test/lib/bytes.test.ts); whatever it refuses goes to {@link decodeBase64}, which accepts it or
+ * explains the error.
  */
 function nativeBinary(value: string): string | undefined {
   if (typeof globalThis.atob !== 'function') return undefined;

@@ -17,6 +17,15 @@ function code(fn: () => unknown): string | undefined {
   return undefined;
 }
 
+/** The bytes the runtime's atob decodes `text` to, or undefined when it refuses it. */
+function atobBytes(text: string): number[] | undefined {
+  try {
+    return Array.from(atob(text), (c) => c.charCodeAt(0));
+  } catch {
+    return undefined;
+  }
+}
+
 // fromBase64 is the runtime's atob where it accepts, else decodeBase64: both are held to the same
 // properties, and to each other.
 describe.each([
@@ -67,12 +76,7 @@ describe.each([
     fc.assert(
       fc.property(fc.array(char, { maxLength: 24 }), (chars) => {
         const text = chars.join('');
-        let expected: number[] | undefined;
-        try {
-          expected = Array.from(atob(text), (c) => c.charCodeAt(0));
-        } catch {
-          expected = undefined;
-        }
+        const expected = atobBytes(text);
         if (expected === undefined) {
           expect(code(() => fromBase64(text))).toBe('BASE64_INVALID');
         } else {
@@ -120,12 +124,8 @@ describe('fromBase64 on the runtime decoder', () => {
     fc.assert(
       fc.property(fc.array(anyChar, { maxLength: 32 }), (chars) => {
         const text = chars.join('');
-        let native: number[] | undefined;
-        try {
-          native = Array.from(atob(text), (c) => c.charCodeAt(0));
-        } catch {
-          return;
-        }
+        const native = atobBytes(text);
+        if (native === undefined) return;
         expect(Array.from(decodeBase64(text))).toEqual(native);
       }),
       { numRuns: 5000 },
